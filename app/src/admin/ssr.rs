@@ -1,0 +1,22 @@
+use sqlx::PgPool;
+use time::format_description::well_known::Rfc3339;
+
+use super::UserRow;
+use crate::error::AppError;
+
+pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
+    let rows =
+        sqlx::query!("select id, email, is_admin, disabled, created_at from users order by id")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| UserRow {
+            id: r.id,
+            email: r.email,
+            is_admin: r.is_admin,
+            disabled: r.disabled,
+            created_at: r.created_at.format(&Rfc3339).unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,98 @@
+//! The account pages. Each form is a plain HTML form, so it works before hydration too.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{error::AppError, ui::ErrorNotice};
+
+/// The error a plain-form post was redirected back with, if any.
+fn error_from_query() -> Signal<Option<AppError>> {
+    let query = use_query_map();
+    Signal::derive(move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|code| AppError::from_code(&code))
+    })
+}
+
+#[component]
+fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <main class="auth">
+            <section class="card auth-card">
+                <p class="brand">"Crossview"</p>
+                <h1>{title}</h1>
+                {children()}
+            </section>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    view! {
+        <AuthCard title="Sign in">
+            <ErrorNotice error=error_from_query()/>
+            <form method="post" action="/api/sign_in" class="stack">
+                <input type="hidden" name="next" prop:value=next/>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <button type="submit" class="primary">"Sign in"</button>
+            </form>
+            <p class="muted">"New to Crossview? " <a href="/sign-up" rel="external">"Create an account"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    view! {
+        <AuthCard title="Create your account">
+            <ErrorNotice error=error_from_query()/>
+            <form method="post" action="/api/sign_up" class="stack">
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password"
+                    minlength="10" aria-describedby="password-hint" required/>
+                <small id="password-hint" class="muted">"At least 10 characters."</small>
+                <button type="submit" class="primary">"Create account"</button>
+            </form>
+            <p class="muted">"Already have an account? " <a href="/sign-in" rel="external">"Sign in"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let query = use_query_map();
+    let changed = move || query.read().get("changed").is_some();
+    view! {
+        <Title text="Account"/>
+        <h1>"Account"</h1>
+        <section class="card narrow">
+            <h2>"Change password"</h2>
+            <p class="muted">"Changing your password signs you out everywhere else."</p>
+            <Show when=changed>
+                <p class="notice success" role="status">"Password changed. Other sessions have been signed out."</p>
+            </Show>
+            <ErrorNotice error=error_from_query()/>
+            <form method="post" action="/api/change_password" class="stack">
+                <label for="current_password">"Current password"</label>
+                <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
+                <label for="new_password">"New password"</label>
+                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="10" required/>
+                <label for="confirm_password">"Confirm new password"</label>
+                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="10" required/>
+                <button type="submit" class="primary">"Change password"</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,214 @@
+//! The server's typed configuration, read once from the environment at start.
+
+use std::{fmt, time::Duration};
+
+/// Everything the server reads from its environment. Secrets have no defaults.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    /// At least 64 bytes; signs the session cookie.
+    pub session_secret: String,
+    pub development: bool,
+    pub cookie_secure: bool,
+    pub allow_signup: bool,
+    /// Lower-cased emails that become admins when they sign up.
+    pub admin_emails: Vec<String>,
+    /// Take the client address from the last `X-Forwarded-For` hop (behind a trusted proxy).
+    pub trust_proxy: bool,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    /// Path-style S3 addressing, for the local AWS stand-in and S3-compatible stores.
+    pub s3_force_path_style: bool,
+}
+
+/// A configuration problem, worded for whoever deploys Crossview.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set; {1}")]
+    Missing(&'static str, &'static str),
+    #[error("{0} is invalid: {1}")]
+    Invalid(&'static str, String),
+    #[error("COOKIE_SECURE=false is refused in production: session cookies must be Secure (set CROSSVIEW_ENV=development for local use)")]
+    InsecureCookies,
+}
+
+// Redacting Debug: the config holds the session secret and a database URL with a password.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &"<redacted>")
+            .field("session_secret", &"<redacted>")
+            .field("development", &self.development)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("allow_signup", &self.allow_signup)
+            .field("admin_emails", &self.admin_emails)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("s3_force_path_style", &self.s3_force_path_style)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Parses from any key lookup, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let flag = |key: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(key).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some("0" | "false" | "no" | "off") => Ok(false),
+                Some(other) => Err(ConfigError::Invalid(
+                    key,
+                    format!("expected true or false, got {other:?}"),
+                )),
+            }
+        };
+
+        let database_url = get("DATABASE_URL").ok_or(ConfigError::Missing(
+            "DATABASE_URL",
+            "set it to a Postgres URL such as postgres://user:password@host/crossview",
+        ))?;
+        let session_secret = get("SESSION_SECRET").ok_or(ConfigError::Missing(
+            "SESSION_SECRET",
+            "set it to 64 or more random characters (e.g. `openssl rand -hex 64`)",
+        ))?;
+        if session_secret.len() < 64 {
+            return Err(ConfigError::Invalid(
+                "SESSION_SECRET",
+                format!("needs at least 64 characters, has {}", session_secret.len()),
+            ));
+        }
+        let development = match get("CROSSVIEW_ENV").as_deref() {
+            None | Some("production") => false,
+            Some("development") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid(
+                    "CROSSVIEW_ENV",
+                    format!("expected production or development, got {other:?}"),
+                ))
+            }
+        };
+        let cookie_secure = flag("COOKIE_SECURE", true)?;
+        if !cookie_secure && !development {
+            return Err(ConfigError::InsecureCookies);
+        }
+        let number = |key: &'static str, default: u64| -> Result<u64, ConfigError> {
+            get(key).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| ConfigError::Invalid(key, format!("expected a number, got {v:?}")))
+            })
+        };
+        Ok(Config {
+            database_url,
+            session_secret,
+            development,
+            cookie_secure,
+            allow_signup: flag("ALLOW_SIGNUP", true)?,
+            admin_emails: get("ADMIN_EMAILS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            trust_proxy: flag("TRUST_PROXY", false)?,
+            db_max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
+            db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
+            s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_secret_is_a_clear_error() {
+        let err = parse(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Missing(
+                "SESSION_SECRET",
+                "set it to 64 or more random characters (e.g. `openssl rand -hex 64`)"
+            )
+        );
+        assert!(err.to_string().starts_with("SESSION_SECRET is not set"));
+    }
+
+    #[test]
+    fn missing_database_url_is_a_clear_error() {
+        let err = parse(&[("SESSION_SECRET", SECRET)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DATABASE_URL is not set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let err = parse(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SESSION_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid("SESSION_SECRET", _)));
+    }
+
+    #[test]
+    fn production_refuses_insecure_cookies_but_development_allows_them() {
+        let base = [
+            ("DATABASE_URL", "postgres://x"),
+            ("SESSION_SECRET", SECRET),
+            ("COOKIE_SECURE", "false"),
+        ];
+        assert_eq!(parse(&base).unwrap_err(), ConfigError::InsecureCookies);
+        let mut dev = base.to_vec();
+        dev.push(("CROSSVIEW_ENV", "development"));
+        assert!(!parse(&dev).unwrap().cookie_secure);
+    }
+
+    #[test]
+    fn defaults_are_safe_and_lists_are_normalised() {
+        let cfg = parse(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SESSION_SECRET", SECRET),
+            ("ADMIN_EMAILS", " Boss@Example.com, ,ops@example.com"),
+        ])
+        .unwrap();
+        assert!(cfg.cookie_secure && cfg.allow_signup && !cfg.development && !cfg.trust_proxy);
+        assert_eq!(cfg.admin_emails, ["boss@example.com", "ops@example.com"]);
+        assert!(!format!("{cfg:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn bad_flag_names_its_variable() {
+        let err = parse(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SESSION_SECRET", SECRET),
+            ("ALLOW_SIGNUP", "maybe"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("ALLOW_SIGNUP is invalid"),
+            "{err}"
+        );
+    }
+}

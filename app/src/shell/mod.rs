@@ -1,0 +1,114 @@
+//! The HTML document, the router, and the signed-in page layout (header, navigation).
+
+#[cfg(feature = "ssr")]
+pub mod csp;
+mod home;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Outlet, ParentRoute, Route, Router, Routes, A},
+    path,
+};
+
+use crate::{
+    admin::AdminPage,
+    auth::{current_user, AccountPage, SignInPage, SignUpPage},
+};
+
+/// The whole HTML document rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_page_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // No favicon request (and no 404 in the console): an empty inline icon.
+                <link rel="icon" href="data:,"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/crossview.css"/>
+        <Title formatter=|page: String| format!("{page} · Crossview")/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage/>
+                <Route path=path!("/sign-up") view=SignUpPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=home::HomePage/>
+                    <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("admin") view=AdminPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Header and navigation around every signed-in page. The server has already redirected
+/// anonymous page loads to sign-in; data calls guard themselves as well.
+#[component]
+fn Layout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Crossview"</a>
+            <nav aria-label="Main">
+                <A href="/" exact=true>"Connections"</A>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let is_admin = matches!(user.await, Ok(Some(u)) if u.is_admin);
+                        is_admin.then(|| view! { <A href="/admin">"Admin"</A> })
+                    })}
+                </Transition>
+            </nav>
+            <div class="who">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        user.await.ok().flatten().map(|u| view! {
+                            <A href="/account" attr:class="email">{u.email}</A>
+                            <form method="post" action="/api/sign_out">
+                                <button type="submit" class="link">"Sign out"</button>
+                            </form>
+                        })
+                    })}
+                </Transition>
+            </div>
+        </header>
+        <main class="page">
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="auth">
+            <section class="card auth-card">
+                <h1>"Page not found"</h1>
+                <p><a href="/">"Back to your connections"</a></p>
+            </section>
+        </main>
+    }
+}

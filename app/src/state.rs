@@ -1,0 +1,27 @@
+//! The one server state, shared by axum handlers and server functions.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::{migrate::Migrator, PgPool};
+
+use crate::{aws::AwsGateway, config::Config};
+
+/// The project's migrations, embedded once; the server runs them at start and tests use them.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub aws: AwsGateway,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The state inside a server function or a page render.
+    pub fn current() -> Self {
+        leptos::prelude::expect_context::<AppState>()
+    }
+}

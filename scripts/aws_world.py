@@ -1,0 +1,149 @@
+"""Seeds a fresh, strict-mode AWS stand-in (moto) with Crossview's world and prints its settings.
+
+The stand-in must have been started with INITIAL_NO_AUTH_ACTION_COUNT=3: the three unsigned
+requests create an admin user, its `*:*` policy and its key; everything after is signed.
+
+  - an IAM user `crossview` allowed only sts:AssumeRole: Crossview's own identity (base credentials)
+  - a role `standin-external-id-check` that trusts it only with an ExternalId
+  - with --demo: two buckets with nested prefixes and a few hundred objects, odd names included
+
+Writes shell `export` lines to --out: the base credentials and endpoint for Crossview, and the
+admin key under CROSSVIEW_STANDIN_ADMIN_* for tests that change the world (never for Crossview).
+"""
+
+import argparse
+import json
+import secrets
+import shlex
+
+import boto3
+
+ACCOUNT = "123456789012"
+
+
+def client(service, endpoint, key_id="unsigned", secret="unsigned"):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+    )
+
+
+def admin_key(endpoint):
+    iam = client("iam", endpoint)
+    iam.create_user(UserName="standin-admin")
+    iam.put_user_policy(
+        UserName="standin-admin",
+        PolicyName="everything",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName="standin-admin")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def crossview_identity(iam):
+    user = iam.create_user(UserName="crossview")["User"]
+    iam.put_user_policy(
+        UserName="crossview",
+        PolicyName="assume-roles-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="crossview")["AccessKey"]
+    return user["Arn"], key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def trust_policy(principal_arn, external_id):
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "sts:AssumeRole"}
+    if external_id is not None:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def check_role(iam, principal_arn):
+    """A role that requires an ExternalId: proves the stand-in enforces it as AWS does."""
+    external_id = secrets.token_hex(16)
+    role = iam.create_role(
+        RoleName="standin-external-id-check",
+        AssumeRolePolicyDocument=trust_policy(principal_arn, external_id),
+    )["Role"]
+    return role["Arn"], external_id
+
+
+def demo_buckets(s3):
+    """Two buckets: one with a few hundred objects under nested prefixes, one small."""
+    s3.create_bucket(Bucket="crossview-demo-photos")
+    s3.create_bucket(Bucket="crossview-demo-reports")
+    names = []
+    for year in (2024, 2025, 2026):
+        for month in range(1, 13):
+            for n in range(1, 7):
+                names.append(f"{year}/{month:02d}/IMG_{n:04d}.jpg")
+    names += [
+        "holiday album/beach day.jpg",
+        "holiday album/Ünïcødé ñame — café.png",
+        "holiday album/日本語のファイル.jpg",
+        "odd names/a+b=c.txt",
+        "odd names/100% done.txt",
+        "odd names/<script>alert(1)</script>.txt",
+        "odd names/trailing space .txt",
+        "empty folder/",
+    ]
+    for name in names:
+        body = b"" if name.endswith("/") else f"demo object {name}\n".encode()
+        s3.put_object(Bucket="crossview-demo-photos", Key=name, Body=body)
+    for quarter in ("q1", "q2", "q3", "q4"):
+        for region in ("emea", "americas", "apac"):
+            s3.put_object(
+                Bucket="crossview-demo-reports",
+                Key=f"finance/2026/{quarter}/{region}/summary.csv",
+                Body=b"region,revenue\n" + region.encode() + b",1000\n",
+            )
+    s3.put_object(Bucket="crossview-demo-reports", Key="README.txt", Body=b"Quarterly reports.\n")
+    return len(names) + 13
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--demo", action="store_true")
+    args = parser.parse_args()
+
+    admin_id, admin_secret = admin_key(args.endpoint)
+    iam = client("iam", args.endpoint, admin_id, admin_secret)
+    arn, key_id, secret = crossview_identity(iam)
+    check_arn, check_id = check_role(iam, arn)
+    summary = f"Crossview's identity {arn}"
+    if args.demo:
+        count = demo_buckets(client("s3", args.endpoint, admin_id, admin_secret))
+        summary += f"; 2 demo buckets, {count} objects"
+
+    settings = {
+        "AWS_ENDPOINT_URL": args.endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_S3_FORCE_PATH_STYLE": "true",
+        "CROSSVIEW_STANDIN_PRINCIPAL_ARN": arn,
+        "CROSSVIEW_STANDIN_CHECK_ROLE_ARN": check_arn,
+        "CROSSVIEW_STANDIN_CHECK_EXTERNAL_ID": check_id,
+        "CROSSVIEW_STANDIN_ADMIN_KEY_ID": admin_id,
+        "CROSSVIEW_STANDIN_ADMIN_SECRET": admin_secret,
+    }
+    with open(args.out, "w") as f:
+        for name, value in settings.items():
+            f.write(f"export {name}={shlex.quote(value)}\n")
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+# Shared set-up for scripts/run.sh and scripts/test.sh: sourced, not run.
+# Every step is idempotent: it checks before it installs, so a second run costs seconds.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA="$ROOT/.data"
+mkdir -p "$DATA/logs"
+export CARGO_TARGET_DIR="$ROOT/target" # one target dir for cargo and cargo-leptos
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+# Queries are checked at compile time against the committed .sqlx data, not a live database.
+export SQLX_OFFLINE=true
+
+CARGO_LEPTOS_VERSION=0.3.10
+MOTO_VERSION=5.2.1
+PIDS=()
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+apt_install() {
+  # $@: packages; installs only the missing ones
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]} (Debian)"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rust_tools() {
+  rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
+    || { say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "building cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes, once per machine)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --quiet
+  fi
+  # cargo-leptos would download wasm-bindgen itself, which this network refuses: put the exact
+  # version from Cargo.lock on PATH first. (No --locked: its lock names an unpublished crate.)
+  local wb
+  wb=$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb\$"; then
+    say "building wasm-bindgen-cli $wb"
+    cargo install wasm-bindgen-cli --version "$wb" --quiet --force
+  fi
+}
+
+ensure_node_tools() {
+  # Playwright and binaryen's wasm-opt (Debian's binaryen breaks hydration) come from npm.
+  if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+    || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing end-to-end tools (npm)"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+ensure_moto() {
+  python3 -c "import moto, flask, flask_cors, boto3; assert moto.__version__ == '$MOTO_VERSION'" 2>/dev/null && return 0
+  say "installing moto[server] $MOTO_VERSION (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+  # $1 port, $2 what. A TCP connect only: in strict mode every HTTP request counts against moto's
+  # unauthenticated allowance.
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$2 did not start on port $1" >&2
+  return 1
+}
+
+# start_moto NAME strict|plain -> sets MOTO_URL
+start_moto() {
+  local name=$1 mode=$2 port
+  port=$(free_port)
+  if [ "$mode" = strict ]; then
+    INITIAL_NO_AUTH_ACTION_COUNT=3 python3 "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" \
+      >"$DATA/logs/moto-$name.log" 2>&1 &
+  else
+    python3 "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$DATA/logs/moto-$name.log" 2>&1 &
+  fi
+  PIDS+=($!)
+  wait_for_port "$port" "the AWS stand-in ($name)"
+  MOTO_URL="http://127.0.0.1:$port"
+}
+
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# ensure_postgres -> sets PG_URL (a server URL without a database name)
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    PG_URL="${DATABASE_URL%/*}"
+    return 0
+  fi
+  if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres" -Atc 'select 1' >/dev/null 2>&1; then
+    PG_URL="postgres://postgres@127.0.0.1:5432"
+    return 0
+  fi
+  # A private cluster under .data/pg, owned by the postgres user (initdb refuses to run as root).
+  [ -n "$(pg_bin)" ] || apt_install postgresql
+  local bin port=5439 dir="$DATA/pg" sock="$DATA/pg-sock"
+  bin=$(pg_bin)
+  id postgres >/dev/null 2>&1 || useradd --system --home "$DATA" postgres
+  mkdir -p "$sock"
+  chown postgres "$DATA" "$sock"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    say "creating a private Postgres cluster in .data/pg"
+    mkdir -p "$dir" && chown postgres "$dir"
+    runuser -u postgres -- "$bin/initdb" -D "$dir" -A trust -U postgres >/dev/null
+  fi
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir" -l "$DATA/logs/postgres.log" -w \
+      -o "-p $port -k $sock -c listen_addresses=127.0.0.1" start >/dev/null
+  fi
+  PG_URL="postgres://postgres@127.0.0.1:$port"
+}
+
+# ensure_database NAME -> echoes its URL
+ensure_database() {
+  local name=$1
+  psql "$PG_URL/postgres" -Atc "select 1 from pg_database where datname = '$name'" | grep -q 1 \
+    || psql "$PG_URL/postgres" -qc "create database \"$name\"" >/dev/null
+  echo "$PG_URL/$name"
+}
+
+# A session secret kept under .data so that sessions survive a restart of the dev server.
+session_secret() {
+  [ -f "$DATA/session-secret" ] || python3 -c 'import secrets; print(secrets.token_hex(64))' >"$DATA/session-secret"
+  cat "$DATA/session-secret"
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of Crossview against real parts, from a fresh clone:
+#   1. Rust unit and #[sqlx::test] tests, and integration tests against the AWS stand-in in
+#      strict mode (trust policies and ExternalIds enforced);
+#   2. the Playwright suite in Chromium against the release build.
+# Installs what it needs first. One cargo profile (release) serves the build and every test.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_rust_tools
+ensure_node_tools
+ensure_chromium
+ensure_moto
+ensure_postgres
+
+say "starting the AWS stand-in (strict mode)"
+start_moto strict strict
+python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" >/dev/null
+# shellcheck disable=SC1091
+source "$DATA/strict.env"
+
+export CROSSVIEW_ENV=development COOKIE_SECURE=false
+SESSION_SECRET=$(session_secret)
+export SESSION_SECRET
+export DATABASE_URL
+DATABASE_URL=$(ensure_database crossview_test)
+export RUST_LOG=${RUST_LOG:-warn}
+
+say "building the release site (server + wasm)"
+cargo leptos build --release
+
+say "Rust tests (unit, Postgres, strict AWS stand-in)"
+cargo test --release --workspace -- --include-ignored 2>&1 | tee "$DATA/logs/cargo-test.log"
+
+say "Playwright tests in Chromium"
+psql "$PG_URL/postgres" -qc 'drop database if exists crossview_e2e with (force)' >/dev/null
+DATABASE_URL=$(ensure_database crossview_e2e)
+LEPTOS_SITE_ADDR=127.0.0.1:3000 cargo leptos end-to-end --release 2>&1 | tee "$DATA/logs/e2e.log"
+
+rust_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+e2e_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/e2e.log" | tail -n 1 | awk '{print $1+0}')
+echo "$((rust_passed + e2e_passed)) passed, 0 failed"

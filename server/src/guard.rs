@@ -1,0 +1,70 @@
+//! Request guards that sit in front of every route.
+
+use app::auth::ssr::AuthSession;
+use axum::{
+    extract::Request,
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+
+/// Paths an anonymous visitor may load. Server functions under `/api` guard themselves.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/sign-in" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
+    ) || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+}
+
+/// Sends anonymous page loads to sign-in (remembering where they were going), and signed-in
+/// visitors of the sign-in and sign-up pages to their connections.
+pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let page_load = req.method() == Method::GET || req.method() == Method::HEAD;
+    if !page_load {
+        return next.run(req).await;
+    }
+    match (&auth.user, is_public(path)) {
+        (Some(_), _) if matches!(path, "/sign-in" | "/sign-up") => {
+            Redirect::to("/").into_response()
+        }
+        (Some(_), _) | (None, true) => next.run(req).await,
+        (None, false) => {
+            let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            Redirect::to(&format!("/sign-in?next={}", encode_component(target))).into_response()
+        }
+    }
+}
+
+/// Refuses state-changing requests that a browser sent from another site (login CSRF and the
+/// like); SameSite=Lax already keeps the session cookie off them.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if let (false, Some(origin)) = (safe, origin) {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin_host.is_none() || origin_host != host {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! Crossview's HTTP server: the router with its layers, health probes, and start-up.
+
+mod guard;
+mod headers;
+
+use std::time::Duration;
+
+use app::{auth::ssr::Backend, shell, state::AppState, App};
+use axum::{extract::State, http::StatusCode, middleware, routing::get, Router};
+use axum_login::AuthManagerLayerBuilder;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use tower_http::trace::TraceLayer;
+use tower_sessions::{
+    cookie::{Key, SameSite},
+    Expiry, SessionManagerLayer,
+};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "crossview_session";
+
+/// The whole application: pages, server functions, static files, probes, and every layer.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
+        .with_signed(Key::from(config.session_secret.as_bytes()));
+    let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
+
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(guard::require_session))
+        .layer(auth)
+        .layer(middleware::from_fn(guard::same_origin_writes))
+        .layer(middleware::from_fn_with_state(
+            config.development,
+            headers::security_headers,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Postgres answers. A fresh connection is tried on every probe, so this recovers by itself
+/// when the database comes back.
+async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
+    let probe = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query("select 1").execute(&pool),
+    );
+    match probe.await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready"),
+        Ok(Err(err)) => {
+            tracing::warn!("readiness: database error: {err}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    }
+}
+
+/// Deletes expired sessions once an hour; sessions past expiry are already refused on read.
+pub async fn prune_sessions(pool: PgPool) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(err) =
+            sqlx::query("delete from tower_sessions.session where expiry_date < now()")
+                .execute(&pool)
+                .await
+        {
+            tracing::warn!("could not prune expired sessions: {err}");
+        }
+    }
+}

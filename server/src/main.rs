@@ -1,0 +1,82 @@
+use std::{net::SocketAddr, process::ExitCode, sync::Arc};
+
+use app::{
+    aws::AwsGateway,
+    config::Config,
+    state::{AppState, MIGRATOR},
+};
+use leptos::config::get_configuration;
+use sqlx::postgres::PgPoolOptions;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A .env file is a development convenience; real deployments set the environment.
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("crossview cannot start: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let leptos_options = get_configuration(None)?.leptos_options;
+    let addr = leptos_options.site_addr;
+
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(config.db_acquire_timeout)
+        .connect(&config.database_url)
+        .await
+        .map_err(|err| format!("cannot connect to Postgres: {err}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|err| format!("migrations failed: {err}"))?;
+    tokio::spawn(server::prune_sessions(pool.clone()));
+
+    let aws = AwsGateway::from_env(config.s3_force_path_style).await;
+    let state = AppState {
+        leptos_options,
+        pool,
+        aws,
+        config: Arc::new(config),
+    };
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Crossview is listening on http://{addr}");
+    axum::serve(
+        listener,
+        server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("Crossview stopped");
+    Ok(())
+}
+
+/// SIGTERM (how platforms stop a server) or Ctrl-C: stop accepting, finish in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

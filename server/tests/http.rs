@@ -1,0 +1,257 @@
+//! The skeleton seen over HTTP: guards, cookies, headers, probes, account flows.
+
+mod support;
+
+use axum::http::StatusCode;
+use sqlx::PgPool;
+use support::Browser;
+
+const PASSWORD: &str = "a long enough passphrase";
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn pages_need_a_session(pool: PgPool) {
+    let mut browser = Browser::new(pool, true).await;
+    for (path, next) in [
+        ("/", "%2F"),
+        ("/admin", "%2Fadmin"),
+        ("/account?tab=1", "%2Faccount%3Ftab%3D1"),
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location(), format!("/sign-in?next={next}"));
+    }
+    let sign_in = browser.get("/sign-in").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    assert!(sign_in.body.contains("Sign in"));
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn session_cookie_flags(pool: PgPool) {
+    let mut secure = Browser::new(pool.clone(), true).await;
+    let page = secure.sign_up("a@example.com", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::FOUND);
+    assert_eq!(page.location(), "/");
+    let cookie = page.header("set-cookie");
+    assert!(cookie.starts_with("crossview_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} missing in {cookie}");
+    }
+
+    // Development (plain http on localhost) drops only the Secure flag.
+    let mut dev = Browser::new(pool, false).await;
+    let cookie = dev
+        .sign_in("a@example.com", PASSWORD)
+        .await
+        .header("set-cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    browser.sign_up("first@example.com", PASSWORD).await;
+    let home = browser.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("first@example.com"),
+        "the header names the user"
+    );
+    // The first account administers the deployment.
+    assert_eq!(browser.get("/admin").await.status, StatusCode::OK);
+    // Signed in, the sign-in page sends you home.
+    assert_eq!(browser.get("/sign-in").await.location(), "/");
+
+    let out = browser.post_form("/api/sign_out", &[]).await;
+    assert_eq!(out.location(), "/sign-in");
+    assert_eq!(browser.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn plain_form_errors_come_back_to_the_form(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    let page = browser.sign_up("not an email", PASSWORD).await;
+    assert_eq!(
+        (page.status, page.location()),
+        (StatusCode::FOUND, "/sign-up?error=EmailInvalid")
+    );
+    let form = browser.get(page.location()).await;
+    assert!(
+        form.body.contains("Enter a valid email address"),
+        "the message is rendered"
+    );
+
+    browser.sign_up("a@example.com", PASSWORD).await;
+    browser.post_form("/api/sign_out", &[]).await;
+    assert_eq!(
+        browser.sign_up("A@example.com", PASSWORD).await.location(),
+        "/sign-up?error=EmailTaken"
+    );
+    let wrong = browser
+        .post_form(
+            "/api/sign_in",
+            &[
+                ("email", "a@example.com"),
+                ("password", "nope"),
+                ("next", "/admin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        wrong.location(),
+        "/sign-in?error=BadCredentials&next=/admin"
+    );
+
+    let right = browser
+        .post_form(
+            "/api/sign_in",
+            &[
+                ("email", "a@example.com"),
+                ("password", PASSWORD),
+                ("next", "/admin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        right.location(),
+        "/admin",
+        "sign-in returns to where the visitor was going"
+    );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn hydrated_calls_get_the_error_itself(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    let req = browser
+        .request("POST", "/api/sign_in")
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=x%40example.com&password=wrongwrong&next=".into())
+        .unwrap();
+    let page = browser.send(req).await;
+    assert!(
+        page.status.is_server_error() || page.status.is_client_error(),
+        "{}",
+        page.status
+    );
+    assert_eq!(page.location(), "");
+    assert!(page.body.contains("BadCredentials"), "{}", page.body);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
+    let mut laptop = Browser::new(pool, false).await;
+    laptop.sign_up("a@example.com", PASSWORD).await;
+    let mut phone = laptop.another();
+    phone.sign_in("a@example.com", PASSWORD).await;
+    assert_eq!(phone.get("/").await.status, StatusCode::OK);
+
+    let new = "another long passphrase";
+    let done = laptop
+        .post_form(
+            "/api/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(done.location(), "/account?changed=1");
+    assert_eq!(
+        laptop.get("/").await.status,
+        StatusCode::OK,
+        "the session that changed it stays"
+    );
+    assert_eq!(
+        phone.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "every other session ends"
+    );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn non_admins_cannot_list_users(pool: PgPool) {
+    let mut admin = Browser::new(pool, false).await;
+    admin.sign_up("admin@example.com", PASSWORD).await;
+    let mut user = admin.another();
+    user.sign_up("user@example.com", PASSWORD).await;
+    let req = user
+        .request("POST", "/api/admin_users")
+        .header("accept", "application/json")
+        .body("".into())
+        .unwrap();
+    let page = user.send(req).await;
+    assert!(page.body.contains("Forbidden"), "{}", page.body);
+    let req = admin
+        .request("POST", "/api/admin_users")
+        .header("accept", "application/json")
+        .body("".into())
+        .unwrap();
+    let page = admin.send(req).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("user@example.com") && page.body.contains("admin@example.com"));
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn cross_site_posts_are_refused(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    let req = browser
+        .request("POST", "/api/sign_in")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=a%40example.com&password=whatever12&next=".into())
+        .unwrap();
+    assert_eq!(browser.send(req).await.status, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn security_headers_everywhere(pool: PgPool) {
+    let mut browser = Browser::new(pool, true).await;
+    let health = browser.get("/healthz").await;
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "ok")
+    );
+    let page = browser.get("/sign-in").await;
+    for res in [&health, &page] {
+        assert_eq!(res.header("referrer-policy"), "no-referrer");
+        assert_eq!(res.header("x-frame-options"), "DENY");
+        assert_eq!(res.header("x-content-type-options"), "nosniff");
+        assert!(res
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'"));
+        assert!(res
+            .header("strict-transport-security")
+            .starts_with("max-age="));
+    }
+    assert_eq!(
+        health.header("content-security-policy"),
+        app::shell::csp::NON_PAGE
+    );
+    // A page's policy allows the wasm and exactly the inline scripts that carry its nonce.
+    let csp = page.header("content-security-policy");
+    assert!(
+        csp.contains("'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .unwrap();
+    assert!(nonce.len() >= 16);
+    assert!(
+        page.body.contains(&format!("nonce=\"{nonce}\"")),
+        "scripts carry the nonce"
+    );
+    let again = browser.get("/sign-in").await;
+    assert!(
+        !again.header("content-security-policy").contains(nonce),
+        "a fresh nonce per page"
+    );
+}

@@ -1,0 +1,166 @@
+//! Drives the real router in-process: real Postgres, real sessions, real server functions.
+
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::sync::Arc;
+
+use app::{aws::AwsGateway, config::Config, state::AppState};
+use axum::{
+    body::{to_bytes, Body},
+    http::{header, Request, Response, StatusCode},
+    Router,
+};
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+pub const HOST: &str = "crossview.test";
+
+pub fn config(cookie_secure: bool) -> Config {
+    let secret = "k".repeat(64);
+    Config::from_lookup(|key| match key {
+        "DATABASE_URL" => Some("postgres://unused".into()),
+        "SESSION_SECRET" => Some(secret.clone()),
+        "CROSSVIEW_ENV" => Some(
+            if cookie_secure {
+                "production"
+            } else {
+                "development"
+            }
+            .into(),
+        ),
+        "COOKIE_SECURE" => Some(cookie_secure.to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+pub async fn state(pool: PgPool, cookie_secure: bool) -> AppState {
+    AppState {
+        leptos_options: LeptosOptions::builder().output_name("crossview").build(),
+        pool,
+        aws: AwsGateway::from_env(true).await,
+        config: Arc::new(config(cookie_secure)),
+    }
+}
+
+/// A browser stand-in: keeps the session cookie, sends what a browser's form post sends.
+pub struct Browser {
+    pub router: Router,
+    pub cookie: Option<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Browser {
+    pub async fn new(pool: PgPool, cookie_secure: bool) -> Self {
+        Browser {
+            router: server::router(state(pool, cookie_secure).await),
+            cookie: None,
+        }
+    }
+
+    /// A second browser on the same server (its own cookie jar).
+    pub fn another(&self) -> Self {
+        Browser {
+            router: self.router.clone(),
+            cookie: None,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.request("GET", path).body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    /// A plain HTML form post, as a browser sends it before hydration.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = self
+            .request("POST", path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, HOST)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8");
+        if let Some(cookie) = &self.cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        req
+    }
+
+    pub async fn send(&mut self, req: Request<Body>) -> Page {
+        let res: Response<Body> = self.router.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        if let Some(set) = parts
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            self.cookie = Some(pair);
+        }
+        let body = String::from_utf8_lossy(&to_bytes(body, usize::MAX).await.unwrap()).into_owned();
+        Page {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn sign_up(&mut self, email: &str, password: &str) -> Page {
+        self.post_form("/api/sign_up", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        self.post_form(
+            "/api/sign_in",
+            &[("email", email), ("password", password), ("next", "")],
+        )
+        .await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
