@@ -15,6 +15,8 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 pub const HOST: &str = "crossview.test";
+/// What a browser's navigation or plain form post accepts.
+const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 pub fn config(cookie_secure: bool) -> Config {
     let secret = "k".repeat(64);
@@ -89,7 +91,7 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let req = self.request("GET", path).body(Body::empty()).unwrap();
+        let req = self.request("GET", path).header(header::ACCEPT, HTML).body(Body::empty()).unwrap();
         self.send(req).await
     }
 
@@ -102,6 +104,7 @@ impl Browser {
             .join("&");
         let req = self
             .request("POST", path)
+            .header(header::ACCEPT, HTML)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ORIGIN, format!("http://{HOST}"))
             .body(Body::from(body))
@@ -109,12 +112,9 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A request carrying this browser's cookie; the caller adds what it accepts.
     pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, HOST)
-            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8");
+        let mut req = Request::builder().method(method).uri(path).header(header::HOST, HOST);
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie);
         }
