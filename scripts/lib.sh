@@ -9,6 +9,9 @@ export CARGO_TARGET_DIR="$ROOT/target" # one target dir for cargo and cargo-lept
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 # Queries are checked at compile time against the committed .sqlx data, not a live database.
 export SQLX_OFFLINE=true
+# cargo-leptos sets this when it builds; leptos reads it at compile time, so cargo test must see the
+# same value or it rebuilds leptos and everything above it.
+export LEPTOS_OUTPUT_NAME=crossview
 
 CARGO_LEPTOS_VERSION=0.3.10
 MOTO_VERSION=5.2.1

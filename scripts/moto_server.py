@@ -1,9 +1,13 @@
-"""Starts moto's server (the local AWS stand-in) with one fix that makes it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with two fixes that make it behave like AWS.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
 Crossview's verify step relies on that denial. The replacement below makes an absent key fail
-`StringEquals` (and its list form), as AWS does. Everything else is moto's own server.
+`StringEquals` (and its list form), as AWS does.
+
+moto also wraps the authorization errors of query-protocol services (STS, IAM) in an EC2-style
+`<Errors>` element, which the Rust SDK rightly cannot parse, so AccessDenied would lose its code.
+They are rendered in the query protocol's own shape instead. Everything else is moto's server.
 
 Usage: python3 scripts/moto_server.py [moto_server args, e.g. -H 127.0.0.1 -p 5000]
 Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
@@ -11,6 +15,7 @@ Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 
 import sys
 
+from moto.core import exceptions
 from moto.iam import access_control
 from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustRelationShipConditions
 
@@ -34,6 +39,29 @@ def _check_conditions(self, incoming_condition_values):
 
 
 access_control.IAMPolicyStatement._check_conditions = _check_conditions
+
+
+def _query_protocol_errors(cls):
+    original = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        from xmltodict import unparse
+
+        error = {"Type": "Sender", "Code": self.error_type, "Message": self.message}
+        self.description = unparse(
+            {"ErrorResponse": {"Error": error, "RequestId": "stand-in"}}, full_document=True
+        )
+
+    cls.__init__ = __init__
+
+
+for _cls in (
+    exceptions.AccessDeniedError,
+    exceptions.InvalidClientTokenIdError,
+    exceptions.SignatureDoesNotMatchError,
+):
+    _query_protocol_errors(_cls)
 
 if __name__ == "__main__":
     from moto.server import main
