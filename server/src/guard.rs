@@ -3,7 +3,7 @@
 use app::auth::ssr::AuthSession;
 use axum::{
     extract::Request,
-    http::{header, Method, StatusCode},
+    http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -38,24 +38,28 @@ pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Res
 }
 
 /// Refuses state-changing requests that a browser sent from another site (login CSRF and the
-/// like); SameSite=Lax already keeps the session cookie off them.
+/// like); SameSite=Lax already keeps the session cookie off them. Browsers say where a request
+/// comes from in `Sec-Fetch-Site`; `Origin` is only a fallback, since under
+/// `Referrer-Policy: no-referrer` a browser's own form posts carry `Origin: null`.
 pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    if let (false, Some(origin)) = (safe, origin) {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-        if origin_host.is_none() || origin_host != host {
-            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-        }
+    if safe || from_this_site(req.headers()) {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
     }
-    next.run(req).await
+}
+
+fn from_this_site(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (get("sec-fetch-site"), get(header::ORIGIN.as_str())) {
+        (Some(site), _) => matches!(site, "same-origin" | "none"),
+        (None, Some(origin)) if origin != "null" => {
+            origin.split_once("://").map(|(_, authority)| authority) == get(header::HOST.as_str())
+        }
+        // Not a browser (no fetch metadata, no origin): its cookies are its own to send.
+        (None, _) => true,
+    }
 }
 
 fn encode_component(s: &str) -> String {

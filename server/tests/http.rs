@@ -200,13 +200,25 @@ async fn non_admins_cannot_list_users(pool: PgPool) {
 #[sqlx::test(migrator = "app::state::MIGRATOR")]
 async fn cross_site_posts_are_refused(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
-    let req = browser
-        .request("POST", "/api/sign_in")
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=a%40example.com&password=whatever12&next=".into())
-        .unwrap();
-    assert_eq!(browser.send(req).await.status, StatusCode::FORBIDDEN);
+    let body = "email=a%40example.com&password=whatever12&next=";
+    let cases: [(&[(&str, &str)], StatusCode); 5] = [
+        (&[("sec-fetch-site", "cross-site"), ("origin", "null")], StatusCode::FORBIDDEN),
+        (&[("sec-fetch-site", "same-site")], StatusCode::FORBIDDEN),
+        (&[("origin", "https://evil.example")], StatusCode::FORBIDDEN),
+        (&[("origin", "http://crossview.test")], StatusCode::FOUND),
+        (&[("sec-fetch-site", "same-origin"), ("origin", "null")], StatusCode::FOUND),
+    ];
+    for (headers, expected) in cases {
+        let mut req = browser
+            .request("POST", "/api/sign_in")
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let page = browser.send(req.body(body.into()).unwrap()).await;
+        assert_eq!(page.status, expected, "{headers:?}");
+    }
 }
 
 #[sqlx::test(migrator = "app::state::MIGRATOR")]

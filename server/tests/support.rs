@@ -106,7 +106,9 @@ impl Browser {
             .request("POST", path)
             .header(header::ACCEPT, HTML)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ORIGIN, format!("http://{HOST}"))
+            // Exactly what Chromium sends for a same-origin form under no-referrer.
+            .header(header::ORIGIN, "null")
+            .header("sec-fetch-site", "same-origin")
             .body(Body::from(body))
             .unwrap();
         self.send(req).await
