@@ -202,11 +202,17 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     let body = "email=a%40example.com&password=whatever12&next=";
     let cases: [(&[(&str, &str)], StatusCode); 5] = [
-        (&[("sec-fetch-site", "cross-site"), ("origin", "null")], StatusCode::FORBIDDEN),
+        (
+            &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+            StatusCode::FORBIDDEN,
+        ),
         (&[("sec-fetch-site", "same-site")], StatusCode::FORBIDDEN),
         (&[("origin", "https://evil.example")], StatusCode::FORBIDDEN),
         (&[("origin", "http://crossview.test")], StatusCode::FOUND),
-        (&[("sec-fetch-site", "same-origin"), ("origin", "null")], StatusCode::FOUND),
+        (
+            &[("sec-fetch-site", "same-origin"), ("origin", "null")],
+            StatusCode::FOUND,
+        ),
     ];
     for (headers, expected) in cases {
         let mut req = browser

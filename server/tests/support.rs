@@ -91,7 +91,11 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let req = self.request("GET", path).header(header::ACCEPT, HTML).body(Body::empty()).unwrap();
+        let req = self
+            .request("GET", path)
+            .header(header::ACCEPT, HTML)
+            .body(Body::empty())
+            .unwrap();
         self.send(req).await
     }
 
@@ -116,7 +120,10 @@ impl Browser {
 
     /// A request carrying this browser's cookie; the caller adds what it accepts.
     pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
-        let mut req = Request::builder().method(method).uri(path).header(header::HOST, HOST);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, HOST);
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie);
         }
