@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with two fixes that make it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with three fixes that make it behave like AWS.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -7,7 +7,11 @@ Crossview's verify step relies on that denial. The replacement below makes an ab
 
 moto also wraps the authorization errors of query-protocol services (STS, IAM) in an EC2-style
 `<Errors>` element, which the Rust SDK rightly cannot parse, so AccessDenied would lose its code.
-They are rendered in the query protocol's own shape instead. Everything else is moto's server.
+They are rendered in the query protocol's own shape instead.
+
+In strict mode moto checks signatures against the request URL after decoding it, so a request for
+a key with non-ASCII characters (`Ünïcødé.png`) fails with SignatureDoesNotMatch. The check is
+made against the request target exactly as the client sent it. Everything else is moto's server.
 
 Usage: python3 scripts/moto_server.py [moto_server args, e.g. -H 127.0.0.1 -p 5000]
 Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
@@ -15,7 +19,7 @@ Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 
 import sys
 
-from moto.core import exceptions
+from moto.core import authorization, exceptions, responses
 from moto.iam import access_control
 from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustRelationShipConditions
 
@@ -62,6 +66,35 @@ for _cls in (
     exceptions.SignatureDoesNotMatchError,
 ):
     _query_protocol_errors(_cls)
+
+_setup_class = responses.BaseResponse.setup_class
+
+
+def setup_class(self, request, full_url, headers, *args, **kwargs):
+    _setup_class(self, request, full_url, headers, *args, **kwargs)
+    environ = getattr(request, "environ", None) or {}
+    self._standin_raw_uri = environ.get("RAW_URI")
+
+
+responses.BaseResponse.setup_class = setup_class
+
+_authorize = authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+    raw_uri = getattr(self, "_standin_raw_uri", None)
+    if not raw_uri:
+        return _authorize(self, iam_request_cls, resource)
+    decoded, self.uri = self.uri, "http://stand-in" + raw_uri
+    try:
+        return _authorize(self, iam_request_cls, resource)
+    finally:
+        self.uri = decoded
+
+
+authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = (
+    _authenticate_and_authorize_action
+)
 
 if __name__ == "__main__":
     from moto.server import main
