@@ -7,12 +7,15 @@ requests create an admin user, its `*:*` policy and its key; everything after is
   - a role `standin-external-id-check` that trusts it only with an ExternalId
   - with --demo: two buckets with nested prefixes and a few hundred objects, odd names included
 
+`aws_world.py role …` later creates or updates a role, for tests and the demo.
+
 Writes shell `export` lines to --out: the base credentials and endpoint for Crossview, and the
 admin key under CROSSVIEW_STANDIN_ADMIN_* for tests that change the world (never for Crossview).
 """
 
 import argparse
 import json
+import os
 import secrets
 import shlex
 
@@ -111,12 +114,52 @@ def demo_buckets(s3):
     return len(names) + 13
 
 
+def admin_client(service):
+    """A client with the stand-in's admin key (from the environment scripts/test.sh and run.sh set)."""
+    return client(
+        service,
+        os.environ["AWS_ENDPOINT_URL"],
+        os.environ["CROSSVIEW_STANDIN_ADMIN_KEY_ID"],
+        os.environ["CROSSVIEW_STANDIN_ADMIN_SECRET"],
+    )
+
+
+def upsert_role(iam, name, document):
+    """Creates the role, or replaces its trust policy if it exists; returns its ARN."""
+    try:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+
+
+def put_role(args):
+    """Creates a role (or replaces its trust policy) with the stand-in's admin key, as a person
+    would in the IAM console; prints its ARN. --trust-policy takes a document verbatim (as copied
+    from Crossview's page); otherwise one is built from --principal and --external-id."""
+    iam = admin_client("iam")
+    document = args.trust_policy or trust_policy(args.principal, args.external_id)
+    arn = upsert_role(iam, args.name, document)
+    if args.permissions:
+        iam.put_role_policy(RoleName=args.name, PolicyName="crossview-browse", PolicyDocument=args.permissions)
+    print(arn)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
+    commands = parser.add_subparsers(dest="command")
+    role = commands.add_parser("role", help="create or update a role")
+    role.add_argument("--name", required=True)
+    role.add_argument("--principal", default=os.environ.get("CROSSVIEW_STANDIN_PRINCIPAL_ARN"))
+    role.add_argument("--external-id", help="omit for a trust policy without the condition")
+    role.add_argument("--trust-policy", help="a whole trust policy document (JSON)")
+    role.add_argument("--permissions", help="a permissions policy document (JSON)")
+    parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
     args = parser.parse_args()
+    if args.command == "role":
+        return put_role(args)
 
     admin_id, admin_secret = admin_key(args.endpoint)
     iam = client("iam", args.endpoint, admin_id, admin_secret)

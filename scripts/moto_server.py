@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with three fixes that make it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with four fixes that make it behave like AWS.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -11,7 +11,10 @@ They are rendered in the query protocol's own shape instead.
 
 In strict mode moto checks signatures against the request URL after decoding it, so a request for
 a key with non-ASCII characters (`Ünïcødé.png`) fails with SignatureDoesNotMatch. The check is
-made against the request target exactly as the client sent it. Everything else is moto's server.
+made against the request target exactly as the client sent it.
+
+moto lets AssumeRole succeed for a role that does not exist (only the caller's own policy is
+checked); AWS denies it. Everything else is moto's own server.
 
 Usage: python3 scripts/moto_server.py [moto_server args, e.g. -H 127.0.0.1 -p 5000]
 Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
@@ -21,6 +24,7 @@ import sys
 
 from moto.core import authorization, exceptions, responses
 from moto.iam import access_control
+from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustRelationShipConditions
 
 
@@ -95,6 +99,20 @@ def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
 authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = (
     _authenticate_and_authorize_action
 )
+
+_is_assuming_role_operation = access_control.IAMRequestBase._is_assuming_role_operation
+
+
+def _assume_only_existing_roles(self, resource_arn):
+    if self._action == "sts:AssumeRole" and ":role/" in resource_arn:
+        try:
+            self.backend.get_role_by_arn(resource_arn)
+        except IAMNotFoundException:
+            self._raise_access_denied()
+    return _is_assuming_role_operation(self, resource_arn)
+
+
+access_control.IAMRequestBase._is_assuming_role_operation = _assume_only_existing_roles
 
 if __name__ == "__main__":
     from moto.server import main

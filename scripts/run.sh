@@ -20,7 +20,9 @@ else
   python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/demo.env" --demo
   # shellcheck disable=SC1091
   source "$DATA/demo.env"
-  # The stand-in's admin key is for tests; Crossview itself gets only its own identity.
+  # The stand-in's admin key plays the customer's side (creating roles); Crossview itself gets
+  # only its own identity, so the key is kept out of the server's environment.
+  STANDIN_ADMIN=("CROSSVIEW_STANDIN_ADMIN_KEY_ID=$CROSSVIEW_STANDIN_ADMIN_KEY_ID" "CROSSVIEW_STANDIN_ADMIN_SECRET=$CROSSVIEW_STANDIN_ADMIN_SECRET")
   unset CROSSVIEW_STANDIN_ADMIN_KEY_ID CROSSVIEW_STANDIN_ADMIN_SECRET
 fi
 
@@ -45,12 +47,20 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-# The demo account: the first account of a fresh deployment, so it is also the admin.
+# The demo account (the first account of a fresh deployment, so also an admin) and, in the demo
+# world, its verified connection, set up through Crossview's own API as a person would.
 DEMO_EMAIL=demo@crossview.local
 DEMO_PASSWORD=crossview-demo-password
-curl -fsS -o /dev/null -H 'Accept: application/json' -H "Origin: http://$LEPTOS_SITE_ADDR" \
-  --data-urlencode "email=$DEMO_EMAIL" --data-urlencode "password=$DEMO_PASSWORD" \
-  "http://$LEPTOS_SITE_ADDR/api/sign_up" 2>/dev/null || true
+if [ -n "${STANDIN_ADMIN:-}" ]; then
+  env "${STANDIN_ADMIN[@]}" python3 scripts/demo_account.py "http://$LEPTOS_SITE_ADDR" "$DEMO_EMAIL" "$DEMO_PASSWORD"
+  TRY_IT="
+  To connect a second account yourself, as a customer would: open New connection, create it,
+  copy the trust policy, and create the role in the demo world with
+
+      scripts/standin-role.sh my-role      (paste the trust policy, then Ctrl-D)
+
+  then paste the ARN it prints into the page and verify."
+fi
 
 cat <<MSG
 
@@ -58,6 +68,7 @@ cat <<MSG
 
   Sign in as  $DEMO_EMAIL  with password  $DEMO_PASSWORD
   (or create your own account on the sign-up page).
+${TRY_IT:-}
 
   Stop with Ctrl-C.
 MSG

@@ -19,6 +19,12 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     /// Path-style S3 addressing, for the local AWS stand-in and S3-compatible stores.
     pub s3_force_path_style: bool,
+    /// Let users type their own ExternalId (off: Crossview generates every one).
+    pub allow_custom_external_id: bool,
+    /// How long verification keeps retrying a denied AssumeRole while a new role propagates.
+    pub verify_propagation: Duration,
+    /// Public S3 URL where the CloudFormation template is published (enables quick-create links).
+    pub cloudformation_template_url: Option<String>,
 }
 
 /// A configuration problem, worded for whoever deploys Crossview.
@@ -45,6 +51,12 @@ impl fmt::Debug for Config {
             .field("trust_proxy", &self.trust_proxy)
             .field("db_max_connections", &self.db_max_connections)
             .field("s3_force_path_style", &self.s3_force_path_style)
+            .field("allow_custom_external_id", &self.allow_custom_external_id)
+            .field("verify_propagation", &self.verify_propagation)
+            .field(
+                "cloudformation_template_url",
+                &self.cloudformation_template_url,
+            )
             .finish()
     }
 }
@@ -120,6 +132,19 @@ impl Config {
             db_max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
             db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
             s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
+            allow_custom_external_id: flag("ALLOW_CUSTOM_EXTERNAL_ID", false)?,
+            verify_propagation: Duration::from_secs(number("VERIFY_PROPAGATION_SECS", 20)?),
+            cloudformation_template_url: match get("CLOUDFORMATION_TEMPLATE_URL") {
+                None => None,
+                // Quick-create links accept only templates published on S3 over https.
+                Some(url) if url.starts_with("https://") => Some(url),
+                Some(url) => {
+                    return Err(ConfigError::Invalid(
+                        "CLOUDFORMATION_TEMPLATE_URL",
+                        format!("must be an https:// S3 URL, got {url:?}"),
+                    ))
+                }
+            },
         })
     }
 }

@@ -38,12 +38,95 @@ pub enum AppError {
     RateLimited,
     #[error("Sign-up is closed on this deployment. Ask an administrator for an account.")]
     SignupClosed,
+    #[error("Give the connection a name of 1 to 100 characters.")]
+    ConnectionNameInvalid,
+    #[error("That ExternalId is not allowed: use 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / - _")]
+    ExternalIdInvalid,
+    #[error("That ExternalId is already in use on this deployment. Choose another.")]
+    ExternalIdTaken,
+    #[error(
+        "That is not a role ARN. It looks like arn:aws:iam::123456789012:role/crossview-access"
+    )]
+    ArnFormat,
+    #[error("The ARN's partition must be aws, aws-cn or aws-us-gov (the part after arn:).")]
+    ArnPartition,
+    #[error("That ARN is not for IAM: a role ARN reads arn:aws:iam::…")]
+    ArnService,
+    #[error("IAM ARNs have no region: the part between iam: and the account must be empty (iam::123456789012).")]
+    ArnRegion,
+    #[error("The account in the ARN must be exactly 12 digits.")]
+    ArnAccount,
+    #[error("That ARN names something other than a role: it should continue with :role/ and the role's name.")]
+    ArnNotRole,
+    #[error("The role name must be 1 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -")]
+    ArnRoleName,
+    #[error(
+        "The role path must start and end with / and use printable ASCII, at most 512 characters."
+    )]
+    ArnRolePath,
+    #[error("Paste the ARN of the role you created before verifying.")]
+    RoleArnMissing,
+    #[error("This connection is not verified yet. Verify it before using it.")]
+    ConnectionNotVerified,
+    #[error("{0}")]
+    Aws(AwsProblem),
     #[error("Crossview cannot reach its database right now. Try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side (reference {0}).")]
     Internal(String),
     #[error("The request could not be completed: {0}")]
     Request(String),
+}
+
+/// Why AWS refused or failed, in the classes a user can act on. Never raw SDK text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AwsProblem {
+    #[error("AWS refused to let Crossview assume the role: the role does not exist, its trust policy does not name Crossview's principal, or the ExternalId does not match.")]
+    TrustDenied,
+    #[error("The role's credentials belong to a different AWS account than the one in the ARN.")]
+    AccountMismatch,
+    #[error("AWS could not be reached. Try again in a moment.")]
+    Unreachable,
+    #[error("AWS is throttling requests. Wait a few seconds and try again.")]
+    Throttled,
+    #[error("STS is not enabled in this region of the account.")]
+    RegionDisabled,
+    #[error("AWS rejected Crossview's own credentials. An administrator must fix the deployment's AWS settings.")]
+    OwnIdentity,
+    #[error(
+        "AWS answered in an unexpected way. Try again; if it persists, tell an administrator."
+    )]
+    Unexpected,
+}
+
+impl AwsProblem {
+    /// A stable name, stored as a connection's `last_error`.
+    pub fn code(self) -> &'static str {
+        match self {
+            AwsProblem::TrustDenied => "TrustDenied",
+            AwsProblem::AccountMismatch => "AccountMismatch",
+            AwsProblem::Unreachable => "Unreachable",
+            AwsProblem::Throttled => "Throttled",
+            AwsProblem::RegionDisabled => "RegionDisabled",
+            AwsProblem::OwnIdentity => "OwnIdentity",
+            AwsProblem::Unexpected => "Unexpected",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
+    }
+
+    /// What the user can do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            AwsProblem::TrustDenied => "Open the role in the IAM console and compare its trust policy with the one shown here, character for character. A role created seconds ago may still be propagating: verify again in a minute.",
+            AwsProblem::AccountMismatch => "Check that you pasted the ARN of the role in the account you meant to connect.",
+            AwsProblem::Unreachable | AwsProblem::Throttled | AwsProblem::Unexpected => "Verify again shortly.",
+            AwsProblem::RegionDisabled => "Enable STS for the region in the account's IAM settings (Account settings → Security Token Service).",
+            AwsProblem::OwnIdentity => "Nothing on your side: Crossview's deployment needs valid AWS credentials.",
+        }
+    }
 }
 
 impl AppError {

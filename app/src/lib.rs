@@ -3,8 +3,11 @@
 //! capability; server-only code sits in each one's `ssr` module.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod connections;
 pub mod error;
+pub mod forms;
 pub mod shell;
 mod ui;
 

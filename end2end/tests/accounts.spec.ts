@@ -1,8 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
 
+import { password } from "./helpers";
+
 // Unique per run, so the suite also passes against a database that has seen earlier runs.
 const email = `person-${Date.now()}@example.com`;
-const password = "a long enough passphrase";
 
 async function waitForHydration(page: Page) {
   // The wasm bundle marks nothing visible; waiting for the network to settle is the honest signal.
@@ -16,7 +17,7 @@ test("sign up, see the shell, sign out, sign in again", async ({ page }, testInf
 
   // A page that needs a session sends an anonymous visitor to sign-in.
   await page.goto("/admin");
-  await expect(page).toHaveURL(/\/sign-in\?next=%2Fadmin$/);
+  await expect(page).toHaveURL(/\/sign-in\?next=\/admin$/);
 
   await page.getByRole("link", { name: "Create an account" }).click();
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();

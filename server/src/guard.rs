@@ -1,6 +1,6 @@
 //! Request guards that sit in front of every route.
 
-use app::auth::ssr::AuthSession;
+use app::{auth::ssr::AuthSession, forms::ssr::encode};
 use axum::{
     extract::Request,
     http::{header, HeaderMap, Method, StatusCode},
@@ -32,7 +32,7 @@ pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Res
         (Some(_), _) | (None, true) => next.run(req).await,
         (None, false) => {
             let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            Redirect::to(&format!("/sign-in?next={}", encode_component(target))).into_response()
+            Redirect::to(&format!("/sign-in?next={}", encode(target))).into_response()
         }
     }
 }
@@ -60,15 +60,4 @@ fn from_this_site(headers: &HeaderMap) -> bool {
         // Not a browser (no fetch metadata, no origin): its cookies are its own to send.
         (None, _) => true,
     }
-}
-
-fn encode_component(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -77,7 +77,10 @@ async fn plain_form_errors_come_back_to_the_form(pool: PgPool) {
     let page = browser.sign_up("not an email", PASSWORD).await;
     assert_eq!(
         (page.status, page.location()),
-        (StatusCode::FOUND, "/sign-up?error=EmailInvalid")
+        (
+            StatusCode::FOUND,
+            "/sign-up?error=EmailInvalid&email=not%20an%20email"
+        )
     );
     let form = browser.get(page.location()).await;
     assert!(

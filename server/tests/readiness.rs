@@ -3,60 +3,11 @@
 
 mod support;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use axum::http::StatusCode;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use support::Browser;
-use tokio::{net::TcpListener, sync::Mutex, task::JoinHandle};
-
-/// A TCP proxy that can be switched off (every connection dropped) and on again, same port.
-struct Switch {
-    addr: SocketAddr,
-    upstream: SocketAddr,
-    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Switch {
-    async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let switch = Switch {
-            addr,
-            upstream,
-            tasks: Arc::default(),
-        };
-        switch.serve(listener).await;
-        switch
-    }
-
-    async fn serve(&self, listener: TcpListener) {
-        let (upstream, tasks) = (self.upstream, self.tasks.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let conn = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                tasks.lock().await.push(conn);
-            }
-        });
-        self.tasks.lock().await.push(accept);
-    }
-
-    async fn off(&self) {
-        for task in self.tasks.lock().await.drain(..) {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    async fn on(&self) {
-        self.serve(TcpListener::bind(self.addr).await.unwrap())
-            .await;
-    }
-}
+use support::{tcp_switch::Switch, Browser};
 
 #[sqlx::test(migrator = "app::state::MIGRATOR")]
 async fn readyz_fails_while_postgres_is_away_and_recovers(

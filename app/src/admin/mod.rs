@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::AppError, ui::ErrorNotice};
+use crate::{audit::AuditEntry, error::AppError, ui::ErrorNotice};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -21,17 +21,21 @@ pub struct UserRow {
 
 #[server(endpoint = "admin_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    let auth = crate::auth::ssr::auth_session().await?;
-    let user = auth.user.ok_or(AppError::Unauthorized)?;
-    if !user.is_admin {
-        return Err(AppError::Forbidden);
-    }
+    ssr::require_admin().await?;
     ssr::list_users(&crate::state::AppState::current().pool).await
+}
+
+/// The newest 200 audit entries.
+#[server(endpoint = "admin_audit")]
+pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
+    ssr::require_admin().await?;
+    crate::audit::ssr::recent(&crate::state::AppState::current().pool, 200).await
 }
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let users = Resource::new(|| (), |_| list_users());
+    let audit = Resource::new(|| (), |_| audit_log());
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
@@ -52,6 +56,36 @@ pub fn AdminPage() -> impl IntoView {
                                                 <td>{if u.is_admin { "Admin" } else { "User" }}</td>
                                                 <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
                                                 <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <section class="card">
+            <h2>"Audit log"</h2>
+            <p class="muted">"Every role assumption and connection change, newest first."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading the log…"</p> }>
+                {move || Suspend::new(async move {
+                    match audit.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap">
+                                <table>
+                                    <thead><tr><th>"When"</th><th>"Who"</th><th>"Connection"</th><th>"Action"</th><th>"Outcome"</th><th>"AWS request"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
+                                                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
+                                                <td>{e.connection_id.map(|c| c.to_string()).unwrap_or_default()}</td>
+                                                <td><code>{e.action}</code></td>
+                                                <td>{e.outcome}</td>
+                                                <td><code>{e.aws_request_id.unwrap_or_default()}</code></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

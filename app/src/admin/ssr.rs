@@ -4,6 +4,15 @@ use time::format_description::well_known::Rfc3339;
 use super::UserRow;
 use crate::error::AppError;
 
+pub async fn require_admin() -> Result<(), AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    if user.is_admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
     let rows =
         sqlx::query!("select id, email, is_admin, disabled, created_at from users order by id")

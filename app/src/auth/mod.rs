@@ -38,7 +38,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    ssr::back_to_form_on_error(result, "/sign-up", &[])
+    crate::forms::ssr::back_to_form_on_error(result, "/sign-up", &[("email", &email)])
 }
 
 #[server(endpoint = "sign_in")]
@@ -53,7 +53,11 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
         Ok(())
     }
     .await;
-    ssr::back_to_form_on_error(result, "/sign-in", &[("next", &next)])
+    crate::forms::ssr::back_to_form_on_error(
+        result,
+        "/sign-in",
+        &[("next", &next), ("email", &email)],
+    )
 }
 
 #[server(endpoint = "sign_out")]
@@ -88,5 +92,5 @@ pub async fn change_password(
         Ok(())
     }
     .await;
-    ssr::back_to_form_on_error(result, "/account", &[])
+    crate::forms::ssr::back_to_form_on_error(result, "/account", &[])
 }

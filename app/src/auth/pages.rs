@@ -35,13 +35,14 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let email = move || query.read().get("email").unwrap_or_default();
     view! {
         <AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>
             <form method="post" action="/api/sign_in" class="stack">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                 <button type="submit" class="primary">"Sign in"</button>
@@ -53,12 +54,14 @@ pub fn SignInPage() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let query = use_query_map();
+    let email = move || query.read().get("email").unwrap_or_default();
     view! {
         <AuthCard title="Create your account">
             <ErrorNotice error=error_from_query()/>
             <form method="post" action="/api/sign_up" class="stack">
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="new-password"
                     minlength="10" aria-describedby="password-hint" required/>

@@ -1,20 +1,38 @@
 //! All access to AWS goes through here.
 //!
-//! The base configuration (credentials from the standard chain, region, endpoint, and the HTTP
-//! client with its connection pool) is built once at start. Later, per-request clients are built
-//! from it with only their credentials swapped.
+//! The base configuration (Crossview's own credentials from the standard chain, region,
+//! endpoint, and the HTTP client with its connection pool) is built once at start. Each request
+//! that touches a connection calls [`AwsGateway::assume`] once and gets clients that carry that
+//! request's temporary credentials only; they are dropped with the request and never stored.
+
+mod scope;
+
+use std::{fmt, sync::Arc, time::SystemTime};
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::{
+    error::{ProvideErrorMetadata, SdkError},
+    operation::RequestId,
+};
+pub use scope::Scope;
+use tokio::sync::OnceCell;
+
+use crate::error::AwsProblem;
+
+/// Lifetime of assumed credentials: AWS's minimum, since each serves one request.
+pub const SESSION_SECONDS: i32 = 900;
 
 #[derive(Clone)]
 pub struct AwsGateway {
     base: SdkConfig,
     sts: aws_sdk_sts::Client,
     s3_force_path_style: bool,
+    /// Crossview's own ARN: not a secret, so it may be remembered.
+    principal: Arc<OnceCell<String>>,
 }
 
-impl std::fmt::Debug for AwsGateway {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for AwsGateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsGateway")
             .field("region", &self.base.region())
             .field("s3_force_path_style", &self.s3_force_path_style)
@@ -22,34 +40,162 @@ impl std::fmt::Debug for AwsGateway {
     }
 }
 
+/// The role to assume. `external_id` is `None` only for verification's negative check.
+#[derive(Clone, Copy, Debug)]
+pub struct RoleTarget<'a> {
+    pub role_arn: &'a str,
+    pub external_id: Option<&'a str>,
+    /// `crossview-user-<id>`: the customer's CloudTrail shows who acted.
+    pub session_name: &'a str,
+}
+
+/// Clients for one request, holding its temporary credentials. Not `Clone`, not stored.
+pub struct Assumed {
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub request_id: Option<String>,
+}
+
+impl fmt::Debug for Assumed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Assumed")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed call, classified, with AWS's request id for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsFailure {
+    pub problem: AwsProblem,
+    pub request_id: Option<String>,
+}
+
 impl AwsGateway {
     /// Loads the standard credential chain (env, profile/SSO, web identity, container or
     /// instance role) and honours `AWS_ENDPOINT_URL` and its per-service variants.
     pub async fn from_env(s3_force_path_style: bool) -> Self {
         let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Self::from_config(base, s3_force_path_style)
+        let sts = aws_sdk_sts::Client::new(&base);
+        Self::new(base, sts, s3_force_path_style)
     }
 
-    pub fn from_config(base: SdkConfig, s3_force_path_style: bool) -> Self {
-        let sts = aws_sdk_sts::Client::new(&base);
+    /// `sts` is the client for Crossview's own identity (tests hand in a mocked one).
+    pub fn new(base: SdkConfig, sts: aws_sdk_sts::Client, s3_force_path_style: bool) -> Self {
         AwsGateway {
             base,
             sts,
             s3_force_path_style,
+            principal: Arc::default(),
         }
-    }
-
-    /// Crossview's own principal, the one customers' trust policies name.
-    pub async fn own_principal_arn(&self) -> Result<String, aws_sdk_sts::Error> {
-        let out = self.sts.get_caller_identity().send().await?;
-        Ok(out.arn.unwrap_or_default())
     }
 
     pub fn base_config(&self) -> &SdkConfig {
         &self.base
     }
 
-    pub fn s3_force_path_style(&self) -> bool {
-        self.s3_force_path_style
+    /// Crossview's own principal, the one customers' trust policies name.
+    pub async fn own_principal_arn(&self) -> Result<String, AwsFailure> {
+        self.principal
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(failure)?;
+                Ok(out.arn.unwrap_or_default())
+            })
+            .await
+            .cloned()
+    }
+
+    /// One AssumeRole, narrowed to `scope`, and clients built on its credentials. The shared
+    /// configuration (and so the HTTP connection pool) is reused; only the credentials differ.
+    pub async fn assume(
+        &self,
+        target: RoleTarget<'_>,
+        scope: &Scope,
+    ) -> Result<Assumed, AwsFailure> {
+        let partition = target.role_arn.split(':').nth(1).unwrap_or("aws");
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(target.role_arn)
+            .role_session_name(target.session_name)
+            .set_external_id(target.external_id.map(str::to_owned))
+            .policy(scope.session_policy(partition))
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await
+            .map_err(failure)?;
+        let request_id = out.request_id().map(str::to_owned);
+        let creds = out.credentials.ok_or(AwsFailure {
+            problem: AwsProblem::Unexpected,
+            request_id: request_id.clone(),
+        })?;
+        let expiry = SystemTime::try_from(creds.expiration).ok();
+        let provider = aws_sdk_s3::config::Credentials::new(
+            creds.access_key_id,
+            creds.secret_access_key,
+            Some(creds.session_token),
+            expiry,
+            "crossview-assumed-role",
+        );
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.base)
+                .credentials_provider(provider.clone())
+                .force_path_style(self.s3_force_path_style)
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .credentials_provider(provider)
+                .build(),
+        );
+        Ok(Assumed {
+            s3,
+            sts,
+            request_id,
+        })
     }
 }
+
+/// Classifies an SDK error by transport outcome and AWS error code, never by message text.
+pub fn failure<E, R>(err: SdkError<E, R>) -> AwsFailure
+where
+    E: ProvideErrorMetadata + fmt::Debug,
+    R: fmt::Debug,
+    SdkError<E, R>: RequestId,
+{
+    let request_id = err.request_id().map(str::to_owned);
+    let problem = match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => AwsProblem::Unreachable,
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some("AccessDenied" | "AccessDeniedException") => AwsProblem::TrustDenied,
+            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "SlowDown") => {
+                AwsProblem::Throttled
+            }
+            Some("RegionDisabledException") => AwsProblem::RegionDisabled,
+            Some(
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "UnrecognizedClientException",
+            ) => AwsProblem::OwnIdentity,
+            _ => AwsProblem::Unexpected,
+        },
+        _ => AwsProblem::Unexpected,
+    };
+    if matches!(problem, AwsProblem::Unexpected | AwsProblem::OwnIdentity) {
+        // Logged for operators; the SDK's error text never reaches the page.
+        tracing::warn!(request_id = ?request_id, "AWS call failed: {err:?}");
+    }
+    AwsFailure {
+        problem,
+        request_id,
+    }
+}
+
+#[cfg(test)]
+pub mod tests;

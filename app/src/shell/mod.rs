@@ -2,7 +2,6 @@
 
 #[cfg(feature = "ssr")]
 pub mod csp;
-mod home;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -14,6 +13,7 @@ use leptos_router::{
 use crate::{
     admin::AdminPage,
     auth::{current_user, AccountPage, SignInPage, SignUpPage},
+    connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
 };
 
 /// The whole HTML document rendered on the server.
@@ -51,7 +51,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <ParentRoute path=path!("") view=Layout>
-                    <Route path=path!("") view=home::HomePage/>
+                    <Route path=path!("") view=ConnectionsPage/>
+                    <Route path=path!("connections/new") view=NewConnectionPage/>
+                    <Route path=path!("connections/:id") view=ConnectionPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin") view=AdminPage/>
                 </ParentRoute>

@@ -10,7 +10,7 @@ use argon2::{
 };
 use axum::extract::ConnectInfo;
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use http::{header, request::Parts};
+use http::request::Parts;
 use sqlx::PgPool;
 
 use super::User;
@@ -128,6 +128,11 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
         .map_err(AppError::internal)
 }
 
+/// The signed-in user, or `Unauthorized`: the guard every server function starts with.
+pub async fn require_user() -> Result<SessionUser, AppError> {
+    auth_session().await?.user.ok_or(AppError::Unauthorized)
+}
+
 /// The client's address for rate limiting: the socket peer, or behind a trusted proxy the last
 /// `X-Forwarded-For` hop (the one the proxy itself saw).
 pub async fn client_address(trust_proxy: bool) -> Option<String> {
@@ -155,49 +160,6 @@ pub fn safe_next(next: &str) -> &str {
     } else {
         "/"
     }
-}
-
-/// For a plain (un-hydrated) form post, turns an error into a redirect back to the form with
-/// `?error=<code>`; a hydrated caller gets the error as the response as usual.
-pub fn back_to_form_on_error<T>(
-    result: Result<T, AppError>,
-    page: &str,
-    keep: &[(&str, &str)],
-) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        let plain_form = leptos::prelude::use_context::<Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(header::ACCEPT)?
-                    .to_str()
-                    .ok()
-                    .map(|a| a.contains("text/html"))
-            })
-            .unwrap_or(false);
-        if plain_form {
-            let mut query = form_urlencoded_pair("error", &err.code());
-            for (k, v) in keep.iter().filter(|(_, v)| !v.is_empty()) {
-                query.push('&');
-                query.push_str(&form_urlencoded_pair(k, v));
-            }
-            leptos_axum::redirect(&format!("{page}?{query}"));
-        }
-    }
-    result
-}
-
-fn form_urlencoded_pair(key: &str, value: &str) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    format!("{}={}", enc(key), enc(value))
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 10;

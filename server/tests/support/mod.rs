@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod tcp_switch;
+
 use std::sync::Arc;
 
 use app::{aws::AwsGateway, config::Config, state::AppState};

@@ -1,0 +1,96 @@
+//! The assumption itself, against a mocked STS: what is sent, and how often.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::{
+    operation::assume_role::AssumeRoleOutput, primitives::DateTime, types::Credentials,
+};
+use aws_smithy_mocks::{mock, mock_client, Rule};
+
+use super::*;
+
+pub fn mocked_gateway(rules: &[&Rule]) -> AwsGateway {
+    let base = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .build();
+    AwsGateway::new(base, mock_client!(aws_sdk_sts, rules.iter().copied()), true)
+}
+
+pub fn temporary_credentials() -> AssumeRoleOutput {
+    let creds = Credentials::builder()
+        .access_key_id("ASIAMOCKMOCKMOCKMOCK")
+        .secret_access_key("mock-secret")
+        .session_token("mock-token")
+        .expiration(DateTime::from_secs(4_000_000_000))
+        .build()
+        .unwrap();
+    AssumeRoleOutput::builder().credentials(creds).build()
+}
+
+#[tokio::test]
+async fn one_assume_role_with_the_external_id_and_a_policy_for_one_key() {
+    let rule = mock!(aws_sdk_sts::Client::assume_role)
+        .match_requests(|req| {
+            req.role_arn() == Some("arn:aws:iam::123456789012:role/r")
+                && req.external_id() == Some("the-external-id")
+                && req.role_session_name() == Some("crossview-user-7")
+                && req.duration_seconds() == Some(SESSION_SECONDS)
+                && req.policy().is_some_and(|p| {
+                    p.contains(r#""Resource":"arn:aws:s3:::photos/a b.jpg""#)
+                        && p.contains(r#""Action":["s3:GetObject"]"#)
+                })
+        })
+        .then_output(temporary_credentials);
+    let gateway = mocked_gateway(&[&rule]);
+    let target = RoleTarget {
+        role_arn: "arn:aws:iam::123456789012:role/r",
+        external_id: Some("the-external-id"),
+        session_name: "crossview-user-7",
+    };
+    let scope = Scope::Object {
+        bucket: "photos".into(),
+        key: "a b.jpg".into(),
+        actions: vec!["s3:GetObject"],
+    };
+    let assumed = gateway.assume(target, &scope).await.unwrap();
+    assert_eq!(rule.num_calls(), 1);
+    // Nothing derived from the credentials leaks through Debug.
+    assert!(!format!("{assumed:?}").contains("ASIAMOCK"));
+}
+
+#[tokio::test]
+async fn refusals_are_classified_by_code_not_text() {
+    use aws_sdk_sts::{
+        error::ErrorMetadata, operation::assume_role::AssumeRoleError,
+        types::error::RegionDisabledException,
+    };
+    let denied = mock!(aws_sdk_sts::Client::assume_role).then_error(|| {
+        AssumeRoleError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("anything at all")
+                .build(),
+        )
+    });
+    let disabled = mock!(aws_sdk_sts::Client::assume_role).then_error(|| {
+        AssumeRoleError::RegionDisabledException(
+            RegionDisabledException::builder().message("m").build(),
+        )
+    });
+    let target = RoleTarget {
+        role_arn: "arn:aws:iam::123456789012:role/r",
+        external_id: Some("x"),
+        session_name: "s",
+    };
+    for (rule, problem) in [
+        (&denied, AwsProblem::TrustDenied),
+        (&disabled, AwsProblem::RegionDisabled),
+    ] {
+        let err = mocked_gateway(&[rule])
+            .assume(target, &Scope::Verify)
+            .await
+            .unwrap_err();
+        assert_eq!(err.problem, problem);
+        assert_eq!(rule.num_calls(), 1);
+    }
+}

@@ -1,0 +1,284 @@
+//! The connection pages: the list, a new connection, and one connection with its setup guide.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    connection_guide, custom_external_id_allowed, get_connection, list_connections, Connection,
+    SetupGuide, Status,
+};
+use crate::{
+    error::AppError,
+    forms::{encode, error_from_query},
+    ui::{CopyBlock, CopyButton, ErrorNotice},
+};
+
+#[component]
+fn StatusBadge(connection: Connection) -> impl IntoView {
+    let class = format!("badge {}", connection.status.label().to_lowercase());
+    view! {
+        <span class=class>{connection.status.label()}</span>
+        {connection.trust_warning.then(|| view! { <span class="badge warning">"Open trust"</span> })}
+    }
+}
+
+/// The signed-in user's connections: the home page.
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let connections = Resource::new(|| (), |_| list_connections());
+    view! {
+        <Title text="Connections"/>
+        <div class="page-head">
+            <h1>"Connections"</h1>
+            <a class="button primary" href="/connections/new">"New connection"</a>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
+            {move || Suspend::new(async move {
+                match connections.await {
+                    Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="card empty">
+                            <h2>"No AWS accounts connected yet"</h2>
+                            <p>
+                                "Crossview reaches an AWS account through an IAM role you create there. The role "
+                                "trusts Crossview only together with an ExternalId that Crossview generates for you, "
+                                "and Crossview keeps nothing but the role's ARN and that ID: no keys, no secrets."
+                            </p>
+                            <a class="button primary" href="/connections/new">"Connect an AWS account"</a>
+                        </section>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <section class="card table-wrap">
+                            <table>
+                                <thead><tr><th>"Name"</th><th>"Account"</th><th>"Status"</th><th>"Last verified"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td><a href=format!("/connections/{}", c.id)>{c.name.clone()}</a></td>
+                                            <td><code>{c.account_id.clone().unwrap_or_else(|| "—".into())}</code></td>
+                                            <td><StatusBadge connection=c.clone()/></td>
+                                            <td>{c.last_verified_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ") + " UTC"
+}
+
+#[component]
+pub fn NewConnectionPage() -> impl IntoView {
+    let custom_allowed = Resource::new(|| (), |_| custom_external_id_allowed());
+    let query = use_query_map();
+    let name = move || query.read().get("name").unwrap_or_default();
+    view! {
+        <Title text="New connection"/>
+        <h1>"Connect an AWS account"</h1>
+        <section class="card narrow">
+            <p>
+                "Name the connection. Crossview then generates the ExternalId for it and shows you, "
+                "step by step, the role to create in your account."
+            </p>
+            <ErrorNotice error=error_from_query()/>
+            <form method="post" action="/api/connection_create" class="stack">
+                <label for="name">"Name"</label>
+                <input id="name" name="name" type="text" maxlength="100" placeholder="Production data" value=name required/>
+                <Transition fallback=|| view! { <input type="hidden" name="external_id" value=""/> }>
+                    {move || Suspend::new(async move {
+                        if matches!(custom_allowed.await, Ok(true)) {
+                            view! {
+                                <label for="external_id">"Your own ExternalId (optional)"</label>
+                                <input id="external_id" name="external_id" type="text" maxlength="1224"
+                                    aria-describedby="external-id-hint"/>
+                                <small id="external-id-hint" class="muted">
+                                    "Leave empty to let Crossview generate one (recommended)."
+                                </small>
+                            }.into_any()
+                        } else {
+                            view! { <input type="hidden" name="external_id" value=""/> }.into_any()
+                        }
+                    })}
+                </Transition>
+                <button type="submit" class="primary">"Create connection"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn ConnectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let connection = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_connection(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    let guide = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => connection_guide(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading the connection…"</p> }>
+            {move || Suspend::new(async move {
+                match connection.await {
+                    Err(err) => view! { <Title text="Connection"/><ErrorNotice error=Some(err)/> }.into_any(),
+                    Ok(c) => view! { <ConnectionView connection=c guide=guide/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ConnectionView(
+    connection: Connection,
+    guide: Resource<Result<SetupGuide, AppError>>,
+) -> impl IntoView {
+    let id = connection.id;
+    // After a refused ARN, the form shows what was typed, not what was stored.
+    let query = use_query_map();
+    let typed_arn = query.read_untracked().get("role_arn");
+    let arn_value = typed_arn
+        .or(connection.role_arn.clone())
+        .unwrap_or_default();
+    let verified = connection.status == Status::Verified;
+    view! {
+        <Title text=connection.name.clone()/>
+        <div class="page-head">
+            <h1>{connection.name.clone()}</h1>
+            <StatusBadge connection=connection.clone()/>
+        </div>
+        <ErrorNotice error=error_from_query()/>
+        {connection.last_error.filter(|_| connection.status == Status::Failed).map(|problem| view! {
+            <section class="card problem" role="alert">
+                <h2>"Verification failed"</h2>
+                <p>{problem.to_string()}</p>
+                <p class="muted">{problem.fix()}</p>
+            </section>
+        })}
+        {connection.trust_warning.then(|| view! {
+            <section class="card warning" role="alert">
+                <h2>"This role trusts Crossview even without the ExternalId"</h2>
+                <p>
+                    "Its trust policy lacks the sts:ExternalId condition, so anyone who learns the role's ARN "
+                    "could ask Crossview to act on it (the confused-deputy problem). Replace the role's trust "
+                    "policy with the one below, then verify again."
+                </p>
+            </section>
+        })}
+        <section class="card">
+            <dl class="facts">
+                <dt>"Role ARN"</dt><dd><code>{connection.role_arn.clone().unwrap_or_else(|| "not set yet".into())}</code></dd>
+                <dt>"Account"</dt><dd><code>{connection.account_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"ExternalId"</dt>
+                <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/></dd>
+                <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</dd>
+            </dl>
+            {connection.role_arn.is_some().then(|| view! {
+                <form method="post" action="/api/connection_verify" class="inline">
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit">"Verify again"</button>
+                </form>
+            })}
+        </section>
+        <details class="card setup" open=!verified>
+            <summary><h2>"Set up the role in your AWS account"</h2></summary>
+            <Transition fallback=|| view! { <p class="muted">"Loading the instructions…"</p> }>
+                {move || Suspend::new(async move {
+                    match guide.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(g) => view! { <Guide guide=g/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"Paste the role's ARN"</h3>
+            <form method="post" action="/api/connection_role" class="stack">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label for="role_arn">"Role ARN"</label>
+                <input id="role_arn" name="role_arn" type="text" placeholder="arn:aws:iam::123456789012:role/crossview-access"
+                    value=arn_value autocomplete="off" spellcheck="false" required/>
+                <small class="muted">"A role created moments ago can take a few seconds to be usable; verifying waits for it."</small>
+                <button type="submit" class="primary">"Save and verify"</button>
+            </form>
+        </details>
+        <section class="card">
+            <h2>"Manage"</h2>
+            <form method="post" action="/api/connection_rename" class="stack narrow-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label for="rename">"Name"</label>
+                <input id="rename" name="name" type="text" maxlength="100" value=connection.name.clone() required/>
+                <button type="submit">"Rename"</button>
+            </form>
+            <details class="danger-zone">
+                <summary>"Delete this connection…"</summary>
+                <p>"Crossview forgets the role ARN and ExternalId. The role in your account stays until you delete it there."</p>
+                <form method="post" action="/api/connection_delete">
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit" class="danger">"Delete connection"</button>
+                </form>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn Guide(guide: SetupGuide) -> impl IntoView {
+    let template_href = format!(
+        "data:application/json;charset=utf-8,{}",
+        encode(&guide.cloudformation_template)
+    );
+    view! {
+        <ol class="steps">
+            <li>
+                <h3>"Create a role that trusts Crossview"</h3>
+                <p>"Crossview's AWS principal:"</p>
+                <p class="inline-copy"><code>{guide.principal_arn.clone()}</code><CopyButton text=guide.principal_arn.clone() label="Copy principal ARN"/></p>
+                <p>"Use exactly this trust policy: it allows Crossview in only with your connection's ExternalId."</p>
+                <CopyBlock text=guide.trust_policy.clone() label="Copy trust policy"/>
+            </li>
+            <li>
+                <h3>"Give the role permission to browse"</h3>
+                <details>
+                    <summary>"Read-only permissions"</summary>
+                    <CopyBlock text=guide.read_only_policy.clone() label="Copy read-only policy"/>
+                </details>
+                <details>
+                    <summary>"Read-write permissions (upload, delete, copy)"</summary>
+                    <CopyBlock text=guide.read_write_policy.clone() label="Copy read-write policy"/>
+                </details>
+                <p class="muted">"Buckets encrypted with a customer-managed KMS key also need kms:Decrypt (and kms:GenerateDataKey to upload) on that key."</p>
+            </li>
+            <li>
+                <h3>"Or let AWS create it for you"</h3>
+                <p>
+                    <a class="button" href=template_href download="crossview-role.template.json">"Download the CloudFormation template"</a>
+                    {guide.quick_create_url.clone().map(|url| view! {
+                        " " <a class="button" href=url target="_blank" rel="noopener noreferrer">"Open CloudFormation quick-create"</a>
+                    })}
+                </p>
+                <details>
+                    <summary>"AWS CLI commands"</summary>
+                    <CopyBlock text=guide.cli_commands.clone() label="Copy AWS CLI commands"/>
+                </details>
+            </li>
+        </ol>
+    }
+}

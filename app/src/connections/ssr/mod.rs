@@ -1,0 +1,274 @@
+//! Server side of connections: queries (every one filtered by owner), the audited assumption
+//! that every AWS-touching request goes through, and verification.
+
+pub mod guide;
+pub mod verify;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use serde_json::json;
+use sqlx::PgPool;
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+use super::{valid_external_id, Connection, RoleArn, Status};
+use crate::{
+    audit::ssr::{record, Event},
+    aws::{Assumed, RoleTarget, Scope},
+    config::Config,
+    error::{AppError, AwsProblem},
+    state::AppState,
+};
+
+/// Length of a generated ExternalId: 40 characters of [A-Za-z0-9], about 238 bits.
+const EXTERNAL_ID_LEN: usize = 40;
+
+/// A fresh random ExternalId. Crossview chooses it so that no one can reuse another customer's.
+pub fn generate_external_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut id = String::with_capacity(EXTERNAL_ID_LEN);
+    while id.len() < EXTERNAL_ID_LEN {
+        // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
+        let byte = (OsRng.next_u32() & 0xff) as usize;
+        if byte < 248 {
+            id.push(ALPHABET[byte % 62] as char);
+        }
+    }
+    id
+}
+
+/// `crossview-user-<id>`: what the customer's CloudTrail shows as the session.
+pub fn session_name(user_id: i64) -> String {
+    format!("crossview-user-{user_id}")
+}
+
+fn valid_name(name: &str) -> Result<&str, AppError> {
+    let name = name.trim();
+    let ok = (1..=100).contains(&name.chars().count()) && !name.chars().any(char::is_control);
+    ok.then_some(name).ok_or(AppError::ConnectionNameInvalid)
+}
+
+struct Row {
+    id: i64,
+    name: String,
+    role_arn: Option<String>,
+    external_id: String,
+    account_id: Option<String>,
+    status: String,
+    trust_warning: bool,
+    last_error: Option<String>,
+    last_verified_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+}
+
+impl From<Row> for Connection {
+    fn from(r: Row) -> Self {
+        let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+        Connection {
+            id: r.id,
+            name: r.name,
+            role_arn: r.role_arn,
+            external_id: r.external_id,
+            account_id: r.account_id,
+            status: match r.status.as_str() {
+                "verified" => Status::Verified,
+                "failed" => Status::Failed,
+                "disabled" => Status::Disabled,
+                _ => Status::Pending,
+            },
+            trust_warning: r.trust_warning,
+            last_error: r.last_error.as_deref().and_then(AwsProblem::from_code),
+            last_verified_at: r.last_verified_at.map(rfc3339),
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError> {
+    let rows = sqlx::query_as!(
+        Row,
+        "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
+                last_verified_at, created_at
+         from connections where owner_id = $1 order by lower(name), id",
+        owner
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Connection::from).collect())
+}
+
+/// One of the owner's connections; anyone else's is `NotFound`, exactly like a missing one.
+pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppError> {
+    let row = sqlx::query_as!(
+        Row,
+        "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
+                last_verified_at, created_at
+         from connections where id = $1 and owner_id = $2",
+        id,
+        owner
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(Connection::from).ok_or(AppError::NotFound)
+}
+
+pub async fn create(
+    pool: &PgPool,
+    config: &Config,
+    owner: i64,
+    name: &str,
+    custom_external_id: Option<&str>,
+) -> Result<i64, AppError> {
+    let name = valid_name(name)?;
+    let external_id = match custom_external_id {
+        // Only a deployment setting allows a user-chosen ID (confused-deputy risk).
+        Some(_) if !config.allow_custom_external_id => return Err(AppError::Forbidden),
+        Some(id) if !valid_external_id(id) => return Err(AppError::ExternalIdInvalid),
+        Some(id) => id.to_owned(),
+        None => generate_external_id(),
+    };
+    let id = sqlx::query_scalar!(
+        "insert into connections (owner_id, name, external_id) values ($1, $2, $3) returning id",
+        owner,
+        name,
+        external_id
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("connections_external_id_key") => {
+            AppError::ExternalIdTaken
+        }
+        _ => AppError::from(err),
+    })?;
+    let detail = json!({ "name": name, "custom_external_id": custom_external_id.is_some() });
+    record(pool, change(owner, id, "connection.create", detail)).await?;
+    Ok(id)
+}
+
+/// Stores the role ARN; the connection is pending until verified again.
+pub async fn set_role(pool: &PgPool, owner: i64, id: i64, arn: &RoleArn) -> Result<(), AppError> {
+    let updated = sqlx::query!(
+        "update connections
+         set role_arn = $3, account_id = $4, status = 'pending', last_error = null, trust_warning = false
+         where id = $1 and owner_id = $2",
+        id,
+        owner,
+        arn.arn,
+        arn.account_id
+    )
+    .execute(pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    record(
+        pool,
+        change(
+            owner,
+            id,
+            "connection.set_role",
+            json!({ "role_arn": arn.arn }),
+        ),
+    )
+    .await
+}
+
+pub async fn rename(pool: &PgPool, owner: i64, id: i64, name: &str) -> Result<(), AppError> {
+    let name = valid_name(name)?;
+    let updated = sqlx::query!(
+        "update connections set name = $3 where id = $1 and owner_id = $2",
+        id,
+        owner,
+        name
+    )
+    .execute(pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    record(
+        pool,
+        change(owner, id, "connection.rename", json!({ "name": name })),
+    )
+    .await
+}
+
+pub async fn delete(pool: &PgPool, owner: i64, id: i64) -> Result<(), AppError> {
+    let deleted = sqlx::query!(
+        "delete from connections where id = $1 and owner_id = $2",
+        id,
+        owner
+    )
+    .execute(pool)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    record(pool, change(owner, id, "connection.delete", json!({}))).await
+}
+
+fn change(actor: i64, connection: i64, action: &str, detail: serde_json::Value) -> Event<'_> {
+    Event {
+        actor_id: Some(actor),
+        connection_id: Some(connection),
+        action,
+        outcome: "ok",
+        detail: Some(detail),
+        ..Event::default()
+    }
+}
+
+/// One AssumeRole, audited whatever its outcome. Every assumption in Crossview goes through here.
+pub async fn assume_audited(
+    state: &AppState,
+    actor: i64,
+    connection: i64,
+    target: RoleTarget<'_>,
+    scope: &Scope,
+    action: &str,
+) -> Result<Assumed, AppError> {
+    let result = state.aws.assume(target, scope).await;
+    let (outcome, request_id) = match &result {
+        Ok(assumed) => ("ok", assumed.request_id.clone()),
+        Err(failure) => (failure.problem.code(), failure.request_id.clone()),
+    };
+    record(
+        &state.pool,
+        Event {
+            actor_id: Some(actor),
+            connection_id: Some(connection),
+            action,
+            bucket: scope.bucket(),
+            key: scope.key(),
+            outcome,
+            aws_request_id: request_id.as_deref(),
+            detail: Some(json!({ "with_external_id": target.external_id.is_some() })),
+        },
+    )
+    .await?;
+    result.map_err(|failure| AppError::Aws(failure.problem))
+}
+
+/// The entry point for every request that uses a connection: owner check, verified check, and a
+/// fresh assumption narrowed to `scope`. The returned clients live as long as the request.
+pub async fn assume_for(
+    state: &AppState,
+    user_id: i64,
+    connection_id: i64,
+    scope: &Scope,
+) -> Result<Assumed, AppError> {
+    let connection = get(&state.pool, user_id, connection_id).await?;
+    let (Status::Verified, Some(role_arn)) = (connection.status, connection.role_arn.as_deref())
+    else {
+        return Err(AppError::ConnectionNotVerified);
+    };
+    let name = session_name(user_id);
+    let target = RoleTarget {
+        role_arn,
+        external_id: Some(&connection.external_id),
+        session_name: &name,
+    };
+    assume_audited(state, user_id, connection_id, target, scope, scope.action()).await
+}
+
+#[cfg(test)]
+mod tests;

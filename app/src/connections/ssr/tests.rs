@@ -1,0 +1,265 @@
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use super::*;
+use crate::{
+    aws::tests::{mocked_gateway, temporary_credentials},
+    connections::parse_role_arn,
+};
+
+fn config(allow_custom: bool) -> Arc<Config> {
+    let secret = "s".repeat(64);
+    Arc::new(
+        Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some("postgres://unused".into()),
+            "SESSION_SECRET" => Some(secret.clone()),
+            "ALLOW_CUSTOM_EXTERNAL_ID" => Some(allow_custom.to_string()),
+            _ => None,
+        })
+        .unwrap(),
+    )
+}
+
+async fn user(pool: &PgPool, email: &str) -> i64 {
+    sqlx::query_scalar("insert into users (email, password_hash) values ($1, 'x') returning id")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn generated_external_ids_are_long_random_and_alphanumeric() {
+    let ids: std::collections::HashSet<String> =
+        (0..1000).map(|_| generate_external_id()).collect();
+    assert_eq!(ids.len(), 1000);
+    assert!(ids
+        .iter()
+        .all(|id| id.len() == 40 && id.bytes().all(|b| b.is_ascii_alphanumeric())));
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn a_new_connection_is_pending_with_a_generated_id(pool: PgPool) {
+    let owner = user(&pool, "a@example.com").await;
+    let id = create(&pool, &config(false), owner, "  Production  ", None)
+        .await
+        .unwrap();
+    let c = get(&pool, owner, id).await.unwrap();
+    assert_eq!(
+        (c.name.as_str(), c.status, c.role_arn.as_deref()),
+        ("Production", Status::Pending, None)
+    );
+    assert_eq!(c.external_id.len(), 40);
+    assert_eq!(
+        create(&pool, &config(false), owner, "   ", None)
+            .await
+            .unwrap_err(),
+        AppError::ConnectionNameInvalid
+    );
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn user_chosen_external_ids_need_the_setting_and_stay_unique(pool: PgPool) {
+    let a = user(&pool, "a@example.com").await;
+    let b = user(&pool, "b@example.com").await;
+    assert_eq!(
+        create(&pool, &config(false), a, "x", Some("my-own-id"))
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    );
+    let allowed = config(true);
+    assert_eq!(
+        create(&pool, &allowed, a, "x", Some("bad id!"))
+            .await
+            .unwrap_err(),
+        AppError::ExternalIdInvalid
+    );
+    create(&pool, &allowed, a, "x", Some("my-own-id"))
+        .await
+        .unwrap();
+    // The confused deputy: B may not reuse A's ID, even knowing it.
+    assert_eq!(
+        create(&pool, &allowed, b, "y", Some("my-own-id"))
+            .await
+            .unwrap_err(),
+        AppError::ExternalIdTaken
+    );
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn only_the_owner_sees_or_touches_a_connection(pool: PgPool) {
+    let a = user(&pool, "a@example.com").await;
+    let b = user(&pool, "b@example.com").await;
+    let id = create(&pool, &config(false), a, "A's", None).await.unwrap();
+    let arn = parse_role_arn("arn:aws:iam::123456789012:role/r").unwrap();
+    assert_eq!(get(&pool, b, id).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(
+        rename(&pool, b, id, "mine now").await.unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        set_role(&pool, b, id, &arn).await.unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(delete(&pool, b, id).await.unwrap_err(), AppError::NotFound);
+    assert!(list(&pool, b).await.unwrap().is_empty());
+    assert_eq!(
+        get(&pool, a, id).await.unwrap().name,
+        "A's",
+        "nothing changed"
+    );
+
+    set_role(&pool, a, id, &arn).await.unwrap();
+    rename(&pool, a, id, "Renamed").await.unwrap();
+    let c = get(&pool, a, id).await.unwrap();
+    assert_eq!(
+        (c.account_id.as_deref(), c.name.as_str()),
+        (Some("123456789012"), "Renamed")
+    );
+    delete(&pool, a, id).await.unwrap();
+    assert_eq!(get(&pool, a, id).await.unwrap_err(), AppError::NotFound);
+
+    let actions: Vec<String> = sqlx::query_scalar("select action from audit_events order by id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "connection.create",
+            "connection.set_role",
+            "connection.rename",
+            "connection.delete"
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn the_audit_log_is_append_only(pool: PgPool) {
+    record(
+        &pool,
+        Event {
+            action: "test",
+            outcome: "ok",
+            ..Event::default()
+        },
+    )
+    .await
+    .unwrap();
+    for statement in [
+        "update audit_events set outcome = 'forged'",
+        "delete from audit_events",
+        "truncate audit_events",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn no_column_could_hold_a_credential(pool: PgPool) {
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "select table_name::text, column_name::text from information_schema.columns
+         where table_schema = 'public'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let connection_columns: Vec<&str> = columns
+        .iter()
+        .filter(|(t, _)| t == "connections")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(
+        connection_columns.len(),
+        12,
+        "a new connections column must be reviewed here: {connection_columns:?}"
+    );
+    for (table, column) in &columns {
+        let lowered = column.to_lowercase();
+        let suspicious = [
+            "secret",
+            "token",
+            "access_key",
+            "credential",
+            "session",
+            "expir",
+        ]
+        .iter()
+        .any(|word| lowered.contains(word));
+        assert!(
+            !suspicious,
+            "{table}.{column} looks like it could hold an AWS credential"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
+    use aws_smithy_mocks::mock;
+    let owner = user(&pool, "a@example.com").await;
+    let stranger = user(&pool, "b@example.com").await;
+    let id = create(&pool, &config(false), owner, "c", None)
+        .await
+        .unwrap();
+    let external_id = get(&pool, owner, id).await.unwrap().external_id;
+    sqlx::query("update connections set role_arn = 'arn:aws:iam::123456789012:role/r', status = 'verified' where id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let expected = external_id.clone();
+    let rule = mock!(aws_sdk_sts::Client::assume_role)
+        .match_requests(move |req| {
+            req.external_id() == Some(expected.as_str())
+                && req.role_session_name() == Some(&format!("crossview-user-{owner}"))
+                && req
+                    .policy()
+                    .is_some_and(|p| p.contains("arn:aws:s3:::photos"))
+        })
+        .sequence()
+        .output(temporary_credentials)
+        .repeatedly()
+        .build();
+    let state = AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("crossview")
+            .build(),
+        pool: pool.clone(),
+        aws: mocked_gateway(&[&rule]),
+        config: config(false),
+    };
+    let scope = Scope::ListBucket {
+        bucket: "photos".into(),
+    };
+
+    assume_for(&state, owner, id, &scope).await.unwrap();
+    assert_eq!(rule.num_calls(), 1, "one AssumeRole for one request");
+    assume_for(&state, owner, id, &scope).await.unwrap();
+    assert_eq!(
+        rule.num_calls(),
+        2,
+        "the next request assumes again: nothing is cached"
+    );
+
+    assert_eq!(
+        assume_for(&state, stranger, id, &scope).await.unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(rule.num_calls(), 2, "a stranger never causes an assumption");
+
+    let audited: Vec<(String, Option<String>, String)> =
+        sqlx::query_as("select action, bucket, outcome from audit_events where action = 'list_objects' order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        vec![("list_objects".into(), Some("photos".into()), "ok".into()); 2]
+    );
+}

@@ -1,0 +1,66 @@
+//! Plain HTML forms posting to server functions: they work before hydration, and an error comes
+//! back to the form's page as `?error=<code>`, which the page turns into one of our own messages.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+
+/// The error a plain-form post was redirected back with, if any.
+pub fn error_from_query() -> Signal<Option<AppError>> {
+    let query = use_query_map();
+    Signal::derive(move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|code| AppError::from_code(&code))
+    })
+}
+
+/// Percent-encodes a URL component (keeping `/`, so a `next` path stays readable).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use http::{header, request::Parts};
+
+    pub use super::encode;
+    use crate::error::AppError;
+
+    /// For a plain (un-hydrated) form post, turns an error into a redirect back to `page` with
+    /// `?error=<code>` (and the `keep` pairs); a hydrated caller gets the error as usual.
+    pub fn back_to_form_on_error<T>(
+        result: Result<T, AppError>,
+        page: &str,
+        keep: &[(&str, &str)],
+    ) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            let plain_form = leptos::prelude::use_context::<Parts>()
+                .and_then(|p| {
+                    p.headers
+                        .get(header::ACCEPT)?
+                        .to_str()
+                        .ok()
+                        .map(|a| a.contains("text/html"))
+                })
+                .unwrap_or(false);
+            if plain_form {
+                let mut query = format!("error={}", encode(&err.code()));
+                for (k, v) in keep.iter().filter(|(_, v)| !v.is_empty()) {
+                    query.push_str(&format!("&{}={}", encode(k), encode(v)));
+                }
+                leptos_axum::redirect(&format!("{page}?{query}"));
+            }
+        }
+        result
+    }
+}
