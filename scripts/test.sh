@@ -24,7 +24,8 @@ SESSION_SECRET=$(session_secret)
 export SESSION_SECRET
 export DATABASE_URL
 DATABASE_URL=$(ensure_database crossview_test)
-export RUST_LOG=${RUST_LOG:-warn}
+# info: the scan at the end reads everything Crossview logged.
+export RUST_LOG=${RUST_LOG:-info}
 
 say "building the release site (server + wasm)"
 cargo leptos build --release
@@ -36,6 +37,9 @@ say "Playwright tests in Chromium"
 psql "$PG_URL/postgres" -qc 'drop database if exists crossview_e2e with (force)' >/dev/null
 DATABASE_URL=$(ensure_database crossview_e2e)
 LEPTOS_SITE_ADDR=127.0.0.1:3000 cargo leptos end-to-end --release 2>&1 | tee "$DATA/logs/e2e.log"
+
+say "no credential in the database or the logs"
+bash scripts/scan-secrets.sh "$DATABASE_URL" "$DATA/logs/cargo-test.log" "$DATA/logs/e2e.log"
 
 rust_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/cargo-test.log" | awk '{s+=$1} END {print s+0}')
 e2e_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/e2e.log" | tail -n 1 | awk '{print $1+0}')

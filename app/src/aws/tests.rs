@@ -72,9 +72,16 @@ async fn refusals_are_classified_by_code_not_text() {
                 .build(),
         )
     });
+    // As the SDK's response parser builds it: the modeled error carries AWS's code.
     let disabled = mock!(aws_sdk_sts::Client::assume_role).then_error(|| {
+        let meta = ErrorMetadata::builder()
+            .code("RegionDisabledException")
+            .build();
         AssumeRoleError::RegionDisabledException(
-            RegionDisabledException::builder().message("m").build(),
+            RegionDisabledException::builder()
+                .message("m")
+                .meta(meta)
+                .build(),
         )
     });
     let target = RoleTarget {
