@@ -20,6 +20,8 @@ python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" >/d
 source "$DATA/strict.env"
 
 export CROSSVIEW_ENV=development COOKIE_SECURE=false
+# The stand-in applies roles at once; a short propagation window keeps refusals quick.
+export VERIFY_PROPAGATION_SECS=2
 SESSION_SECRET=$(session_secret)
 export SESSION_SECRET
 export DATABASE_URL

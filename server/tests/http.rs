@@ -184,26 +184,74 @@ async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "app::state::MIGRATOR")]
-async fn non_admins_cannot_list_users(pool: PgPool) {
+async fn only_admins_see_users_connections_and_the_audit_log(pool: PgPool) {
     let mut admin = Browser::new(pool, false).await;
     admin.sign_up("admin@example.com", PASSWORD).await;
     let mut user = admin.another();
     user.sign_up("user@example.com", PASSWORD).await;
-    let req = user
-        .request("POST", "/api/admin_users")
-        .header("accept", "application/json")
-        .body("".into())
-        .unwrap();
-    let page = user.send(req).await;
-    assert!(page.body.contains("Forbidden"), "{}", page.body);
-    let req = admin
-        .request("POST", "/api/admin_users")
-        .header("accept", "application/json")
-        .body("".into())
-        .unwrap();
-    let page = admin.send(req).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("user@example.com") && page.body.contains("admin@example.com"));
+    let created = user
+        .call("connection_create", "name=Team+data&external_id=")
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+
+    for endpoint in ["admin_users", "admin_connections", "admin_audit"] {
+        let refused = user.call(endpoint, "").await;
+        assert!(
+            refused.body.contains("Forbidden"),
+            "{endpoint}: {}",
+            refused.body
+        );
+    }
+    let users = admin.call("admin_users", "").await;
+    assert!(users.body.contains("user@example.com") && users.body.contains("admin@example.com"));
+    let connections = admin.call("admin_connections", "").await;
+    assert!(
+        connections.body.contains("Team data") && connections.body.contains("user@example.com")
+    );
+    // Admins see who owns what, never the ExternalId.
+    assert!(
+        !connections.body.contains("external_id"),
+        "{}",
+        connections.body
+    );
+    let audit = admin.call("admin_audit", "").await;
+    assert!(audit.body.contains("connection.create"), "{}", audit.body);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn a_connection_page_of_another_user_is_not_found(pool: PgPool) {
+    let mut owner = Browser::new(pool, false).await;
+    owner.sign_up("owner@example.com", PASSWORD).await;
+    let id = owner
+        .call("connection_create", "name=Mine&external_id=")
+        .await
+        .body;
+    let mut other = owner.another();
+    other.sign_up("other@example.com", PASSWORD).await;
+
+    let page = other.get(&format!("/connections/{id}")).await;
+    assert!(
+        page.body.contains("That page or item does not exist."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Mine"));
+    for (endpoint, body) in [
+        ("connection", format!("id={id}")),
+        ("connection_guide", format!("id={id}")),
+        ("connection_verify", format!("id={id}")),
+        ("connection_rename", format!("id={id}&name=Stolen")),
+        (
+            "connection_role",
+            format!("id={id}&role_arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx"),
+        ),
+        ("connection_delete", format!("id={id}")),
+    ] {
+        let res = other.call(endpoint, &body).await;
+        assert!(res.body.contains("NotFound"), "{endpoint}: {}", res.body);
+    }
+    let mine = owner.get(&format!("/connections/{id}")).await;
+    assert!(mine.body.contains("Mine") && mine.body.contains("Pending"));
 }
 
 #[sqlx::test(migrator = "app::state::MIGRATOR")]

@@ -1,4 +1,4 @@
-//! Administration: every user of the deployment.
+//! Administration: every user, every connection, and the audit log.
 
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -25,6 +25,23 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
     ssr::list_users(&crate::state::AppState::current().pool).await
 }
 
+/// A connection as an admin sees it: whose it is and its state, never anything AWS issued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRow {
+    pub id: i64,
+    pub owner: String,
+    pub name: String,
+    pub account_id: Option<String>,
+    pub status: String,
+    pub trust_warning: bool,
+}
+
+#[server(endpoint = "admin_connections")]
+pub async fn all_connections() -> Result<Vec<ConnectionRow>, AppError> {
+    ssr::require_admin().await?;
+    ssr::all_connections(&crate::state::AppState::current().pool).await
+}
+
 /// The newest 200 audit entries.
 #[server(endpoint = "admin_audit")]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
@@ -36,6 +53,7 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
 pub fn AdminPage() -> impl IntoView {
     let users = Resource::new(|| (), |_| list_users());
     let audit = Resource::new(|| (), |_| audit_log());
+    let connections = Resource::new(|| (), |_| all_connections());
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
@@ -56,6 +74,34 @@ pub fn AdminPage() -> impl IntoView {
                                                 <td>{if u.is_admin { "Admin" } else { "User" }}</td>
                                                 <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
                                                 <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <section class="card">
+            <h2>"Connections"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
+                {move || Suspend::new(async move {
+                    match connections.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap">
+                                <table>
+                                    <thead><tr><th>"Id"</th><th>"Owner"</th><th>"Name"</th><th>"Account"</th><th>"Status"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|c| view! {
+                                            <tr>
+                                                <td>{c.id}</td>
+                                                <td>{c.owner}</td>
+                                                <td>{c.name}</td>
+                                                <td><code>{c.account_id.unwrap_or_default()}</code></td>
+                                                <td>{c.status}{c.trust_warning.then_some(" · open trust")}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

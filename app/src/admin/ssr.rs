@@ -1,7 +1,7 @@
 use sqlx::PgPool;
 use time::format_description::well_known::Rfc3339;
 
-use super::UserRow;
+use super::{ConnectionRow, UserRow};
 use crate::error::AppError;
 
 pub async fn require_admin() -> Result<(), AppError> {
@@ -28,4 +28,16 @@ pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
             created_at: r.created_at.format(&Rfc3339).unwrap_or_default(),
         })
         .collect())
+}
+
+pub async fn all_connections(pool: &PgPool) -> Result<Vec<ConnectionRow>, AppError> {
+    let rows = sqlx::query_as!(
+        ConnectionRow,
+        "select c.id, u.email as owner, c.name, c.account_id, c.status, c.trust_warning
+         from connections c join users u on u.id = c.owner_id
+         order by c.id"
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
 }

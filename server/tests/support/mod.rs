@@ -151,6 +151,17 @@ impl Browser {
         }
     }
 
+    /// A server function called as the hydrated app calls it: JSON back, errors included.
+    pub async fn call(&mut self, endpoint: &str, form_body: &str) -> Page {
+        let req = self
+            .request("POST", &format!("/api/{endpoint}"))
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form_body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn sign_up(&mut self, email: &str, password: &str) -> Page {
         self.post_form("/api/sign_up", &[("email", email), ("password", password)])
             .await
