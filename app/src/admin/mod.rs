@@ -5,7 +5,7 @@ pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{audit::AuditEntry, error::AppError, ui::ErrorNotice};
 
@@ -51,95 +51,73 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| list_users());
-    let audit = Resource::new(|| (), |_| audit_log());
-    let connections = Resource::new(|| (), |_| all_connections());
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
+        <AdminTable title="Users" rows=Resource::new(|| (), |_| list_users())
+            columns=&["Email", "Role", "Status", "Created"]
+            row=|u: UserRow| view! {
+                <td>{u.email}</td>
+                <td>{if u.is_admin { "Admin" } else { "User" }}</td>
+                <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
+                <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
+            }/>
+        <AdminTable title="Connections" rows=Resource::new(|| (), |_| all_connections())
+            columns=&["Id", "Owner", "Name", "Account", "Status"]
+            row=|c: ConnectionRow| view! {
+                <td>{c.id}</td>
+                <td>{c.owner}</td>
+                <td>{c.name}</td>
+                <td><code>{c.account_id.unwrap_or_default()}</code></td>
+                <td>{c.status}{c.trust_warning.then_some(" · open trust")}</td>
+            }/>
+        <AdminTable title="Audit log: every role assumption and connection change, newest first"
+            rows=Resource::new(|| (), |_| audit_log())
+            columns=&["When", "Who", "Connection", "Action", "Outcome", "AWS request"]
+            row=|e: AuditEntry| view! {
+                <td><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
+                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
+                <td>{e.connection_id.map(|c| c.to_string()).unwrap_or_default()}</td>
+                <td><code>{e.action}</code></td>
+                <td>{e.outcome}</td>
+                <td><code>{e.aws_request_id.unwrap_or_default()}</code></td>
+            }/>
+    }
+}
+
+/// One titled table of rows loaded by a server function.
+#[component]
+fn AdminTable<T, F, V>(
+    title: &'static str,
+    rows: Resource<Result<Vec<T>, AppError>>,
+    columns: &'static [&'static str],
+    row: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
         <section class="card">
-            <h2>"Users"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(rows) => view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th></tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|u| view! {
-                                            <tr>
-                                                <td>{u.email}</td>
-                                                <td>{if u.is_admin { "Admin" } else { "User" }}</td>
-                                                <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
-                                                <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-        <section class="card">
-            <h2>"Connections"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
-                {move || Suspend::new(async move {
-                    match connections.await {
-                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(rows) => view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <thead><tr><th>"Id"</th><th>"Owner"</th><th>"Name"</th><th>"Account"</th><th>"Status"</th></tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|c| view! {
-                                            <tr>
-                                                <td>{c.id}</td>
-                                                <td>{c.owner}</td>
-                                                <td>{c.name}</td>
-                                                <td><code>{c.account_id.unwrap_or_default()}</code></td>
-                                                <td>{c.status}{c.trust_warning.then_some(" · open trust")}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-        <section class="card">
-            <h2>"Audit log"</h2>
-            <p class="muted">"Every role assumption and connection change, newest first."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading the log…"</p> }>
-                {move || Suspend::new(async move {
-                    match audit.await {
-                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(rows) => view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <thead><tr><th>"When"</th><th>"Who"</th><th>"Connection"</th><th>"Action"</th><th>"Outcome"</th><th>"AWS request"</th></tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|e| view! {
-                                            <tr>
-                                                <td><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
-                                                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
-                                                <td>{e.connection_id.map(|c| c.to_string()).unwrap_or_default()}</td>
-                                                <td><code>{e.action}</code></td>
-                                                <td>{e.outcome}</td>
-                                                <td><code>{e.aws_request_id.unwrap_or_default()}</code></td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                    }
-                })}
+            <h2>{title}</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let row = row.clone();
+                    Suspend::new(async move {
+                        match rows.await {
+                            Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                            Ok(list) => view! {
+                                <div class="table-wrap">
+                                    <table>
+                                        <thead><tr>{columns.iter().map(|c| view! { <th>{*c}</th> }).collect_view()}</tr></thead>
+                                        <tbody>{list.into_iter().map(|item| view! { <tr>{row(item)}</tr> }).collect_view()}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any(),
+                        }
+                    })
+                }}
             </Transition>
         </section>
     }

@@ -4,18 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::{error::AppError, ui::ErrorNotice};
-
-/// The error a plain-form post was redirected back with, if any.
-fn error_from_query() -> Signal<Option<AppError>> {
-    let query = use_query_map();
-    Signal::derive(move || {
-        query
-            .read()
-            .get("error")
-            .and_then(|code| AppError::from_code(&code))
-    })
-}
+use crate::{forms::error_from_query, ui::ErrorNotice};
 
 #[component]
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {

@@ -157,17 +157,13 @@ pub async fn set_role(pool: &PgPool, owner: i64, id: i64, arn: &RoleArn) -> Resu
     )
     .execute(pool)
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    record(
+    owned_change(
         pool,
-        change(
-            owner,
-            id,
-            "connection.set_role",
-            json!({ "role_arn": arn.arn }),
-        ),
+        updated.rows_affected(),
+        owner,
+        id,
+        "connection.set_role",
+        json!({ "role_arn": arn.arn }),
     )
     .await
 }
@@ -182,12 +178,13 @@ pub async fn rename(pool: &PgPool, owner: i64, id: i64, name: &str) -> Result<()
     )
     .execute(pool)
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    record(
+    owned_change(
         pool,
-        change(owner, id, "connection.rename", json!({ "name": name })),
+        updated.rows_affected(),
+        owner,
+        id,
+        "connection.rename",
+        json!({ "name": name }),
     )
     .await
 }
@@ -200,10 +197,15 @@ pub async fn delete(pool: &PgPool, owner: i64, id: i64) -> Result<(), AppError> 
     )
     .execute(pool)
     .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    record(pool, change(owner, id, "connection.delete", json!({}))).await
+    owned_change(
+        pool,
+        deleted.rows_affected(),
+        owner,
+        id,
+        "connection.delete",
+        json!({}),
+    )
+    .await
 }
 
 fn change(actor: i64, connection: i64, action: &str, detail: serde_json::Value) -> Event<'_> {
@@ -215,6 +217,21 @@ fn change(actor: i64, connection: i64, action: &str, detail: serde_json::Value) 
         detail: Some(detail),
         ..Event::default()
     }
+}
+
+/// After an owner-filtered write: no row means not the owner's (or gone), else audit the change.
+async fn owned_change(
+    pool: &PgPool,
+    rows: u64,
+    owner: i64,
+    id: i64,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    if rows == 0 {
+        return Err(AppError::NotFound);
+    }
+    record(pool, change(owner, id, action, detail)).await
 }
 
 /// One AssumeRole, audited whatever its outcome. Every assumption in Crossview goes through here.
