@@ -155,11 +155,43 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    use http::StatusCode;
     use rand::Rng;
 
-    use super::AppError;
+    use super::{AppError, AwsProblem};
 
     impl AppError {
+        /// The HTTP status a server function answers with when it fails this way.
+        pub fn status(&self) -> StatusCode {
+            use AppError::*;
+            match self {
+                Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
+                Forbidden | AccountDisabled | SignupClosed => StatusCode::FORBIDDEN,
+                NotFound => StatusCode::NOT_FOUND,
+                EmailTaken | ExternalIdTaken | ConnectionNotVerified => StatusCode::CONFLICT,
+                RateLimited | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
+                Unavailable | Aws(AwsProblem::Unreachable) => StatusCode::SERVICE_UNAVAILABLE,
+                Aws(_) => StatusCode::BAD_GATEWAY,
+                Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                EmailInvalid
+                | PasswordTooShort
+                | PasswordTooLong
+                | PasswordMismatch
+                | WrongCurrentPassword
+                | ConnectionNameInvalid
+                | ExternalIdInvalid
+                | ArnFormat
+                | ArnPartition
+                | ArnService
+                | ArnRegion
+                | ArnAccount
+                | ArnNotRole
+                | ArnRoleName
+                | ArnRolePath
+                | RoleArnMissing
+                | Request(_) => StatusCode::BAD_REQUEST,
+            }
+        }
         /// Logs an internal cause once, with a fresh reference id that the user can quote.
         pub fn internal(cause: impl std::fmt::Display) -> Self {
             let id = format!("{:08x}", rand::thread_rng().gen::<u32>());

@@ -36,8 +36,20 @@ pub mod ssr {
     pub use super::encode;
     use crate::error::AppError;
 
+    /// Gives a failed server function the HTTP status of its error (server functions answer
+    /// 500 otherwise, which would make a wrong password look like a crash).
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(err), Some(res)) = (
+            &result,
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            res.set_status(err.status());
+        }
+        result
+    }
+
     /// For a plain (un-hydrated) form post, turns an error into a redirect back to `page` with
-    /// `?error=<code>` (and the `keep` pairs); a hydrated caller gets the error as usual.
+    /// `?error=<code>` (and the `keep` pairs); a hydrated caller gets the error with its status.
     pub fn back_to_form_on_error<T>(
         result: Result<T, AppError>,
         page: &str,
@@ -59,8 +71,9 @@ pub mod ssr {
                     query.push_str(&format!("&{}={}", encode(k), encode(v)));
                 }
                 leptos_axum::redirect(&format!("{page}?{query}"));
+                return result;
             }
         }
-        result
+        with_status(result)
     }
 }

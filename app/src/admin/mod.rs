@@ -21,8 +21,13 @@ pub struct UserRow {
 
 #[server(endpoint = "admin_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    ssr::require_admin().await?;
-    ssr::list_users(&crate::state::AppState::current().pool).await
+    crate::forms::ssr::with_status(
+        async {
+            ssr::require_admin().await?;
+            ssr::list_users(&crate::state::AppState::current().pool).await
+        }
+        .await,
+    )
 }
 
 /// A connection as an admin sees it: whose it is and its state, never anything AWS issued.
@@ -38,15 +43,25 @@ pub struct ConnectionRow {
 
 #[server(endpoint = "admin_connections")]
 pub async fn all_connections() -> Result<Vec<ConnectionRow>, AppError> {
-    ssr::require_admin().await?;
-    ssr::all_connections(&crate::state::AppState::current().pool).await
+    crate::forms::ssr::with_status(
+        async {
+            ssr::require_admin().await?;
+            ssr::all_connections(&crate::state::AppState::current().pool).await
+        }
+        .await,
+    )
 }
 
 /// The newest 200 audit entries.
 #[server(endpoint = "admin_audit")]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
-    ssr::require_admin().await?;
-    crate::audit::ssr::recent(&crate::state::AppState::current().pool, 200).await
+    crate::forms::ssr::with_status(
+        async {
+            ssr::require_admin().await?;
+            crate::audit::ssr::recent(&crate::state::AppState::current().pool, 200).await
+        }
+        .await,
+    )
 }
 
 #[component]

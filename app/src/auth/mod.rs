@@ -23,8 +23,13 @@ pub struct User {
 
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let auth = ssr::auth_session().await?;
-    Ok(auth.user.map(|u| u.public()))
+    crate::forms::ssr::with_status(
+        async {
+            let auth = ssr::auth_session().await?;
+            Ok(auth.user.map(|u| u.public()))
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "sign_up")]

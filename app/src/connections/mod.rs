@@ -64,40 +64,60 @@ pub struct SetupGuide {
 
 #[server(endpoint = "connections")]
 pub async fn list_connections() -> Result<Vec<Connection>, AppError> {
-    let user = crate::auth::ssr::require_user().await?;
-    ssr::list(&crate::state::AppState::current().pool, user.id).await
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            ssr::list(&crate::state::AppState::current().pool, user.id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "connection")]
 pub async fn get_connection(id: i64) -> Result<Connection, AppError> {
-    let user = crate::auth::ssr::require_user().await?;
-    ssr::get(&crate::state::AppState::current().pool, user.id, id).await
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            ssr::get(&crate::state::AppState::current().pool, user.id, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "connection_guide")]
 pub async fn connection_guide(id: i64) -> Result<SetupGuide, AppError> {
-    let user = crate::auth::ssr::require_user().await?;
-    let state = crate::state::AppState::current();
-    let connection = ssr::get(&state.pool, user.id, id).await?;
-    let principal = state
-        .aws
-        .own_principal_arn()
-        .await
-        .map_err(|f| AppError::Aws(f.problem))?;
-    Ok(ssr::guide::build(
-        &principal,
-        &connection.external_id,
-        state.config.cloudformation_template_url.as_deref(),
-    ))
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            let connection = ssr::get(&state.pool, user.id, id).await?;
+            let principal = state
+                .aws
+                .own_principal_arn()
+                .await
+                .map_err(|f| AppError::Aws(f.problem))?;
+            Ok(ssr::guide::build(
+                &principal,
+                &connection.external_id,
+                state.config.cloudformation_template_url.as_deref(),
+            ))
+        }
+        .await,
+    )
 }
 
 /// Whether this deployment lets users type their own ExternalId.
 #[server(endpoint = "connection_options")]
 pub async fn custom_external_id_allowed() -> Result<bool, AppError> {
-    crate::auth::ssr::require_user().await?;
-    Ok(crate::state::AppState::current()
-        .config
-        .allow_custom_external_id)
+    crate::forms::ssr::with_status(
+        async {
+            crate::auth::ssr::require_user().await?;
+            Ok(crate::state::AppState::current()
+                .config
+                .allow_custom_external_id)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "connection_create")]
