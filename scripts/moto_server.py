@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with four fixes that make it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with five fixes that make it behave like AWS.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -113,6 +113,12 @@ def _assume_only_existing_roles(self, resource_arn):
 
 
 access_control.IAMRequestBase._is_assuming_role_operation = _assume_only_existing_roles
+
+# AWS authorizes HeadBucket as s3:ListBucket (there is no s3:HeadBucket permission); moto asks
+# for s3:HeadBucket, which no real policy grants.
+from moto.s3 import responses as s3_responses
+
+s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
 
 if __name__ == "__main__":
     from moto.server import main

@@ -21,6 +21,9 @@ pub struct Config {
     pub s3_force_path_style: bool,
     /// Let users type their own ExternalId (off: Crossview generates every one).
     pub allow_custom_external_id: bool,
+    /// Whether connections may name their own S3/STS endpoints (S3-compatible stores). Off by
+    /// default: Crossview would send requests, signed with its own identity, to any URL typed in.
+    pub allow_custom_endpoints: bool,
     /// How long verification keeps retrying a denied AssumeRole while a new role propagates.
     pub verify_propagation: Duration,
     /// Public S3 URL where the CloudFormation template is published (enables quick-create links).
@@ -52,6 +55,7 @@ impl fmt::Debug for Config {
             .field("db_max_connections", &self.db_max_connections)
             .field("s3_force_path_style", &self.s3_force_path_style)
             .field("allow_custom_external_id", &self.allow_custom_external_id)
+            .field("allow_custom_endpoints", &self.allow_custom_endpoints)
             .field("verify_propagation", &self.verify_propagation)
             .field(
                 "cloudformation_template_url",
@@ -133,6 +137,7 @@ impl Config {
             db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
             s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
             allow_custom_external_id: flag("ALLOW_CUSTOM_EXTERNAL_ID", false)?,
+            allow_custom_endpoints: flag("ALLOW_CUSTOM_ENDPOINTS", false)?,
             verify_propagation: Duration::from_secs(number("VERIFY_PROPAGATION_SECS", 20)?),
             cloudformation_template_url: match get("CLOUDFORMATION_TEMPLATE_URL") {
                 None => None,

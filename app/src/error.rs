@@ -68,6 +68,12 @@ pub enum AppError {
     RoleArnMissing,
     #[error("This connection is not verified yet. Verify it before using it.")]
     ConnectionNotVerified,
+    #[error("That is not a bucket name: use 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.")]
+    BucketNameInvalid,
+    #[error("An endpoint must be a URL like https://minio.example.com:9000, without a path, query or user name.")]
+    EndpointInvalid,
+    #[error("The role does not allow {action} on {resource}.")]
+    Denied { action: String, resource: String },
     #[error("{0}")]
     Aws(AwsProblem),
     #[error("Crossview cannot reach its database right now. Try again in a moment.")]
@@ -91,6 +97,12 @@ pub enum AwsProblem {
     Throttled,
     #[error("STS is not enabled in this region of the account.")]
     RegionDisabled,
+    #[error("The role may read this object, but not decrypt it: its KMS key does not allow the role to use it.")]
+    KmsDenied,
+    #[error("That bucket does not exist (check the spelling: bucket names are lowercase).")]
+    BucketNotFound,
+    #[error("That object does not exist (any more). It may have been deleted or renamed.")]
+    ObjectNotFound,
     #[error("AWS rejected Crossview's own credentials. An administrator must fix the deployment's AWS settings.")]
     OwnIdentity,
     #[error(
@@ -108,6 +120,9 @@ impl AwsProblem {
             AwsProblem::Unreachable => "Unreachable",
             AwsProblem::Throttled => "Throttled",
             AwsProblem::RegionDisabled => "RegionDisabled",
+            AwsProblem::KmsDenied => "KmsDenied",
+            AwsProblem::BucketNotFound => "BucketNotFound",
+            AwsProblem::ObjectNotFound => "ObjectNotFound",
             AwsProblem::OwnIdentity => "OwnIdentity",
             AwsProblem::Unexpected => "Unexpected",
         }
@@ -122,9 +137,11 @@ impl AwsProblem {
         match self {
             AwsProblem::TrustDenied => "Open the role in the IAM console and compare its trust policy with the one shown here, character for character. A role created seconds ago may still be propagating: verify again in a minute.",
             AwsProblem::AccountMismatch => "Check that you pasted the ARN of the role in the account you meant to connect.",
-            AwsProblem::Unreachable | AwsProblem::Throttled | AwsProblem::Unexpected => "Verify again shortly.",
+            AwsProblem::Unreachable | AwsProblem::Throttled | AwsProblem::Unexpected => "Try again shortly.",
             AwsProblem::RegionDisabled => "Enable STS for the region in the account's IAM settings (Account settings → Security Token Service).",
             AwsProblem::OwnIdentity => "Nothing on your side: Crossview's deployment needs valid AWS credentials.",
+            AwsProblem::KmsDenied => "In the KMS key's policy, allow the role kms:Decrypt (and kms:GenerateDataKey for uploads).",
+            AwsProblem::BucketNotFound | AwsProblem::ObjectNotFound => "Go up a level and pick it from the listing.",
         }
     }
 }
@@ -167,7 +184,10 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
                 Forbidden | AccountDisabled | SignupClosed => StatusCode::FORBIDDEN,
-                NotFound => StatusCode::NOT_FOUND,
+                NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
+                    StatusCode::NOT_FOUND
+                }
+                Denied { .. } | Aws(AwsProblem::KmsDenied) => StatusCode::FORBIDDEN,
                 EmailTaken | ExternalIdTaken | ConnectionNotVerified => StatusCode::CONFLICT,
                 RateLimited | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Aws(AwsProblem::Unreachable) => StatusCode::SERVICE_UNAVAILABLE,
@@ -189,6 +209,8 @@ pub mod ssr {
                 | ArnRoleName
                 | ArnRolePath
                 | RoleArnMissing
+                | BucketNameInvalid
+                | EndpointInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod browse;
 pub mod connections;
 pub mod error;
 pub mod forms;

@@ -4,14 +4,38 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// An error shown above a form or a listing; announced to screen readers.
+/// An error shown above a form or a listing, with what to do about it; announced to screen
+/// readers. A refused permission comes with the policy statement that would grant it.
 #[component]
 pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().map(|err| {
-            view! { <p class="notice error" role="alert">{err.to_string()}</p> }
+            let fix = match &err {
+                AppError::Aws(problem) => Some(view! { <p>{problem.fix()}</p> }.into_any()),
+                AppError::Denied { action, resource } => Some(
+                    view! {
+                        <p>"Add this statement to the role's permissions policy in IAM:"</p>
+                        <CopyBlock text=grant_statement(action, resource) label="Policy statement"/>
+                    }
+                    .into_any(),
+                ),
+                _ => None,
+            };
+            view! {
+                <div class="notice error" role="alert">
+                    <p>{err.to_string()}</p>
+                    {fix}
+                </div>
+            }
         })
     }
+}
+
+/// The IAM policy statement that grants `action` on `resource`.
+pub fn grant_statement(action: &str, resource: &str) -> String {
+    let statement =
+        serde_json::json!({ "Effect": "Allow", "Action": action, "Resource": resource });
+    serde_json::to_string_pretty(&statement).unwrap_or_default()
 }
 
 /// Copies `text` to the clipboard (once hydrated); the text itself stays selectable on the page.

@@ -5,6 +5,7 @@
 //! that touches a connection calls [`AwsGateway::assume`] once and gets clients that carry that
 //! request's temporary credentials only; they are dropped with the request and never stored.
 
+mod s3;
 mod scope;
 
 use std::{fmt, sync::Arc, time::SystemTime};
@@ -14,6 +15,7 @@ use aws_sdk_sts::{
     error::{ProvideErrorMetadata, SdkError},
     operation::RequestId,
 };
+pub use s3::{region_redirect, s3_failure};
 pub use scope::Scope;
 use tokio::sync::OnceCell;
 
@@ -47,13 +49,63 @@ pub struct RoleTarget<'a> {
     pub external_id: Option<&'a str>,
     /// `crossview-user-<id>`: the customer's CloudTrail shows who acted.
     pub session_name: &'a str,
+    /// An S3-compatible store's own endpoints; `None` means AWS.
+    pub endpoints: Endpoints<'a>,
 }
 
-/// Clients for one request, holding its temporary credentials. Not `Clone`, not stored.
+/// A connection's custom endpoints (MinIO, Ceph RGW); both `None` for AWS itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Endpoints<'a> {
+    pub s3: Option<&'a str>,
+    pub sts: Option<&'a str>,
+}
+
+/// One request's temporary credentials and what is needed to build clients on them. Not
+/// `Clone`, never stored: dropped with the request.
 pub struct Assumed {
-    pub s3: aws_sdk_s3::Client,
-    pub sts: aws_sdk_sts::Client,
+    base: SdkConfig,
+    credentials: aws_sdk_s3::config::Credentials,
+    s3_endpoint: Option<String>,
+    sts_endpoint: Option<String>,
+    s3_force_path_style: bool,
     pub request_id: Option<String>,
+}
+
+impl Assumed {
+    /// An S3 client on these credentials, in `region` (a bucket's own) or the default one.
+    /// Building it is cheap: it shares the base configuration's HTTP client and pool.
+    pub fn s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {
+        let mut config = aws_sdk_s3::config::Builder::from(&self.base)
+            .credentials_provider(self.credentials.clone())
+            .force_path_style(self.s3_force_path_style || self.s3_endpoint.is_some());
+        if let Some(region) = region {
+            config = config.region(aws_config::Region::new(region.to_owned()));
+        }
+        if let Some(endpoint) = &self.s3_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        aws_sdk_s3::Client::from_conf(config.build())
+    }
+
+    /// An STS client on these credentials (verification asks it who they belong to).
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::config::Builder::from(&self.base)
+            .credentials_provider(self.credentials.clone());
+        if let Some(endpoint) = &self.sts_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    /// The S3 endpoint this connection uses, as the key of the bucket-region cache.
+    pub fn s3_endpoint_key(&self) -> &str {
+        self.s3_endpoint.as_deref().unwrap_or("aws")
+    }
+
+    /// Whether this is AWS itself (regions matter) rather than an S3-compatible store.
+    pub fn is_aws(&self) -> bool {
+        self.s3_endpoint.is_none()
+    }
 }
 
 impl fmt::Debug for Assumed {
@@ -118,8 +170,16 @@ impl AwsGateway {
         scope: &Scope,
     ) -> Result<Assumed, AwsFailure> {
         let partition = target.role_arn.split(':').nth(1).unwrap_or("aws");
-        let out = self
-            .sts
+        let sts = match target.endpoints.sts {
+            // Crossview's own identity, sent to the store's STS; the HTTP client stays shared.
+            Some(endpoint) => aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&self.base)
+                    .endpoint_url(endpoint)
+                    .build(),
+            ),
+            None => self.sts.clone(),
+        };
+        let out = sts
             .assume_role()
             .role_arn(target.role_arn)
             .role_session_name(target.session_name)
@@ -135,27 +195,19 @@ impl AwsGateway {
             request_id: request_id.clone(),
         })?;
         let expiry = SystemTime::try_from(creds.expiration).ok();
-        let provider = aws_sdk_s3::config::Credentials::new(
+        let credentials = aws_sdk_s3::config::Credentials::new(
             creds.access_key_id,
             creds.secret_access_key,
             Some(creds.session_token),
             expiry,
             "crossview-assumed-role",
         );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&self.base)
-                .credentials_provider(provider.clone())
-                .force_path_style(self.s3_force_path_style)
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&self.base)
-                .credentials_provider(provider)
-                .build(),
-        );
         Ok(Assumed {
-            s3,
-            sts,
+            base: self.base.clone(),
+            credentials,
+            s3_endpoint: target.endpoints.s3.map(str::to_owned),
+            sts_endpoint: target.endpoints.sts.map(str::to_owned),
+            s3_force_path_style: self.s3_force_path_style,
             request_id,
         })
     }

@@ -46,6 +46,7 @@ async fn one_assume_role_with_the_external_id_and_a_policy_for_one_key() {
         role_arn: "arn:aws:iam::123456789012:role/r",
         external_id: Some("the-external-id"),
         session_name: "crossview-user-7",
+        endpoints: Endpoints::default(),
     };
     let scope = Scope::Object {
         bucket: "photos".into(),
@@ -88,6 +89,7 @@ async fn refusals_are_classified_by_code_not_text() {
         role_arn: "arn:aws:iam::123456789012:role/r",
         external_id: Some("x"),
         session_name: "s",
+        endpoints: Endpoints::default(),
     };
     for (rule, problem) in [
         (&denied, AwsProblem::TrustDenied),

@@ -22,6 +22,16 @@ pub enum Status {
     Disabled,
 }
 
+impl Connection {
+    #[cfg(feature = "ssr")]
+    pub fn endpoints(&self) -> crate::aws::Endpoints<'_> {
+        crate::aws::Endpoints {
+            s3: self.s3_endpoint.as_deref(),
+            sts: self.sts_endpoint.as_deref(),
+        }
+    }
+}
+
 impl Status {
     pub fn label(self) -> &'static str {
         match self {
@@ -48,6 +58,9 @@ pub struct Connection {
     /// RFC 3339, UTC.
     pub last_verified_at: Option<String>,
     pub created_at: String,
+    /// An S3-compatible store's endpoints; `None` for AWS with its regional endpoints.
+    pub s3_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
 }
 
 /// Everything the user needs to create the role on their side.
@@ -106,15 +119,23 @@ pub async fn connection_guide(id: i64) -> Result<SetupGuide, AppError> {
     )
 }
 
-/// Whether this deployment lets users type their own ExternalId.
+/// What this deployment lets users choose for themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    pub custom_external_id: bool,
+    pub custom_endpoints: bool,
+}
+
 #[server(endpoint = "connection_options")]
-pub async fn custom_external_id_allowed() -> Result<bool, AppError> {
+pub async fn connection_options() -> Result<Options, AppError> {
     crate::forms::ssr::with_status(
         async {
             crate::auth::ssr::require_user().await?;
-            Ok(crate::state::AppState::current()
-                .config
-                .allow_custom_external_id)
+            let config = &crate::state::AppState::current().config;
+            Ok(Options {
+                custom_external_id: config.allow_custom_external_id,
+                custom_endpoints: config.allow_custom_endpoints,
+            })
         }
         .await,
     )
@@ -165,6 +186,37 @@ pub async fn verify_connection(id: i64) -> Result<Connection, AppError> {
     }
     .await;
     crate::forms::ssr::back_to_form_on_error(result, &format!("/connections/{id}"), &[])
+}
+
+/// Points the connection at an S3-compatible store's endpoints (both empty: AWS). The
+/// connection is pending until verified again against the new STS endpoint.
+#[server(endpoint = "connection_endpoints")]
+pub async fn set_connection_endpoints(
+    id: i64,
+    s3_endpoint: String,
+    sts_endpoint: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        let state = crate::state::AppState::current();
+        if !state.config.allow_custom_endpoints {
+            return Err(AppError::Forbidden);
+        }
+        let s3 = ssr::endpoint::parse(&s3_endpoint)?;
+        let sts = ssr::endpoint::parse(&sts_endpoint)?;
+        ssr::set_endpoints(&state.pool, user.id, id, s3.as_deref(), sts.as_deref()).await?;
+        leptos_axum::redirect(&format!("/connections/{id}"));
+        Ok(())
+    }
+    .await;
+    crate::forms::ssr::back_to_form_on_error(
+        result,
+        &format!("/connections/{id}"),
+        &[
+            ("s3_endpoint", &s3_endpoint),
+            ("sts_endpoint", &sts_endpoint),
+        ],
+    )
 }
 
 #[server(endpoint = "connection_rename")]

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    connection_guide, custom_external_id_allowed, get_connection, list_connections, Connection,
-    SetupGuide, Status,
+    connection_guide, connection_options, get_connection, list_connections, Connection, SetupGuide,
+    Status,
 };
 use crate::{
     error::AppError,
@@ -77,7 +77,7 @@ fn short_time(rfc3339: &str) -> String {
 
 #[component]
 pub fn NewConnectionPage() -> impl IntoView {
-    let custom_allowed = Resource::new(|| (), |_| custom_external_id_allowed());
+    let options = Resource::new(|| (), |_| connection_options());
     let query = use_query_map();
     let name = move || query.read().get("name").unwrap_or_default();
     view! {
@@ -94,7 +94,7 @@ pub fn NewConnectionPage() -> impl IntoView {
                 <input id="name" name="name" type="text" maxlength="100" placeholder="Production data" value=name required/>
                 <Transition fallback=|| view! { <input type="hidden" name="external_id" value=""/> }>
                     {move || Suspend::new(async move {
-                        if matches!(custom_allowed.await, Ok(true)) {
+                        if matches!(options.await, Ok(o) if o.custom_external_id) {
                             view! {
                                 <label for="external_id">"Your own ExternalId (optional)"</label>
                                 <input id="external_id" name="external_id" type="text" maxlength="1224"
@@ -165,6 +165,9 @@ fn ConnectionView(
         <div class="page-head">
             <h1>{connection.name.clone()}</h1>
             <StatusBadge connection=connection.clone()/>
+            {verified.then(|| view! {
+                <a class="button primary" href=crate::browse::location::buckets_href(id)>"Browse buckets"</a>
+            })}
         </div>
         <ErrorNotice error=error_from_query()/>
         {connection.last_error.filter(|_| connection.status == Status::Failed).map(|problem| view! {
@@ -227,6 +230,7 @@ fn ConnectionView(
                 <input id="rename" name="name" type="text" maxlength="100" value=connection.name.clone() required/>
                 <button type="submit">"Rename"</button>
             </form>
+            <Endpoints connection=connection.clone()/>
             <details class="danger-zone">
                 <summary>"Delete this connection…"</summary>
                 <p>"Crossview forgets the role ARN and ExternalId. The role in your account stays until you delete it there."</p>
@@ -236,6 +240,51 @@ fn ConnectionView(
                 </form>
             </details>
         </section>
+    }
+}
+
+/// S3-compatible stores (MinIO, Ceph RGW): their own S3 and STS endpoints, where the
+/// deployment allows it.
+#[component]
+fn Endpoints(connection: Connection) -> impl IntoView {
+    let options = Resource::new(|| (), |_| connection_options());
+    let query = use_query_map();
+    let typed = move |field: &str, stored: &Option<String>| {
+        query
+            .read_untracked()
+            .get(field)
+            .or(stored.clone())
+            .unwrap_or_default()
+    };
+    let s3 = typed("s3_endpoint", &connection.s3_endpoint);
+    let sts = typed("sts_endpoint", &connection.sts_endpoint);
+    let custom = connection.s3_endpoint.is_some() || connection.sts_endpoint.is_some();
+    let id = connection.id.to_string();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let (s3, sts, id) = (s3.clone(), sts.clone(), id.clone());
+                Suspend::new(async move {
+                    matches!(options.await, Ok(o) if o.custom_endpoints).then(|| view! {
+                        <details class="endpoints" open=custom>
+                            <summary>"S3-compatible storage (MinIO, Ceph RGW)…"</summary>
+                            <p class="muted">
+                                "For a store that implements AssumeRole. Leave both empty for AWS. "
+                                "Changing them needs a new verification."
+                            </p>
+                            <form method="post" action="/api/connection_endpoints" class="stack narrow-form">
+                                <input type="hidden" name="id" value=id/>
+                                <label for="s3_endpoint">"S3 endpoint"</label>
+                                <input id="s3_endpoint" name="s3_endpoint" type="url" placeholder="https://minio.example.com:9000" value=s3/>
+                                <label for="sts_endpoint">"STS endpoint"</label>
+                                <input id="sts_endpoint" name="sts_endpoint" type="url" placeholder="https://minio.example.com:9000" value=sts/>
+                                <button type="submit">"Save endpoints"</button>
+                            </form>
+                        </details>
+                    })
+                })
+            }}
+        </Transition>
     }
 }
 

@@ -13,6 +13,7 @@ use leptos_router::{
 use crate::{
     admin::AdminPage,
     auth::{current_user, AccountPage, SignInPage, SignUpPage},
+    browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
 };
 
@@ -54,6 +55,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>
                     <Route path=path!("connections/:id") view=ConnectionPage/>
+                    <Route path=path!("c/:conn") view=BucketsPage/>
+                    <Route path=path!("c/:conn/:bucket") view=BrowsePage/>
+                    <Route path=path!("c/:conn/:bucket/*prefix") view=BrowsePage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin") view=AdminPage/>
                 </ParentRoute>

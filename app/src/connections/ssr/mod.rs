@@ -1,6 +1,7 @@
 //! Server side of connections: queries (every one filtered by owner), the audited assumption
 //! that every AWS-touching request goes through, and verification.
 
+pub mod endpoint;
 pub mod guide;
 pub mod verify;
 
@@ -57,6 +58,8 @@ struct Row {
     last_error: Option<String>,
     last_verified_at: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
+    s3_endpoint: Option<String>,
+    sts_endpoint: Option<String>,
 }
 
 impl From<Row> for Connection {
@@ -78,6 +81,8 @@ impl From<Row> for Connection {
             last_error: r.last_error.as_deref().and_then(AwsProblem::from_code),
             last_verified_at: r.last_verified_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
+            s3_endpoint: r.s3_endpoint,
+            sts_endpoint: r.sts_endpoint,
         }
     }
 }
@@ -86,7 +91,7 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
     let rows = sqlx::query_as!(
         Row,
         "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
-                last_verified_at, created_at
+                last_verified_at, created_at, s3_endpoint, sts_endpoint
          from connections where owner_id = $1 order by lower(name), id",
         owner
     )
@@ -100,7 +105,7 @@ pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppEr
     let row = sqlx::query_as!(
         Row,
         "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
-                last_verified_at, created_at
+                last_verified_at, created_at, s3_endpoint, sts_endpoint
          from connections where id = $1 and owner_id = $2",
         id,
         owner
@@ -164,6 +169,35 @@ pub async fn set_role(pool: &PgPool, owner: i64, id: i64, arn: &RoleArn) -> Resu
         id,
         "connection.set_role",
         json!({ "role_arn": arn.arn }),
+    )
+    .await
+}
+
+pub async fn set_endpoints(
+    pool: &PgPool,
+    owner: i64,
+    id: i64,
+    s3: Option<&str>,
+    sts: Option<&str>,
+) -> Result<(), AppError> {
+    let updated = sqlx::query!(
+        "update connections
+         set s3_endpoint = $3, sts_endpoint = $4, status = 'pending', last_error = null
+         where id = $1 and owner_id = $2",
+        id,
+        owner,
+        s3,
+        sts
+    )
+    .execute(pool)
+    .await?;
+    owned_change(
+        pool,
+        updated.rows_affected(),
+        owner,
+        id,
+        "connection.set_endpoints",
+        json!({ "s3_endpoint": s3, "sts_endpoint": sts }),
     )
     .await
 }
@@ -266,13 +300,13 @@ pub async fn assume_audited(
 }
 
 /// The entry point for every request that uses a connection: owner check, verified check, and a
-/// fresh assumption narrowed to `scope`. The returned clients live as long as the request.
+/// fresh assumption narrowed to `scope`. The credentials live as long as the request.
 pub async fn assume_for(
     state: &AppState,
     user_id: i64,
     connection_id: i64,
     scope: &Scope,
-) -> Result<Assumed, AppError> {
+) -> Result<(Connection, Assumed), AppError> {
     let connection = get(&state.pool, user_id, connection_id).await?;
     let (Status::Verified, Some(role_arn)) = (connection.status, connection.role_arn.as_deref())
     else {
@@ -283,8 +317,11 @@ pub async fn assume_for(
         role_arn,
         external_id: Some(&connection.external_id),
         session_name: &name,
+        endpoints: connection.endpoints(),
     };
-    assume_audited(state, user_id, connection_id, target, scope, scope.action()).await
+    let assumed =
+        assume_audited(state, user_id, connection_id, target, scope, scope.action()).await?;
+    Ok((connection, assumed))
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ async fn check(
         role_arn,
         external_id: Some(&connection.external_id),
         session_name: &name,
+        endpoints: connection.endpoints(),
     };
 
     // A role created seconds ago may still be denied while IAM propagates it: retry, bounded.
@@ -74,7 +75,7 @@ async fn check(
         }
     };
 
-    let identity = match assumed.sts.get_caller_identity().send().await {
+    let identity = match assumed.sts().get_caller_identity().send().await {
         Ok(identity) => identity,
         Err(err) => return Ok(Outcome::Failed(failure(err).problem)),
     };

@@ -1,0 +1,205 @@
+//! Browsing: a connection's buckets, a bucket's folders and objects one page at a time, and an
+//! object's details. Every call assumes the connection's role afresh, narrowed to the one bucket
+//! (or key) and the actions it needs.
+
+pub mod location;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+pub use pages::{BrowsePage, BucketsPage};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// At most this many entries a page: S3's own maximum, so one page is one ListObjectsV2 call.
+pub const PAGE_SIZE: i32 = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub name: String,
+    pub region: Option<String>,
+    /// RFC 3339, UTC.
+    pub created: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketPage {
+    pub connection: String,
+    /// One page of ListBuckets; empty when the role may not list buckets.
+    pub buckets: Vec<Bucket>,
+    pub next: Option<String>,
+    /// The role lacks `s3:ListAllMyBuckets`: only buckets added by name can be shown.
+    pub list_denied: bool,
+    /// Buckets the user added by name to this connection.
+    pub added: Vec<Bucket>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectEntry {
+    pub key: String,
+    pub size: i64,
+    /// RFC 3339, UTC.
+    pub last_modified: Option<String>,
+    pub storage_class: Option<String>,
+}
+
+/// One page of a folder: sub-folders (CommonPrefixes) and objects, as S3 returned them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub connection: String,
+    pub folders: Vec<String>,
+    pub objects: Vec<ObjectEntry>,
+    /// The opaque ContinuationToken of the next page.
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectDetails {
+    pub connection: String,
+    pub bucket: String,
+    pub key: String,
+    pub size: i64,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub storage_class: String,
+    pub encryption: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub version_id: Option<String>,
+    pub metadata: Vec<(String, String)>,
+    /// `None` when the role may not read the object's tags.
+    pub tags: Option<Vec<(String, String)>>,
+    pub s3_uri: String,
+    pub arn: String,
+}
+
+#[server(endpoint = "buckets")]
+pub async fn list_buckets(connection: i64, token: Option<String>) -> Result<BucketPage, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            ssr::buckets(
+                &crate::state::AppState::current(),
+                user.id,
+                connection,
+                token,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Adds a bucket by name (for roles without `s3:ListAllMyBuckets`), once HeadBucket proves the
+/// role can reach it; then opens it.
+#[server(endpoint = "bucket_add")]
+pub async fn add_bucket(connection: i64, name: String) -> Result<(), AppError> {
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        let state = crate::state::AppState::current();
+        let name = ssr::add_bucket(&state, user.id, connection, &name).await?;
+        leptos_axum::redirect(&location::folder_href(connection, &name, ""));
+        Ok(())
+    }
+    .await;
+    crate::forms::ssr::back_to_form_on_error(
+        result,
+        &location::buckets_href(connection),
+        &[("name", &name)],
+    )
+}
+
+#[server(endpoint = "bucket_remove")]
+pub async fn remove_bucket(connection: i64, name: String) -> Result<(), AppError> {
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        let state = crate::state::AppState::current();
+        ssr::remove_bucket(&state.pool, user.id, connection, &name).await?;
+        leptos_axum::redirect(&location::buckets_href(connection));
+        Ok(())
+    }
+    .await;
+    crate::forms::ssr::back_to_form_on_error(result, &location::buckets_href(connection), &[])
+}
+
+/// One page of a folder. `prefix` is the folder (plus any filter text typed after it); `token`
+/// the ContinuationToken of the page wanted, `None` for the first.
+#[server(endpoint = "objects")]
+pub async fn list_objects(
+    connection: i64,
+    bucket: String,
+    prefix: String,
+    token: Option<String>,
+) -> Result<Listing, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            ssr::objects(&state, user.id, connection, &bucket, &prefix, token).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "object")]
+pub async fn describe_object(
+    connection: i64,
+    bucket: String,
+    key: String,
+) -> Result<ObjectDetails, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            ssr::details(&state, user.id, connection, &bucket, &key).await
+        }
+        .await,
+    )
+}
+
+/// S3's bucket naming rules (general purpose buckets), checked before anything is sent.
+pub fn valid_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let charset = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-');
+    let ends = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ip_like = name.split('.').count() == 4
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (3..=63).contains(&bytes.len())
+        && charset
+        && ends(bytes.first())
+        && ends(bytes.last())
+        && !name.contains("..")
+        && !ip_like
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_bucket_name;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for good in ["abc", "my-bucket.logs", "a1-b2", &"a".repeat(63)] {
+            assert!(valid_bucket_name(good), "{good}");
+        }
+        for bad in [
+            "ab",
+            "My-Bucket",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.5.4",
+            "under_score",
+            "with space",
+            &"a".repeat(64),
+            "<script>",
+        ] {
+            assert!(!valid_bucket_name(bad), "{bad}");
+        }
+    }
+}
