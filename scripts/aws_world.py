@@ -6,6 +6,7 @@ requests create an admin user, its `*:*` policy and its key; everything after is
   - an IAM user `crossview` allowed only sts:AssumeRole: Crossview's own identity (base credentials)
   - a role `standin-external-id-check` that trusts it only with an ExternalId
   - with --demo: two buckets with nested prefixes and a few hundred objects, odd names included
+  - with --browse: the buckets the browsing tests walk (see browse_buckets)
 
 `aws_world.py role …` later creates or updates a role, for tests and the demo.
 
@@ -114,6 +115,60 @@ def demo_buckets(s3):
     return len(names) + 13
 
 
+# Keys no URL, HTML page or policy may mangle: each must come back from S3 exactly as it went in.
+ODD_KEYS = [
+    "odd/with space.txt",
+    "odd/ünïcødé — 日本語.txt",
+    "odd/a+b=c.txt",
+    "odd/100% done.txt",
+    "odd/hash#tag.txt",
+    "odd/what?.txt",
+    "odd/../dots.txt",
+    "odd/trailing slash/",
+    "odd/<script>alert(1)</script>.txt",
+    'odd/"><img src=x onerror=alert(1)>.txt',
+]
+DEEP_KEY = "/".join(f"level-{n:02d}" for n in range(1, 21)) + "/bottom.txt"
+BIG_KEYS = 2500
+
+
+def browse_buckets(s3):
+    """What the browsing tests walk: `cv-big` holds 2,500 keys at its root (pages of
+    1000/1000/500); `cv-empty` nothing; `cv-mixed` odd keys, a folder of folders only, a zero-byte
+    folder marker, a 20-level prefix and three folders to walk down; `cv-other` stays out of reach
+    of the one-bucket role."""
+    for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other"):
+        s3.create_bucket(Bucket=name)
+    for n in range(BIG_KEYS):
+        s3.put_object(Bucket="cv-big", Key=f"key-{n:05d}.txt", Body=b"x" * (n % 7))
+    mixed = ODD_KEYS + [
+        "only-folders/alpha/a.txt",
+        "only-folders/beta/b.txt",
+        "only-folders/gamma/c.txt",
+        "walk/one/two/three/report.csv",
+        DEEP_KEY,
+    ]
+    for key in mixed:
+        # A key ending in `/` with content is an object, not a folder marker.
+        s3.put_object(Bucket="cv-mixed", Key=key, Body=f"content of {key}\n".encode())
+    s3.put_object(Bucket="cv-mixed", Key="markers/empty/", Body=b"")
+    s3.put_object(
+        Bucket="cv-mixed",
+        Key="walk/one/two/three/report.csv",
+        Body=b"quarter,total\nq1,10\n",
+        ContentType="text/csv",
+        Metadata={"owner": "finance"},
+        ServerSideEncryption="AES256",
+    )
+    s3.put_object_tagging(
+        Bucket="cv-mixed",
+        Key="walk/one/two/three/report.csv",
+        Tagging={"TagSet": [{"Key": "team", "Value": "finance"}]},
+    )
+    s3.put_object(Bucket="cv-other", Key="secret.txt", Body=b"not for the one-bucket role\n")
+    return BIG_KEYS + len(mixed) + 2
+
+
 def admin_client(service):
     """A client with the stand-in's admin key (from the environment scripts/test.sh and run.sh set)."""
     return client(
@@ -157,6 +212,7 @@ def main():
     role.add_argument("--permissions", help="a permissions policy document (JSON)")
     parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--browse", action="store_true")
     args = parser.parse_args()
     if args.command == "role":
         return put_role(args)
@@ -169,6 +225,9 @@ def main():
     if args.demo:
         count = demo_buckets(client("s3", args.endpoint, admin_id, admin_secret))
         summary += f"; 2 demo buckets, {count} objects"
+    if args.browse:
+        count = browse_buckets(client("s3", args.endpoint, admin_id, admin_secret))
+        summary += f"; 4 browsing buckets, {count} objects"
 
     settings = {
         "AWS_ENDPOINT_URL": args.endpoint,

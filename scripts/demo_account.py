@@ -16,45 +16,60 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 import aws_world  # noqa: E402
 
-BASE = sys.argv[1]
-EMAIL, PASSWORD = sys.argv[2], sys.argv[3]
-NAME = "Demo AWS account"
-ROLE = "crossview-demo"
-
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
 
-def call(endpoint, **fields):
-    """A server function, called as the hydrated app calls it (JSON back, errors as JSON)."""
-    request = urllib.request.Request(
-        f"{BASE}/api/{endpoint}",
-        data=urllib.parse.urlencode(fields).encode(),
-        headers={"Accept": "application/json"},
-    )
-    try:
-        with opener.open(request) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return {"error": json.loads(err.read() or b"null")}
+class Crossview:
+    """A signed-in browser's session with Crossview's server functions."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def call(self, endpoint, **fields):
+        """A server function, called as the hydrated app calls it (JSON back, errors as JSON)."""
+        request = urllib.request.Request(
+            f"{self.base}/api/{endpoint}",
+            data=urllib.parse.urlencode(fields).encode(),
+            headers={"Accept": "application/json"},
+        )
+        try:
+            with self.opener.open(request) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return {"error": json.loads(err.read() or b"null")}
+
+    def get(self, path):
+        """A page load, as a browser navigates to it: the whole server-rendered HTML."""
+        with self.opener.open(urllib.request.Request(f"{self.base}{path}", headers={"Accept": "text/html"})) as response:
+            return response.read()
+
+    def sign_up_or_in(self, email, password):
+        result = self.call("sign_up", email=email, password=password)
+        if isinstance(result, dict) and "error" in result:
+            result = self.call("sign_in", email=email, password=password, next="")
+            if isinstance(result, dict) and "error" in result:
+                sys.exit(f"cannot sign in as {email}: {result['error']}")
+
+    def verified_connection(self, name, role):
+        """The connection called `name`, created and verified against the stand-in role `role`
+        (given the read-write policy Crossview suggests) unless it already is."""
+        connection = next((c for c in self.call("connections") if c["name"] == name), None)
+        if connection is None:
+            created = self.call("connection_create", name=name, external_id="")
+            connection = self.call("connection", id=created)
+        if connection["status"] != "Verified":
+            guide = self.call("connection_guide", id=connection["id"])
+            iam = aws_world.admin_client("iam")
+            arn = aws_world.upsert_role(iam, role, guide["trust_policy"])
+            iam.put_role_policy(RoleName=role, PolicyName="crossview-browse", PolicyDocument=guide["read_write_policy"])
+            connection = self.call("connection_role", id=connection["id"], role_arn=arn)
+            if "error" in connection:
+                sys.exit(f"the connection did not verify: {connection['error']}")
+        return connection
 
 
-result = call("sign_up", email=EMAIL, password=PASSWORD)
-if isinstance(result, dict) and "error" in result:
-    result = call("sign_in", email=EMAIL, password=PASSWORD, next="")
-    if isinstance(result, dict) and "error" in result:
-        sys.exit(f"cannot sign in as the demo user: {result['error']}")
-
-connections = call("connections")
-demo = next((c for c in connections if c["name"] == NAME), None)
-if demo is None:
-    created = call("connection_create", name=NAME, external_id="")
-    demo = call("connection", id=created)
-if demo["status"] != "Verified":
-    guide = call("connection_guide", id=demo["id"])
-    iam = aws_world.admin_client("iam")
-    arn = aws_world.upsert_role(iam, ROLE, guide["trust_policy"])
-    iam.put_role_policy(RoleName=ROLE, PolicyName="crossview-browse", PolicyDocument=guide["read_write_policy"])
-    demo = call("connection_role", id=demo["id"], role_arn=arn)
-    if "error" in demo:
-        sys.exit(f"the demo connection did not verify: {demo['error']}")
-print(f"demo connection '{NAME}': {demo['status']} ({demo['role_arn']})")
+if __name__ == "__main__":
+    crossview = Crossview(sys.argv[1])
+    crossview.sign_up_or_in(sys.argv[2], sys.argv[3])
+    demo = crossview.verified_connection("Demo AWS account", "crossview-demo")
+    print(f"demo connection '{demo['name']}': {demo['status']} ({demo['role_arn']})")

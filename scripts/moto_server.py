@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with five fixes that make it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with five fixes and a counter that make it behave like AWS.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -14,12 +14,18 @@ a key with non-ASCII characters (`Ünïcødé.png`) fails with SignatureDoesNotM
 made against the request target exactly as the client sent it.
 
 moto lets AssumeRole succeed for a role that does not exist (only the caller's own policy is
-checked); AWS denies it. Everything else is moto's own server.
+checked); AWS denies it. moto asks for s3:HeadBucket, which no policy grants; AWS authorizes
+HeadBucket as s3:ListBucket.
+
+One addition for tests: AssumeRole calls are counted per role (GET /_standin/assume-role-calls).
+Everything else is moto's own server (which closes every connection after one response).
 
 Usage: python3 scripts/moto_server.py [moto_server args, e.g. -H 127.0.0.1 -p 5000]
 Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 """
 
+import collections
+import json
 import sys
 
 from moto.core import authorization, exceptions, responses
@@ -74,8 +80,15 @@ for _cls in (
 _setup_class = responses.BaseResponse.setup_class
 
 
+# Every AssumeRole that reaches the stand-in, by role ARN, allowed or not: tests read it from
+# GET /_standin/assume-role-calls to prove one assumption per request.
+ASSUME_ROLE_CALLS = collections.Counter()
+
+
 def setup_class(self, request, full_url, headers, *args, **kwargs):
     _setup_class(self, request, full_url, headers, *args, **kwargs)
+    if self.querystring.get("Action") == ["AssumeRole"]:
+        ASSUME_ROLE_CALLS[self.querystring.get("RoleArn", [""])[0]] += 1
     environ = getattr(request, "environ", None) or {}
     self._standin_raw_uri = environ.get("RAW_URI")
 
@@ -119,6 +132,21 @@ access_control.IAMRequestBase._is_assuming_role_operation = _assume_only_existin
 from moto.s3 import responses as s3_responses
 
 s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
+
+from moto.moto_server import werkzeug_app
+
+_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+
+def _dispatch_with_counts(self, environ, start_response):
+    if environ.get("PATH_INFO") == "/_standin/assume-role-calls":
+        body = json.dumps(ASSUME_ROLE_CALLS).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    return _dispatch(self, environ, start_response)
+
+
+werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_with_counts
 
 if __name__ == "__main__":
     from moto.server import main

@@ -15,7 +15,7 @@ ensure_postgres
 
 say "starting the AWS stand-in (strict mode)"
 start_moto strict strict
-python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" >/dev/null
+python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" --browse >/dev/null
 # shellcheck disable=SC1091
 source "$DATA/strict.env"
 

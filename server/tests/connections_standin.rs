@@ -3,94 +3,25 @@
 
 mod support;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::net::SocketAddr;
 
 use app::{
     aws::{AwsGateway, Scope},
-    connections::{parse_role_arn, ssr as connections, Connection, Status},
+    connections::{parse_role_arn, ssr as connections, Status},
     error::{AppError, AwsProblem},
-    state::AppState,
 };
 use sqlx::PgPool;
-use support::tcp_switch::Switch;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/test.sh"))
-}
-
-/// Creates or updates a role in the stand-in, as its owner would in IAM; returns its ARN.
-fn put_role(name: &str, external_id: Option<&str>) -> String {
-    let mut cmd = std::process::Command::new("python3");
-    cmd.arg(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scripts/aws_world.py"
-    ))
-    .args(["role", "--name", name]);
-    if let Some(id) = external_id {
-        cmd.args(["--external-id", id]);
-    }
-    let out = cmd.output().expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-async fn state(pool: PgPool, aws: AwsGateway) -> AppState {
-    let mut config = support::config(false);
-    // Verification retries denied assumptions while a role propagates; the stand-in needs none.
-    config.verify_propagation = Duration::ZERO;
-    AppState {
-        config: Arc::new(config),
-        aws,
-        ..support::state(pool, false).await
-    }
-}
-
-async fn owner(pool: &PgPool, email: &str) -> i64 {
-    sqlx::query_scalar("insert into users (email, password_hash) values ($1, 'x') returning id")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
-/// A new connection whose role (named after the test) trusts `trusted_id`; `None` → the
-/// connection's own ExternalId.
-async fn connection_with_role(
-    state: &AppState,
-    user: i64,
-    role: &str,
-    trusted_id: Option<Option<&str>>,
-) -> Connection {
-    let id = connections::create(&state.pool, &state.config, user, role, None)
-        .await
-        .unwrap();
-    let own = connections::get(&state.pool, user, id)
-        .await
-        .unwrap()
-        .external_id;
-    let arn = put_role(role, trusted_id.unwrap_or(Some(&own)));
-    connections::set_role(&state.pool, user, id, &parse_role_arn(&arn).unwrap())
-        .await
-        .unwrap();
-    connections::get(&state.pool, user, id).await.unwrap()
-}
-
-async fn verify(state: &AppState, user: i64, c: &Connection) -> Connection {
-    connections::verify::verify(state, user, c.id)
-        .await
-        .unwrap()
-}
+use support::{
+    standin::{connection_with_role, env, owner, put_role, state, verify},
+    tcp_switch::Switch,
+};
 
 #[sqlx::test(migrator = "app::state::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn the_right_external_id_verifies(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
     let user = owner(&pool, "a@example.com").await;
-    let c = connection_with_role(&state, user, "right-id", None).await;
+    let c = connection_with_role(&state, user, "right-id", None, None).await;
     let c = verify(&state, user, &c).await;
     assert_eq!(
         (c.status, c.trust_warning, c.last_error),
@@ -128,6 +59,7 @@ async fn a_wrong_external_id_is_not_trusted(pool: PgPool) {
         user,
         "wrong-id",
         Some(Some("SomebodyElsesExternalId")),
+        None,
     )
     .await;
     let c = verify(&state, user, &c).await;
@@ -142,7 +74,7 @@ async fn a_wrong_external_id_is_not_trusted(pool: PgPool) {
 async fn a_role_without_the_condition_verifies_with_a_warning(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
     let user = owner(&pool, "a@example.com").await;
-    let c = connection_with_role(&state, user, "open-trust", Some(None)).await;
+    let c = connection_with_role(&state, user, "open-trust", Some(None), None).await;
     let c = verify(&state, user, &c).await;
     assert_eq!((c.status, c.trust_warning), (Status::Verified, true));
 }
@@ -186,7 +118,7 @@ async fn aws_unreachable_then_recovered(pool: PgPool) {
     let aws = AwsGateway::new(base.clone(), aws_sdk_sts::Client::new(&base), true);
     let state = state(pool.clone(), aws).await;
     let user = owner(&pool, "a@example.com").await;
-    let c = connection_with_role(&state, user, "flaky-network", None).await;
+    let c = connection_with_role(&state, user, "flaky-network", None, None).await;
 
     switch.off().await;
     let down = verify(&state, user, &c).await;
@@ -205,13 +137,13 @@ async fn aws_unreachable_then_recovered(pool: PgPool) {
 async fn nothing_is_cached_a_changed_trust_policy_bites_at_once(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
     let user = owner(&pool, "a@example.com").await;
-    let c = connection_with_role(&state, user, "changes-mind", None).await;
+    let c = connection_with_role(&state, user, "changes-mind", None, None).await;
     assert_eq!(verify(&state, user, &c).await.status, Status::Verified);
     connections::assume_for(&state, user, c.id, &Scope::ListBuckets)
         .await
         .unwrap();
 
-    put_role("changes-mind", Some("NowSomeOtherExternalId"));
+    put_role("changes-mind", Some("NowSomeOtherExternalId"), None);
     let err = connections::assume_for(&state, user, c.id, &Scope::ListBuckets)
         .await
         .unwrap_err();
@@ -224,7 +156,7 @@ async fn another_user_cannot_verify_or_use_a_connection(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
     let a = owner(&pool, "a@example.com").await;
     let b = owner(&pool, "b@example.com").await;
-    let c = connection_with_role(&state, a, "owned-by-a", None).await;
+    let c = connection_with_role(&state, a, "owned-by-a", None, None).await;
     assert_eq!(
         connections::verify::verify(&state, b, c.id)
             .await

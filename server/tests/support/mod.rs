@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod standin;
 pub mod tcp_switch;
 
 use std::sync::Arc;

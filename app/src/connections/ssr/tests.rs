@@ -187,7 +187,9 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
         "name",
         "owner_id",
         "role_arn",
+        "s3_endpoint",
         "status",
+        "sts_endpoint",
         "trust_warning",
     ];
     assert_eq!(connection_columns, reviewed);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The browsing benchmark (scripts/bench_browse.py): server CPU and latency per browse request,
+# TCP connections to AWS per request, and 1k- versus 50k-key buckets, against the strict stand-in.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_rust_tools
+ensure_node_tools
+ensure_moto
+ensure_postgres
+
+say "starting the AWS stand-in (strict mode)"
+start_moto bench strict
+python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
+# shellcheck disable=SC1091
+source "$DATA/bench.env"
+
+psql "$PG_URL/postgres" -qc 'drop database if exists crossview_bench with (force)' >/dev/null
+DATABASE_URL=$(ensure_database crossview_bench)
+export DATABASE_URL CROSSVIEW_ENV=development COOKIE_SECURE=false VERIFY_PROPAGATION_SECS=2
+SESSION_SECRET=$(session_secret)
+export SESSION_SECRET
+
+say "building the release server"
+cargo leptos build --release
+
+say "measuring"
+python3 scripts/bench_browse.py --server "$CARGO_TARGET_DIR/release/server" "$@"

@@ -1,0 +1,368 @@
+//! Browsing against the AWS stand-in in strict mode, on the buckets `scripts/aws_world.py
+//! --browse` seeds: every listing and HEAD goes through a freshly assumed role whose own policy
+//! the stand-in enforces.
+
+mod support;
+
+use app::{
+    aws::AwsGateway,
+    browse::{location, ssr as browse, Listing},
+    connections::Connection,
+    error::{AppError, AwsProblem},
+    state::AppState,
+};
+use sqlx::PgPool;
+use support::{
+    standin::{assume_role_calls, connection_with_role, owner, put_role, state, verify},
+    Browser,
+};
+
+/// Lists and reads every seeded bucket.
+const READ_ALL: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging"],"Resource":"*"}]}"#;
+
+/// What a least-privilege role for one bucket looks like: no s3:ListAllMyBuckets.
+const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::cv-mixed"},
+  {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::cv-mixed/*"}]}"#;
+
+/// Lists, but may not read objects.
+const LIST_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket"],"Resource":"*"}]}"#;
+
+/// A verified connection for a new user, its role named `role` with `permissions`.
+async fn connected(pool: &PgPool, role: &str, permissions: &str) -> (AppState, i64, Connection) {
+    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let user = owner(pool, &format!("{role}@example.com")).await;
+    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
+    let c = verify(&state, user, &c).await;
+    (state, user, c)
+}
+
+async fn list(
+    (state, user, c): &(AppState, i64, Connection),
+    bucket: &str,
+    prefix: &str,
+    token: Option<String>,
+) -> Result<Listing, AppError> {
+    browse::objects(state, *user, c.id, bucket, prefix, token).await
+}
+
+fn keys(listing: &Listing) -> Vec<&str> {
+    listing.objects.iter().map(|o| o.key.as_str()).collect()
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_big_bucket_pages_1000_1000_500_and_back(pool: PgPool) {
+    let world = connected(&pool, "pager", READ_ALL).await;
+    let first = list(&world, "cv-big", "", None).await.unwrap();
+    let second = list(&world, "cv-big", "", first.next.clone())
+        .await
+        .unwrap();
+    let third = list(&world, "cv-big", "", second.next.clone())
+        .await
+        .unwrap();
+    let sizes = [&first, &second, &third].map(|l| l.objects.len());
+    assert_eq!(sizes, [1000, 1000, 500]);
+    assert_eq!(keys(&first)[0], "key-00000.txt");
+    assert_eq!(keys(&second)[0], "key-01000.txt");
+    assert_eq!(keys(&third)[499], "key-02499.txt");
+    assert!(third.next.is_none(), "the last page has no next");
+
+    // Back: the token kept for page two (the cursor stack) brings the same page again.
+    let again = list(&world, "cv-big", "", first.next.clone())
+        .await
+        .unwrap();
+    assert_eq!(keys(&again), keys(&second));
+
+    // A filter is a prefix sent to S3, not a search over everything listed.
+    let filtered = list(&world, "cv-big", "key-024", None).await.unwrap();
+    assert_eq!(filtered.objects.len(), 100);
+    assert!(filtered.next.is_none());
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn folders_only_empty_markers_odd_keys_and_deep_prefixes(pool: PgPool) {
+    let world = connected(&pool, "walker", READ_ALL).await;
+
+    let only_folders = list(&world, "cv-mixed", "only-folders/", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        only_folders.folders,
+        [
+            "only-folders/alpha/",
+            "only-folders/beta/",
+            "only-folders/gamma/"
+        ]
+    );
+    assert!(only_folders.objects.is_empty());
+
+    let empty = list(&world, "cv-empty", "", None).await.unwrap();
+    assert!(empty.folders.is_empty() && empty.objects.is_empty());
+
+    // A zero-byte `name/` marker is the folder itself: shown as a folder, never as a file.
+    let markers = list(&world, "cv-mixed", "markers/", None).await.unwrap();
+    assert_eq!(markers.folders, ["markers/empty/"]);
+    let marker = list(&world, "cv-mixed", "markers/empty/", None)
+        .await
+        .unwrap();
+    assert!(marker.objects.is_empty() && marker.folders.is_empty());
+
+    // Odd keys come back byte for byte; `..` and a key ending in `/` are folders at this level.
+    let odd = list(&world, "cv-mixed", "odd/", None).await.unwrap();
+    assert_eq!(odd.folders, ["odd/../", "odd/trailing slash/"]);
+    let mut expected = vec![
+        "odd/\"><img src=x onerror=alert(1)>.txt",
+        "odd/100% done.txt",
+        "odd/<script>alert(1)</script>.txt",
+        "odd/a+b=c.txt",
+        "odd/hash#tag.txt",
+        "odd/what?.txt",
+        "odd/with space.txt",
+        "odd/ünïcødé — 日本語.txt",
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys(&odd), expected);
+    let dots = list(&world, "cv-mixed", "odd/../", None).await.unwrap();
+    assert_eq!(keys(&dots), ["odd/../dots.txt"]);
+    // A key ending in `/` that has content is an object, found inside its own "folder".
+    let trailing = list(&world, "cv-mixed", "odd/trailing slash/", None)
+        .await
+        .unwrap();
+    assert_eq!(keys(&trailing), ["odd/trailing slash/"]);
+
+    // Twenty levels down, one folder at a time, as the breadcrumbs build them.
+    let mut prefix = String::new();
+    for level in 1..=20 {
+        let here = list(&world, "cv-mixed", &prefix, None).await.unwrap();
+        let next = format!("{prefix}level-{level:02}/");
+        assert!(here.folders.contains(&next), "{next} in {:?}", here.folders);
+        prefix = next;
+    }
+    let bottom = list(&world, "cv-mixed", &prefix, None).await.unwrap();
+    assert_eq!(keys(&bottom), [format!("{prefix}bottom.txt").as_str()]);
+    assert_eq!(location::breadcrumbs(&prefix).len(), 20);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "one-bucket", ONE_BUCKET).await;
+
+    let page = browse::buckets(&state, user, c.id, None).await.unwrap();
+    assert!(page.list_denied, "no s3:ListAllMyBuckets: said plainly");
+    assert!(page.buckets.is_empty() && page.added.is_empty());
+
+    let added = browse::add_bucket(&state, user, c.id, " cv-mixed ")
+        .await
+        .unwrap();
+    assert_eq!(added, "cv-mixed");
+    let page = browse::buckets(&state, user, c.id, None).await.unwrap();
+    assert_eq!(
+        page.added.iter().map(|b| &b.name[..]).collect::<Vec<_>>(),
+        ["cv-mixed"]
+    );
+    let walk = browse::objects(&state, user, c.id, "cv-mixed", "walk/", None)
+        .await
+        .unwrap();
+    assert_eq!(walk.folders, ["walk/one/"]);
+
+    let denied = AppError::Denied {
+        action: "s3:ListBucket".into(),
+        resource: "arn:aws:s3:::cv-other".into(),
+    };
+    let refused = browse::add_bucket(&state, user, c.id, "cv-other").await;
+    assert_eq!(refused.unwrap_err(), denied);
+    let listed = browse::objects(&state, user, c.id, "cv-other", "", None).await;
+    assert_eq!(listed.unwrap_err(), denied);
+    // Nothing refused was stored.
+    let page = browse::buckets(&state, user, c.id, None).await.unwrap();
+    assert_eq!(page.added.len(), 1);
+
+    let missing = browse::add_bucket(&state, user, c.id, "no-such-bucket-here").await;
+    assert!(
+        matches!(
+            missing.unwrap_err(),
+            AppError::Aws(AwsProblem::BucketNotFound) | AppError::Denied { .. }
+        ),
+        "a bucket that does not exist is never added"
+    );
+    assert_eq!(
+        browse::add_bucket(&state, user, c.id, "Not A Bucket!")
+            .await
+            .unwrap_err(),
+        AppError::BucketNameInvalid
+    );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn details_show_everything_head_object_knows(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "reader", READ_ALL).await;
+    let key = "walk/one/two/three/report.csv";
+    let d = browse::details(&state, user, c.id, "cv-mixed", key)
+        .await
+        .unwrap();
+    assert_eq!(d.size, 20);
+    assert_eq!(d.content_type.as_deref(), Some("text/csv"));
+    assert_eq!(d.encryption.as_deref(), Some("AES256"));
+    assert_eq!(d.metadata, [("owner".to_owned(), "finance".to_owned())]);
+    assert_eq!(
+        d.tags,
+        Some(vec![("team".to_owned(), "finance".to_owned())])
+    );
+    assert!(d.etag.is_some_and(|e| e.len() > 2));
+    assert_eq!(d.s3_uri, format!("s3://cv-mixed/{key}"));
+    assert_eq!(d.arn, format!("arn:aws:s3:::cv-mixed/{key}"));
+
+    let odd = "odd/<script>alert(1)</script>.txt";
+    let d = browse::details(&state, user, c.id, "cv-mixed", odd)
+        .await
+        .unwrap();
+    assert_eq!(d.key, odd);
+
+    let gone = browse::details(&state, user, c.id, "cv-mixed", "odd/no such key").await;
+    assert_eq!(gone.unwrap_err(), AppError::Aws(AwsProblem::ObjectNotFound));
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_role_without_get_object_is_told_which_permission_is_missing(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "lister", LIST_ONLY).await;
+    let key = "walk/one/two/three/report.csv";
+    let err = browse::details(&state, user, c.id, "cv-mixed", key)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppError::Denied {
+            action: "s3:GetObject".into(),
+            resource: format!("arn:aws:s3:::cv-mixed/{key}"),
+        }
+    );
+    // Listing still works: only the missing permission is refused.
+    assert!(list(&(state, user, c), "cv-mixed", "walk/", None)
+        .await
+        .is_ok());
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn every_call_assumes_exactly_once(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "counted", READ_ALL).await;
+    let role = c.role_arn.as_deref().unwrap();
+    let (state, c) = (&state, &c);
+    let key = "walk/one/two/three/report.csv";
+
+    let calls = assumptions(role, browse::buckets(state, user, c.id, None)).await;
+    assert_eq!(calls, 1, "the buckets page");
+    let calls = assumptions(role, browse::objects(state, user, c.id, "cv-big", "", None)).await;
+    assert_eq!(calls, 1, "a folder page");
+    let calls = assumptions(role, browse::details(state, user, c.id, "cv-mixed", key)).await;
+    assert_eq!(calls, 1, "details: HeadObject and tags on one assumption");
+    let calls = assumptions(role, browse::add_bucket(state, user, c.id, "cv-empty")).await;
+    assert_eq!(calls, 1, "adding a bucket");
+}
+
+/// How many AssumeRole calls for `role` reached the stand-in while `call` ran (which must succeed).
+async fn assumptions<T, F>(role: &str, call: F) -> u64
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    let before = assume_role_calls(role).await;
+    call.await.map_err(|e| format!("{e:?}")).unwrap();
+    assume_role_calls(role).await - before
+}
+
+/// Signs a browser up and gives it a verified connection with `permissions`.
+async fn browser_with_connection(
+    pool: &PgPool,
+    role: &str,
+    permissions: &str,
+) -> (Browser, Connection) {
+    let mut browser = Browser::new(pool.clone(), false).await;
+    let email = format!("{role}@example.com");
+    browser.sign_up(&email, "a long enough passphrase").await;
+    let user: i64 = sqlx::query_scalar("select id from users where email = $1")
+        .bind(&email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
+    let c = verify(&state, user, &c).await;
+    (browser, c)
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_page_load_assumes_once_and_a_revoked_role_fails_the_very_next(pool: PgPool) {
+    let (mut browser, c) = browser_with_connection(&pool, "page-loads", READ_ALL).await;
+    let role = c.role_arn.clone().unwrap();
+    let folder = location::folder_href(c.id, "cv-mixed", "odd/");
+
+    let before = assume_role_calls(&role).await;
+    let page = browser.get(&folder).await;
+    assert_eq!(
+        assume_role_calls(&role).await - before,
+        1,
+        "one page load, one AssumeRole"
+    );
+    assert_eq!(page.status, 200);
+    // Text from S3 is text: the odd keys are escaped, never markup.
+    assert!(page
+        .body
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;.txt"));
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert!(!page.body.contains("<img src=x"));
+
+    // The owner revokes Crossview: the role now trusts some other ExternalId.
+    put_role("page-loads", Some("RevokedRevokedRevoked"), Some(READ_ALL));
+    let page = browser.get(&folder).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body
+            .contains("AWS refused to let Crossview assume the role"),
+        "{}",
+        page.body
+    );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn folder_urls_round_trip_odd_keys(pool: PgPool) {
+    let (mut browser, c) = browser_with_connection(&pool, "urls", READ_ALL).await;
+    for (folder, child) in [
+        ("odd/../", "dots.txt"),
+        ("odd/trailing slash/", ""),
+        ("walk/one/two/", "three/"),
+    ] {
+        let page = browser
+            .get(&location::folder_href(c.id, "cv-mixed", folder))
+            .await;
+        assert_eq!(page.status, 200, "{folder}");
+        let child_href = match child.ends_with('/') || child.is_empty() {
+            true => location::folder_href(c.id, "cv-mixed", &format!("{folder}{child}")),
+            false => location::object_href(c.id, "cv-mixed", &format!("{folder}{child}")),
+        };
+        if !child.is_empty() {
+            let escaped = child_href.replace('&', "&amp;");
+            assert!(
+                page.body.contains(&escaped),
+                "{folder}: {escaped} in the page"
+            );
+        }
+    }
+    let key = "odd/ünïcødé — 日本語.txt";
+    let page = browser
+        .get(&location::object_href(c.id, "cv-mixed", key))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("s3://cv-mixed/{key}")),
+        "details of {key}"
+    );
+}
