@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with five fixes and a counter that make it behave like AWS.
+"""Starts moto's server (the local AWS stand-in) with five fixes that make it behave like AWS, and a counter.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -10,8 +10,9 @@ moto also wraps the authorization errors of query-protocol services (STS, IAM) i
 They are rendered in the query protocol's own shape instead.
 
 In strict mode moto checks signatures against the request URL after decoding it, so a request for
-a key with non-ASCII characters (`Ünïcødé.png`) fails with SignatureDoesNotMatch. The check is
-made against the request target exactly as the client sent it.
+a key with non-ASCII characters (`Ünïcødé.png`) fails with SignatureDoesNotMatch, and against a
+form body re-encoded from its fields, so an AssumeRole whose session policy holds a space fails
+too. The check is made against the request target and body exactly as the client sent them.
 
 moto lets AssumeRole succeed for a role that does not exist (only the caller's own policy is
 checked); AWS denies it. moto asks for s3:HeadBucket, which no policy grants; AWS authorizes
@@ -86,7 +87,10 @@ ASSUME_ROLE_CALLS = collections.Counter()
 
 
 def setup_class(self, request, full_url, headers, *args, **kwargs):
+    # The body exactly as signed, before Flask parses a form out of it (and empties request.data).
+    raw_body = request.get_data(cache=True) if hasattr(request, "get_data") else b""
     _setup_class(self, request, full_url, headers, *args, **kwargs)
+    self._standin_raw_body = raw_body
     if self.querystring.get("Action") == ["AssumeRole"]:
         ASSUME_ROLE_CALLS[self.querystring.get("RoleArn", [""])[0]] += 1
     environ = getattr(request, "environ", None) or {}
@@ -100,13 +104,19 @@ _authorize = authorization.ActionAuthenticatorMixin._authenticate_and_authorize_
 
 def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
     raw_uri = getattr(self, "_standin_raw_uri", None)
+    raw_body = getattr(self, "_standin_raw_body", b"")
     if not raw_uri:
         return _authorize(self, iam_request_cls, resource)
     decoded, self.uri = self.uri, "http://stand-in" + raw_uri
+    # A form body (STS, IAM) is otherwise re-encoded from its parsed fields, which turns the
+    # SDK's `%20` into `+` and breaks the signature of any policy with a space in it.
+    body = self.body
+    if raw_body and not body:
+        self.body = raw_body
     try:
         return _authorize(self, iam_request_cls, resource)
     finally:
-        self.uri = decoded
+        self.uri, self.body = decoded, body
 
 
 authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = (

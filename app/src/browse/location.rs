@@ -33,9 +33,9 @@ pub fn buckets_href(connection: i64) -> String {
     format!("/c/{connection}")
 }
 
-/// The folder's URL (the bucket's root for an empty prefix).
+/// The folder's URL (the bucket's root, without a trailing slash, for an empty prefix).
 pub fn folder_href(connection: i64, bucket: &str, prefix: &str) -> String {
-    let root = format!("/c/{connection}/{}/", encode(bucket));
+    let root = format!("/c/{connection}/{}", encode(bucket));
     if prefix.is_empty() {
         root
     } else if path_safe(prefix) {
@@ -44,7 +44,7 @@ pub fn folder_href(connection: i64, bucket: &str, prefix: &str) -> String {
             .split('/')
             .map(encode)
             .collect();
-        format!("{root}{}/", segments.join("/"))
+        format!("{root}/{}/", segments.join("/"))
     } else {
         format!("{root}?prefix={}", encode(prefix))
     }
@@ -182,7 +182,8 @@ mod tests {
     fn plain_prefixes_stay_readable_paths() {
         assert_eq!(folder_href(7, "b", "2026/05/"), "/c/7/b/2026/05/");
         assert_eq!(folder_href(7, "b", "a b/"), "/c/7/b/a%20b/");
-        assert_eq!(folder_href(7, "b", "../"), "/c/7/b/?prefix=..%2F");
+        assert_eq!(folder_href(7, "b", "../"), "/c/7/b?prefix=..%2F");
+        assert_eq!(folder_href(7, "b", ""), "/c/7/b");
         assert_eq!(
             object_href(7, "b", "a/c?d.txt"),
             "/c/7/b/a/?object=a%2Fc%3Fd.txt"
