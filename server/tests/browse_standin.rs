@@ -7,13 +7,13 @@ mod support;
 use app::{
     aws::AwsGateway,
     browse::{location, ssr as browse, Listing},
-    connections::Connection,
+    connections::{ssr as connections, Connection, Status},
     error::{AppError, AwsProblem},
     state::AppState,
 };
 use sqlx::PgPool;
 use support::{
-    standin::{assume_role_calls, connection_with_role, owner, put_role, state, verify},
+    standin::{assume_role_calls, connection_with_role, env, owner, put_role, state, verify},
     Browser,
 };
 
@@ -371,4 +371,38 @@ async fn folder_urls_round_trip_odd_keys(pool: PgPool) {
         page.body.contains(&format!("s3://cv-mixed/{key}")),
         "details of {key}"
     );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) {
+    // Crossview's default AWS endpoint goes nowhere: only the connection's endpoints can work.
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
+    let aws = AwsGateway::new(base.clone(), aws_sdk_sts::Client::new(&base), false);
+    let state = state(pool.clone(), aws).await;
+    let user = owner(&pool, "own-store@example.com").await;
+    let c = connection_with_role(&state, user, "own-store", None, Some(READ_ALL)).await;
+    let store = env("AWS_ENDPOINT_URL");
+    connections::set_endpoints(&pool, user, c.id, Some(&store), Some(&store))
+        .await
+        .unwrap();
+    let c = verify(&state, user, &c).await;
+    assert_eq!((c.status, c.last_error), (Status::Verified, None));
+
+    let walk = browse::objects(&state, user, c.id, "cv-mixed", "walk/", None)
+        .await
+        .unwrap();
+    assert_eq!(walk.folders, ["walk/one/"]);
+    let key = "walk/one/two/three/report.csv";
+    let d = browse::details(&state, user, c.id, "cv-mixed", key).await.unwrap();
+    assert_eq!(d.size, 20);
+    // No region is remembered for a store that has none.
+    let regions: i64 = sqlx::query_scalar("select count(*) from bucket_regions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(regions, 0);
 }

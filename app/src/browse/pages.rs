@@ -450,7 +450,7 @@ fn Entries(place: Place, listing: Listing) -> impl IntoView {
                         view! {
                             <tr class="folder">
                                 <td><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)>
-                                    <span aria-hidden="true">"📁 "</span>{name}"/"
+                                    <span class="icon-folder" aria-hidden="true"></span>{name}"/"
                                 </a></td>
                                 <td>"—"</td><td></td><td></td>
                             </tr>
