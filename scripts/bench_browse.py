@@ -191,7 +191,7 @@ def main():
             server,
             proxy,
             "1000-key page (full page load, bench-1k)",
-            lambda: crossview.get(f"/c/{cid}/bench-1k/"),
+            lambda: crossview.get(f"/c/{cid}/bench-1k"),
             args.requests,
         )
         small = measure(server, proxy, "first page of 1,000 keys (bench-1k)", page("bench-1k"), args.requests)

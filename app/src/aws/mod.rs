@@ -127,7 +127,17 @@ impl AwsGateway {
     /// Loads the standard credential chain (env, profile/SSO, web identity, container or
     /// instance role) and honours `AWS_ENDPOINT_URL` and its per-service variants.
     pub async fn from_env(s3_force_path_style: bool) -> Self {
-        let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        // One HTTP client (one connection pool) in the shared configuration: without it every
+        // client built per request would make its own pool and open new connections.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https();
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
         let sts = aws_sdk_sts::Client::new(&base);
         Self::new(base, sts, s3_force_path_style)
     }
