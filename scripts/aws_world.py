@@ -136,8 +136,9 @@ def browse_buckets(s3):
     """What the browsing tests walk: `cv-big` holds 2,500 keys at its root (pages of
     1000/1000/500); `cv-empty` nothing; `cv-mixed` odd keys, a folder of folders only, a zero-byte
     folder marker, a 20-level prefix and three folders to walk down; `cv-other` stays out of reach
-    of the one-bucket role."""
-    for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other"):
+    of the one-bucket role; `cv-work` starts empty, for the tests that write (each in a folder of
+    its own)."""
+    for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other", "cv-work"):
         s3.create_bucket(Bucket=name)
     for n in range(BIG_KEYS):
         s3.put_object(Bucket="cv-big", Key=f"key-{n:05d}.txt", Body=b"x" * (n % 7))
@@ -166,6 +167,11 @@ def browse_buckets(s3):
         Tagging={"TagSet": [{"Key": "team", "Value": "finance"}]},
     )
     s3.put_object(Bucket="cv-other", Key="secret.txt", Body=b"not for the one-bucket role\n")
+    # A versioned bucket with a document saved twice.
+    s3.create_bucket(Bucket="cv-versions")
+    s3.put_bucket_versioning(Bucket="cv-versions", VersioningConfiguration={"Status": "Enabled"})
+    for text in (b"first draft\n", b"second draft\n"):
+        s3.put_object(Bucket="cv-versions", Key="doc.txt", Body=text)
     return BIG_KEYS + len(mixed) + 2
 
 
@@ -200,6 +206,46 @@ def put_role(args):
     print(arn)
 
 
+# A 2x2 PNG (red, green, blue, white): small enough to inline, real enough to decode.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
+    "0000001249444154789c63f8cfc0c000c20cff8100001fee05fb0bd9688b"
+    "0000000049454e44ae426082"
+)
+
+
+def plain_world(args):
+    """Seeds a plain-mode stand-in (no authentication: the browser fetches presigned URLs from
+    it) with the bucket the transfer tests use, and prints a role ARN any caller may assume."""
+    s3 = client("s3", args.endpoint)
+    s3.create_bucket(Bucket="cv-transfers")
+    s3.put_object(Bucket="cv-transfers", Key="preview/photo.png", Body=TINY_PNG, ContentType="image/png")
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/notes.txt",
+        Body="Plain text, <b>not markup</b>.\nSecond line ✓\n".encode(),
+        ContentType="text/plain",
+    )
+    iam = client("iam", args.endpoint)
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    )
+    print(upsert_role(iam, "crossview-plain", document))
+
+
+def objects(args):
+    """With the admin key: `put` writes --key (its text as body); `keys` prints every key under
+    --prefix, one per line. Tests use it to set up and check the world without Crossview."""
+    s3 = admin_client("s3")
+    if args.command == "put":
+        s3.put_object(Bucket=args.bucket, Key=args.key, Body=f"content of {args.key}\n".encode())
+        return
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket, Prefix=args.prefix)
+    for page in pages:
+        for item in page.get("Contents", []):
+            print(item["Key"])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
@@ -210,12 +256,23 @@ def main():
     role.add_argument("--external-id", help="omit for a trust policy without the condition")
     role.add_argument("--trust-policy", help="a whole trust policy document (JSON)")
     role.add_argument("--permissions", help="a permissions policy document (JSON)")
+    commands.add_parser("plain", help="seed a plain-mode stand-in for the browser tests")
+    put = commands.add_parser("put", help="write one object (admin key)")
+    put.add_argument("--bucket", required=True)
+    put.add_argument("--key", required=True)
+    keys = commands.add_parser("keys", help="list the keys under a prefix (admin key)")
+    keys.add_argument("--bucket", required=True)
+    keys.add_argument("--prefix", default="")
     parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--browse", action="store_true")
     args = parser.parse_args()
     if args.command == "role":
         return put_role(args)
+    if args.command == "plain":
+        return plain_world(args)
+    if args.command in ("put", "keys"):
+        return objects(args)
 
     admin_id, admin_secret = admin_key(args.endpoint)
     iam = client("iam", args.endpoint, admin_id, admin_secret)
@@ -227,7 +284,7 @@ def main():
         summary += f"; 2 demo buckets, {count} objects"
     if args.browse:
         count = browse_buckets(client("s3", args.endpoint, admin_id, admin_secret))
-        summary += f"; 4 browsing buckets, {count} objects"
+        summary += f"; 6 browsing buckets, {count} objects"
 
     settings = {
         "AWS_ENDPOINT_URL": args.endpoint,

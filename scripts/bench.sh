@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The browsing benchmark (scripts/bench_browse.py): server CPU and latency per browse request,
-# TCP connections to AWS per request, and 1k- versus 50k-key buckets, against the strict stand-in.
+# The benchmarks, against the AWS stand-in and the release server:
+#   scripts/bench.sh [--requests N]  browsing (scripts/bench_browse.py): server CPU and latency per
+#                                    browse request, TCP connections to AWS per request, and 1k-
+#                                    versus 50k-key buckets, against the strict stand-in;
+#   scripts/bench.sh --transfers     transfers (scripts/bench_transfers.py): the server's own
+#                                    traffic and peak memory while 40 MiB and 400 MiB files go up
+#                                    and down, against a plain-mode stand-in.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -9,11 +14,16 @@ ensure_node_tools
 ensure_moto
 ensure_postgres
 
-say "starting the AWS stand-in (strict mode)"
-start_moto bench strict
-python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
-# shellcheck disable=SC1091
-source "$DATA/bench.env"
+if [ "${1:-}" = "--transfers" ]; then
+  say "starting the AWS stand-in (plain mode: presigned URLs work there)"
+  start_moto bench-plain plain
+else
+  say "starting the AWS stand-in (strict mode)"
+  start_moto bench strict
+  python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
+  # shellcheck disable=SC1091
+  source "$DATA/bench.env"
+fi
 
 psql "$PG_URL/postgres" -qc 'drop database if exists crossview_bench with (force)' >/dev/null
 DATABASE_URL=$(ensure_database crossview_bench)
@@ -25,4 +35,9 @@ say "building the release server"
 cargo leptos build --release
 
 say "measuring"
-python3 scripts/bench_browse.py --server "$CARGO_TARGET_DIR/release/server" "$@"
+server="$CARGO_TARGET_DIR/release/server"
+if [ "${1:-}" = "--transfers" ]; then
+  python3 scripts/bench_transfers.py --server "$server" --store "$MOTO_URL"
+else
+  python3 scripts/bench_browse.py --server "$server" "$@"
+fi

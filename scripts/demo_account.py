@@ -23,7 +23,8 @@ class Crossview:
 
     def __init__(self, base):
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def call(self, endpoint, **fields):
         """A server function, called as the hydrated app calls it (JSON back, errors as JSON)."""

@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with five fixes that make it behave like AWS, and a counter.
+"""Starts moto's server (the local AWS stand-in) with six fixes that make it behave like AWS, and a counter.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
@@ -18,7 +18,13 @@ moto lets AssumeRole succeed for a role that does not exist (only the caller's o
 checked); AWS denies it. moto asks for s3:HeadBucket, which no policy grants; AWS authorizes
 HeadBucket as s3:ListBucket.
 
-One addition for tests: AssumeRole calls are counted per role (GET /_standin/assume-role-calls).
+moto's CompleteMultipartUpload answer has the wrong root element (…Response, not …Result),
+which the SDK refuses to parse.
+
+One addition for tests: AssumeRole calls are counted per role, with the last one's session
+policy and duration (GET /_standin/assume-role-calls). And, as S3 does, a GET applies
+`response-content-disposition` / `-type` / `-cache-control` from its query, and every answer
+exposes ETag to scripts, as a bucket with Crossview's CORS rule does.
 Everything else is moto's own server (which closes every connection after one response).
 
 Usage: python3 scripts/moto_server.py [moto_server args, e.g. -H 127.0.0.1 -p 5000]
@@ -28,6 +34,7 @@ Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 import collections
 import json
 import sys
+import urllib.parse
 
 from moto.core import authorization, exceptions, responses
 from moto.iam import access_control
@@ -81,9 +88,10 @@ for _cls in (
 _setup_class = responses.BaseResponse.setup_class
 
 
-# Every AssumeRole that reaches the stand-in, by role ARN, allowed or not: tests read it from
-# GET /_standin/assume-role-calls to prove one assumption per request.
-ASSUME_ROLE_CALLS = collections.Counter()
+# Every AssumeRole that reaches the stand-in, by role ARN, allowed or not, with the session policy
+# and duration of the last one: tests read them from GET /_standin/assume-role-calls to prove one
+# assumption per request and what each asked for (moto itself does not apply session policies).
+ASSUME_ROLE_CALLS = collections.defaultdict(lambda: {"calls": 0})
 
 
 def setup_class(self, request, full_url, headers, *args, **kwargs):
@@ -92,7 +100,10 @@ def setup_class(self, request, full_url, headers, *args, **kwargs):
     _setup_class(self, request, full_url, headers, *args, **kwargs)
     self._standin_raw_body = raw_body
     if self.querystring.get("Action") == ["AssumeRole"]:
-        ASSUME_ROLE_CALLS[self.querystring.get("RoleArn", [""])[0]] += 1
+        seen = ASSUME_ROLE_CALLS[self.querystring.get("RoleArn", [""])[0]]
+        seen["calls"] += 1
+        seen["policy"] = self.querystring.get("Policy", [None])[0]
+        seen["duration"] = self.querystring.get("DurationSeconds", [None])[0]
     environ = getattr(request, "environ", None) or {}
     self._standin_raw_uri = environ.get("RAW_URI")
 
@@ -153,7 +164,51 @@ def _dispatch_with_counts(self, environ, start_response):
         body = json.dumps(ASSUME_ROLE_CALLS).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
-    return _dispatch(self, environ, start_response)
+
+    # S3 lets a (presigned) GET choose some response headers: `response-content-disposition=…`
+    # saves a download under a name. moto ignores them; the stand-in applies them as S3 does.
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    overrides = {
+        header: query[param][0]
+        for param, header in RESPONSE_OVERRIDES.items()
+        if environ.get("REQUEST_METHOD") == "GET" and param in query
+    }
+
+    # moto answers every origin (flask-cors) but hides ETag from scripts; a bucket set up for
+    # Crossview exposes it (multipart uploads need each part's ETag), so the stand-in does too.
+    def start_as_s3(status, headers, *rest):
+        headers = [(n, v) for n, v in headers if n.lower() not in {h.lower() for h in overrides}]
+        headers += list(overrides.items())
+        if not any(name.lower() == "access-control-expose-headers" for name, _ in headers):
+            headers.append(("Access-Control-Expose-Headers", "ETag"))
+        return start_response(status, headers, *rest)
+
+    if environ.get("REQUEST_METHOD") == "POST" and "uploadId" in query:
+        return complete_as_s3(self, environ, start_as_s3)
+    return _dispatch(self, environ, start_as_s3)
+
+
+def complete_as_s3(app, environ, start_response):
+    """CompleteMultipartUpload: moto names the answer's root element
+    CompleteMultipartUploadResponse; S3 (and so the SDK's parser) says ...Result."""
+    captured = {}
+
+    def capture(status, headers, *rest):
+        captured.update(status=status, headers=headers)
+
+    body = b"".join(_dispatch(app, environ, capture))
+    body = body.replace(b"CompleteMultipartUploadResponse", b"CompleteMultipartUploadResult")
+    headers = [(n, v) for n, v in captured["headers"] if n.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(captured["status"], headers)
+    return [body]
+
+
+RESPONSE_OVERRIDES = {
+    "response-content-disposition": "Content-Disposition",
+    "response-content-type": "Content-Type",
+    "response-cache-control": "Cache-Control",
+}
 
 
 werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_with_counts

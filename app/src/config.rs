@@ -28,7 +28,14 @@ pub struct Config {
     pub verify_propagation: Duration,
     /// Public S3 URL where the CloudFormation template is published (enables quick-create links).
     pub cloudformation_template_url: Option<String>,
+    /// Life of presigned links, in seconds. The assumed session lasts at least as long.
+    pub presign_seconds: u32,
+    /// What uploads may be, and how large ones travel.
+    pub uploads: crate::transfers::UploadRules,
 }
+
+/// STS issues sessions of at most 12 hours, so no presigned URL can outlive that.
+pub const MAX_PRESIGN_SECONDS: u64 = 12 * 3600;
 
 /// A configuration problem, worded for whoever deploys Crossview.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +64,8 @@ impl fmt::Debug for Config {
             .field("allow_custom_external_id", &self.allow_custom_external_id)
             .field("allow_custom_endpoints", &self.allow_custom_endpoints)
             .field("verify_propagation", &self.verify_propagation)
+            .field("presign_seconds", &self.presign_seconds)
+            .field("uploads", &self.uploads)
             .field(
                 "cloudformation_template_url",
                 &self.cloudformation_template_url,
@@ -120,7 +129,31 @@ impl Config {
                     .map_err(|_| ConfigError::Invalid(key, format!("expected a number, got {v:?}")))
             })
         };
+        let presign_seconds = number("PRESIGN_SECONDS", 600)?;
+        if !(60..=MAX_PRESIGN_SECONDS).contains(&presign_seconds) {
+            return Err(ConfigError::Invalid(
+                "PRESIGN_SECONDS",
+                format!("must be between 60 and {MAX_PRESIGN_SECONDS} (12 hours, the longest AWS session), got {presign_seconds}"),
+            ));
+        }
+        let mib = |key: &'static str, default: u64| number(key, default).map(|n| n << 20);
+        let uploads = crate::transfers::UploadRules {
+            multipart_threshold: mib("UPLOAD_MULTIPART_THRESHOLD_MIB", 16)?.max(5 << 20),
+            parallel_parts: number("UPLOAD_PARALLEL_PARTS", 4)?.clamp(1, 16) as u32,
+            max_bytes: match get("UPLOAD_MAX_MIB") {
+                None => None,
+                Some(_) => Some(mib("UPLOAD_MAX_MIB", 0)?),
+            },
+            allowed: get("UPLOAD_ALLOWED_TYPES")
+                .unwrap_or_default()
+                .split(',')
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        };
         Ok(Config {
+            presign_seconds: presign_seconds as u32,
+            uploads,
             database_url,
             session_secret,
             development,
@@ -226,6 +259,44 @@ mod tests {
         assert!(cfg.cookie_secure && cfg.allow_signup && !cfg.development && !cfg.trust_proxy);
         assert_eq!(cfg.admin_emails, ["boss@example.com", "ops@example.com"]);
         assert!(!format!("{cfg:?}").contains(SECRET));
+        assert_eq!(cfg.presign_seconds, 600);
+    }
+
+    #[test]
+    fn presigned_links_cannot_outlive_an_aws_session() {
+        let with = |seconds: &str| {
+            parse(&[
+                ("DATABASE_URL", "postgres://x"),
+                ("SESSION_SECRET", SECRET),
+                ("PRESIGN_SECONDS", seconds),
+            ])
+        };
+        assert_eq!(with("3600").unwrap().presign_seconds, 3600);
+        for bad in ["43201", "10", "soon"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.starts_with("PRESIGN_SECONDS is invalid"), "{err}");
+        }
+    }
+
+    #[test]
+    fn upload_rules_come_from_the_environment() {
+        let base = [("DATABASE_URL", "postgres://x"), ("SESSION_SECRET", SECRET)];
+        let defaults = parse(&base).unwrap().uploads;
+        assert_eq!(defaults.multipart_threshold, 16 << 20);
+        assert_eq!((defaults.parallel_parts, defaults.max_bytes), (4, None));
+        assert!(defaults.allowed.is_empty());
+        let mut set = base.to_vec();
+        set.extend([
+            ("UPLOAD_MULTIPART_THRESHOLD_MIB", "1"),
+            ("UPLOAD_PARALLEL_PARTS", "99"),
+            ("UPLOAD_MAX_MIB", "100"),
+            ("UPLOAD_ALLOWED_TYPES", " Image/*, .CSV ,"),
+        ]);
+        let rules = parse(&set).unwrap().uploads;
+        assert_eq!(rules.multipart_threshold, 5 << 20, "S3's smallest part");
+        assert_eq!(rules.parallel_parts, 16);
+        assert_eq!(rules.max_bytes, Some(100 << 20));
+        assert_eq!(rules.allowed, ["image/*", ".csv"]);
     }
 
     #[test]

@@ -72,6 +72,18 @@ pub enum AppError {
     BucketNameInvalid,
     #[error("An endpoint must be a URL like https://minio.example.com:9000, without a path, query or user name.")]
     EndpointInvalid,
+    #[error("Object keys must be 1 to 1024 bytes long.")]
+    KeyInvalid,
+    #[error("A folder name must be 1 to 1024 bytes and cannot contain /.")]
+    FolderNameInvalid,
+    #[error("That file is larger than this deployment accepts (at most {max}).")]
+    UploadTooLarge { max: String },
+    #[error("This deployment accepts only these kinds of file: {allowed}.")]
+    UploadTypeRefused { allowed: String },
+    #[error("Type the folder's name exactly to confirm.")]
+    ConfirmationMismatch,
+    #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
+    ShareLinkGone,
     #[error("The role does not allow {action} on {resource}.")]
     Denied { action: String, resource: String },
     #[error("{0}")]
@@ -105,6 +117,8 @@ pub enum AwsProblem {
     ObjectNotFound,
     #[error("AWS rejected Crossview's own credentials. An administrator must fix the deployment's AWS settings.")]
     OwnIdentity,
+    #[error("The role's maximum session is shorter than a download link's life, so AWS would not issue credentials that last as long as the link.")]
+    SessionTooShort,
     #[error(
         "AWS answered in an unexpected way. Try again; if it persists, tell an administrator."
     )]
@@ -124,6 +138,7 @@ impl AwsProblem {
             AwsProblem::BucketNotFound => "BucketNotFound",
             AwsProblem::ObjectNotFound => "ObjectNotFound",
             AwsProblem::OwnIdentity => "OwnIdentity",
+            AwsProblem::SessionTooShort => "SessionTooShort",
             AwsProblem::Unexpected => "Unexpected",
         }
     }
@@ -142,6 +157,7 @@ impl AwsProblem {
             AwsProblem::OwnIdentity => "Nothing on your side: Crossview's deployment needs valid AWS credentials.",
             AwsProblem::KmsDenied => "In the KMS key's policy, allow the role kms:Decrypt (and kms:GenerateDataKey for uploads).",
             AwsProblem::BucketNotFound | AwsProblem::ObjectNotFound => "Go up a level and pick it from the listing.",
+            AwsProblem::SessionTooShort => "Raise the role's Maximum session duration in IAM (up to 12 hours), or ask an administrator to lower PRESIGN_SECONDS. When Crossview's own identity is itself a role, AWS caps chained sessions at one hour whatever the role allows.",
         }
     }
 }
@@ -193,6 +209,9 @@ pub mod ssr {
                 Unavailable | Aws(AwsProblem::Unreachable) => StatusCode::SERVICE_UNAVAILABLE,
                 Aws(_) => StatusCode::BAD_GATEWAY,
                 Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                ShareLinkGone => StatusCode::GONE,
+                UploadTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 EmailInvalid
                 | PasswordTooShort
                 | PasswordTooLong
@@ -211,6 +230,9 @@ pub mod ssr {
                 | RoleArnMissing
                 | BucketNameInvalid
                 | EndpointInvalid
+                | KeyInvalid
+                | FolderNameInvalid
+                | ConfirmationMismatch
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

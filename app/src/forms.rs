@@ -70,7 +70,8 @@ pub mod ssr {
                 for (k, v) in keep.iter().filter(|(_, v)| !v.is_empty()) {
                     query.push_str(&format!("&{}={}", encode(k), encode(v)));
                 }
-                leptos_axum::redirect(&format!("{page}?{query}"));
+                let sep = if page.contains('?') { '&' } else { '?' };
+                leptos_axum::redirect(&format!("{page}{sep}{query}"));
                 return result;
             }
         }

@@ -9,7 +9,10 @@ pub mod browse;
 pub mod connections;
 pub mod error;
 pub mod forms;
+pub mod objects;
+pub mod shares;
 pub mod shell;
+pub mod transfers;
 mod ui;
 
 #[cfg(feature = "ssr")]

@@ -68,3 +68,16 @@ pub fn CopyBlock(#[prop(into)] text: String, label: &'static str) -> impl IntoVi
         </div>
     }
 }
+
+/// `2024-05-01 12:30` from an RFC 3339 time: minutes are enough in tables.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+}
+
+/// This site's origin (`https://crossview.example.com`), known in the browser only.
+pub fn site_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    return window().location().origin().unwrap_or_default();
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}

@@ -14,6 +14,7 @@ fn is_public(path: &str) -> bool {
         path,
         "/sign-in" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
     ) || path.starts_with("/api/")
+        || path.starts_with("/s/")
         || path.starts_with("/pkg/")
 }
 

@@ -1,6 +1,6 @@
 //! Security headers on every response.
 
-use app::shell::csp;
+use app::{auth::ssr::AuthSession, shell::csp, state::AppState};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderValue},
@@ -39,4 +39,28 @@ pub async fn security_headers(
         );
     }
     res
+}
+
+/// For a signed-in page load, finds the S3 endpoints the page may reach (uploads, previews) and
+/// hands them to the page's CSP through the request's extensions.
+pub async fn s3_origins(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    let page = req.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/");
+    if let (true, Some(user)) = (page, &auth.user) {
+        match csp::s3_origins(&state, user.id).await {
+            Ok(origins) => {
+                req.extensions_mut().insert(origins);
+            }
+            // The page still works (its own CSP error shows if it needs S3 directly).
+            Err(err) => tracing::warn!("no S3 origins for the page's CSP: {err}"),
+        }
+    }
+    next.run(req).await
 }

@@ -6,7 +6,14 @@ mod headers;
 use std::time::Duration;
 
 use app::{auth::ssr::Backend, shell, state::AppState, App};
-use axum::{extract::State, http::StatusCode, middleware, routing::get, Router};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    middleware,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Router,
+};
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
@@ -36,11 +43,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/s/{token}", get(open_share))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::s3_origins,
+        ))
         .layer(middleware::from_fn(guard::require_session))
         .layer(auth)
         .layer(middleware::from_fn(guard::same_origin_writes))
@@ -71,6 +83,35 @@ async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    }
+}
+
+/// A share link: a redirect to a presigned download made just now, or a plain page saying why
+/// not. Open to anyone holding the link; never cached (the redirect's URL expires).
+async fn open_share(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let result = app::shares::ssr::open(&state, &token).await;
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    match result {
+        Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
+        Err(err) => {
+            // A refusal may name the object's key: escaped, it is only ever text.
+            let message: String = err
+                .to_string()
+                .chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect();
+            let page = format!(
+                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
+                 <body><h1>This link does not work</h1><p>{message}</p></body></html>"
+            );
+            (err.status(), no_store, Html(page)).into_response()
+        }
     }
 }
 

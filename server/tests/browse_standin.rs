@@ -12,32 +12,10 @@ use app::{
     state::AppState,
 };
 use sqlx::PgPool;
-use support::{
-    standin::{assume_role_calls, connection_with_role, env, owner, put_role, state, verify},
-    Browser,
+use support::standin::{
+    assume_role_calls, assumptions, browser_with_connection, connected, connection_with_role, env,
+    owner, put_role, state, verify, LIST_ONLY, ONE_BUCKET, READ_ALL,
 };
-
-/// Lists and reads every seeded bucket.
-const READ_ALL: &str = r#"{"Version":"2012-10-17","Statement":[
-  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging"],"Resource":"*"}]}"#;
-
-/// What a least-privilege role for one bucket looks like: no s3:ListAllMyBuckets.
-const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
-  {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::cv-mixed"},
-  {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::cv-mixed/*"}]}"#;
-
-/// Lists, but may not read objects.
-const LIST_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
-  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket"],"Resource":"*"}]}"#;
-
-/// A verified connection for a new user, its role named `role` with `permissions`.
-async fn connected(pool: &PgPool, role: &str, permissions: &str) -> (AppState, i64, Connection) {
-    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
-    let user = owner(pool, &format!("{role}@example.com")).await;
-    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
-    let c = verify(&state, user, &c).await;
-    (state, user, c)
-}
 
 async fn list(
     (state, user, c): &(AppState, i64, Connection),
@@ -270,36 +248,6 @@ async fn every_call_assumes_exactly_once(pool: PgPool) {
     assert_eq!(calls, 1, "adding a bucket");
 }
 
-/// How many AssumeRole calls for `role` reached the stand-in while `call` ran (which must succeed).
-async fn assumptions<T, F>(role: &str, call: F) -> u64
-where
-    F: std::future::Future<Output = Result<T, AppError>>,
-{
-    let before = assume_role_calls(role).await;
-    call.await.map_err(|e| format!("{e:?}")).unwrap();
-    assume_role_calls(role).await - before
-}
-
-/// Signs a browser up and gives it a verified connection with `permissions`.
-async fn browser_with_connection(
-    pool: &PgPool,
-    role: &str,
-    permissions: &str,
-) -> (Browser, Connection) {
-    let mut browser = Browser::new(pool.clone(), false).await;
-    let email = format!("{role}@example.com");
-    browser.sign_up(&email, "a long enough passphrase").await;
-    let user: i64 = sqlx::query_scalar("select id from users where email = $1")
-        .bind(&email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
-    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
-    let c = verify(&state, user, &c).await;
-    (browser, c)
-}
-
 #[sqlx::test(migrator = "app::state::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_page_load_assumes_once_and_a_revoked_role_fails_the_very_next(pool: PgPool) {
@@ -397,7 +345,9 @@ async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) 
         .unwrap();
     assert_eq!(walk.folders, ["walk/one/"]);
     let key = "walk/one/two/three/report.csv";
-    let d = browse::details(&state, user, c.id, "cv-mixed", key).await.unwrap();
+    let d = browse::details(&state, user, c.id, "cv-mixed", key)
+        .await
+        .unwrap();
     assert_eq!(d.size, 20);
     // No region is remembered for a store that has none.
     let regions: i64 = sqlx::query_scalar("select count(*) from bucket_regions")

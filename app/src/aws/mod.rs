@@ -195,7 +195,7 @@ impl AwsGateway {
             .role_session_name(target.session_name)
             .set_external_id(target.external_id.map(str::to_owned))
             .policy(scope.session_policy(partition))
-            .duration_seconds(SESSION_SECONDS)
+            .duration_seconds(scope.session_seconds())
             .send()
             .await
             .map_err(failure)?;
@@ -239,6 +239,16 @@ where
                 AwsProblem::Throttled
             }
             Some("RegionDisabledException") => AwsProblem::RegionDisabled,
+            // The role's MaxSessionDuration (or the 1-hour limit on role chaining) is shorter
+            // than the DurationSeconds a presigned URL needs.
+            Some("ValidationError")
+                if service
+                    .err()
+                    .message()
+                    .is_some_and(|m| m.contains("DurationSeconds")) =>
+            {
+                AwsProblem::SessionTooShort
+            }
             Some(
                 "InvalidClientTokenId"
                 | "SignatureDoesNotMatch"

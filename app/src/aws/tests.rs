@@ -52,6 +52,7 @@ async fn one_assume_role_with_the_external_id_and_a_policy_for_one_key() {
         bucket: "photos".into(),
         key: "a b.jpg".into(),
         actions: vec!["s3:GetObject"],
+        purpose: "details",
     };
     let assumed = gateway.assume(target, &scope).await.unwrap();
     assert_eq!(rule.num_calls(), 1);
@@ -85,6 +86,24 @@ async fn refusals_are_classified_by_code_not_text() {
                 .build(),
         )
     });
+    // STS's ValidationError is too broad alone: the session limits are told by their message.
+    let validation = |message: &'static str| {
+        mock!(aws_sdk_sts::Client::assume_role).then_error(move || {
+            AssumeRoleError::generic(
+                ErrorMetadata::builder()
+                    .code("ValidationError")
+                    .message(message)
+                    .build(),
+            )
+        })
+    };
+    let role_max = validation(
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    );
+    let chained = validation(
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assuming other roles.",
+    );
+    let other = validation("1 validation error detected: Value at 'roleArn' failed");
     let target = RoleTarget {
         role_arn: "arn:aws:iam::123456789012:role/r",
         external_id: Some("x"),
@@ -94,6 +113,9 @@ async fn refusals_are_classified_by_code_not_text() {
     for (rule, problem) in [
         (&denied, AwsProblem::TrustDenied),
         (&disabled, AwsProblem::RegionDisabled),
+        (&role_max, AwsProblem::SessionTooShort),
+        (&chained, AwsProblem::SessionTooShort),
+        (&other, AwsProblem::Unexpected),
     ] {
         let err = mocked_gateway(&[rule])
             .assume(target, &Scope::Verify)

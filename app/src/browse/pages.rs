@@ -14,8 +14,28 @@ use super::{
 use crate::{
     error::AppError,
     forms::error_from_query,
-    ui::{CopyButton, ErrorNotice},
+    objects::{FolderActions, FolderState, ObjectActions, Versions},
+    shares::ShareForm,
+    transfers::{download_href, preview_kind, Preview, Uploader, Uploads},
+    ui::{short_time, CopyButton, ErrorNotice},
 };
+
+/// The error a plain request (form post, download link) came back with as `?error=<code>`. A
+/// refusal carries only its code: the page knows which `action` on which `resource` it asked for.
+fn refusal_from_query(
+    action: &'static str,
+    resource: impl Fn() -> String + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    let query = use_query_map();
+    let coded = error_from_query();
+    Signal::derive(move || match coded.get() {
+        None if query.read().get("error").as_deref() == Some("Denied") => Some(AppError::Denied {
+            action: action.into(),
+            resource: resource(),
+        }),
+        other => other,
+    })
+}
 
 /// The cursor stack: the ContinuationTokens that led to the current page, in the URL as
 /// repeated `t=` values, so every page has its own shareable URL and Previous drops the last.
@@ -27,10 +47,6 @@ fn tokens() -> Memo<Vec<String>> {
 fn connection_id() -> Memo<Option<i64>> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get("conn").and_then(|c| c.parse().ok()))
-}
-
-fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
 /// `href` plus the given cursor stack.
@@ -117,12 +133,8 @@ pub fn BucketsPage() -> impl IntoView {
     );
     // The add form is a plain post: its refusal comes back as `?error=` with the typed name,
     // from which the page rebuilds the permission that was missing.
-    let add_error = Signal::derive(move || match error_from_query().get() {
-        None if query.read().get("error").as_deref() == Some("Denied") => Some(AppError::Denied {
-            action: "s3:ListBucket".into(),
-            resource: format!("arn:aws:s3:::{}", typed_name()),
-        }),
-        other => other,
+    let add_error = refusal_from_query("s3:ListBucket", move || {
+        format!("arn:aws:s3:::{}", typed_name())
     });
     view! {
         <Title text="Buckets"/>
@@ -184,7 +196,7 @@ fn BucketTable(connection: i64, buckets: Vec<Bucket>, removable: bool) -> impl I
                 <tbody>
                     {buckets.into_iter().map(|b| view! {
                         <tr>
-                            <td><a class="entry bucket" href=folder_href(connection, &b.name, "")>{b.name.clone()}</a></td>
+                            <td><a class="entry bucket" rel="external" href=folder_href(connection, &b.name, "")>{b.name.clone()}</a></td>
                             <td>{b.region.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>{b.created.as_deref().map(short_time).unwrap_or_else(|| "—".into())}</td>
                             {removable.then(|| view! {
@@ -331,6 +343,17 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
         },
     );
     let (pending, set_pending) = signal(false);
+    let uploads = Uploads::new();
+    let actions = FolderState::new();
+    // Owned here, not by the uploader or toolbar: both are rendered again after each refresh,
+    // while an upload that outlives them still calls this when it ends.
+    let refresh = Callback::new(move |_| listing.refetch());
+    // A selection belongs to one folder: moving elsewhere clears it.
+    let folder = Memo::new(move |_| place.get().map(|p| p.folder()));
+    Effect::new(move |_| {
+        folder.track();
+        actions.reset();
+    });
     keyboard_navigation(place);
     view! {
         <Title text=move || place.get().map(|p| format!("{}/{}", p.bucket, p.prefix)).unwrap_or_default()/>
@@ -356,7 +379,13 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                     </div>
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(listing) => view! { <Entries place=place.clone() listing=listing/> }.into_any(),
+                        Ok(page) => view! {
+                            <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
+                                prefix=place.prefix.clone() uploaded=refresh/>
+                            <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
+                                prefix=place.prefix.clone() changed=refresh/>
+                            <Entries place=place.clone() listing=page selected=actions.selected/>
+                        }.into_any(),
                     }}
                 }.into_any()
             })}
@@ -389,8 +418,29 @@ fn FilterBox(place: Place) -> impl IntoView {
     }
 }
 
+/// A checkbox that adds `key` (an object's key or a folder's prefix) to the selection.
 #[component]
-fn Entries(place: Place, listing: Listing) -> impl IntoView {
+fn Pick(key: String, name: String, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let checked = {
+        let key = key.clone();
+        move || selected.with(|s| s.contains(&key))
+    };
+    view! {
+        <td class="pick">
+            <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    selected.update(|s| {
+                        s.retain(|k| k != &key);
+                        if on { s.push(key.clone()); }
+                    });
+                }/>
+        </td>
+    }
+}
+
+#[component]
+fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> impl IntoView {
     let Listing {
         folders,
         mut objects,
@@ -439,6 +489,7 @@ fn Entries(place: Place, listing: Listing) -> impl IntoView {
         <section class="card table-wrap">
             <table class="listing" aria-describedby="listing-count">
                 <thead><tr>
+                    <th class="pick"><span class="visually-hidden">"Select"</span></th>
                     {header("Name", Sort::Name)}
                     {header("Size", Sort::Size)}
                     {header("Last modified", Sort::Modified)}
@@ -449,6 +500,7 @@ fn Entries(place: Place, listing: Listing) -> impl IntoView {
                         let name = name_in(&folder, &place.prefix).trim_end_matches('/').to_owned();
                         view! {
                             <tr class="folder">
+                                <Pick key=folder.clone() name=format!("{name}/") selected=selected/>
                                 <td><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)>
                                     <span class="icon-folder" aria-hidden="true"></span>{name}"/"
                                 </a></td>
@@ -461,6 +513,7 @@ fn Entries(place: Place, listing: Listing) -> impl IntoView {
                         let name = if name.is_empty() { "(object named like its folder)".to_owned() } else { name };
                         view! {
                             <tr class="object">
+                                <Pick key=o.key.clone() name=name.clone() selected=selected/>
                                 <td><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)>{name}</a></td>
                                 <td title=format!("{} bytes", o.size)>{human_size(o.size)}</td>
                                 <td>{o.last_modified.as_deref().map(short_time).unwrap_or_default()}</td>
@@ -496,6 +549,13 @@ fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
         },
     );
     keyboard_navigation(place);
+    // A refused download comes back here as `?error=`.
+    let download_error = refusal_from_query("s3:GetObject", move || {
+        place
+            .get()
+            .map(|p| format!("arn:aws:s3:::{}/{}", p.bucket, p.object.unwrap_or_default()))
+            .unwrap_or_default()
+    });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the object…"</p> }>
             {move || Suspend::new(async move {
@@ -505,14 +565,32 @@ fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
                 };
                 let key = place.object.clone().unwrap_or_default();
                 let connection_name = result.as_ref().map(|d| d.connection.clone()).unwrap_or_else(|_| "Connection".into());
+                let download = download_href(place.connection, &place.bucket, &key);
                 view! {
                     <Title text=key.clone()/>
                     <Crumbs connection=place.connection connection_name=connection_name
                         bucket=place.bucket.clone() prefix=folder_of(&key).to_owned()/>
-                    <h1 class="object-name">{name_in(&key, folder_of(&key)).to_owned()}</h1>
+                    <div class="page-head">
+                        <h1 class="object-name">{name_in(&key, folder_of(&key)).to_owned()}</h1>
+                        {result.is_ok().then(|| view! {
+                            <a class="button primary" href=download rel="external nofollow">"Download"</a>
+                        })}
+                    </div>
+                    <ErrorNotice error=download_error/>
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(d) => view! { <DetailsTable details=d/> }.into_any(),
+                        Ok(d) => view! {
+                            {preview_kind(d.content_type.as_deref(), &d.key).map(|kind| view! {
+                                <Preview connection=place.connection bucket=place.bucket.clone() key=d.key.clone() kind=kind size=d.size/>
+                            })}
+                            <DetailsTable details=d.clone()/>
+                            <h2>"Share"</h2>
+                            <ShareForm connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            <h2>"Versions"</h2>
+                            <Versions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            <h2>"Manage"</h2>
+                            <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                        }.into_any(),
                     }}
                     <p><a href=place.folder()>"← Back to the folder"</a></p>
                 }.into_any()

@@ -24,7 +24,7 @@ use crate::{
 
 /// Names of existing buckets, including legacy ones (uppercase, underscores) that new buckets may
 /// no longer use; anything else cannot be a bucket and is refused before AWS is asked.
-fn plausible_bucket_name(name: &str) -> bool {
+pub fn plausible_bucket_name(name: &str) -> bool {
     (1..=255).contains(&name.len())
         && name
             .bytes()
@@ -118,6 +118,40 @@ where
     }
 }
 
+/// A client in the bucket's region for presigning, where no call of the request's own reveals
+/// the region: the remembered one, else HeadBucket's `x-amz-bucket-region`, which S3 sends even
+/// when it refuses the caller (a role that may only upload gets a 403 that still names it).
+pub async fn signing_client(
+    state: &AppState,
+    assumed: &Assumed,
+    bucket: &str,
+) -> Result<aws_sdk_s3::Client, AppError> {
+    if !assumed.is_aws() {
+        return Ok(assumed.s3(None));
+    }
+    let endpoint = assumed.s3_endpoint_key();
+    if let Some(region) = cached_region(&state.pool, endpoint, bucket).await? {
+        return Ok(assumed.s3(Some(&region)));
+    }
+    let s3 = assumed.s3(None);
+    let region = match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => out.bucket_region().map(str::to_owned),
+        Err(SdkError::ServiceError(refused)) => refused
+            .raw()
+            .headers()
+            .get("x-amz-bucket-region")
+            .map(str::to_owned),
+        Err(_) => None,
+    };
+    match region.filter(|r| !r.is_empty()) {
+        Some(region) => {
+            remember_region(&state.pool, endpoint, bucket, &region).await?;
+            Ok(assumed.s3(Some(&region)))
+        }
+        None => Ok(s3),
+    }
+}
+
 async fn added_buckets(pool: &PgPool, connection: i64) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!(
         "select name from connection_buckets where connection_id = $1 order by name",
@@ -162,6 +196,24 @@ pub async fn buckets(
             other => return Err(other),
         },
     };
+    // Remember what ListBuckets says of regions, in one statement: the bucket pages (and their
+    // CSP, which must name the bucket's regional endpoint) need them.
+    let (names, regions): (Vec<String>, Vec<String>) = buckets
+        .iter()
+        .filter_map(|b| Some((b.name.clone(), b.region.clone()?)))
+        .unzip();
+    if assumed.is_aws() && !names.is_empty() {
+        sqlx::query!(
+            "insert into bucket_regions (endpoint, bucket, region)
+             select $1, * from unnest($2::text[], $3::text[])
+             on conflict (endpoint, bucket) do update set region = excluded.region, seen_at = now()",
+            assumed.s3_endpoint_key(),
+            &names,
+            &regions
+        )
+        .execute(&state.pool)
+        .await?;
+    }
     let mut added: Vec<Bucket> = added_buckets(&state.pool, connection_id)
         .await?
         .into_iter()
@@ -355,6 +407,7 @@ pub async fn details(
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         actions: vec!["s3:GetObject", "s3:GetObjectTagging"],
+        purpose: "details",
     };
     let (connection, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
     let arn = format!("{}/{key}", bucket_arn(&connection, bucket));

@@ -15,6 +15,7 @@ use crate::{
     auth::{current_user, AccountPage, SignInPage, SignUpPage},
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
+    shares::SharesPage,
 };
 
 /// The whole HTML document rendered on the server.
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("c/:conn") view=BucketsPage/>
                     <Route path=path!("c/:conn/:bucket") view=BrowsePage/>
                     <Route path=path!("c/:conn/:bucket/*prefix") view=BrowsePage/>
+                    <Route path=path!("shares") view=SharesPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin") view=AdminPage/>
                 </ParentRoute>
@@ -76,6 +78,7 @@ fn Layout() -> impl IntoView {
             <a class="brand" href="/">"Crossview"</a>
             <nav aria-label="Main">
                 <A href="/" exact=true>"Connections"</A>
+                <A href="/shares">"Shared links"</A>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let is_admin = matches!(user.await, Ok(Some(u)) if u.is_admin);

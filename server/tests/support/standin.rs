@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use app::{
     aws::AwsGateway,
     connections::{parse_role_arn, ssr as connections, Connection},
+    error::AppError,
     state::AppState,
 };
 use sqlx::PgPool;
@@ -17,35 +18,66 @@ pub fn env(name: &str) -> String {
 /// Creates or updates a role in the stand-in (trusting Crossview under `external_id`, or with no
 /// condition), with `permissions` as its policy when given; returns its ARN.
 pub fn put_role(name: &str, external_id: Option<&str>, permissions: Option<&str>) -> String {
-    let mut cmd = std::process::Command::new("python3");
-    cmd.arg(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scripts/aws_world.py"
-    ))
-    .args(["role", "--name", name]);
+    let mut args = vec!["role", "--name", name];
     if let Some(id) = external_id {
-        cmd.args(["--external-id", id]);
+        args.extend(["--external-id", id]);
     }
     if let Some(policy) = permissions {
-        cmd.args(["--permissions", policy]);
+        args.extend(["--permissions", policy]);
     }
-    let out = cmd.output().expect("python3 runs");
+    world(&args).trim().to_owned()
+}
+
+/// Runs `scripts/aws_world.py` with `args` (the stand-in's admin key comes from the environment);
+/// returns what it printed.
+fn world(args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/aws_world.py"
+        ))
+        .args(args)
+        .output()
+        .expect("python3 runs");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Writes an object with the stand-in's admin key, as its owner would.
+pub fn put_object(bucket: &str, key: &str) {
+    world(&["put", "--bucket", bucket, "--key", key]);
+}
+
+/// Every key under `prefix`, as the bucket's owner sees them (folder markers included).
+pub fn keys_under(bucket: &str, prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> = world(&["keys", "--bucket", bucket, "--prefix", prefix])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    keys.sort();
+    keys
 }
 
 /// How many AssumeRole calls for `role_arn` have reached the stand-in, allowed or not.
 pub async fn assume_role_calls(role_arn: &str) -> u64 {
+    assume_role_seen(role_arn).await["calls"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// What the stand-in saw of `role_arn`'s AssumeRole calls: `calls`, and the last one's session
+/// `policy` (JSON text) and `duration` (seconds, as sent).
+pub async fn assume_role_seen(role_arn: &str) -> serde_json::Value {
     let url = format!("{}/_standin/assume-role-calls", env("AWS_ENDPOINT_URL"));
     let addr = url.trim_start_matches("http://");
     let (host, path) = addr.split_once('/').unwrap();
     let body = http_get(host, &format!("/{path}")).await;
-    let counts: serde_json::Value = serde_json::from_str(&body).unwrap();
-    counts[role_arn].as_u64().unwrap_or(0)
+    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    seen[role_arn].clone()
 }
 
 /// A bare HTTP/1.0 GET: the stand-in's own test endpoint needs no client library.
@@ -108,4 +140,70 @@ pub async fn verify(state: &AppState, user: i64, c: &Connection) -> Connection {
     connections::verify::verify(state, user, c.id)
         .await
         .unwrap()
+}
+
+/// Lists and reads every seeded bucket.
+pub const READ_ALL: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging"],"Resource":"*"}]}"#;
+
+/// What a least-privilege role for one bucket looks like: no s3:ListAllMyBuckets.
+pub const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::cv-mixed"},
+  {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::cv-mixed/*"}]}"#;
+
+/// Reads and writes every bucket's objects (uploads, deletes, copies).
+pub const READ_WRITE: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging",
+    "s3:PutObject","s3:PutObjectTagging","s3:DeleteObject","s3:AbortMultipartUpload"],"Resource":"*"}]}"#;
+
+/// Reads and restores versions.
+pub const VERSIONS: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListBucket","s3:ListBucketVersions","s3:GetObject","s3:GetObjectVersion",
+    "s3:PutObject"],"Resource":"*"}]}"#;
+
+/// Lists, but may not read objects.
+pub const LIST_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket"],"Resource":"*"}]}"#;
+
+/// A verified connection for a new user, its role named `role` with `permissions`.
+pub async fn connected(
+    pool: &PgPool,
+    role: &str,
+    permissions: &str,
+) -> (AppState, i64, Connection) {
+    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let user = owner(pool, &format!("{role}@example.com")).await;
+    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
+    let c = verify(&state, user, &c).await;
+    (state, user, c)
+}
+
+/// How many AssumeRole calls for `role` reached the stand-in while `call` ran (which must succeed).
+pub async fn assumptions<T, F>(role: &str, call: F) -> u64
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    let before = assume_role_calls(role).await;
+    call.await.map_err(|e| format!("{e:?}")).unwrap();
+    assume_role_calls(role).await - before
+}
+
+/// Signs a browser up and gives it a verified connection with `permissions`.
+pub async fn browser_with_connection(
+    pool: &PgPool,
+    role: &str,
+    permissions: &str,
+) -> (super::Browser, Connection) {
+    let mut browser = super::Browser::new(pool.clone(), false).await;
+    let email = format!("{role}@example.com");
+    browser.sign_up(&email, "a long enough passphrase").await;
+    let user: i64 = sqlx::query_scalar("select id from users where email = $1")
+        .bind(&email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
+    let c = verify(&state, user, &c).await;
+    (browser, c)
 }

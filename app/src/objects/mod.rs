@@ -1,0 +1,215 @@
+//! Managing objects in place: create a folder, delete objects, selections and whole folders,
+//! and copy, move or rename objects and folders. S3 does the work (CopyObject, DeleteObjects);
+//! no object's bytes reach Crossview.
+
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::{prelude::*, server_fn::codec::Json};
+pub use pages::{FolderActions, FolderState, ObjectActions, Versions};
+use serde::{Deserialize, Serialize};
+
+use crate::{browse::location, error::AppError};
+
+/// What a bulk action did: how many keys it handled, and each key that failed with the reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub done: u64,
+    pub failed: Vec<(String, String)>,
+}
+
+/// How many keys a folder holds, counted up to a limit (a count of a huge folder would cost a
+/// listing call per 1000 keys).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub keys: u64,
+    pub more: bool,
+}
+
+/// One version of an object (a versioned bucket keeps every one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub id: String,
+    pub size: i64,
+    /// RFC 3339, UTC.
+    pub last_modified: Option<String>,
+    pub latest: bool,
+    /// A delete marker: the object was deleted in this version.
+    pub deleted: bool,
+}
+
+/// An object's versions, newest first (empty when the bucket was never versioned).
+#[server(endpoint = "versions", input = Json)]
+pub async fn versions(
+    connection: i64,
+    bucket: String,
+    key: String,
+) -> Result<Vec<Version>, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            let target =
+                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
+            ssr::versions(&target).await
+        }
+        .await,
+    )
+}
+
+/// Makes an old version current again: S3 copies it over the object (a new version; nothing
+/// older is lost).
+#[server(endpoint = "version_restore", input = Json)]
+pub async fn restore_version(
+    connection: i64,
+    bucket: String,
+    key: String,
+    version: String,
+) -> Result<(), AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            let target =
+                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
+            ssr::restore_version(&target, &version).await
+        }
+        .await,
+    )
+}
+
+/// Creates `name/` in `prefix` (a zero-byte marker, as the S3 console does) and opens it.
+#[server(endpoint = "folder_create")]
+pub async fn create_folder(
+    connection: i64,
+    bucket: String,
+    prefix: String,
+    name: String,
+) -> Result<(), AppError> {
+    let back = location::folder_href(connection, &bucket, &prefix);
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        let state = crate::state::AppState::current();
+        let folder =
+            ssr::create_folder(&state, user.id, connection, &bucket, &prefix, &name).await?;
+        leptos_axum::redirect(&location::folder_href(connection, &bucket, &folder));
+        Ok(())
+    }
+    .await;
+    crate::forms::ssr::back_to_form_on_error(result, &back, &[("folder", &name)])
+}
+
+/// Counts the keys under a folder (for the confirmation before deleting it).
+#[server(endpoint = "folder_count", input = Json)]
+pub async fn count_folder(
+    connection: i64,
+    bucket: String,
+    folder: String,
+) -> Result<Count, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            ssr::count(&state, user.id, connection, &bucket, &folder).await
+        }
+        .await,
+    )
+}
+
+/// Deletes objects and whole folders chosen in the folder `within`. A folder is deleted only
+/// when `confirm` repeats its name (a typed confirmation); keys are deleted 1000 at a time.
+#[server(endpoint = "objects_delete", input = Json)]
+pub async fn delete(
+    connection: i64,
+    bucket: String,
+    within: String,
+    keys: Vec<String>,
+    folders: Vec<String>,
+    confirm: String,
+) -> Result<Report, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            let chosen = ssr::Chosen {
+                within: &within,
+                keys: &keys,
+                folders: &folders,
+            };
+            ssr::delete(&state, user.id, connection, &bucket, chosen, &confirm).await
+        }
+        .await,
+    )
+}
+
+/// Copies or moves an object (`from` a key) or a folder (`from` ending in `/`) to `to` in the
+/// same bucket. A move deletes each source only once its copy exists.
+#[server(endpoint = "objects_copy", input = Json)]
+pub async fn copy(
+    connection: i64,
+    bucket: String,
+    from: String,
+    to: String,
+    remove_source: bool,
+) -> Result<Report, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            ssr::copy(
+                &state,
+                user.id,
+                connection,
+                &bucket,
+                &from,
+                &to,
+                remove_source,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// A folder name typed by a user: one path segment, not empty.
+pub fn valid_folder_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('/')
+        && name.len() <= 1024
+        && !name.chars().any(char::is_control)
+}
+
+/// What a user must type to delete these folders: the folder's name, or for several, how many.
+pub fn confirmation_text(within: &str, folders: &[String]) -> String {
+    match folders {
+        [one] => location::name_in(one, within)
+            .trim_end_matches('/')
+            .to_owned(),
+        many => format!("{} folders", many.len()),
+    }
+}
+
+/// Where `key` goes when what is under `from` moves to `to` (both folders, or both keys).
+pub fn destination(key: &str, from: &str, to: &str) -> String {
+    format!("{to}{}", key.strip_prefix(from).unwrap_or(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_are_one_segment() {
+        assert!(valid_folder_name("2024 reports ✓"));
+        for bad in ["", "a/b", "tab\there"] {
+            assert!(!valid_folder_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn moved_keys_keep_their_place_below_the_folder() {
+        assert_eq!(destination("a/b/c.txt", "a/", "z/y/"), "z/y/b/c.txt");
+        assert_eq!(destination("a/x", "a/x", "a/renamed"), "a/renamed");
+    }
+}

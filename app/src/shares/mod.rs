@@ -1,0 +1,81 @@
+//! Share links: a signed-in user lets anyone with the link download one object until a deadline
+//! (at most 7 days). Crossview keeps only a hash of the link's token; each use assumes the role
+//! afresh, is audited, and redirects to a short-lived presigned URL. Owners list and revoke them.
+
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::{prelude::*, server_fn::codec::Json};
+pub use pages::{ShareForm, SharesPage};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The longest a share link may live: 7 days.
+pub const MAX_HOURS: u32 = 7 * 24;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLink {
+    pub id: i64,
+    pub connection: i64,
+    pub bucket: String,
+    pub key: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub created_at: String,
+    pub revoked: bool,
+    pub expired: bool,
+}
+
+/// A link just made: its path (the token is shown this once) and deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewShare {
+    pub path: String,
+    pub expires_at: String,
+}
+
+/// Makes a link to `key` that works for `hours` (1 to 168), once the role proves it may read it.
+#[server(endpoint = "share_create", input = Json)]
+pub async fn create_share(
+    connection: i64,
+    bucket: String,
+    key: String,
+    hours: u32,
+) -> Result<NewShare, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            let state = crate::state::AppState::current();
+            let target =
+                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
+            ssr::create(&target, hours).await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user's links, newest first.
+#[server(endpoint = "shares")]
+pub async fn list_shares() -> Result<Vec<ShareLink>, AppError> {
+    crate::forms::ssr::with_status(
+        async {
+            let user = crate::auth::ssr::require_user().await?;
+            ssr::list(&crate::state::AppState::current().pool, user.id).await
+        }
+        .await,
+    )
+}
+
+/// Revokes one of the user's links: it stops working at once.
+#[server(endpoint = "share_revoke")]
+pub async fn revoke_share(id: i64) -> Result<(), AppError> {
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        ssr::revoke(&crate::state::AppState::current().pool, user.id, id).await?;
+        leptos_axum::redirect("/shares");
+        Ok(())
+    }
+    .await;
+    crate::forms::ssr::back_to_form_on_error(result, "/shares", &[])
+}

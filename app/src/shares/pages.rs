@@ -1,0 +1,102 @@
+//! Making a share link (on an object's page) and the list of one's links, with revoke.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{create_share, list_shares};
+use crate::{
+    browse::location::object_href,
+    forms::error_from_query,
+    ui::{short_time, site_origin, CopyButton, ErrorNotice},
+};
+
+/// "Share": pick how long, get a link to copy.
+#[component]
+pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView {
+    let hours = RwSignal::new(24u32);
+    let place = StoredValue::new((bucket, key));
+    let make = Action::new(move |hours: &u32| {
+        let (bucket, key) = place.get_value();
+        let hours = *hours;
+        async move { create_share(connection, bucket, key, hours).await }
+    });
+    let made = move || make.value().get();
+    view! {
+        <section class="card share" aria-label="Share">
+            <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); make.dispatch(hours.get_untracked()); }>
+                <label for="share-hours">"Anyone with the link can download this object for"</label>
+                <select id="share-hours" on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(24))>
+                    <option value="1">"1 hour"</option>
+                    <option value="24" selected>"1 day"</option>
+                    <option value="72">"3 days"</option>
+                    <option value="168">"7 days"</option>
+                </select>
+                <button type="submit" disabled=move || make.pending().get()>"Create share link"</button>
+            </form>
+            {move || made().map(|result| match result {
+                Ok(link) => {
+                    let url = format!("{}{}", site_origin(), link.path);
+                    view! {
+                        <p class="share-link">
+                            <code>{url.clone()}</code>" "<CopyButton text=url label="Copy the share link"/>
+                        </p>
+                        <p class="muted">{format!("Works until {} UTC. Manage your links under Shared links.", short_time(&link.expires_at))}</p>
+                    }.into_any()
+                }
+                Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// The user's share links, with their state and a revoke button for those still working.
+#[component]
+pub fn SharesPage() -> impl IntoView {
+    let links = Resource::new(|| (), |_| list_shares());
+    let error = error_from_query();
+    view! {
+        <Title text="Shared links"/>
+        <h1>"Shared links"</h1>
+        <ErrorNotice error=error/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match links.await {
+                    Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                    Ok(links) if links.is_empty() => view! {
+                        <p class="muted">"No links yet. Open an object and choose Create share link."</p>
+                    }.into_any(),
+                    Ok(links) => view! {
+                        <section class="card table-wrap">
+                            <table class="listing">
+                                <thead><tr><th>"Object"</th><th>"Created"</th><th>"Expires"</th><th>"State"</th><th></th></tr></thead>
+                                <tbody>
+                                    {links.into_iter().map(|l| {
+                                        let state = match (l.revoked, l.expired) {
+                                            (true, _) => "Revoked",
+                                            (false, true) => "Expired",
+                                            (false, false) => "Active",
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td><a href=object_href(l.connection, &l.bucket, &l.key)>{format!("{}/{}", l.bucket, l.key)}</a></td>
+                                                <td>{short_time(&l.created_at)}</td>
+                                                <td>{short_time(&l.expires_at)}</td>
+                                                <td>{state}</td>
+                                                <td>{(state == "Active").then(|| view! {
+                                                    <form method="post" action="/api/share_revoke">
+                                                        <input type="hidden" name="id" value=l.id.to_string()/>
+                                                        <button type="submit" class="link">"Revoke"</button>
+                                                    </form>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

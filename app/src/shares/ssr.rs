@@ -1,0 +1,180 @@
+//! Share links on the server: random tokens whose SHA-256 alone is stored, checked on each use.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
+
+use super::{NewShare, ShareLink, MAX_HOURS};
+use crate::{
+    audit::ssr::{record, Event},
+    browse::ssr::in_bucket_region,
+    error::AppError,
+    state::AppState,
+    transfers::ssr::{download_url, Target},
+};
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// 32 random bytes, hex: the part of the link that opens it.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppError> {
+    if !(1..=MAX_HOURS).contains(&hours) {
+        return Err(AppError::Request(format!(
+            "a share link lives 1 to {MAX_HOURS} hours"
+        )));
+    }
+    // The role must be able to read the object now, or the link would only ever fail.
+    let (connection, assumed) = target.assume(vec!["s3:GetObject"], "share.create").await?;
+    let arn = format!(
+        "{}/{}",
+        crate::browse::ssr::bucket_arn(&connection, target.bucket),
+        target.key
+    );
+    let (bucket, key) = (target.bucket, target.key);
+    in_bucket_region(
+        target.state,
+        &assumed,
+        bucket,
+        ("s3:GetObject", &arn),
+        |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
+    )
+    .await?;
+    let token = new_token();
+    let expires_at = OffsetDateTime::now_utc() + Duration::hours(hours.into());
+    sqlx::query!(
+        "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at)
+         values ($1, $2, $3, $4, $5, $6)",
+        digest(&token),
+        target.user,
+        target.connection,
+        bucket,
+        key,
+        expires_at
+    )
+    .execute(&target.state.pool)
+    .await?;
+    let result: Result<(), AppError> = Ok(());
+    let detail = json!({ "expires_at": rfc3339(expires_at) });
+    target.audit("share.create", &result, detail).await?;
+    Ok(NewShare {
+        path: format!("/s/{token}"),
+        expires_at: rfc3339(expires_at),
+    })
+}
+
+/// Opens a link: a presigned download URL for its object, made on a fresh assumption of the
+/// owner's connection. Unknown, revoked and expired links are refused; every attempt is audited.
+pub async fn open(state: &AppState, token: &str) -> Result<String, AppError> {
+    let link = sqlx::query!(
+        "select id, owner_id, connection_id, bucket, key, expires_at, revoked_at
+         from share_links where token_hash = $1",
+        digest(token)
+    )
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(link) = link else {
+        let event = Event {
+            action: "share.open",
+            outcome: "unknown",
+            ..Event::default()
+        };
+        record(&state.pool, event).await?;
+        return Err(AppError::NotFound);
+    };
+    let refused = match (
+        link.revoked_at,
+        link.expires_at <= OffsetDateTime::now_utc(),
+    ) {
+        (Some(_), _) => Some("revoked"),
+        (None, true) => Some("expired"),
+        (None, false) => None,
+    };
+    let target = Target::new(
+        state,
+        link.owner_id,
+        link.connection_id,
+        &link.bucket,
+        &link.key,
+    )?;
+    let result = match refused {
+        Some(_) => Err(AppError::ShareLinkGone),
+        None => download_url(&target, None).await,
+    };
+    let outcome = refused.map(str::to_owned).unwrap_or_else(|| match &result {
+        Ok(_) => "ok".to_owned(),
+        Err(err) => err.code(),
+    });
+    let event = Event {
+        actor_id: None,
+        connection_id: Some(link.connection_id),
+        action: "share.open",
+        bucket: Some(&link.bucket),
+        key: Some(&link.key),
+        outcome: &outcome,
+        detail: Some(json!({ "link": link.id, "owner": link.owner_id })),
+        ..Event::default()
+    };
+    record(&state.pool, event).await?;
+    result
+}
+
+pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> {
+    let rows = sqlx::query!(
+        "select id, connection_id, bucket, key, expires_at, created_at, revoked_at
+         from share_links where owner_id = $1 order by created_at desc, id desc limit 500",
+        user
+    )
+    .fetch_all(pool)
+    .await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(rows
+        .into_iter()
+        .map(|r| ShareLink {
+            id: r.id,
+            connection: r.connection_id,
+            bucket: r.bucket,
+            key: r.key,
+            expires_at: rfc3339(r.expires_at),
+            created_at: rfc3339(r.created_at),
+            revoked: r.revoked_at.is_some(),
+            expired: r.expires_at <= now,
+        })
+        .collect())
+}
+
+pub async fn revoke(pool: &PgPool, user: i64, id: i64) -> Result<(), AppError> {
+    let link = sqlx::query!(
+        "update share_links set revoked_at = now()
+         where id = $1 and owner_id = $2 and revoked_at is null
+         returning connection_id, bucket, key",
+        id,
+        user
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let event = Event {
+        actor_id: Some(user),
+        connection_id: Some(link.connection_id),
+        action: "share.revoke",
+        bucket: Some(&link.bucket),
+        key: Some(&link.key),
+        outcome: "ok",
+        detail: Some(json!({ "link": id })),
+        ..Event::default()
+    };
+    record(pool, event).await
+}

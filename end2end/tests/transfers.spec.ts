@@ -1,0 +1,233 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { signUp } from "./helpers";
+
+// A plain-mode stand-in (scripts/test.sh): the strict one cannot serve presigned URLs, and these
+// tests are about the browser talking to S3 directly. The connection names it as its own S3/STS
+// endpoint, as a MinIO deployment would be named; the page's CSP must then allow exactly it.
+const store = process.env.CROSSVIEW_PLAIN_S3_URL ?? "";
+const role = process.env.CROSSVIEW_PLAIN_ROLE_ARN ?? "";
+const bucket = "cv-transfers";
+
+test.beforeEach(async ({ context, page }) => {
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") console.log(`browser ${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => console.log(`page error: ${err.message}`));
+  expect(store, "CROSSVIEW_PLAIN_S3_URL is set by scripts/test.sh").not.toBe("");
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  page.on("dialog", (dialog) => {
+    throw new Error(`a dialog opened: ${dialog.message()}`);
+  });
+});
+
+/** Signs up and connects to the plain stand-in; returns the bucket's URL in Crossview. */
+async function connect(page: Page): Promise<string> {
+  await signUp(page);
+  await page.getByRole("link", { name: "New connection" }).click();
+  await page.getByLabel("Name").fill("Transfers");
+  await page.getByRole("button", { name: "Create connection" }).click();
+  await page.getByText("S3-compatible storage").click();
+  await page.getByLabel("S3 endpoint").fill(store);
+  await page.getByLabel("STS endpoint").fill(store);
+  await page.getByRole("button", { name: "Save endpoints" }).click();
+  await page.getByLabel("Role ARN").fill(role);
+  await page.getByRole("button", { name: "Save and verify" }).click();
+  await expect(page.getByText("Verified", { exact: true })).toBeVisible();
+  const id = new URL(page.url()).pathname.split("/").pop();
+  return `/c/${id}/${bucket}`;
+}
+
+/** A folder of its own for each test run, so reruns against one stand-in never collide. */
+const run = () => `run-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+/** Writes an object straight into the plain stand-in (no authentication there). */
+async function seed(key: string, body: string) {
+  const res = await fetch(`${store}/${bucket}/${encodeURI(key)}`, { method: "PUT", body });
+  expect(res.ok).toBe(true);
+}
+
+/** The keys under a prefix, as the stand-in lists them. */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const res = await fetch(`${store}/${bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}`);
+  const xml = await res.text();
+  return [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]);
+}
+
+/** Multipart uploads still open under a prefix. */
+async function openUploads(prefix: string): Promise<number> {
+  const res = await fetch(`${store}/${bucket}?uploads&prefix=${encodeURIComponent(prefix)}`);
+  return [...(await res.text()).matchAll(/<Upload>/g)].length;
+}
+
+function file(name: string, bytes: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "crossview-"));
+  const path = join(dir, name);
+  const data = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i += 4096) data.writeUInt32LE((i ^ 0x9e3779b9) >>> 0, i);
+  writeFileSync(path, data);
+  return path;
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+async function openFolder(page: Page, href: string, folder: string) {
+  await page.goto(`${href}/${folder}/`);
+  await expect(page.getByRole("heading", { name: folder, level: 1 })).toBeVisible();
+}
+
+test("upload a small and a 40 MiB file, watch progress, download one and compare bytes", async ({ page }) => {
+  const href = await connect(page);
+  const folder = run();
+  await page.goto(href);
+  await page.getByLabel("New folder name").fill(folder);
+  await page.getByRole("button", { name: "Create folder" }).click();
+  await expect(page.getByRole("heading", { name: folder, level: 1 })).toBeVisible();
+  await expect(page.getByText("This folder is empty.")).toBeVisible();
+
+  // Every value the progress bars take, recorded by the page itself (uploads are quick here).
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    (window as unknown as { seen: number[] }).seen = seen;
+    new MutationObserver((changes) => {
+      for (const c of changes) {
+        const el = c.target as HTMLProgressElement;
+        if (el.tagName === "PROGRESS") seen.push(Number(el.value));
+      }
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["value"] });
+  });
+  const small = file("hello world ✓.txt", 1234);
+  const large = file("large.bin", 40 * 1024 * 1024);
+  await page.getByLabel("Upload files").setInputFiles([small, large]);
+  const rows = page.locator("li.upload");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: "large.bin" })).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  await expect(rows.filter({ hasText: "hello world" })).toHaveAttribute("data-state", "done");
+  const seen: number[] = await page.evaluate(() => (window as unknown as { seen: number[] }).seen);
+  expect(seen.some((v) => v > 0 && v < 100), `progress moved: ${seen.join(",")}`).toBe(true);
+
+  // The large file went as a multipart upload (its ETag counts the parts) and nothing is left open.
+  const head = await fetch(`${store}/${bucket}/${folder}/large.bin`, { method: "HEAD" });
+  expect(head.headers.get("etag")).toMatch(/-5"$/);
+  expect(await openUploads(`${folder}/`)).toBe(0);
+
+  // Both are listed once the uploads end.
+  await expect(page.getByRole("link", { name: "large.bin", exact: true })).toBeVisible();
+  await page.getByRole("link", { name: "hello world ✓.txt", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "hello world ✓.txt", level: 1 })).toBeVisible();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("hello world ✓.txt");
+  expect(sha256(readFileSync(await download.path()))).toBe(sha256(readFileSync(small)));
+});
+
+test("cancel a multipart upload midway: nothing is left open", async ({ page }) => {
+  const href = await connect(page);
+  const folder = run();
+  await seed(`${folder}/keep.txt`, "so the folder exists");
+  await openFolder(page, href, folder);
+  // A slow uplink, so that the upload is still going when it is cancelled.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 4 * 1024 * 1024,
+  });
+  await page.getByLabel("Upload files").setInputFiles(file("slow.bin", 40 * 1024 * 1024));
+  const row = page.locator("li.upload").filter({ hasText: "slow.bin" });
+  await expect(row).toHaveAttribute("data-state", "sending");
+  await expect
+    .poll(async () => Number(await row.locator("progress").getAttribute("value")))
+    .toBeGreaterThan(0);
+  await row.getByRole("button", { name: "Cancel" }).click();
+  await expect(row).toHaveAttribute("data-state", "cancelled");
+  await expect.poll(() => openUploads(`${folder}/`)).toBe(0);
+  expect(await keysUnder(`${folder}/`)).toEqual([`${folder}/keep.txt`]);
+});
+
+test("preview an image and a text file", async ({ page }) => {
+  const href = await connect(page);
+  await page.goto(`${href}/preview/?object=preview%2Fphoto.png`);
+  const image = page.getByRole("img", { name: "Preview of photo.png" });
+  await expect(image).toBeVisible();
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(2);
+
+  await page.goto(`${href}/preview/?object=preview%2Fnotes.txt`);
+  const text = page.locator("pre.preview-text");
+  // Markup in a text file is shown as text.
+  await expect(text).toContainText("Plain text, <b>not markup</b>.");
+  await expect(text).toContainText("Second line ✓");
+  await expect(page.locator(".preview b")).toHaveCount(0);
+});
+
+test("delete a selection, and rename a folder with nested objects", async ({ page }) => {
+  const href = await connect(page);
+  const folder = run();
+  for (const key of ["a.txt", "b.txt", "c.txt", "album/z.txt", "album/2024/x.txt", "album/2024/deep/y.txt"]) {
+    await seed(`${folder}/${key}`, `content of ${key}`);
+  }
+  await openFolder(page, href, folder);
+  await page.getByRole("checkbox", { name: "Select a.txt" }).check();
+  await page.getByRole("checkbox", { name: "Select b.txt" }).check();
+  await expect(page.getByText("2 selected")).toBeVisible();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Deleted 2 object(s)." })).toBeVisible();
+  await expect(page.getByRole("link", { name: "a.txt", exact: true })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "c.txt", exact: true })).toBeVisible();
+  expect((await keysUnder(`${folder}/`)).filter((k) => !k.includes("album"))).toEqual([`${folder}/c.txt`]);
+
+  await page.getByRole("checkbox", { name: "Select album/" }).check();
+  await page.getByRole("button", { name: "Rename" }).click();
+  await page.getByLabel("New name").fill("photos");
+  await page.getByRole("button", { name: "Rename" }).last().click();
+  await expect(page.getByRole("status").filter({ hasText: "Moved 3 object(s)." })).toBeVisible();
+  await expect(page.getByRole("link", { name: "photos/", exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: "album/", exact: true })).toHaveCount(0);
+  expect(await keysUnder(`${folder}/album/`)).toEqual([]);
+  expect((await keysUnder(`${folder}/photos/`)).sort()).toEqual(
+    [`${folder}/photos/2024/deep/y.txt`, `${folder}/photos/2024/x.txt`, `${folder}/photos/z.txt`],
+  );
+
+  // A folder is deleted only after its count and a typed confirmation.
+  await page.getByRole("checkbox", { name: "Select photos/" }).check();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(page.getByText("This deletes 3 object(s)")).toBeVisible();
+  const confirm = page.getByRole("button", { name: "Delete everything" });
+  await expect(confirm).toBeDisabled();
+  await page.getByLabel("Confirmation").fill("photos");
+  await confirm.click();
+  await expect(page.getByRole("status").filter({ hasText: "Deleted 3 object(s)." })).toBeVisible();
+  expect(await keysUnder(`${folder}/photos/`)).toEqual([]);
+});
+
+test("create a share link, open it, revoke it and see it refused", async ({ page, browser }) => {
+  const href = await connect(page);
+  await page.goto(`${href}/preview/?object=preview%2Fnotes.txt`);
+  await page.getByLabel("Anyone with the link can download this object for").selectOption("1");
+  await page.getByRole("button", { name: "Create share link" }).click();
+  const link = await page.locator(".share-link code").textContent();
+  expect(link).toMatch(/\/s\/[0-9a-f]{64}$/);
+
+  // Someone without an account opens it.
+  const stranger = await browser.newContext();
+  const opened = await stranger.request.get(link!);
+  expect(opened.status()).toBe(200);
+  expect(await opened.text()).toContain("Plain text, <b>not markup</b>.");
+
+  await page.getByRole("link", { name: "Shared links" }).click();
+  const row = page.getByRole("row", { name: /preview\/notes\.txt/ });
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByRole("row", { name: /preview\/notes\.txt/ })).toContainText("Revoked");
+
+  const refused = await stranger.request.get(link!, { maxRedirects: 0 });
+  expect(refused.status()).toBe(410);
+  expect(await refused.text()).toContain("expired or was revoked");
+  await stranger.close();
+});
