@@ -46,16 +46,10 @@ pub async fn versions(
     bucket: String,
     key: String,
 ) -> Result<Vec<Version>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target =
-                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::versions(&target).await
-        }
-        .await,
-    )
+    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::versions(target).await
+    })
+    .await
 }
 
 /// Makes an old version current again: S3 copies it over the object (a new version; nothing
@@ -67,16 +61,10 @@ pub async fn restore_version(
     key: String,
     version: String,
 ) -> Result<(), AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target =
-                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::restore_version(&target, &version).await
-        }
-        .await,
-    )
+    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::restore_version(target, &version).await
+    })
+    .await
 }
 
 /// Creates `name/` in `prefix` (a zero-byte marker, as the S3 console does) and opens it.

@@ -43,16 +43,10 @@ pub async fn create_share(
     key: String,
     hours: u32,
 ) -> Result<NewShare, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target =
-                crate::transfers::ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::create(&target, hours).await
-        }
-        .await,
-    )
+    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::create(target, hours).await
+    })
+    .await
 }
 
 /// The signed-in user's links, newest first.

@@ -111,15 +111,10 @@ pub async fn preview_url(
     key: String,
     kind: PreviewKind,
 ) -> Result<String, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target = ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::preview_url(&target, kind).await
-        }
-        .await,
-    )
+    ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::preview_url(target, kind).await
+    })
+    .await
 }
 
 /// Starts an upload of `key` (`size` bytes, `content_type` from the file): checks the
@@ -132,15 +127,10 @@ pub async fn start_upload(
     size: u64,
     content_type: String,
 ) -> Result<UploadPlan, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target = ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::start_upload(&target, size, &content_type).await
-        }
-        .await,
-    )
+    ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::start_upload(target, size, &content_type).await
+    })
+    .await
 }
 
 /// Presigned URLs for parts `first..first + count` of a multipart upload.
@@ -153,15 +143,10 @@ pub async fn upload_part_urls(
     first: i32,
     count: i32,
 ) -> Result<Vec<String>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target = ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::part_urls(&target, &upload_id, first, count).await
-        }
-        .await,
-    )
+    ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::part_urls(target, &upload_id, first, count).await
+    })
+    .await
 }
 
 /// Completes a multipart upload with the parts' ETags.
@@ -173,15 +158,10 @@ pub async fn complete_upload(
     upload_id: String,
     parts: Vec<SentPart>,
 ) -> Result<(), AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target = ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::complete_upload(&target, &upload_id, parts).await
-        }
-        .await,
-    )
+    ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::complete_upload(target, &upload_id, parts).await
+    })
+    .await
 }
 
 /// Aborts a multipart upload (cancelled or failed), so no parts are left behind.
@@ -192,15 +172,10 @@ pub async fn abort_upload(
     key: String,
     upload_id: String,
 ) -> Result<(), AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let target = ssr::Target::new(&state, user.id, connection, &bucket, &key)?;
-            ssr::abort_upload(&target, &upload_id).await
-        }
-        .await,
-    )
+    ssr::for_key(connection, &bucket, &key, async |target| {
+        ssr::abort_upload(target, &upload_id).await
+    })
+    .await
 }
 
 /// Where a "Download" link points: a plain GET, so it works before hydration and from a new tab.

@@ -134,6 +134,24 @@ impl<'a> Target<'a> {
     }
 }
 
+/// The body of every server function about one key: the signed-in user, the key checked for
+/// shape, `run` on it, and the error's HTTP status on failure.
+pub async fn for_key<T>(
+    connection: i64,
+    bucket: &str,
+    key: &str,
+    run: impl AsyncFnOnce(&Target<'_>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let user = crate::auth::ssr::require_user().await?;
+        let state = AppState::current();
+        let target = Target::new(&state, user.id, connection, bucket, key)?;
+        run(&target).await
+    }
+    .await;
+    crate::forms::ssr::with_status(result)
+}
+
 /// A presigned GET for the key that saves under the key's own name. A HeadObject first proves
 /// that the role may read it and that it exists, so a refusal is explained on Crossview's page,
 /// not by S3's XML in the browser. The assumed session lasts at least as long as the URL.

@@ -365,15 +365,7 @@ mod send {
         let mut first = 1;
         while first <= parts {
             let count = batch.min(parts - first + 1);
-            let urls = upload_part_urls(
-                to.connection,
-                to.bucket.clone(),
-                row.key.clone(),
-                upload_id.to_owned(),
-                first as i32,
-                count as i32,
-            )
-            .await?;
+            let urls = part_urls(to, row, upload_id, first, count).await?;
             let queue = Rc::new(RefCell::new(
                 (first..first + count).zip(urls).collect::<Vec<_>>(),
             ));
@@ -443,19 +435,24 @@ mod send {
                     attempt += 1;
                     report(0.0);
                     pause(500 * attempt).await;
-                    let fresh = upload_part_urls(
-                        to.connection,
-                        to.bucket.clone(),
-                        row.key.clone(),
-                        upload_id.to_owned(),
-                        number as i32,
-                        1,
-                    )
-                    .await?;
+                    let fresh = part_urls(to, row, upload_id, number, 1).await?;
                     url = fresh.into_iter().next().unwrap_or(url);
                 }
             }
         }
+    }
+
+    /// Presigned URLs for parts `first..first + count` of the row's upload.
+    async fn part_urls(
+        to: &Destination,
+        row: &Row,
+        upload_id: &str,
+        first: u32,
+        count: u32,
+    ) -> Result<Vec<String>, Failure> {
+        let (first, count) = (first as i32, count as i32);
+        let (bucket, key, id) = (to.bucket.clone(), row.key.clone(), upload_id.to_owned());
+        Ok(upload_part_urls(to.connection, bucket, key, id, first, count).await?)
     }
 
     async fn pause(millis: u32) {
