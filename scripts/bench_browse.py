@@ -65,6 +65,8 @@ class CountingProxy:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.opened = 0
+        # Bytes Crossview sent and received through the proxy (requests and answers).
+        self.bytes = 0
         threading.Thread(target=self.accept, daemon=True).start()
 
     def accept(self):
@@ -110,7 +112,9 @@ class CountingProxy:
                 names = {line.split(b":")[0].strip().lower() for line in lines[1:]}
                 if method != b"HEAD" and not names & {b"content-length", b"transfer-encoding"}:
                     lines.append(b"Content-Length: %d" % len(payload))
-                conn.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + payload)
+                answer = b"\r\n".join(lines) + b"\r\n\r\n" + payload
+                self.bytes += len(head) + len(body) + len(answer)
+                conn.sendall(answer)
 
 
 def cpu_seconds(pid):

@@ -2,9 +2,9 @@
 and comes back down, for a 40 MiB and a 400 MiB file.
 
 Run by scripts/bench.sh --transfers, which starts a plain-mode stand-in (presigned URLs work
-there) and builds the release server. This script puts byte-counting TCP relays in front of the
-server (everything the browser says to it) and of the stand-in (everything the server says to
-AWS), then, as a browser would: starts a multipart upload through Crossview, sends the parts
+there) and builds the release server. This script puts a byte-counting TCP relay in front of the
+server (everything the browser says to it) and a byte-counting proxy in front of the stand-in
+(everything the server says to AWS), then, as a browser would: starts a multipart upload through Crossview, sends the parts
 straight to the stand-in, completes it through Crossview, then downloads it through Crossview's
 link. It prints the server's traffic on both sides and its peak resident memory during each run.
 """
@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from bench_browse import CountingProxy  # noqa: E402
 from demo_account import Crossview  # noqa: E402
 
 MIB = 1 << 20
@@ -162,7 +163,8 @@ def main():
         text=True,
     ).stdout.strip()
 
-    aws = Relay(int(store.split(":")[1]))
+    # Keep-alive towards Crossview, as AWS; counts every byte of every request and answer.
+    aws = CountingProxy(args.store)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -174,6 +176,7 @@ def main():
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
         LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
+        ALLOW_CUSTOM_ENDPOINTS="true",
         RUST_LOG="warn",
     )
     server = subprocess.Popen([args.server], env=env)
@@ -188,6 +191,9 @@ def main():
         crossview = Crossview(f"http://127.0.0.1:{web.port}")
         crossview.sign_up_or_in(f"bench-{time.time_ns()}@example.com", "a long enough passphrase")
         created = crossview.call("connection_create", name="Transfers", external_id="")
+        # The store is named as the connection's own endpoint, as the browser tests name it.
+        proxy = f"http://127.0.0.1:{aws.port}"
+        crossview.call("connection_endpoints", id=created, s3_endpoint=proxy, sts_endpoint=proxy)
         connection = crossview.call("connection_role", id=created, role_arn=role)
         assert connection.get("status") == "Verified", connection
 
