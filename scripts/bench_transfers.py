@@ -129,7 +129,9 @@ def transfer(crossview, cid, store, size):
         )
         for number, url in zip(range(first, first + count), urls):
             body = data[(number - 1) * part_size : number * part_size]
-            request = urllib.request.Request(direct(url, store), data=body, method="PUT")
+            # (urllib would call the body a form, which the stand-in would try to parse.)
+            headers = {"Content-Type": "application/octet-stream"}
+            request = urllib.request.Request(direct(url, store), data=body, headers=headers, method="PUT")
             with urllib.request.urlopen(request) as response:
                 sent.append({"number": number, "etag": response.headers["ETag"]})
     call_json(crossview, "upload_complete", {**target, "upload_id": multipart["upload_id"], "parts": sent})
