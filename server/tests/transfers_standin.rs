@@ -304,6 +304,16 @@ async fn folders_are_created_moved_and_deleted_and_a_refusal_loses_nothing(pool:
             .collect::<Vec<_>>()
     );
 
+    // One object is renamed on its own (a HEAD, no listing), odd characters and all.
+    let one = format!("{moved}deep/er/c +%#?.txt");
+    let renamed = format!("{moved}renamed ✓.txt");
+    let report = objects::copy(&state, user, c.id, "cv-work", &one, &renamed, true)
+        .await
+        .unwrap();
+    assert_eq!((report.done, report.failed.len()), (1, 0));
+    let now = keys_under("cv-work", &moved);
+    assert!(now.contains(&renamed) && !now.contains(&one), "{now:?}");
+
     // Deleting a folder needs its name typed; then everything under it goes.
     let folders = [moved.clone()];
     let chosen = || objects::Chosen {

@@ -473,22 +473,21 @@ pub async fn copy(
     let arn = bucket_arn(&connection, bucket);
     let mut report = Report::default();
     let listed_from = if folder { from } else { folder_of(from) };
-    let (s3, first) = bucket_client(state, &assumed, bucket, &arn, listed_from).await?;
-    let first = match folder {
-        true => first,
-        // One object: its size from a HEAD (the listing page may not include it).
+    let (s3, first) = match folder {
+        true => bucket_client(state, &assumed, bucket, &arn, from).await?,
+        // One object: a HEAD finds the bucket's region and the size (no listing needed).
         false => {
-            let head = s3
-                .head_object()
-                .bucket(bucket)
-                .key(from)
-                .send()
-                .await
-                .map_err(|err| s3_failure(err, "s3:GetObject", &format!("{arn}/{from}")))?;
-            (
-                vec![(from.to_owned(), head.content_length().unwrap_or_default())],
-                None,
+            let object = format!("{arn}/{from}");
+            let (head, s3) = in_bucket_region(
+                state,
+                &assumed,
+                bucket,
+                ("s3:GetObject", &object),
+                |s3| async move { s3.head_object().bucket(bucket).key(from).send().await },
             )
+            .await?;
+            let size = head.content_length().unwrap_or_default();
+            (s3, (vec![(from.to_owned(), size)], None))
         }
     };
     let mut walk = Walk::new(&s3, bucket, listed_from, &arn, first);
