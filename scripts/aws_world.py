@@ -128,6 +128,12 @@ ODD_KEYS = [
     "odd/<script>alert(1)</script>.txt",
     'odd/"><img src=x onerror=alert(1)>.txt',
 ]
+# Keys that try to break out of the page's markup: the `<title>` in particular, where
+# leptos_meta writes text as it is (the folder `tricky/</` and the object's own page show them).
+HOSTILE_KEYS = [
+    """tricky/</title><meta http-equiv="refresh" content="0;url=https:evil.example">"""
+    """<img id=x src=x onerror=alert(1)> "q" 'a' & b.txt""",
+]
 DEEP_KEY = "/".join(f"level-{n:02d}" for n in range(1, 21)) + "/bottom.txt"
 BIG_KEYS = 2500
 
@@ -142,7 +148,7 @@ def browse_buckets(s3):
         s3.create_bucket(Bucket=name)
     for n in range(BIG_KEYS):
         s3.put_object(Bucket="cv-big", Key=f"key-{n:05d}.txt", Body=b"x" * (n % 7))
-    mixed = ODD_KEYS + [
+    mixed = ODD_KEYS + HOSTILE_KEYS + [
         "only-folders/alpha/a.txt",
         "only-folders/beta/b.txt",
         "only-folders/gamma/c.txt",

@@ -41,8 +41,11 @@ ensure_rust_tools() {
   rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
     || { say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "building cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes, once per machine)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --quiet
+    say "building cargo-leptos $CARGO_LEPTOS_VERSION (once per machine)"
+    # Its own release profile asks for fat LTO: one link of ~15 minutes on 2 cores. A tool that
+    # runs a few seconds per build does not need it.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --quiet
   fi
   # cargo-leptos would download wasm-bindgen itself, which this network refuses: put the exact
   # version from Cargo.lock on PATH first. (No --locked: its lock names an unpublished crate.)

@@ -2,39 +2,20 @@
 //! back to the form's page as `?error=<code>`, which the page turns into one of our own messages.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use crate::error::AppError;
+use crate::{error::AppError, url::use_query};
 
 /// The error a plain-form post was redirected back with, if any.
 pub fn error_from_query() -> Signal<Option<AppError>> {
-    let query = use_query_map();
-    Signal::derive(move || {
-        query
-            .read()
-            .get("error")
-            .and_then(|code| AppError::from_code(&code))
-    })
-}
-
-/// Percent-encodes a URL component (keeping `/`, so a `next` path stays readable).
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let query = use_query();
+    Signal::derive(move || query.read().get("error").and_then(AppError::from_code))
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use http::{header, request::Parts};
 
-    pub use super::encode;
-    use crate::error::AppError;
+    use crate::{error::AppError, url::encode_path};
 
     /// Gives a failed server function the HTTP status of its error (server functions answer
     /// 500 otherwise, which would make a wrong password look like a crash).
@@ -66,9 +47,9 @@ pub mod ssr {
                 })
                 .unwrap_or(false);
             if plain_form {
-                let mut query = format!("error={}", encode(&err.code()));
+                let mut query = format!("error={}", encode_path(&err.code()));
                 for (k, v) in keep.iter().filter(|(_, v)| !v.is_empty()) {
-                    query.push_str(&format!("&{}={}", encode(k), encode(v)));
+                    query.push_str(&format!("&{}={}", encode_path(k), encode_path(v)));
                 }
                 let sep = if page.contains('?') { '&' } else { '?' };
                 leptos_axum::redirect(&format!("{page}{sep}{query}"));

@@ -13,7 +13,8 @@ pub mod objects;
 pub mod shares;
 pub mod shell;
 pub mod transfers;
-mod ui;
+pub mod ui;
+pub mod url;
 
 #[cfg(feature = "ssr")]
 pub mod aws;

@@ -69,6 +69,35 @@ pub fn CopyBlock(#[prop(into)] text: String, label: &'static str) -> impl IntoVi
     }
 }
 
+/// `text` made safe to place between HTML tags or inside a quoted attribute. Leptos escapes
+/// what views render; this is for the few places it does not (the `<title>` that `leptos_meta`
+/// 0.8 writes into the server-rendered head as it is, and pages built outside Leptos).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every page's title, `<page> · Crossview`: the one formatter `leptos_meta` applies to each
+/// `<Title>`. On the server it also escapes, since `leptos_meta` 0.8 (and 0.9.0-rc1) write the
+/// title text into the head without escaping it, and a title often names a bucket, a prefix or
+/// a key. In the browser the text goes to `document.title`, which is text already.
+pub fn page_title(page: String) -> String {
+    let title = format!("{page} · Crossview");
+    #[cfg(feature = "ssr")]
+    let title = escape_html(&title);
+    title
+}
+
 /// `2024-05-01 12:30` from an RFC 3339 time: minutes are enough in tables.
 pub fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
@@ -80,4 +109,18 @@ pub fn site_origin() -> String {
     return window().location().origin().unwrap_or_default();
     #[cfg(not(feature = "hydrate"))]
     String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escaping_leaves_no_markup() {
+        let hostile = r#"</title><meta http-equiv="refresh" content="0;url=https://evil.example/"><img src=x onerror='a&b'>"#;
+        let escaped = escape_html(hostile);
+        assert!(!escaped.contains(['<', '>', '"', '\'']), "{escaped}");
+        assert_eq!(escape_html("a & b"), "a &amp; b");
+        assert_eq!(escape_html("ü 日本"), "ü 日本");
+    }
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUp, verifiedConnection } from "./helpers";
+import { password, signUp, verifiedConnection } from "./helpers";
 
 // The buckets scripts/aws_world.py --browse seeds in the strict stand-in.
 const readAll = JSON.stringify({
@@ -142,4 +142,73 @@ test("odd keys are shown as text and open exactly", async ({ page }) => {
   await page.goBack();
   await entry(page, "../").click();
   await expect(entry(page, "dots.txt")).toBeVisible();
+});
+
+// What the attacker's link in the issue carries: a prefix that closes <title> and adds a
+// <meta http-equiv="refresh"> to another site.
+const hostilePrefix = '</title><meta http-equiv="refresh" content="0;url=https://evil.example/">/';
+const hostileLink = `/c/999/any-bucket?prefix=${encodeURIComponent(hostilePrefix)}`;
+
+/** Collects what would show that hydration broke: uncaught errors and panics in the console. */
+function hydrationProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /panicked|unreachable/i.test(msg.text())) problems.push(msg.text());
+  });
+  return problems;
+}
+
+/** The page is still ours, the text stayed text, and hydration finished without a panic. */
+async function stayedInert(page: Page, problems: string[], title: string) {
+  await page.waitForLoadState("networkidle");
+  await page.waitForTimeout(1500); // longer than the refresh's 0 s, in case it were there
+  expect(new URL(page.url()).host).toBe(new URL(process.env.CROSSVIEW_URL ?? "http://127.0.0.1:3000").host);
+  expect(page.url()).not.toContain("evil.example");
+  expect(await page.title()).toBe(`${title} · Crossview`);
+  await expect(page.locator("meta[http-equiv]")).toHaveCount(0);
+  await expect(page.locator("img#x")).toHaveCount(0);
+  expect(problems).toEqual([]);
+  // Hydrated: the client-side router handles a link (a full load would reset this marker).
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+  await page.getByRole("link", { name: "Shared links" }).click();
+  await expect(page.getByRole("heading", { name: "Shared links", level: 1 })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+}
+
+test("a link whose prefix closes the <title> neither navigates away nor breaks hydration", async ({ page }) => {
+  const problems = hydrationProblems(page);
+  await signUp(page);
+  await page.goto(hostileLink);
+  await stayedInert(page, problems, `any-bucket/${hostilePrefix}`);
+});
+
+test("the same link opened signed out fires nothing after signing in", async ({ page, browser }) => {
+  const email = await signUp(page);
+  const visitor = await browser.newPage();
+  const problems = hydrationProblems(visitor);
+  await visitor.goto(hostileLink);
+  await expect(visitor).toHaveURL(/\/sign-in\?next=/);
+  await visitor.getByLabel("Email").fill(email);
+  await visitor.getByLabel("Password").fill(password);
+  await visitor.getByRole("button", { name: "Sign in" }).click();
+  await expect(visitor).toHaveURL(/\/c\/999\/any-bucket\?prefix=/);
+  await stayedInert(visitor, problems, `any-bucket/${hostilePrefix}`);
+  await visitor.close();
+});
+
+test("a key that closes the <title> stays text on its folder and its own page", async ({ page }) => {
+  const problems = hydrationProblems(page);
+  await signUp(page);
+  await verifiedConnection(page, "Hostile keys", readAll);
+  await openBucket(page, "cv-mixed");
+  await entry(page, "tricky/").click();
+  await entry(page, "</").click();
+  await expect(page.getByRole("heading", { name: "</", level: 1 })).toBeVisible();
+  const name = `title><meta http-equiv="refresh" content="0;url=https:evil.example"><img id=x src=x onerror=alert(1)> "q" 'a' & b.txt`;
+  await entry(page, name).click();
+  await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+  await page.reload(); // the server-rendered page, as a shared link would open it
+  await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+  await stayedInert(page, problems, `tricky/</${name}`);
 });

@@ -231,3 +231,36 @@ test("create a share link, open it, revoke it and see it refused", async ({ page
   expect(await refused.text()).toContain("expired or was revoked");
   await stranger.close();
 });
+
+test("a folder and a file with literal %XX in their names open and download exactly", async ({ page }) => {
+  const href = await connect(page);
+  const folder = run();
+  // S3 keys are plain text: `%25` and `%20` here are three characters each, not escapes.
+  const body = `the bytes of a file named percent%20literal.txt ${folder}`;
+  await seed(`${folder}/50%25 off/percent%20literal.txt`, body);
+  await seed(`${folder}/50% off/decoy.txt`, "the folder a double decoding would open");
+  await openFolder(page, href, folder);
+
+  await page.getByRole("link", { name: "50%25 off/", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "50%25 off", level: 1 })).toBeVisible();
+  await expect(page.getByRole("link", { name: "decoy.txt" })).toHaveCount(0);
+  await page.getByRole("link", { name: "percent%20literal.txt", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "percent%20literal.txt", level: 1 })).toBeVisible();
+  await expect(page.locator("table.details").first()).toContainText(
+    `s3://${bucket}/${folder}/50%25 off/percent%20literal.txt`,
+  );
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("percent%20literal.txt");
+  expect(readFileSync(await download.path(), "utf8")).toBe(body);
+
+  // The same pages loaded afresh from their URLs (server-rendered) name the same object.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "percent%20literal.txt", level: 1 })).toBeVisible();
+  await page.getByRole("link", { name: "← Back to the folder" }).click();
+  await expect(page.getByRole("heading", { name: "50%25 off", level: 1 })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("link", { name: "percent%20literal.txt", exact: true })).toBeVisible();
+});

@@ -1,6 +1,6 @@
 //! Request guards that sit in front of every route.
 
-use app::{auth::ssr::AuthSession, forms::ssr::encode};
+use app::{auth::ssr::AuthSession, url::encode_path};
 use axum::{
     extract::Request,
     http::{header, HeaderMap, Method, StatusCode},
@@ -33,7 +33,7 @@ pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Res
         (Some(_), _) | (None, true) => next.run(req).await,
         (None, false) => {
             let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            Redirect::to(&format!("/sign-in?next={}", encode(target))).into_response()
+            Redirect::to(&format!("/sign-in?next={}", encode_path(target))).into_response()
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod guard;
 mod headers;
+mod outage;
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use axum::{
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
-use tower_http::trace::TraceLayer;
+use tower_http::{services::ServeDir, trace::TraceLayer};
 use tower_sessions::{
     cookie::{Key, SameSite},
     Expiry, SessionManagerLayer,
@@ -40,9 +41,11 @@ pub fn router(state: AppState) -> Router {
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
 
     let routes = generate_route_list(App);
+    let assets = {
+        let options = &state.leptos_options;
+        ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
+    };
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .route("/s/{token}", get(open_share))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -55,6 +58,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(guard::require_session))
         .layer(auth)
+        .layer(middleware::from_fn_with_state(
+            state.pool.clone(),
+            outage::database_away,
+        ))
+        // Probes and the site's own files need no session, so they never wait on Postgres.
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest_service("/pkg", assets)
         .layer(middleware::from_fn(guard::same_origin_writes))
         .layer(middleware::from_fn_with_state(
             config.development,
@@ -72,17 +83,12 @@ async fn healthz() -> &'static str {
 /// Postgres answers. A fresh connection is tried on every probe, so this recovers by itself
 /// when the database comes back.
 async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
-    let probe = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("select 1").execute(&pool),
-    );
-    match probe.await {
-        Ok(Ok(_)) => (StatusCode::OK, "ready"),
-        Ok(Err(err)) => {
-            tracing::warn!("readiness: database error: {err}");
+    match outage::database_answers(&pool).await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!("readiness: {err}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }
 }
 
@@ -95,17 +101,7 @@ async fn open_share(State(state): State<AppState>, Path(token): Path<String>) ->
         Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
         Err(err) => {
             // A refusal may name the object's key: escaped, it is only ever text.
-            let message: String = err
-                .to_string()
-                .chars()
-                .map(|c| match c {
-                    '&' => "&amp;".to_owned(),
-                    '<' => "&lt;".to_owned(),
-                    '>' => "&gt;".to_owned(),
-                    '"' => "&quot;".to_owned(),
-                    c => c.to_string(),
-                })
-                .collect();
+            let message = app::ui::escape_html(&err.to_string());
             let page = format!(
                 "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
                  <body><h1>This link does not work</h1><p>{message}</p></body></html>"

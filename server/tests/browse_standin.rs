@@ -356,3 +356,72 @@ async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) 
         .unwrap();
     assert_eq!(regions, 0);
 }
+
+/// The key `scripts/aws_world.py --browse` seeds to break out of the markup (HOSTILE_KEYS).
+const HOSTILE_KEY: &str = r#"tricky/</title><meta http-equiv="refresh" content="0;url=https:evil.example"><img id=x src=x onerror=alert(1)> "q" 'a' & b.txt"#;
+
+/// No element from the hostile key is in the page, and its one `<title>` reads `title`.
+fn assert_inert(body: &str, title: &str) {
+    for injected in ["<meta http-equiv", "<img"] {
+        assert!(!body.contains(injected), "{injected} in {body}");
+    }
+    let head = body.split_once("</head>").map_or(body, |(head, _)| head);
+    let escaped = app::ui::escape_html(&format!("{title} · Crossview"));
+    assert!(
+        head.contains(&format!("<title>{escaped}</title>")),
+        "{title} in {head}"
+    );
+    assert_eq!(body.matches("<title>").count(), 1);
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool: PgPool) {
+    let (mut browser, c) = browser_with_connection(&pool, "hostile-key", READ_ALL).await;
+    let folder = location::folder_of(HOSTILE_KEY);
+    assert_eq!(folder, "tricky/</");
+    let name = location::name_in(HOSTILE_KEY, folder);
+
+    let page = browser
+        .get(&location::folder_href(c.id, "cv-mixed", folder))
+        .await;
+    assert_inert(&page.body, "cv-mixed/tricky/</");
+    // Listed, as text, with a link that leads to exactly this key.
+    let href = location::object_href(c.id, "cv-mixed", HOSTILE_KEY);
+    assert!(
+        page.body.contains(&href.replace('&', "&amp;")),
+        "{href} in {}",
+        page.body
+    );
+    assert!(page.body.contains("title&gt;&lt;meta http-equiv="), "{name}");
+
+    let page = browser.get(&href).await;
+    assert_inert(&page.body, HOSTILE_KEY);
+    assert!(page
+        .body
+        .contains("s3://cv-mixed/tricky/&lt;/title&gt;&lt;meta http-equiv="));
+
+    // A share link to it whose role has since lost s3:GetObject: the refusal names the key.
+    let state = support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await)
+        .await;
+    let user: i64 = sqlx::query_scalar("select id from users where email = 'hostile-key@example.com'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let target =
+        app::transfers::ssr::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
+    let link = app::shares::ssr::create(&target, 1).await.unwrap();
+    put_role("hostile-key", Some(&c.external_id), Some(LIST_ONLY));
+    let refused = browser.get(&link.path).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("arn:aws:s3:::cv-mixed/tricky/&lt;/title&gt;&lt;meta"),
+        "{}",
+        refused.body
+    );
+    for injected in ["<meta http-equiv", "<img"] {
+        assert!(!refused.body.contains(injected), "{}", refused.body);
+    }
+}

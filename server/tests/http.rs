@@ -331,3 +331,86 @@ async fn security_headers_everywhere(pool: PgPool) {
         "a fresh nonce per page"
     );
 }
+
+/// Text that tries to leave its place in the markup: closes the `<title>`, adds a refresh to
+/// another site and an image with a handler, and carries both quotes and an ampersand.
+const HOSTILE: &str = r#"</title><meta http-equiv="refresh" content="0;url=https://evil.example/"><img id=x src=x onerror=alert(1)> "q" 'a' & b"#;
+
+/// Nothing was injected: no element from [`HOSTILE`] stands in the page, and its one `<title>`
+/// (pages whose title waits on data set it in the browser) holds `expected`, escaped.
+fn assert_inert(page: &support::Page, expected_title: &str) {
+    let body = &page.body;
+    for injected in ["<meta http-equiv", "<img"] {
+        assert!(!body.contains(injected), "{injected} in {body}");
+    }
+    assert!(body.matches("<title>").count() <= 1, "{body}");
+    assert_eq!(
+        body.matches("<title>").count(),
+        body.matches("</title>").count(),
+        "{body}"
+    );
+    if let Some((_, rest)) = body.split_once("<title>") {
+        let title = rest.split_once("</title>").map(|(t, _)| t).unwrap();
+        assert_eq!(
+            title,
+            app::ui::escape_html(&format!("{expected_title} · Crossview"))
+        );
+    }
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    browser.sign_up("hostile@example.com", PASSWORD).await;
+    let encode = app::url::encode;
+
+    // The attacker's link: a prefix that closes the title. No bucket or object is needed.
+    let prefix = format!("{HOSTILE}/");
+    let page = browser
+        .get(&format!("/c/999/any-bucket?prefix={}", encode(&prefix)))
+        .await;
+    assert!(page.body.contains("<title>"), "the URL alone titles a folder");
+    assert_inert(&page, &format!("any-bucket/{prefix}"));
+
+    // An object's page is titled with its key.
+    let key = format!("docs/{HOSTILE}.txt");
+    let page = browser
+        .get(&app::browse::location::object_href(999, "any-bucket", &key))
+        .await;
+    assert!(page.body.contains("<title>"), "the URL alone titles an object");
+    assert_inert(&page, &key);
+
+    // A connection's name is the title of its page and stands in lists and breadcrumbs.
+    let id = browser
+        .call("connection_create", &format!("name={}&external_id=", encode(HOSTILE)))
+        .await
+        .body;
+    assert_inert(&browser.get(&format!("/connections/{id}")).await, HOSTILE);
+    assert_inert(&browser.get("/").await, "Connections");
+    assert_inert(&browser.get(&format!("/c/{id}")).await, "Buckets");
+    assert_inert(&browser.get("/admin").await, "Admin");
+
+    // Typed text carried back to a form through the query.
+    browser.post_form("/api/sign_out", &[]).await;
+    let page = browser
+        .get(&format!(
+            "/sign-in?error=BadCredentials&email={}&next={}",
+            encode(HOSTILE),
+            encode(HOSTILE)
+        ))
+        .await;
+    assert_inert(&page, "Sign in");
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    // `50%25 off` is what the person typed: it must not come back as `50% off`.
+    let page = browser.sign_up("50%25 off", PASSWORD).await;
+    let form = browser.get(page.location()).await;
+    assert!(
+        form.body.contains(r#"value="50%25 off""#),
+        "{}",
+        form.body
+    );
+}

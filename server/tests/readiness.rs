@@ -1,19 +1,17 @@
-//! `/readyz` follows Postgres: it fails while the database is away and recovers, without a
-//! restart, when it comes back. Postgres is "taken away" by cutting a TCP proxy in front of it.
+//! Postgres going away and coming back: `/readyz` follows it, every page explains it with a 503,
+//! and all of it recovers without a restart. Postgres is "taken away" by cutting a TCP proxy in
+//! front of it.
 
 mod support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use support::{tcp_switch::Switch, Browser};
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
-async fn readyz_fails_while_postgres_is_away_and_recovers(
-    _: PgPoolOptions,
-    opts: PgConnectOptions,
-) {
+/// A browser on a server whose only way to Postgres runs through a switch.
+async fn behind_a_switch(opts: PgConnectOptions) -> (Switch, Browser) {
     let upstream: SocketAddr = tokio::net::lookup_host((opts.get_host(), opts.get_port()))
         .await
         .unwrap()
@@ -23,11 +21,29 @@ async fn readyz_fails_while_postgres_is_away_and_recovers(
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(Duration::from_secs(1))
-        .connect_with(opts.clone().host("127.0.0.1").port(switch.addr.port()))
+        .connect_with(opts.host("127.0.0.1").port(switch.addr.port()))
         .await
         .unwrap();
-    let mut browser = Browser::new(pool, false).await;
+    (switch, Browser::new(pool, false).await)
+}
 
+/// Asks for `path` until it answers 200 (at most five seconds).
+async fn recovers(browser: &mut Browser, path: &str) -> bool {
+    for _ in 0..50 {
+        if browser.get(path).await.status == StatusCode::OK {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn readyz_fails_while_postgres_is_away_and_recovers(
+    _: PgPoolOptions,
+    opts: PgConnectOptions,
+) {
+    let (switch, mut browser) = behind_a_switch(opts).await;
     assert_eq!(browser.get("/readyz").await.status, StatusCode::OK);
 
     switch.off().await;
@@ -43,16 +59,54 @@ async fn readyz_fails_while_postgres_is_away_and_recovers(
     );
 
     switch.on().await;
-    let mut ready = false;
-    for _ in 0..50 {
-        if browser.get("/readyz").await.status == StatusCode::OK {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     assert!(
-        ready,
+        recovers(&mut browser, "/readyz").await,
         "readyz recovers once Postgres is back, without a restart"
     );
+}
+
+#[sqlx::test(migrator = "app::state::MIGRATOR")]
+async fn signed_in_pages_explain_a_database_outage_with_503_and_recover(
+    _: PgPoolOptions,
+    opts: PgConnectOptions,
+) {
+    let (switch, mut browser) = behind_a_switch(opts).await;
+    browser
+        .sign_up("outage@example.com", "a long enough passphrase")
+        .await;
+    assert_eq!(browser.get("/").await.status, StatusCode::OK);
+
+    switch.off().await;
+    for path in ["/", "/c/1/some-bucket/a/b/", "/account", "/admin"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(
+            page.body
+                .contains("Crossview cannot reach its database right now"),
+            "{path}: {}",
+            page.body
+        );
+        assert_eq!(page.header("retry-after"), "15", "{path}");
+        assert_eq!(page.header("cache-control"), "no-store", "{path}");
+    }
+    // A hydrated page's server-function call gets the error it knows how to show.
+    let call = browser.call("connections", "").await;
+    assert_eq!(call.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        call.headers[header::CONTENT_TYPE],
+        "application/json",
+        "{}",
+        call.body
+    );
+    assert_eq!(
+        serde_json::from_str::<app::error::AppError>(&call.body).unwrap(),
+        app::error::AppError::Unavailable
+    );
+
+    switch.on().await;
+    assert!(
+        recovers(&mut browser, "/").await,
+        "the same session works again once Postgres is back"
+    );
+    assert!(browser.get("/").await.body.contains("outage@example.com"));
 }

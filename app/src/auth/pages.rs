@@ -2,9 +2,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::{forms::error_from_query, ui::ErrorNotice};
+use crate::{forms::error_from_query, ui::ErrorNotice, url::use_query};
 
 #[component]
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
@@ -22,9 +21,9 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let email = move || query.read().get("email").unwrap_or_default();
+    let query = use_query();
+    let next = move || query.read().get("next").unwrap_or_default().to_owned();
+    let email = move || query.read().get("email").unwrap_or_default().to_owned();
     view! {
         <AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>
@@ -43,8 +42,8 @@ pub fn SignInPage() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let query = use_query_map();
-    let email = move || query.read().get("email").unwrap_or_default();
+    let query = use_query();
+    let email = move || query.read().get("email").unwrap_or_default().to_owned();
     view! {
         <AuthCard title="Create your account">
             <ErrorNotice error=error_from_query()/>
@@ -64,7 +63,7 @@ pub fn SignUpPage() -> impl IntoView {
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let changed = move || query.read().get("changed").is_some();
     view! {
         <Title text="Account"/>

@@ -3,10 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::Form,
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::{components::Form, hooks::use_params_map};
 
 use super::{
     describe_object, list_buckets, list_objects, location::*, Bucket, Listing, ObjectDetails,
@@ -18,6 +15,7 @@ use crate::{
     shares::ShareForm,
     transfers::{download_href, preview_kind, Preview, Uploader, Uploads},
     ui::{short_time, CopyButton, ErrorNotice},
+    url::{use_query, use_raw_path},
 };
 
 /// The error a plain request (form post, download link) came back with as `?error=<code>`. A
@@ -26,10 +24,10 @@ fn refusal_from_query(
     action: &'static str,
     resource: impl Fn() -> String + Send + Sync + 'static,
 ) -> Signal<Option<AppError>> {
-    let query = use_query_map();
+    let query = use_query();
     let coded = error_from_query();
     Signal::derive(move || match coded.get() {
-        None if query.read().get("error").as_deref() == Some("Denied") => Some(AppError::Denied {
+        None if query.read().get("error") == Some("Denied") => Some(AppError::Denied {
             action: action.into(),
             resource: resource(),
         }),
@@ -40,8 +38,8 @@ fn refusal_from_query(
 /// The cursor stack: the ContinuationTokens that led to the current page, in the URL as
 /// repeated `t=` values, so every page has its own shareable URL and Previous drops the last.
 fn tokens() -> Memo<Vec<String>> {
-    let query = use_query_map();
-    Memo::new(move |_| query.read().get_all("t").unwrap_or_default())
+    let query = use_query();
+    Memo::new(move |_| query.read().get_all("t"))
 }
 
 fn connection_id() -> Memo<Option<i64>> {
@@ -120,8 +118,8 @@ fn Crumbs(
 pub fn BucketsPage() -> impl IntoView {
     let connection = connection_id();
     let tokens = tokens();
-    let query = use_query_map();
-    let typed_name = move || query.read().get("name").unwrap_or_default();
+    let query = use_query();
+    let typed_name = move || query.read().get("name").unwrap_or_default().to_owned();
     let page = Resource::new(
         move || (connection.get(), tokens.get().last().cloned()),
         |(connection, token)| async move {
@@ -287,23 +285,20 @@ impl Place {
 }
 
 fn place() -> Memo<Option<Place>> {
-    let params = use_params_map();
-    let query = use_query_map();
+    let path = use_raw_path();
+    let query = use_query();
     Memo::new(move |_| {
-        let params = params.read();
         let query = query.read();
+        let (connection, bucket, prefix) = place_from(&path.read(), query.get("prefix"))?;
         Some(Place {
-            connection: params.get("conn")?.parse().ok()?,
-            bucket: params.get("bucket")?,
-            prefix: prefix_from(
-                params.get("prefix").as_deref(),
-                query.get("prefix").as_deref(),
-            ),
-            filter: query.get("filter").unwrap_or_default(),
-            sort: Sort::parse(query.get("sort").as_deref()),
-            descending: query.get("order").as_deref() == Some("desc"),
-            tokens: query.get_all("t").unwrap_or_default(),
-            object: query.get("object").filter(|k| !k.is_empty()),
+            connection,
+            bucket,
+            prefix,
+            filter: query.get("filter").unwrap_or_default().to_owned(),
+            sort: Sort::parse(query.get("sort")),
+            descending: query.get("order") == Some("desc"),
+            tokens: query.get_all("t"),
+            object: query.get("object").filter(|k| !k.is_empty()).map(str::to_owned),
         })
     })
 }
@@ -557,6 +552,8 @@ fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
             .unwrap_or_default()
     });
     view! {
+        // From the URL, not the answer: so the server-rendered head has it too.
+        <Title text=move || place.get().and_then(|p| p.object).unwrap_or_default()/>
         <Transition fallback=|| view! { <p class="muted">"Loading the object…"</p> }>
             {move || Suspend::new(async move {
                 let result = details.await;
@@ -567,7 +564,6 @@ fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
                 let connection_name = result.as_ref().map(|d| d.connection.clone()).unwrap_or_else(|_| "Connection".into());
                 let download = download_href(place.connection, &place.bucket, &key);
                 view! {
-                    <Title text=key.clone()/>
                     <Crumbs connection=place.connection connection_name=connection_name
                         bucket=place.bucket.clone() prefix=folder_of(&key).to_owned()/>
                     <div class="page-head">

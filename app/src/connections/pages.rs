@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use super::{
     connection_guide, connection_options, get_connection, list_connections, Connection, SetupGuide,
@@ -10,8 +10,9 @@ use super::{
 };
 use crate::{
     error::AppError,
-    forms::{encode, error_from_query},
+    forms::error_from_query,
     ui::{CopyBlock, CopyButton, ErrorNotice},
+    url::{encode_path, use_query},
 };
 
 #[component]
@@ -78,8 +79,8 @@ fn short_time(rfc3339: &str) -> String {
 #[component]
 pub fn NewConnectionPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| connection_options());
-    let query = use_query_map();
-    let name = move || query.read().get("name").unwrap_or_default();
+    let query = use_query();
+    let name = move || query.read().get("name").unwrap_or_default().to_owned();
     view! {
         <Title text="New connection"/>
         <h1>"Connect an AWS account"</h1>
@@ -154,8 +155,8 @@ fn ConnectionView(
 ) -> impl IntoView {
     let id = connection.id;
     // After a refused ARN, the form shows what was typed, not what was stored.
-    let query = use_query_map();
-    let typed_arn = query.read_untracked().get("role_arn");
+    let query = use_query();
+    let typed_arn = query.read_untracked().get("role_arn").map(str::to_owned);
     let arn_value = typed_arn
         .or(connection.role_arn.clone())
         .unwrap_or_default();
@@ -248,11 +249,12 @@ fn ConnectionView(
 #[component]
 fn Endpoints(connection: Connection) -> impl IntoView {
     let options = Resource::new(|| (), |_| connection_options());
-    let query = use_query_map();
+    let query = use_query();
     let typed = move |field: &str, stored: &Option<String>| {
         query
             .read_untracked()
             .get(field)
+            .map(str::to_owned)
             .or(stored.clone())
             .unwrap_or_default()
     };
@@ -292,7 +294,7 @@ fn Endpoints(connection: Connection) -> impl IntoView {
 fn Guide(guide: SetupGuide) -> impl IntoView {
     let template_href = format!(
         "data:application/json;charset=utf-8,{}",
-        encode(&guide.cloudformation_template)
+        encode_path(&guide.cloudformation_template)
     );
     view! {
         <ol class="steps">

@@ -12,13 +12,14 @@ use super::{destination, valid_folder_name, Count, Report};
 use crate::{
     aws::{s3_failure, Assumed, Scope},
     browse::{
-        location::{encode, folder_of},
+        location::folder_of,
         ssr::{bucket_arn, in_bucket_region},
     },
     connections::{ssr::assume_for, Connection},
     error::AppError,
     state::AppState,
     transfers::ssr::Target,
+    url::encode,
 };
 
 /// CopyObject copies at most 5 GiB; larger objects are copied in parts of this size.

@@ -11,6 +11,7 @@ use leptos_router::{
 };
 
 use crate::{
+    ui::page_title,
     admin::AdminPage,
     auth::{current_user, AccountPage, SignInPage, SignUpPage},
     browse::{BrowsePage, BucketsPage},
@@ -47,7 +48,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/crossview.css"/>
-        <Title formatter=|page: String| format!("{page} · Crossview")/>
+        <Title formatter=page_title/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage/>

@@ -16,7 +16,7 @@ pub use preview::{preview_kind, Preview, PreviewKind};
 use serde::{Deserialize, Serialize};
 pub use upload::{cors_rule, Uploader, Uploads};
 
-use crate::{browse::location::encode, error::AppError};
+use crate::{error::AppError, url::encode};
 
 /// S3's smallest part (all but the last) and its most parts per upload.
 const MIN_PART: u64 = 5 << 20;

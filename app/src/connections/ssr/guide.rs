@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{connections::SetupGuide, forms::ssr::encode};
+use crate::{connections::SetupGuide, url::encode_path as encode};
 
 /// The role name the instructions suggest.
 pub const ROLE_NAME: &str = "crossview-access";
