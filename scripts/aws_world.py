@@ -5,7 +5,8 @@ requests create an admin user, its `*:*` policy and its key; everything after is
 
   - an IAM user `crossview` allowed only sts:AssumeRole: Crossview's own identity (base credentials)
   - a role `standin-external-id-check` that trusts it only with an ExternalId
-  - with --demo: two buckets with nested prefixes and a few hundred objects, odd names included
+  - with --demo: the demo buckets (see demo_buckets): every kind of preview, versions, odd
+    names; `aws_world.py archive` then adds its folder of 3,000 keys
   - with --browse: the buckets the browsing tests walk (see browse_buckets)
 
 `aws_world.py role …` later creates or updates a role, for tests and the demo.
@@ -15,10 +16,16 @@ admin key under CROSSVIEW_STANDIN_ADMIN_* for tests that change the world (never
 """
 
 import argparse
+import concurrent.futures
+import io
 import json
+import math
 import os
 import secrets
 import shlex
+import struct
+import wave
+import zlib
 
 import boto3
 
@@ -82,37 +89,140 @@ def check_role(iam, principal_arn):
     return role["Arn"], external_id
 
 
-def demo_buckets(s3):
-    """Two buckets: one with a few hundred objects under nested prefixes, one small."""
-    s3.create_bucket(Bucket="crossview-demo-photos")
-    s3.create_bucket(Bucket="crossview-demo-reports")
+def cors_for_crossview(s3, bucket, origin):
+    """The CORS rule Crossview's connection page tells customers to apply: browsers on Crossview's
+    origin may GET, PUT and HEAD, and read ETag (multipart uploads need it)."""
+    rule = {
+        "AllowedOrigins": [origin],
+        "AllowedMethods": ["GET", "PUT", "HEAD"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3000,
+    }
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
+
+
+def png(width, height):
+    """A real PNG: a colour gradient, so that an image preview shows something."""
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def pdf(text):
+    """A one-page PDF saying `text`, with a correct cross-reference table."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def chime():
+    """One second of a fading A major chord, as a WAV file."""
+    rate, buffer = 16000, io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        samples = (
+            int(9000 * math.exp(-3 * n / rate) * sum(math.sin(2 * math.pi * f * n / rate) for f in (440, 554.37, 659.25)) / 3)
+            for n in range(rate)
+        )
+        w.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+    return buffer.getvalue()
+
+
+DEMO_ARCHIVE_KEYS = 3000
+
+
+def put_many(s3, bucket, bodies):
+    """Writes {key: body} a few at a time: the stand-in answers each request on its own thread."""
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: s3.put_object(Bucket=bucket, Key=item[0], Body=item[1]), bodies.items()))
+
+
+def demo_archive(s3):
+    """The demo's big folder, `crossview-demo-photos/archive/`: 3,000 keys to page through. Seeded
+    apart from the rest (scripts/run.sh does it while the server already serves)."""
+    keys = {f"archive/scan-{n:05d}.txt": f"scan {n}\n".encode() for n in range(1, DEMO_ARCHIVE_KEYS + 1)}
+    put_many(s3, "crossview-demo-photos", keys)
+
+
+def demo_buckets(s3, origin):
+    """What the demo shows: `crossview-demo-photos` (real images under year/month folders, odd
+    names; `archive/` comes from demo_archive) and `crossview-demo-reports` (versioned: a PDF, a
+    WAV, CSV and text files, and a policy saved three times)."""
+    photos, reports = "crossview-demo-photos", "crossview-demo-reports"
+    for bucket in (photos, reports):
+        s3.create_bucket(Bucket=bucket)
+        cors_for_crossview(s3, bucket, origin)
+    s3.put_bucket_versioning(Bucket=reports, VersioningConfiguration={"Status": "Enabled"})
+    image = png(48, 32)
     names = []
     for year in (2024, 2025, 2026):
         for month in range(1, 13):
             for n in range(1, 7):
-                names.append(f"{year}/{month:02d}/IMG_{n:04d}.jpg")
+                names.append(f"{year}/{month:02d}/IMG_{n:04d}.png")
     names += [
-        "holiday album/beach day.jpg",
+        "holiday album/beach day.png",
         "holiday album/Ünïcødé ñame — café.png",
-        "holiday album/日本語のファイル.jpg",
-        "odd names/a+b=c.txt",
-        "odd names/100% done.txt",
-        "odd names/<script>alert(1)</script>.txt",
-        "odd names/trailing space .txt",
-        "empty folder/",
+        "holiday album/日本語のファイル.png",
     ]
     for name in names:
-        body = b"" if name.endswith("/") else f"demo object {name}\n".encode()
-        s3.put_object(Bucket="crossview-demo-photos", Key=name, Body=body)
+        s3.put_object(Bucket=photos, Key=name, Body=image, ContentType="image/png")
+    odd = [
+        "odd names/a+b=c.txt",
+        "odd names/100% done.txt",
+        "odd names/50%25 off/percent%20literal.txt",
+        "odd names/<script>alert(1)</script>.txt",
+        "odd names/trailing space .txt",
+    ]
+    for name in odd:
+        s3.put_object(Bucket=photos, Key=name, Body=f"demo object {name}\n".encode(), ContentType="text/plain")
+    s3.put_object(Bucket=photos, Key="empty folder/", Body=b"")
+    samples = {
+        "samples/handbook.pdf": (pdf("Crossview demo handbook"), "application/pdf"),
+        "samples/chime.wav": (chime(), "audio/wav"),
+        "samples/diagram.png": (png(240, 160), "image/png"),
+        "samples/sales.csv": (b"month,region,revenue\n2026-01,emea,1200\n2026-01,apac,900\n", "text/csv"),
+        "samples/notes.txt": ("Notes for the demo.\nMarkup stays text: <b>not bold</b> ✓\n".encode(), "text/plain"),
+    }
+    for key, (body, content_type) in samples.items():
+        s3.put_object(Bucket=reports, Key=key, Body=body, ContentType=content_type)
     for quarter in ("q1", "q2", "q3", "q4"):
         for region in ("emea", "americas", "apac"):
             s3.put_object(
-                Bucket="crossview-demo-reports",
+                Bucket=reports,
                 Key=f"finance/2026/{quarter}/{region}/summary.csv",
                 Body=b"region,revenue\n" + region.encode() + b",1000\n",
+                ContentType="text/csv",
             )
-    s3.put_object(Bucket="crossview-demo-reports", Key="README.txt", Body=b"Quarterly reports.\n")
-    return len(names) + 13
+    for version in ("Keep reports for 5 years.", "Keep reports for 7 years.", "Keep reports for 7 years; drafts for 1."):
+        s3.put_object(Bucket=reports, Key="policies/retention.txt", Body=f"{version}\n".encode(), ContentType="text/plain")
+    s3.put_object(Bucket=reports, Key="README.txt", Body=b"Quarterly reports.\n", ContentType="text/plain")
+    return len(names) + len(odd) + 1 + len(samples) + 12 + 3 + 1
 
 
 # Keys no URL, HTML page or policy may mangle: each must come back from S3 exactly as it went in.
@@ -138,16 +248,23 @@ DEEP_KEY = "/".join(f"level-{n:02d}" for n in range(1, 21)) + "/bottom.txt"
 BIG_KEYS = 2500
 
 
-def browse_buckets(s3):
+def browse_buckets(s3, origin):
     """What the browsing tests walk: `cv-big` holds 2,500 keys at its root (pages of
     1000/1000/500); `cv-empty` nothing; `cv-mixed` odd keys, a folder of folders only, a zero-byte
     folder marker, a 20-level prefix and three folders to walk down; `cv-other` stays out of reach
     of the one-bucket role; `cv-work` starts empty, for the tests that write (each in a folder of
-    its own)."""
-    for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other", "cv-work"):
+    its own); `cv-transfers` is where the browser tests upload, download and preview."""
+    for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other", "cv-work", "cv-transfers"):
         s3.create_bucket(Bucket=name)
-    for n in range(BIG_KEYS):
-        s3.put_object(Bucket="cv-big", Key=f"key-{n:05d}.txt", Body=b"x" * (n % 7))
+        cors_for_crossview(s3, name, origin)
+    s3.put_object(Bucket="cv-transfers", Key="preview/photo.png", Body=TINY_PNG, ContentType="image/png")
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/notes.txt",
+        Body="Plain text, <b>not markup</b>.\nSecond line ✓\n".encode(),
+        ContentType="text/plain",
+    )
+    put_many(s3, "cv-big", {f"key-{n:05d}.txt": b"x" * (n % 7) for n in range(BIG_KEYS)})
     mixed = ODD_KEYS + HOSTILE_KEYS + [
         "only-folders/alpha/a.txt",
         "only-folders/beta/b.txt",
@@ -175,10 +292,11 @@ def browse_buckets(s3):
     s3.put_object(Bucket="cv-other", Key="secret.txt", Body=b"not for the one-bucket role\n")
     # A versioned bucket with a document saved twice.
     s3.create_bucket(Bucket="cv-versions")
+    cors_for_crossview(s3, "cv-versions", origin)
     s3.put_bucket_versioning(Bucket="cv-versions", VersioningConfiguration={"Status": "Enabled"})
     for text in (b"first draft\n", b"second draft\n"):
         s3.put_object(Bucket="cv-versions", Key="doc.txt", Body=text)
-    return BIG_KEYS + len(mixed) + 2
+    return BIG_KEYS + len(mixed) + 4
 
 
 def admin_client(service):
@@ -220,31 +338,21 @@ TINY_PNG = bytes.fromhex(
 )
 
 
-def plain_world(args):
-    """Seeds a plain-mode stand-in (no authentication: the browser fetches presigned URLs from
-    it) with the bucket the transfer tests use, and prints a role ARN any caller may assume."""
-    s3 = client("s3", args.endpoint)
-    s3.create_bucket(Bucket="cv-transfers")
-    s3.put_object(Bucket="cv-transfers", Key="preview/photo.png", Body=TINY_PNG, ContentType="image/png")
-    s3.put_object(
-        Bucket="cv-transfers",
-        Key="preview/notes.txt",
-        Body="Plain text, <b>not markup</b>.\nSecond line ✓\n".encode(),
-        ContentType="text/plain",
-    )
-    iam = client("iam", args.endpoint)
-    document = json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-    )
-    print(upsert_role(iam, "crossview-plain", document))
-
-
 def objects(args):
-    """With the admin key: `put` writes --key (its text as body); `keys` prints every key under
-    --prefix, one per line. Tests use it to set up and check the world without Crossview."""
+    """With the admin key, as the bucket's owner: `put` writes --key (--body, or its own name as
+    text); `keys` prints every key under --prefix, one per line; `head` prints the key's ETag;
+    `uploads` counts the multipart uploads still open under --prefix. Tests use them to set up
+    and check the world without Crossview."""
     s3 = admin_client("s3")
     if args.command == "put":
-        s3.put_object(Bucket=args.bucket, Key=args.key, Body=f"content of {args.key}\n".encode())
+        body = args.body if args.body is not None else f"content of {args.key}\n"
+        s3.put_object(Bucket=args.bucket, Key=args.key, Body=body.encode())
+        return
+    if args.command == "head":
+        print(s3.head_object(Bucket=args.bucket, Key=args.key)["ETag"])
+        return
+    if args.command == "uploads":
+        print(len(s3.list_multipart_uploads(Bucket=args.bucket, Prefix=args.prefix).get("Uploads", [])))
         return
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket, Prefix=args.prefix)
     for page in pages:
@@ -262,23 +370,33 @@ def main():
     role.add_argument("--external-id", help="omit for a trust policy without the condition")
     role.add_argument("--trust-policy", help="a whole trust policy document (JSON)")
     role.add_argument("--permissions", help="a permissions policy document (JSON)")
-    commands.add_parser("plain", help="seed a plain-mode stand-in for the browser tests")
     put = commands.add_parser("put", help="write one object (admin key)")
     put.add_argument("--bucket", required=True)
     put.add_argument("--key", required=True)
-    keys = commands.add_parser("keys", help="list the keys under a prefix (admin key)")
-    keys.add_argument("--bucket", required=True)
-    keys.add_argument("--prefix", default="")
+    put.add_argument("--body")
+    head = commands.add_parser("head", help="print an object's ETag (admin key)")
+    head.add_argument("--bucket", required=True)
+    head.add_argument("--key", required=True)
+    for name, what in (("keys", "list the keys under a prefix"), ("uploads", "count open multipart uploads")):
+        listing = commands.add_parser(name, help=f"{what} (admin key)")
+        listing.add_argument("--bucket", required=True)
+        listing.add_argument("--prefix", default="")
+    commands.add_parser("archive", help="seed the demo's folder of 3,000 keys (admin key)")
     parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--browse", action="store_true")
+    parser.add_argument(
+        "--origin",
+        default=os.environ.get("CROSSVIEW_ORIGIN", "http://127.0.0.1:3000"),
+        help="Crossview's origin, which the buckets' CORS rule allows",
+    )
     args = parser.parse_args()
     if args.command == "role":
         return put_role(args)
-    if args.command == "plain":
-        return plain_world(args)
-    if args.command in ("put", "keys"):
+    if args.command in ("put", "keys", "head", "uploads"):
         return objects(args)
+    if args.command == "archive":
+        return demo_archive(admin_client("s3"))
 
     admin_id, admin_secret = admin_key(args.endpoint)
     iam = client("iam", args.endpoint, admin_id, admin_secret)
@@ -286,11 +404,11 @@ def main():
     check_arn, check_id = check_role(iam, arn)
     summary = f"Crossview's identity {arn}"
     if args.demo:
-        count = demo_buckets(client("s3", args.endpoint, admin_id, admin_secret))
+        count = demo_buckets(client("s3", args.endpoint, admin_id, admin_secret), args.origin)
         summary += f"; 2 demo buckets, {count} objects"
     if args.browse:
-        count = browse_buckets(client("s3", args.endpoint, admin_id, admin_secret))
-        summary += f"; 6 browsing buckets, {count} objects"
+        count = browse_buckets(client("s3", args.endpoint, admin_id, admin_secret), args.origin)
+        summary += f"; 7 browsing buckets, {count} objects"
 
     settings = {
         "AWS_ENDPOINT_URL": args.endpoint,

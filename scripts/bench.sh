@@ -5,7 +5,7 @@
 #                                    versus 50k-key buckets, against the strict stand-in;
 #   scripts/bench.sh --transfers     transfers (scripts/bench_transfers.py): the server's own
 #                                    traffic and peak memory while 40 MiB and 400 MiB files go up
-#                                    and down, against a plain-mode stand-in.
+#                                    and down, against the strict stand-in.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -14,16 +14,11 @@ ensure_node_tools
 ensure_moto
 ensure_postgres
 
-if [ "${1:-}" = "--transfers" ]; then
-  say "starting the AWS stand-in (plain mode: presigned URLs work there)"
-  start_moto bench-plain plain
-else
-  say "starting the AWS stand-in (strict mode)"
-  start_moto bench strict
-  python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
-  # shellcheck disable=SC1091
-  source "$DATA/bench.env"
-fi
+say "starting the AWS stand-in (strict mode)"
+start_moto bench
+python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
+# shellcheck disable=SC1091
+source "$DATA/bench.env"
 
 psql "$PG_URL/postgres" -qc 'drop database if exists crossview_bench with (force)' >/dev/null
 DATABASE_URL=$(ensure_database crossview_bench)

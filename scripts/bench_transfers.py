@@ -1,8 +1,8 @@
 """Transfer benchmark: what Crossview's server itself sends and holds while a file goes up to S3
 and comes back down, for a 40 MiB and a 400 MiB file.
 
-Run by scripts/bench.sh --transfers, which starts a plain-mode stand-in (presigned URLs work
-there) and builds the release server. This script puts a byte-counting TCP relay in front of the
+Run by scripts/bench.sh --transfers, which starts the strict stand-in (it checks presigned URLs
+as S3 does) and builds the release server. This script puts a byte-counting TCP relay in front of the
 server (everything the browser says to it) and a byte-counting proxy in front of the stand-in
 (everything the server says to AWS), then, as a browser would: starts a multipart upload through Crossview, sends the parts
 straight to the stand-in, completes it through Crossview, then downloads it through Crossview's
@@ -24,6 +24,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_browse import CountingProxy  # noqa: E402
 from demo_account import Crossview  # noqa: E402
+
+import aws_world  # noqa: E402
 
 MIB = 1 << 20
 
@@ -106,10 +108,13 @@ def call_json(crossview, endpoint, payload):
         return json.loads(response.read() or b"null")
 
 
-def direct(url, store):
-    """A presigned URL, sent straight to the stand-in (as a browser sends it to S3)."""
+def direct(url, store, **kwargs):
+    """A request for a presigned URL, sent straight to the stand-in (as a browser sends it to S3)
+    rather than through the counting proxy the server talks to; the Host it was signed for stays."""
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(netloc=store))
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=store)), **kwargs)
+    request.add_header("Host", parts.netloc)
+    return request
 
 
 def transfer(crossview, cid, store, size):
@@ -131,8 +136,7 @@ def transfer(crossview, cid, store, size):
             body = data[(number - 1) * part_size : number * part_size]
             # (urllib would call the body a form, which the stand-in would try to parse.)
             headers = {"Content-Type": "application/octet-stream"}
-            request = urllib.request.Request(direct(url, store), data=body, headers=headers, method="PUT")
-            with urllib.request.urlopen(request) as response:
+            with urllib.request.urlopen(direct(url, store, data=body, headers=headers, method="PUT")) as response:
                 sent.append({"number": number, "etag": response.headers["ETag"]})
     call_json(crossview, "upload_complete", {**target, "upload_id": multipart["upload_id"], "parts": sent})
 
@@ -155,30 +159,24 @@ def transfer(crossview, cid, store, size):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True, help="the release server binary")
-    parser.add_argument("--store", required=True, help="the plain-mode stand-in's URL")
+    parser.add_argument("--store", required=True, help="the strict stand-in's URL")
     args = parser.parse_args()
     store = args.store.removeprefix("http://")
-    role = subprocess.run(
-        [sys.executable, os.path.join(os.path.dirname(__file__), "aws_world.py"), "--endpoint", args.store, "plain"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    # The bucket's owner makes the bucket, with the CORS rule a browser would need.
+    s3 = aws_world.admin_client("s3")
+    s3.create_bucket(Bucket="cv-transfers")
+    aws_world.cors_for_crossview(s3, "cv-transfers", "http://127.0.0.1")
 
     # Keep-alive towards Crossview, as AWS; counts every byte of every request and answer.
     aws = CountingProxy(args.store)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ)
+    # Crossview gets its own identity only; the admin key plays the bucket owner's side.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSVIEW_STANDIN_ADMIN_")}
     env.update(
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws.port}",
-        AWS_S3_FORCE_PATH_STYLE="true",
-        AWS_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
         LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
-        ALLOW_CUSTOM_ENDPOINTS="true",
         RUST_LOG="warn",
     )
     server = subprocess.Popen([args.server], env=env)
@@ -192,11 +190,7 @@ def main():
         web = Relay(port)
         crossview = Crossview(f"http://127.0.0.1:{web.port}")
         crossview.sign_up_or_in(f"bench-{time.time_ns()}@example.com", "a long enough passphrase")
-        created = crossview.call("connection_create", name="Transfers", external_id="")
-        # The store is named as the connection's own endpoint, as the browser tests name it.
-        proxy = f"http://127.0.0.1:{aws.port}"
-        crossview.call("connection_endpoints", id=created, s3_endpoint=proxy, sts_endpoint=proxy)
-        connection = crossview.call("connection_role", id=created, role_arn=role)
+        connection = crossview.verified_connection("Transfers", "bench-transfers")
         assert connection.get("status") == "Verified", connection
 
         print(f"\n{'file':>10}  {'parts':>5}  {'browser ↔ server':>17}  {'server ↔ AWS':>13}  {'server peak RSS':>16}")

@@ -51,9 +51,10 @@ class Crossview:
             if isinstance(result, dict) and "error" in result:
                 sys.exit(f"cannot sign in as {email}: {result['error']}")
 
-    def verified_connection(self, name, role):
+    def verified_connection(self, name, role, policy="read_write_policy"):
         """The connection called `name`, created and verified against the stand-in role `role`
-        (given the read-write policy Crossview suggests) unless it already is."""
+        (given the permission policy Crossview suggests: `read_write_policy` or
+        `read_only_policy`) unless it already is."""
         connection = next((c for c in self.call("connections") if c["name"] == name), None)
         if connection is None:
             created = self.call("connection_create", name=name, external_id="")
@@ -62,7 +63,7 @@ class Crossview:
             guide = self.call("connection_guide", id=connection["id"])
             iam = aws_world.admin_client("iam")
             arn = aws_world.upsert_role(iam, role, guide["trust_policy"])
-            iam.put_role_policy(RoleName=role, PolicyName="crossview-browse", PolicyDocument=guide["read_write_policy"])
+            iam.put_role_policy(RoleName=role, PolicyName="crossview-browse", PolicyDocument=guide[policy])
             connection = self.call("connection_role", id=connection["id"], role_arn=arn)
             if "error" in connection:
                 sys.exit(f"the connection did not verify: {connection['error']}")
@@ -72,5 +73,9 @@ class Crossview:
 if __name__ == "__main__":
     crossview = Crossview(sys.argv[1])
     crossview.sign_up_or_in(sys.argv[2], sys.argv[3])
-    demo = crossview.verified_connection("Demo AWS account", "crossview-demo")
-    print(f"demo connection '{demo['name']}': {demo['status']} ({demo['role_arn']})")
+    for name, role, policy in (
+        ("Demo AWS account", "crossview-demo", "read_write_policy"),
+        ("Demo read-only", "crossview-demo-read-only", "read_only_policy"),
+    ):
+        demo = crossview.verified_connection(name, role, policy)
+        print(f"demo connection '{demo['name']}': {demo['status']} ({demo['role_arn']})")

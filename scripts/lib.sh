@@ -91,16 +91,13 @@ wait_for_port() {
   return 1
 }
 
-# start_moto NAME strict|plain -> sets MOTO_URL
+# start_moto NAME -> sets MOTO_URL. Strict mode: after the three unsigned requests that create
+# its admin (scripts/aws_world.py), every request must be signed, in a header or a presigned URL.
 start_moto() {
-  local name=$1 mode=$2 port
+  local name=$1 port
   port=$(free_port)
-  if [ "$mode" = strict ]; then
-    INITIAL_NO_AUTH_ACTION_COUNT=3 python3 "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" \
-      >"$DATA/logs/moto-$name.log" 2>&1 &
-  else
-    python3 "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$DATA/logs/moto-$name.log" 2>&1 &
-  fi
+  INITIAL_NO_AUTH_ACTION_COUNT=3 python3 "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" \
+    >"$DATA/logs/moto-$name.log" 2>&1 &
   PIDS+=($!)
   wait_for_port "$port" "the AWS stand-in ($name)"
   MOTO_URL="http://127.0.0.1:$port"

@@ -16,7 +16,13 @@ too. The check is made against the request target and body exactly as the client
 
 moto lets AssumeRole succeed for a role that does not exist (only the caller's own policy is
 checked); AWS denies it. moto asks for s3:HeadBucket, which no policy grants; AWS authorizes
-HeadBucket as s3:ListBucket.
+HeadBucket as s3:ListBucket, and a HEAD of one object version as s3:GetObjectVersion.
+
+moto reads a policy's Action and Resource as regular expressions (a key with `+` in it never
+matches itself), ignores session policies altogether, cannot serve presigned URLs in strict
+mode, and answers every origin's CORS request. The stand-in matches as IAM does, holds every
+assumed-role request to its session policy too, verifies SigV4 query authentication (expiry
+and signature included), and answers browsers by each bucket's own CORS rule.
 
 moto's CompleteMultipartUpload answer has the wrong root element (…Response, not …Result),
 which the SDK refuses to parse.
@@ -32,14 +38,26 @@ Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 """
 
 import collections
+import datetime
+import hashlib
+import hmac
 import json
+import os
+import re
 import sys
 import urllib.parse
+
+# Buckets answer browsers by their own CORS configuration (as S3 does), not moto's allow-all.
+os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
 
 from moto.core import authorization, exceptions, responses
 from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustRelationShipConditions
+from moto.s3 import exceptions as s3_exceptions
+from moto.s3.models import s3_backends
+from moto.s3.utils import cors_matches_origin
+from moto.sts.models import sts_backends
 
 
 def _check_conditions(self, incoming_condition_values):
@@ -61,6 +79,23 @@ def _check_conditions(self, incoming_condition_values):
 
 
 access_control.IAMPolicyStatement._check_conditions = _check_conditions
+
+
+def _match(pattern, string):
+    """IAM's own matching: `*` is any run of characters and `?` any one; everything else is
+    itself. moto reads a policy's Action and Resource as regular expressions, so a key with `+`,
+    `(` or `[` in a policy's Resource never matched itself. Actions ignore case, as IAM's do."""
+    # `${*}`, `${?}` and `${$}` are IAM's escapes for the characters themselves.
+    pieces = re.split(r"(\$\{[*?$]\}|[*?])", pattern)
+    wildcards = {"*": ".*", "?": "."}
+    regex = "".join(
+        wildcards.get(p) or re.escape(p[2] if p.startswith("${") and len(p) == 4 else p) for p in pieces
+    )
+    flags = re.DOTALL | (0 if pattern.startswith("arn:") else re.IGNORECASE)
+    return re.fullmatch(regex, string, flags)
+
+
+access_control.IAMPolicyStatement._match = staticmethod(_match)
 
 
 def _query_protocol_errors(cls):
@@ -118,6 +153,15 @@ def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
     raw_body = getattr(self, "_standin_raw_body", b"")
     if not raw_uri:
         return _authorize(self, iam_request_cls, resource)
+    if "Authorization" not in self.headers and "X-Amz-Signature=" in raw_uri:
+        return _authenticate_presigned(self, iam_request_cls, resource, raw_uri)
+    keys = _keys_to_delete(self, resource, raw_uri, raw_body)
+    if keys is not None:
+        # DeleteObjects is authorized key by key as s3:DeleteObject (moto asks for it on the
+        # bucket, which a policy granting a prefix's keys never matches).
+        for key in keys:
+            _authenticate_and_authorize_action(self, iam_request_cls, f"{resource}/{key}")
+        return None
     decoded, self.uri = self.uri, "http://stand-in" + raw_uri
     # A form body (STS, IAM) is otherwise re-encoded from its parsed fields, which turns the
     # SDK's `%20` into `+` and breaks the signature of any policy with a space in it.
@@ -133,6 +177,155 @@ def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
 authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = (
     _authenticate_and_authorize_action
 )
+
+
+def _keys_to_delete(response, resource, raw_uri, raw_body):
+    """The keys of a DeleteObjects request (POST ?delete on a bucket), else None."""
+    path, _, query = raw_uri.partition("?")
+    is_bucket = resource.startswith("arn:") and "/" not in resource.split(":::", 1)[-1]
+    if response.method != "POST" or not is_bucket or "delete" not in query.split("&"):
+        return None
+    import html
+
+    return [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", raw_body.decode(), re.DOTALL)]
+
+
+class RequestExpired(s3_exceptions.S3ClientError):
+    def __init__(self):
+        super().__init__("AccessDenied", "Request has expired")
+
+
+class QueryAuthMalformed(s3_exceptions.S3ClientError):
+    def __init__(self, message):
+        super().__init__("AuthorizationQueryParametersError", message)
+
+
+def _uri_encode(text):
+    return urllib.parse.quote(text, safe="-_.~")
+
+
+def _raw_query_pairs(query):
+    """Name/value pairs decoded once, `+` left as it is (SigV4 clients write a space as %20)."""
+    pairs = []
+    for part in filter(None, query.split("&")):
+        name, _, value = part.partition("=")
+        pairs.append((urllib.parse.unquote(name), urllib.parse.unquote(value)))
+    return pairs
+
+
+def _presigned_signature(secret, method, path, pairs, headers, params):
+    """SigV4 query authentication, as S3 computes it for a presigned URL."""
+    credential = params["X-Amz-Credential"].split("/")
+    date, region, service = credential[1], credential[2], credential[3]
+    canonical_query = "&".join(
+        sorted(f"{_uri_encode(n)}={_uri_encode(v)}" for n, v in pairs if n != "X-Amz-Signature")
+    )
+    signed = params["X-Amz-SignedHeaders"].split(";")
+    lowered = {name.lower(): value for name, value in headers.items()}
+    canonical_headers = "".join(f"{h}:{' '.join(lowered.get(h, '').split())}\n" for h in signed)
+    payload = lowered.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+    canonical_request = "\n".join(
+        [method, path, canonical_query, canonical_headers, ";".join(signed), payload]
+    )
+    scope = f"{date}/{region}/{service}/aws4_request"
+    string_to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            params["X-Amz-Date"],
+            scope,
+            hashlib.sha256(canonical_request.encode()).hexdigest(),
+        ]
+    )
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
+    """A presigned URL carries its signature in the query, which moto does not read at all (it
+    fails with a 500). S3 checks the algorithm, the expiry, the signature, the session token, and
+    then authorizes the action like any other request: by the role's policies and the session's
+    own policy."""
+    from moto import settings
+
+    if authorization.ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        authorization.ActionAuthenticatorMixin.request_count += 1
+        return
+    path, _, query = raw_uri.partition("?")
+    pairs = _raw_query_pairs(query)
+    params = dict(pairs)
+    required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders"]
+    missing = [name for name in required if name not in params]
+    if missing:
+        raise QueryAuthMalformed(f"Query-string authentication requires {', '.join(missing)}.")
+    if params["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256":
+        raise QueryAuthMalformed("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+    try:
+        signed_at = datetime.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=datetime.timezone.utc
+        )
+        expires = int(params["X-Amz-Expires"])
+    except ValueError:
+        raise QueryAuthMalformed("X-Amz-Date or X-Amz-Expires is malformed.")
+    if not 1 <= expires <= 604800:
+        raise QueryAuthMalformed("X-Amz-Expires must be between 1 and 604800 seconds.")
+    if datetime.datetime.now(datetime.timezone.utc) > signed_at + datetime.timedelta(seconds=expires):
+        raise RequestExpired()
+    # moto's own request object finds the key (user or assumed role) and evaluates policies; it
+    # reads the credential from an Authorization header, so it is given one built from the query.
+    headers = dict(self.headers)
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={params['X-Amz-Credential']}, "
+        f"SignedHeaders={params['X-Amz-SignedHeaders']}, Signature={params['X-Amz-Signature']}"
+    )
+    if "X-Amz-Security-Token" in params:
+        headers["X-Amz-Security-Token"] = params["X-Amz-Security-Token"]
+    iam_request = iam_request_cls(
+        account_id=self.current_account,
+        method=self.method,
+        path=raw_uri,
+        data=self.data,
+        body=self.raw_body,
+        headers=headers,
+        action=self._get_action(),
+    )
+    secret = iam_request._access_key._secret_access_key
+    expected = _presigned_signature(secret, self.method, path, pairs, self.headers, params)
+    if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
+        iam_request._raise_signature_does_not_match()
+    iam_request.check_action_permitted(resource)
+
+
+def _session_policy(access_key):
+    """The policy passed to AssumeRole for this session's credentials, if any."""
+    if not isinstance(access_key, access_control.AssumedRoleAccessKey):
+        return None
+    for assumed in sts_backends[access_key.account_id][access_key.partition].assumed_roles:
+        if assumed.access_key_id == access_key._access_key_id:
+            return assumed.policy
+    return None
+
+
+_check_action_permitted = access_control.IAMRequestBase.check_action_permitted
+
+
+def _check_action_permitted_with_session_policy(self, resource):
+    """AWS allows a session's request only if both the role's policies and the session policy
+    given to AssumeRole allow it; moto ignores the session policy."""
+    _check_action_permitted(self, resource)
+    if self._action == "sts:GetCallerIdentity":
+        return
+    policy = _session_policy(self._access_key)
+    if policy is None:
+        return
+    result = access_control.IAMPolicy(policy).is_action_permitted(self._action, resource)
+    if result != access_control.PermissionResult.PERMITTED:
+        print(f"stand-in: the session policy does not allow {self._action} on {resource}", file=sys.stderr)
+        self._raise_access_denied()
+
+
+access_control.IAMRequestBase.check_action_permitted = _check_action_permitted_with_session_policy
 
 _is_assuming_role_operation = access_control.IAMRequestBase._is_assuming_role_operation
 
@@ -153,6 +346,8 @@ access_control.IAMRequestBase._is_assuming_role_operation = _assume_only_existin
 from moto.s3 import responses as s3_responses
 
 s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
+# A HEAD of one version of an object is authorized as s3:GetObjectVersion, as its GET is.
+s3_responses.ACTION_MAP["KEY"]["HEAD"]["versionId"] = "GetObjectVersion"
 
 from moto.moto_server import werkzeug_app
 
@@ -174,18 +369,81 @@ def _dispatch_with_counts(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and param in query
     }
 
-    # moto answers every origin (flask-cors) but hides ETag from scripts; a bucket set up for
-    # Crossview exposes it (multipart uploads need each part's ETag), so the stand-in does too.
+    if environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+        return preflight(environ, start_response)
+    cors = cors_headers(environ, environ.get("REQUEST_METHOD", ""))
+
+    # Errors included: S3 answers a request its CORS rule allows with the rule's headers,
+    # whatever the status, so a browser can read why it was refused.
     def start_as_s3(status, headers, *rest):
-        headers = [(n, v) for n, v in headers if n.lower() not in {h.lower() for h in overrides}]
-        headers += list(overrides.items())
-        if not any(name.lower() == "access-control-expose-headers" for name, _ in headers):
-            headers.append(("Access-Control-Expose-Headers", "ETag"))
+        replaced = {h.lower() for h in overrides} | {h.lower() for h, _ in cors}
+        headers = [(n, v) for n, v in headers if n.lower() not in replaced]
+        headers += list(overrides.items()) + cors
         return start_response(status, headers, *rest)
 
     if environ.get("REQUEST_METHOD") == "POST" and "uploadId" in query:
         return complete_as_s3(self, environ, start_as_s3)
     return _dispatch(self, environ, start_as_s3)
+
+
+def cors_rule(environ, method, request_headers=()):
+    """The first CORS rule of the addressed bucket (path-style) that allows the request's
+    origin, method and headers, as S3 evaluates a bucket's CORS configuration; None if none."""
+    origin = environ.get("HTTP_ORIGIN")
+    bucket_name = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
+    where = s3_backends.bucket_accounts.get(bucket_name) if origin and bucket_name else None
+    if where is None:
+        return None
+    partition, account = where
+    bucket = s3_backends[account][partition].buckets.get(bucket_name)
+    for rule in bucket.cors if bucket else []:
+        allowed_headers = [h.lower() for h in rule.allowed_headers or []]
+        headers_ok = all(
+            "*" in allowed_headers or header.lower() in allowed_headers for header in request_headers
+        )
+        if cors_matches_origin(origin, rule.allowed_origins) and method in rule.allowed_methods and headers_ok:
+            return rule
+    return None
+
+
+def cors_headers(environ, method):
+    rule = cors_rule(environ, method)
+    if rule is None:
+        return []
+    headers = [
+        ("Access-Control-Allow-Origin", environ["HTTP_ORIGIN"]),
+        ("Access-Control-Allow-Methods", ", ".join(rule.allowed_methods)),
+        ("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"),
+    ]
+    if rule.exposed_headers:
+        headers.append(("Access-Control-Expose-Headers", ", ".join(rule.exposed_headers)))
+    return headers
+
+
+def preflight(environ, start_response):
+    """A browser's preflight: never signed, answered from the bucket's CORS rules alone."""
+    method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+    requested = [
+        h.strip() for h in environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",") if h.strip()
+    ]
+    rule = cors_rule(environ, method, requested)
+    if rule is None:
+        body = (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessForbidden</Code>"
+            "<Message>CORSResponse: This CORS request is not allowed. This is usually because the "
+            "evalution of Origin, request method / Access-Control-Request-Method or "
+            "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
+            "</Message></Error>"
+        ).encode()
+        start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+    headers = cors_headers(environ, method) + [("Content-Length", "0")]
+    if requested:
+        headers.append(("Access-Control-Allow-Headers", ", ".join(requested)))
+    if rule.max_age_seconds:
+        headers.append(("Access-Control-Max-Age", str(rule.max_age_seconds)))
+    start_response("200 OK", headers)
+    return [b""]
 
 
 def complete_as_s3(app, environ, start_response):

@@ -16,7 +16,7 @@ if [ -n "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}$
 else
   ensure_moto
   say "starting the local AWS stand-in with a demo world"
-  start_moto demo strict
+  start_moto demo
   python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/demo.env" --demo
   # shellcheck disable=SC1091
   source "$DATA/demo.env"
@@ -53,13 +53,28 @@ DEMO_EMAIL=demo@crossview.local
 DEMO_PASSWORD=crossview-demo-password
 if [ -n "${STANDIN_ADMIN:-}" ]; then
   env "${STANDIN_ADMIN[@]}" python3 scripts/demo_account.py "http://$LEPTOS_SITE_ADDR" "$DEMO_EMAIL" "$DEMO_PASSWORD"
+  # The one big folder fills while the page is already served (about a minute).
+  env "${STANDIN_ADMIN[@]}" python3 scripts/aws_world.py archive >"$DATA/logs/demo-archive.log" 2>&1 &
+  PIDS+=($!)
   TRY_IT="
-  To connect a second account yourself, as a customer would: open New connection, create it,
-  copy the trust policy, and create the role in the demo world with
+  Things to try in the demo world (a local AWS stand-in that checks signatures, trust
+  policies, ExternalIds and every session's policy, as AWS does):
+    - Demo AWS account → crossview-demo-reports → samples/: preview an image, a PDF, a WAV,
+      a CSV and a text file; download any of them.
+    - policies/retention.txt: Show versions, download an old one, restore it.
+    - crossview-demo-photos → archive/: 3,000 keys (filling during the first minute), a page
+      of 1,000 at a time; filter by prefix.
+    - Upload files or a whole folder (over 16 MiB goes as a multipart upload), then rename,
+      copy, share or delete them.
+    - Demo read-only: the same buckets through a read-only role; uploads, deletes and renames
+      are refused with the permission that is missing and the statement that grants it.
+    - Admin: every user, connection and role assumption.
+    - New connection: connect an account yourself, as a customer would. Copy the trust
+      policy, create the role in the demo world with
 
-      scripts/standin-role.sh my-role      (paste the trust policy, then Ctrl-D)
+          scripts/standin-role.sh my-role      (paste the trust policy, then Ctrl-D)
 
-  then paste the ARN it prints into the page and verify."
+      then paste the ARN it prints into the page and verify."
 fi
 
 cat <<MSG

@@ -11,6 +11,23 @@ pub fn error_from_query() -> Signal<Option<AppError>> {
     Signal::derive(move || query.read().get("error").and_then(AppError::from_code))
 }
 
+/// The same for a plain request that S3 may refuse (a form post, a download link). A refusal
+/// carries only its code: the page knows which `action` on which `resource` it asked for.
+pub fn refusal_from_query(
+    action: &'static str,
+    resource: impl Fn() -> String + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    let query = use_query();
+    let coded = error_from_query();
+    Signal::derive(move || match coded.get() {
+        None if query.read().get("error") == Some("Denied") => Some(AppError::Denied {
+            action: action.into(),
+            resource: resource(),
+        }),
+        other => other,
+    })
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use http::{header, request::Parts};

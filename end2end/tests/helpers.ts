@@ -24,18 +24,35 @@ export function createRoleInStandIn(name: string, trustPolicy: string, permissio
   return execFileSync("python3", args, { encoding: "utf8" }).trim();
 }
 
-/** A new connection, named `name`, verified against a role with `permissions`; its page is open. */
-export async function verifiedConnection(page: Page, name: string, permissions: string): Promise<void> {
+/** The permission policies the connection page offers, copied from it as a customer would. */
+export type SuggestedPolicy = "read-only" | "read-write";
+
+/**
+ * A new connection, named `name`, verified against a role with `permissions` (a policy document,
+ * or one of the page's own suggestions); its page is open. Returns the connection's id.
+ */
+export async function verifiedConnection(page: Page, name: string, permissions: string | SuggestedPolicy): Promise<string> {
   await page.goto("/");
   await page.getByRole("link", { name: "New connection" }).click();
   await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Create connection" }).click();
   await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
   const trust = await copy(page, "Copy trust policy");
+  if (permissions === "read-only" || permissions === "read-write") {
+    const title = permissions === "read-only" ? "Read-only permissions" : "Read-write permissions";
+    await page.getByText(title).click();
+    permissions = await copy(page, `Copy ${permissions} policy`);
+  }
   const arn = createRoleInStandIn(`e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, trust, permissions);
   await page.getByLabel("Role ARN").fill(arn);
   await page.getByRole("button", { name: "Save and verify" }).click();
   await expect(page.getByText("Verified", { exact: true })).toBeVisible();
+  return new URL(page.url()).pathname.split("/").pop()!;
+}
+
+/** Runs scripts/aws_world.py with the stand-in's admin key (the bucket owner's side). */
+export function world(...args: string[]): string {
+  return execFileSync("python3", ["../scripts/aws_world.py", ...args], { encoding: "utf8" }).trim();
 }
 
 /** Clicks a copy button until hydration has made it work, then returns what it copied. */

@@ -1,15 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { signUp } from "./helpers";
+import { file } from "./files";
+import { signUp, verifiedConnection, world } from "./helpers";
 
-// A plain-mode stand-in (scripts/test.sh): the strict one cannot serve presigned URLs, and these
-// tests are about the browser talking to S3 directly. The connection names it as its own S3/STS
-// endpoint, as a MinIO deployment would be named; the page's CSP must then allow exactly it.
-const store = process.env.CROSSVIEW_PLAIN_S3_URL ?? "";
-const role = process.env.CROSSVIEW_PLAIN_ROLE_ARN ?? "";
+// Everything here runs against the strict stand-in: the browser fetches presigned URLs that the
+// stand-in checks (signature, expiry, the role's and the session's policies) and answers by the
+// bucket's CORS rule (Crossview's documented one, for this origin), as S3 does.
 const bucket = "cv-transfers";
 
 test.beforeEach(async ({ context, page }) => {
@@ -17,60 +14,37 @@ test.beforeEach(async ({ context, page }) => {
     if (msg.type() === "error" || msg.type() === "warning") console.log(`browser ${msg.type()}: ${msg.text()}`);
   });
   page.on("pageerror", (err) => console.log(`page error: ${err.message}`));
-  expect(store, "CROSSVIEW_PLAIN_S3_URL is set by scripts/test.sh").not.toBe("");
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   page.on("dialog", (dialog) => {
     throw new Error(`a dialog opened: ${dialog.message()}`);
   });
 });
 
-/** Signs up and connects to the plain stand-in; returns the bucket's URL in Crossview. */
+/** Signs up and connects a role with the page's read-write policy; returns the bucket's URL. */
 async function connect(page: Page): Promise<string> {
   await signUp(page);
-  await page.getByRole("link", { name: "New connection" }).click();
-  await page.getByLabel("Name").fill("Transfers");
-  await page.getByRole("button", { name: "Create connection" }).click();
-  await page.getByText("S3-compatible storage").click();
-  await page.getByLabel("S3 endpoint").fill(store);
-  await page.getByLabel("STS endpoint").fill(store);
-  await page.getByRole("button", { name: "Save endpoints" }).click();
-  await page.getByLabel("Role ARN").fill(role);
-  await page.getByRole("button", { name: "Save and verify" }).click();
-  await expect(page.getByText("Verified", { exact: true })).toBeVisible();
-  const id = new URL(page.url()).pathname.split("/").pop();
+  const id = await verifiedConnection(page, "Transfers", "read-write");
   return `/c/${id}/${bucket}`;
 }
 
 /** A folder of its own for each test run, so reruns against one stand-in never collide. */
 const run = () => `run-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
-/** Writes an object straight into the plain stand-in (no authentication there). */
+/** Writes an object as the bucket's owner would. */
 async function seed(key: string, body: string) {
-  const res = await fetch(`${store}/${bucket}/${encodeURI(key)}`, { method: "PUT", body });
-  expect(res.ok).toBe(true);
+  world("put", "--bucket", bucket, "--key", key, "--body", body);
 }
 
-/** The keys under a prefix, as the stand-in lists them. */
+/** The keys under a prefix, as the bucket's owner lists them. */
 async function keysUnder(prefix: string): Promise<string[]> {
-  const res = await fetch(`${store}/${bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}`);
-  const xml = await res.text();
-  return [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]);
+  return world("keys", "--bucket", bucket, "--prefix", prefix).split("\n").filter((k) => k !== "");
 }
 
 /** Multipart uploads still open under a prefix. */
 async function openUploads(prefix: string): Promise<number> {
-  const res = await fetch(`${store}/${bucket}?uploads&prefix=${encodeURIComponent(prefix)}`);
-  return [...(await res.text()).matchAll(/<Upload>/g)].length;
+  return Number(world("uploads", "--bucket", bucket, "--prefix", prefix));
 }
 
-function file(name: string, bytes: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "crossview-"));
-  const path = join(dir, name);
-  const data = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i += 4096) data.writeUInt32LE((i ^ 0x9e3779b9) >>> 0, i);
-  writeFileSync(path, data);
-  return path;
-}
 
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -110,8 +84,7 @@ test("upload a small and a 40 MiB file, watch progress, download one and compare
   expect(seen.some((v) => v > 0 && v < 100), `progress moved: ${seen.join(",")}`).toBe(true);
 
   // The large file went as a multipart upload (its ETag counts the parts) and nothing is left open.
-  const head = await fetch(`${store}/${bucket}/${folder}/large.bin`, { method: "HEAD" });
-  expect(head.headers.get("etag")).toMatch(/-5"$/);
+  expect(world("head", "--bucket", bucket, "--key", `${folder}/large.bin`)).toMatch(/-5"$/);
   expect(await openUploads(`${folder}/`)).toBe(0);
 
   // Both are listed once the uploads end.

@@ -380,12 +380,17 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     assert!(page.body.contains("<title>"), "the URL alone titles an object");
     assert_inert(&page, &key);
 
-    // A connection's name is the title of its page and stands in lists and breadcrumbs.
-    let id = browser
-        .call("connection_create", &format!("name={}&external_id=", encode(HOSTILE)))
-        .await
-        .body;
-    assert_inert(&browser.get(&format!("/connections/{id}")).await, HOSTILE);
+    // A connection's name (at most 100 characters) is the title of its page and stands in lists
+    // and breadcrumbs.
+    let name = r#"</title><meta http-equiv="refresh" content="0;url=/x"><img id=x src=x> "q" 'a' &"#;
+    let created = browser
+        .call("connection_create", &format!("name={}&external_id=", encode(name)))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.body;
+    let page = browser.get(&format!("/connections/{id}")).await;
+    assert!(page.body.contains("&lt;/title&gt;&lt;meta"), "{}", page.body);
+    assert_inert(&page, name);
     assert_inert(&browser.get("/").await, "Connections");
     assert_inert(&browser.get(&format!("/c/{id}")).await, "Buckets");
     assert_inert(&browser.get("/admin").await, "Admin");

@@ -1,6 +1,6 @@
 //! Transfers against the AWS stand-in in strict mode: what Crossview signs, for which key, on
-//! which assumed session, and what a role without the permission is told. (Strict mode cannot
-//! serve presigned URLs; the browser tests fetch them from a plain-mode stand-in.)
+//! which assumed session, and what a role without the permission is told. (The stand-in's own
+//! checks of presigned URLs are proven in aws_standin.rs; the browser tests fetch them.)
 
 mod support;
 

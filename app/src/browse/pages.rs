@@ -10,30 +10,13 @@ use super::{
 };
 use crate::{
     error::AppError,
-    forms::error_from_query,
+    forms::refusal_from_query,
     objects::{FolderActions, FolderState, ObjectActions, Versions},
     shares::ShareForm,
     transfers::{download_href, preview_kind, Preview, Uploader, Uploads},
     ui::{short_time, CopyButton, ErrorNotice},
     url::{use_query, use_raw_path},
 };
-
-/// The error a plain request (form post, download link) came back with as `?error=<code>`. A
-/// refusal carries only its code: the page knows which `action` on which `resource` it asked for.
-fn refusal_from_query(
-    action: &'static str,
-    resource: impl Fn() -> String + Send + Sync + 'static,
-) -> Signal<Option<AppError>> {
-    let query = use_query();
-    let coded = error_from_query();
-    Signal::derive(move || match coded.get() {
-        None if query.read().get("error") == Some("Denied") => Some(AppError::Denied {
-            action: action.into(),
-            resource: resource(),
-        }),
-        other => other,
-    })
-}
 
 /// The cursor stack: the ContinuationTokens that led to the current page, in the URL as
 /// repeated `t=` values, so every page has its own shareable URL and Previous drops the last.

@@ -8,9 +8,10 @@ use super::{copy, count_folder, delete, restore_version, versions, Report};
 use crate::{
     browse::location::{folder_href, folder_of, human_size, name_in, object_href},
     error::AppError,
-    forms::error_from_query,
+    forms::refusal_from_query,
     transfers::version_href,
     ui::{short_time, ErrorNotice},
+    url::use_query,
 };
 
 /// What bulk actions did, key by key where something failed.
@@ -194,8 +195,14 @@ pub fn FolderActions(
     });
     let count = move || selected.with(Vec::len);
     let (bucket_for_form, prefix_for_form) = (bucket.clone(), prefix.clone());
-    // "Create folder" is a plain form: a refusal comes back as `?error=`.
-    let create_error = error_from_query();
+    // "Create folder" is a plain form: a refusal comes back as `?error=` with the typed name.
+    let create_error = {
+        let query = use_query();
+        let marker = format!("arn:aws:s3:::{bucket}/{prefix}");
+        refusal_from_query("s3:PutObject", move || {
+            format!("{marker}{}/", query.read().get("folder").unwrap_or_default())
+        })
+    };
     view! {
         <ErrorNotice error=create_error/>
         <div class="toolbar" role="toolbar" aria-label="Folder actions">

@@ -240,6 +240,23 @@ pub async fn download(
     crate::forms::ssr::back_to_form_on_error(result, &back, &[])
 }
 
+/// S3's own words for a refusal the browser got an answer to (so not a CORS problem):
+/// `S3 answered HTTP 403 AccessDenied: Request has expired`.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // used by the browser's requests
+pub(crate) fn s3_refusal(status: u16, body: &str) -> String {
+    let element = |name: &str| {
+        let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+        let start = body.find(&open)? + open.len();
+        let end = start + body[start..].find(&close)?;
+        Some(body[start..end].trim().to_owned())
+    };
+    match (element("Code"), element("Message")) {
+        (Some(code), Some(message)) => format!("S3 answered HTTP {status} {code}: {message}"),
+        (Some(code), None) => format!("S3 answered HTTP {status} {code}"),
+        _ => format!("S3 answered HTTP {status}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +329,15 @@ mod tests {
             download_href(3, "b", "a/b c+d?.txt"),
             "/api/download?connection=3&bucket=b&key=a%2Fb%20c%2Bd%3F.txt"
         );
+    }
+
+    #[test]
+    fn a_refusal_is_told_in_s3s_own_words() {
+        let expired = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+        assert_eq!(
+            s3_refusal(403, expired),
+            "S3 answered HTTP 403 AccessDenied: Request has expired"
+        );
+        assert_eq!(s3_refusal(500, ""), "S3 answered HTTP 500");
     }
 }

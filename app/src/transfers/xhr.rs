@@ -89,10 +89,10 @@ pub async fn send(
         200..=299 => Ok(xhr),
         0 if cancel.try_get_untracked().unwrap_or(true) => Err(Failure::Cancelled),
         0 => Err(Failure::Blocked),
-        403 => Err(Failure::Other(
-            "S3 refused it (403): the link may have expired, or the role lacks the permission"
-                .into(),
-        )),
-        status => Err(Failure::Other(format!("S3 answered HTTP {status}"))),
+        // An answer the browser could read: CORS is fine, and S3 said why in its error body.
+        status => {
+            let body = xhr.response_text().ok().flatten().unwrap_or_default();
+            Err(Failure::Other(super::s3_refusal(status, &body)))
+        }
     }
 }

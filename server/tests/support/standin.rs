@@ -73,25 +73,55 @@ pub async fn assume_role_calls(role_arn: &str) -> u64 {
 /// `policy` (JSON text) and `duration` (seconds, as sent).
 pub async fn assume_role_seen(role_arn: &str) -> serde_json::Value {
     let url = format!("{}/_standin/assume-role-calls", env("AWS_ENDPOINT_URL"));
-    let addr = url.trim_start_matches("http://");
-    let (host, path) = addr.split_once('/').unwrap();
-    let body = http_get(host, &format!("/{path}")).await;
-    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let answer = http("GET", &url, &[]).await;
+    let seen: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     seen[role_arn].clone()
 }
 
-/// A bare HTTP/1.0 GET: the stand-in's own test endpoint needs no client library.
-async fn http_get(host: &str, path: &str) -> String {
+/// What a bare HTTP request got back.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A bare HTTP/1.0 request to `url` (http only, sent exactly as given), as a browser sends a
+/// presigned URL: the stand-in and its test endpoint need no client library.
+pub async fn http(method: &str, url: &str, headers: &[(&str, &str)]) -> Answer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut request = format!("{method} {target} HTTP/1.0\r\nHost: {host}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (_, body) = response.split_once("\r\n\r\n").unwrap();
-    body.to_owned()
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
 
 pub async fn state(pool: PgPool, aws: AwsGateway) -> AppState {
