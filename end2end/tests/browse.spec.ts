@@ -164,7 +164,7 @@ async function stayedInert(page: Page, problems: string[], title: string) {
   await page.waitForLoadState("networkidle");
   await page.waitForTimeout(1500); // longer than the refresh's 0 s, in case it were there
   expect(new URL(page.url()).host).toBe(new URL(process.env.CROSSVIEW_URL ?? "http://127.0.0.1:3000").host);
-  expect(page.url()).not.toContain("evil.example");
+  // (The attacker's URL names evil.example in its own query; what matters is where the page is.)
   expect(await page.title()).toBe(`${title} · Crossview`);
   await expect(page.locator("meta[http-equiv]")).toHaveCount(0);
   await expect(page.locator("img#x")).toHaveCount(0);

@@ -12,6 +12,14 @@ use support::standin::http;
 
 use support::standin::env;
 
+/// The error code S3 answered with.
+fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    err: &aws_sdk_s3::error::SdkError<E>,
+) -> Option<&str> {
+    err.as_service_error()
+        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+}
+
 async fn gateway() -> AwsGateway {
     AwsGateway::from_env(true).await
 }
@@ -33,10 +41,7 @@ async fn base_identity_cannot_touch_s3_itself() {
             .build(),
     );
     let err = s3.list_buckets().send().await.unwrap_err();
-    let code = err
-        .as_service_error()
-        .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e));
-    assert_eq!(code, Some("AccessDenied"));
+    assert_eq!(s3_code(&err), Some("AccessDenied"));
 }
 
 #[tokio::test]
@@ -77,7 +82,9 @@ async fn session_for_notes(role: &str) -> aws_sdk_s3::Client {
     let arn = support::standin::put_role(
         role,
         Some(&external_id),
-        Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#),
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        ),
     );
     let gw = gateway().await;
     let session_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::cv-transfers/preview/notes.txt"}]}"#;
@@ -153,12 +160,19 @@ async fn a_presigned_url_whose_key_or_signature_was_changed_fails_with_signature
     let longer = url.replace("X-Amz-Expires=300", "X-Amz-Expires=600");
     let (head, rest) = url.split_once("X-Amz-Signature=").unwrap();
     let (signature, tail) = rest.split_at(rest.find('&').unwrap_or(rest.len()));
-    let forged = format!("{head}X-Amz-Signature={}{tail}", "0".repeat(signature.len()));
+    let forged = format!(
+        "{head}X-Amz-Signature={}{tail}",
+        "0".repeat(signature.len())
+    );
     for tampered in [other_key, longer, forged] {
         assert_ne!(tampered, url);
         let answer = http("GET", &tampered, &[]).await;
         assert_eq!(answer.status, 403, "{tampered}");
-        assert_eq!(s3_error(&answer.body).0, "SignatureDoesNotMatch", "{tampered}");
+        assert_eq!(
+            s3_error(&answer.body).0,
+            "SignatureDoesNotMatch",
+            "{tampered}"
+        );
     }
 }
 
@@ -199,10 +213,7 @@ async fn header_signed_requests_are_held_to_the_session_policy_too() {
         .await
         .expect("inside the session policy");
     let err = get("preview/photo.png").await.unwrap_err();
-    let code = err
-        .as_service_error()
-        .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e));
-    assert_eq!(code, Some("AccessDenied"));
+    assert_eq!(s3_code(&err), Some("AccessDenied"));
 }
 
 #[tokio::test]
@@ -223,8 +234,14 @@ async fn cors_follows_the_buckets_rule_for_crossviews_origin_and_refuses_other_o
     };
     let allowed = preflight(crossview).await;
     assert_eq!(allowed.status, 200, "preflights are never signed");
-    assert_eq!(allowed.header("Access-Control-Allow-Origin"), Some(crossview));
-    assert_eq!(allowed.header("Access-Control-Allow-Methods"), Some("GET, PUT, HEAD"));
+    assert_eq!(
+        allowed.header("Access-Control-Allow-Origin"),
+        Some(crossview)
+    );
+    assert_eq!(
+        allowed.header("Access-Control-Allow-Methods"),
+        Some("GET, PUT, HEAD")
+    );
     assert_eq!(allowed.header("Access-Control-Max-Age"), Some("3000"));
     let refused = preflight("https://elsewhere.example").await;
     assert_eq!(refused.status, 403);
@@ -236,7 +253,10 @@ async fn cors_follows_the_buckets_rule_for_crossviews_origin_and_refuses_other_o
         let url = presigned_get(&s3, key, minutes(5)).await;
         let answer = http("GET", &url, &[("Origin", crossview)]).await;
         assert_eq!(answer.status, status);
-        assert_eq!(answer.header("Access-Control-Allow-Origin"), Some(crossview));
+        assert_eq!(
+            answer.header("Access-Control-Allow-Origin"),
+            Some(crossview)
+        );
         assert_eq!(answer.header("Access-Control-Expose-Headers"), Some("ETag"));
     }
 }

@@ -393,7 +393,10 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
         "{href} in {}",
         page.body
     );
-    assert!(page.body.contains("title&gt;&lt;meta http-equiv="), "{name}");
+    assert!(
+        page.body.contains("title&gt;&lt;meta http-equiv="),
+        "{name}"
+    );
 
     let page = browser.get(&href).await;
     assert_inert(&page.body, HOSTILE_KEY);
@@ -402,12 +405,13 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
         .contains("s3://cv-mixed/tricky/&lt;/title&gt;&lt;meta http-equiv="));
 
     // A share link to it whose role has since lost s3:GetObject: the refusal names the key.
-    let state = support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await)
-        .await;
-    let user: i64 = sqlx::query_scalar("select id from users where email = 'hostile-key@example.com'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let state =
+        support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await).await;
+    let user: i64 =
+        sqlx::query_scalar("select id from users where email = 'hostile-key@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let target =
         app::transfers::ssr::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
     let link = app::shares::ssr::create(&target, 1).await.unwrap();

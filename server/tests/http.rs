@@ -369,7 +369,10 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let page = browser
         .get(&format!("/c/999/any-bucket?prefix={}", encode(&prefix)))
         .await;
-    assert!(page.body.contains("<title>"), "the URL alone titles a folder");
+    assert!(
+        page.body.contains("<title>"),
+        "the URL alone titles a folder"
+    );
     assert_inert(&page, &format!("any-bucket/{prefix}"));
 
     // An object's page is titled with its key.
@@ -377,19 +380,30 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let page = browser
         .get(&app::browse::location::object_href(999, "any-bucket", &key))
         .await;
-    assert!(page.body.contains("<title>"), "the URL alone titles an object");
+    assert!(
+        page.body.contains("<title>"),
+        "the URL alone titles an object"
+    );
     assert_inert(&page, &key);
 
     // A connection's name (at most 100 characters) is the title of its page and stands in lists
     // and breadcrumbs.
-    let name = r#"</title><meta http-equiv="refresh" content="0;url=/x"><img id=x src=x> "q" 'a' &"#;
+    let name =
+        r#"</title><meta http-equiv="refresh" content="0;url=/x"><img id=x src=x> "q" 'a' &"#;
     let created = browser
-        .call("connection_create", &format!("name={}&external_id=", encode(name)))
+        .call(
+            "connection_create",
+            &format!("name={}&external_id=", encode(name)),
+        )
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let id = created.body;
     let page = browser.get(&format!("/connections/{id}")).await;
-    assert!(page.body.contains("&lt;/title&gt;&lt;meta"), "{}", page.body);
+    assert!(
+        page.body.contains("&lt;/title&gt;&lt;meta"),
+        "{}",
+        page.body
+    );
     assert_inert(&page, name);
     assert_inert(&browser.get("/").await, "Connections");
     assert_inert(&browser.get(&format!("/c/{id}")).await, "Buckets");
@@ -413,9 +427,5 @@ async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPo
     // `50%25 off` is what the person typed: it must not come back as `50% off`.
     let page = browser.sign_up("50%25 off", PASSWORD).await;
     let form = browser.get(page.location()).await;
-    assert!(
-        form.body.contains(r#"value="50%25 off""#),
-        "{}",
-        form.body
-    );
+    assert!(form.body.contains(r#"value="50%25 off""#), "{}", form.body);
 }

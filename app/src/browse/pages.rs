@@ -281,7 +281,10 @@ fn place() -> Memo<Option<Place>> {
             sort: Sort::parse(query.get("sort")),
             descending: query.get("order") == Some("desc"),
             tokens: query.get_all("t"),
-            object: query.get("object").filter(|k| !k.is_empty()).map(str::to_owned),
+            object: query
+                .get("object")
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned),
         })
     })
 }

@@ -200,7 +200,10 @@ pub fn FolderActions(
         let query = use_query();
         let marker = format!("arn:aws:s3:::{bucket}/{prefix}");
         refusal_from_query("s3:PutObject", move || {
-            format!("{marker}{}/", query.read().get("folder").unwrap_or_default())
+            format!(
+                "{marker}{}/",
+                query.read().get("folder").unwrap_or_default()
+            )
         })
     };
     view! {

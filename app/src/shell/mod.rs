@@ -11,12 +11,12 @@ use leptos_router::{
 };
 
 use crate::{
-    ui::page_title,
     admin::AdminPage,
     auth::{current_user, AccountPage, SignInPage, SignUpPage},
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     shares::SharesPage,
+    ui::page_title,
 };
 
 /// The whole HTML document rendered on the server.
