@@ -36,8 +36,22 @@ SESSION_SECRET=${SESSION_SECRET:-$(session_secret)}
 export SESSION_SECRET
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
 
-say "building the release site"
-cargo leptos build --release
+# cargo-leptos regenerates the wasm bindings on every build (about a minute here) even when
+# nothing changed: build only when a source is newer than what was built.
+built=("$CARGO_TARGET_DIR/release/server" "$CARGO_TARGET_DIR/site/pkg/crossview.wasm")
+stale() {
+  for f in "${built[@]}"; do
+    [ -f "$f" ] || return 0
+    [ -z "$(find app server style migrations .sqlx Cargo.toml Cargo.lock -newer "$f" -print -quit)" ] || return 0
+  done
+  return 1
+}
+if stale; then
+  say "building the release site"
+  cargo leptos build --release
+else
+  say "the release site is up to date"
+fi
 
 "$CARGO_TARGET_DIR/release/server" &
 SERVER=$!
