@@ -41,6 +41,7 @@ import collections
 import datetime
 import hashlib
 import hmac
+import html
 import json
 import os
 import re
@@ -185,8 +186,6 @@ def _keys_to_delete(response, resource, raw_uri, raw_body):
     is_bucket = resource.startswith("arn:") and "/" not in resource.split(":::", 1)[-1]
     if response.method != "POST" or not is_bucket or "delete" not in query.split("&"):
         return None
-    import html
-
     return [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", raw_body.decode(), re.DOTALL)]
 
 

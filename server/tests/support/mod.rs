@@ -7,7 +7,7 @@ pub mod tcp_switch;
 
 use std::sync::Arc;
 
-use app::{aws::AwsGateway, config::Config, state::AppState};
+use app::{aws::AwsGateway, config::Config, state::AppState, url::encode};
 use axum::{
     body::{to_bytes, Body},
     http::{header, Request, Response, StatusCode},
@@ -175,15 +175,4 @@ impl Browser {
         )
         .await
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
