@@ -2,10 +2,14 @@
 # Runs every test of Crossview against real parts, from a fresh clone:
 #   1. Rust unit and #[sqlx::test] tests, and integration tests against the AWS stand-in in
 #      strict mode (trust policies and ExternalIds enforced);
-#   2. the Playwright suite in Chromium against the release build.
+#   2. the Playwright suite in Chromium against the release build;
+# and fails on unformatted code or any clippy warning, in the server and the wasm build alike.
 # Installs what it needs first. One cargo profile (release) serves the build and every test.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+
+say "formatting (cargo fmt --check)"
+cargo fmt --all --check
 
 ensure_rust_tools
 ensure_node_tools
@@ -31,7 +35,14 @@ DATABASE_URL=$(ensure_database crossview_test)
 # info: the scan at the end reads everything Crossview logged.
 export RUST_LOG=${RUST_LOG:-info}
 
-say "building the release site (server + wasm)"
+# Clippy lints the workspace's own crates while they are compiled for real, instead of in a
+# separate check of every dependency: it is the compiler for them (server, wasm and tests alike,
+# so all three steps below share one fingerprint and nothing is compiled twice).
+RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
+export RUSTC_WORKSPACE_WRAPPER
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+
+say "building the release site (server + wasm), with clippy"
 cargo leptos build --release
 
 say "Rust tests (unit, Postgres, strict AWS stand-in)"

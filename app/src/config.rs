@@ -1,13 +1,18 @@
-//! The server's typed configuration, read once from the environment at start.
+//! The server's typed configuration, read once from the environment at start. A leaf: it
+//! depends on nothing else in the app; each capability reads its own part.
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
-/// Everything the server reads from its environment. Secrets have no defaults.
-#[derive(Clone)]
+pub use secrecy::{ExposeSecret, SecretString};
+
+/// Everything the server reads from its environment. Secrets have no defaults, and are
+/// [`SecretString`]s: their `Debug` prints nothing of them.
+#[derive(Clone, Debug)]
 pub struct Config {
-    pub database_url: String,
+    /// May hold a password.
+    pub database_url: SecretString,
     /// At least 64 bytes; signs the session cookie.
-    pub session_secret: String,
+    pub session_secret: SecretString,
     pub development: bool,
     pub cookie_secure: bool,
     pub allow_signup: bool,
@@ -31,7 +36,20 @@ pub struct Config {
     /// Life of presigned links, in seconds. The assumed session lasts at least as long.
     pub presign_seconds: u32,
     /// What uploads may be, and how large ones travel.
-    pub uploads: crate::transfers::UploadRules,
+    pub uploads: Uploads,
+}
+
+/// What uploads may be, and how large files travel (`transfers` turns this into its rules).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploads {
+    /// Files larger than this go as multipart uploads (default 16 MiB).
+    pub multipart_threshold: u64,
+    /// Parts the browser sends at once (default 4).
+    pub parallel_parts: u32,
+    /// Largest file accepted, if limited.
+    pub max_bytes: Option<u64>,
+    /// Accepted content types (`image/png`, `image/*`) and extensions (`.csv`); empty: any.
+    pub allowed: Vec<String>,
 }
 
 /// STS issues sessions of at most 12 hours, so no presigned URL can outlive that.
@@ -46,32 +64,6 @@ pub enum ConfigError {
     Invalid(&'static str, String),
     #[error("COOKIE_SECURE=false is refused in production: session cookies must be Secure (set CROSSVIEW_ENV=development for local use)")]
     InsecureCookies,
-}
-
-// Redacting Debug: the config holds the session secret and a database URL with a password.
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("database_url", &"<redacted>")
-            .field("session_secret", &"<redacted>")
-            .field("development", &self.development)
-            .field("cookie_secure", &self.cookie_secure)
-            .field("allow_signup", &self.allow_signup)
-            .field("admin_emails", &self.admin_emails)
-            .field("trust_proxy", &self.trust_proxy)
-            .field("db_max_connections", &self.db_max_connections)
-            .field("s3_force_path_style", &self.s3_force_path_style)
-            .field("allow_custom_external_id", &self.allow_custom_external_id)
-            .field("allow_custom_endpoints", &self.allow_custom_endpoints)
-            .field("verify_propagation", &self.verify_propagation)
-            .field("presign_seconds", &self.presign_seconds)
-            .field("uploads", &self.uploads)
-            .field(
-                "cloudformation_template_url",
-                &self.cloudformation_template_url,
-            )
-            .finish()
-    }
 }
 
 impl Config {
@@ -137,7 +129,7 @@ impl Config {
             ));
         }
         let mib = |key: &'static str, default: u64| number(key, default).map(|n| n << 20);
-        let uploads = crate::transfers::UploadRules {
+        let uploads = Uploads {
             multipart_threshold: mib("UPLOAD_MULTIPART_THRESHOLD_MIB", 16)?.max(5 << 20),
             parallel_parts: number("UPLOAD_PARALLEL_PARTS", 4)?.clamp(1, 16) as u32,
             max_bytes: match get("UPLOAD_MAX_MIB") {
@@ -154,8 +146,8 @@ impl Config {
         Ok(Config {
             presign_seconds: presign_seconds as u32,
             uploads,
-            database_url,
-            session_secret,
+            database_url: database_url.into(),
+            session_secret: session_secret.into(),
             development,
             cookie_secure,
             allow_signup: flag("ALLOW_SIGNUP", true)?,
@@ -311,5 +303,24 @@ mod tests {
             err.to_string().starts_with("ALLOW_SIGNUP is invalid"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let config = parse(&[
+            (
+                "DATABASE_URL",
+                "postgres://crossview:hunter2-db@db/crossview",
+            ),
+            ("SESSION_SECRET", SECRET),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(printed.contains("presign_seconds: 600"), "{printed}");
+        assert!(
+            !printed.contains("hunter2-db") && !printed.contains(SECRET),
+            "{printed}"
+        );
+        assert_eq!(config.session_secret.expose_secret(), SECRET);
     }
 }

@@ -9,6 +9,8 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::iam::Action;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", content = "detail")]
 pub enum AppError {
@@ -85,7 +87,7 @@ pub enum AppError {
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
     #[error("The role does not allow {action} on {resource}.")]
-    Denied { action: String, resource: String },
+    Denied { action: Action, resource: String },
     #[error("{0}")]
     Aws(AwsProblem),
     #[error("Crossview cannot reach its database right now. Try again in a moment.")]

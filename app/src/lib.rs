@@ -1,14 +1,23 @@
 //! Crossview: browse S3 across AWS accounts. This crate is the Leptos application, rendered on
-//! the server (feature `ssr`) and hydrated in the browser (feature `hydrate`). One folder per
-//! capability; server-only code sits in each one's `ssr` module.
+//! the server (feature `ssr`) and hydrated in the browser (feature `hydrate`).
+//!
+//! Features, one folder each (pages, server functions, and server-only code in `ssr`):
+//! `account`, `admin`, `browse`, `connections`, `objects`, `shares`, `transfers`; `shell` is the
+//! document and the router that puts them together. Shared plumbing, which no feature owns and
+//! which imports no feature: `aws`, `audit`, `auth`, `call`, `config`, `error`, `forms`,
+//! `db`, `format`, `iam`, `location`, `state`, `ui`, `url`. See ARCHITECTURE.md.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod browse;
 pub mod connections;
 pub mod error;
+pub mod format;
 pub mod forms;
+pub mod iam;
+pub mod location;
 pub mod objects;
 pub mod shares;
 pub mod shell;
@@ -19,9 +28,16 @@ pub mod url;
 #[cfg(feature = "ssr")]
 pub mod aws;
 #[cfg(feature = "ssr")]
+pub mod call;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
 pub mod state;
+
+#[cfg(test)]
+mod architecture;
 
 pub use shell::{shell, App};
 

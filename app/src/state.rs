@@ -4,12 +4,9 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::{migrate::Migrator, PgPool};
+use sqlx::PgPool;
 
 use crate::{aws::AwsGateway, config::Config};
-
-/// The project's migrations, embedded once; the server runs them at start and tests use them.
-pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, iam::Action};
 
 /// An error shown above a form or a listing, with what to do about it; announced to screen
 /// readers. A refused permission comes with the policy statement that would grant it.
@@ -15,7 +15,7 @@ pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
                 AppError::Denied { action, resource } => Some(
                     view! {
                         <p>"Add this statement to the role's permissions policy in IAM:"</p>
-                        <CopyBlock text=grant_statement(action, resource) label="Policy statement"/>
+                        <CopyBlock text=grant_statement(*action, resource) label="Policy statement"/>
                     }
                     .into_any(),
                 ),
@@ -32,7 +32,7 @@ pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
 }
 
 /// The IAM policy statement that grants `action` on `resource`.
-pub fn grant_statement(action: &str, resource: &str) -> String {
+pub fn grant_statement(action: Action, resource: &str) -> String {
     let statement =
         serde_json::json!({ "Effect": "Allow", "Action": action, "Resource": resource });
     serde_json::to_string_pretty(&statement).unwrap_or_default()
@@ -96,11 +96,6 @@ pub fn page_title(page: String) -> String {
     #[cfg(feature = "ssr")]
     let title = escape_html(&title);
     title
-}
-
-/// `2024-05-01 12:30` from an RFC 3339 time: minutes are enough in tables.
-pub fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
 /// This site's origin (`https://crossview.example.com`), known in the browser only.

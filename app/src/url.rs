@@ -11,11 +11,11 @@ use leptos_router::hooks::use_location;
 
 /// Percent-encodes everything but the unreserved characters, so that `/ ? # % +` and spaces in
 /// a path segment or a query value mean nothing to the URL.
-pub fn encode(s: &str) -> String {
+pub fn encode_component(s: &str) -> String {
     encode_keeping(s, b"")
 }
 
-/// Like [`encode`] but keeps `/`: for a same-site path carried in a query value (`next=`), so
+/// Like [`encode_component`] but keeps `/`: for a same-site path carried in a query value (`next=`), so
 /// that it stays readable.
 pub fn encode_path(s: &str) -> String {
     encode_keeping(s, b"/")
@@ -132,10 +132,10 @@ mod tests {
             "<script>",
             "#?",
         ] {
-            assert_eq!(decode(&encode(s)), s);
+            assert_eq!(decode(&encode_component(s)), s);
             assert_eq!(decode(&encode_path(s)), s);
         }
-        assert_eq!(encode("a/b c+%"), "a%2Fb%20c%2B%25");
+        assert_eq!(encode_component("a/b c+%"), "a%2Fb%20c%2B%25");
         assert_eq!(encode_path("/c/1/b?x=y"), "/c/1/b%3Fx%3Dy");
     }
 

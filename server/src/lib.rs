@@ -6,7 +6,7 @@ mod outage;
 
 use std::time::Duration;
 
-use app::{auth::ssr::Backend, shell, state::AppState, App};
+use app::{auth::ssr::Backend, config::ExposeSecret, shell, state::AppState, App};
 use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
-        .with_signed(Key::from(config.session_secret.as_bytes()));
+        .with_signed(Key::from(config.session_secret.expose_secret().as_bytes()));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
 
     let routes = generate_route_list(App);

@@ -2,8 +2,9 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use app::{
     aws::AwsGateway,
-    config::Config,
-    state::{AppState, MIGRATOR},
+    config::{Config, ExposeSecret},
+    db::MIGRATOR,
+    state::AppState,
 };
 use leptos::config::get_configuration;
 use sqlx::postgres::PgPoolOptions;
@@ -35,7 +36,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let pool = PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(config.db_acquire_timeout)
-        .connect(&config.database_url)
+        .connect(config.database_url.expose_secret())
         .await
         .map_err(|err| format!("cannot connect to Postgres: {err}"))?;
     MIGRATOR

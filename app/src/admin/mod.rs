@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::call;
 use crate::{audit::AuditEntry, error::AppError, ui::ErrorNotice};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,13 +23,7 @@ pub struct UserRow {
 
 #[server(endpoint = "admin_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            ssr::require_admin().await?;
-            ssr::list_users(&crate::state::AppState::current().pool).await
-        }
-        .await,
-    )
+    call::admin(async |cx| ssr::list_users(cx.pool()).await).await
 }
 
 /// A connection as an admin sees it: whose it is and its state, never anything AWS issued.
@@ -43,25 +39,13 @@ pub struct ConnectionRow {
 
 #[server(endpoint = "admin_connections")]
 pub async fn all_connections() -> Result<Vec<ConnectionRow>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            ssr::require_admin().await?;
-            ssr::all_connections(&crate::state::AppState::current().pool).await
-        }
-        .await,
-    )
+    call::admin(async |cx| ssr::all_connections(cx.pool()).await).await
 }
 
 /// The newest 200 audit entries.
 #[server(endpoint = "admin_audit")]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            ssr::require_admin().await?;
-            crate::audit::ssr::recent(&crate::state::AppState::current().pool, 200).await
-        }
-        .await,
-    )
+    call::admin(async |cx| crate::audit::ssr::recent(cx.pool(), 200).await).await
 }
 
 #[component]

@@ -1,17 +1,7 @@
 use sqlx::PgPool;
-use time::format_description::well_known::Rfc3339;
 
 use super::{ConnectionRow, UserRow};
-use crate::error::AppError;
-
-pub async fn require_admin() -> Result<(), AppError> {
-    let user = crate::auth::ssr::require_user().await?;
-    if user.is_admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
+use crate::{error::AppError, format::rfc3339};
 
 pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
     let rows =
@@ -25,7 +15,7 @@ pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
             email: r.email,
             is_admin: r.is_admin,
             disabled: r.disabled,
-            created_at: r.created_at.format(&Rfc3339).unwrap_or_default(),
+            created_at: rfc3339(r.created_at),
         })
         .collect())
 }

@@ -1,21 +1,46 @@
 use serde_json::Value;
 use sqlx::PgPool;
-use time::format_description::well_known::Rfc3339;
 
-use super::AuditEntry;
-use crate::error::AppError;
+use super::{Activity, AuditEntry, Outcome};
+use crate::{error::AppError, format::rfc3339};
 
 /// What happened. `detail` is for humans and must never hold a secret.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Event<'a> {
     pub actor_id: Option<i64>,
     pub connection_id: Option<i64>,
-    pub action: &'a str,
+    pub action: Activity,
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub aws_request_id: Option<&'a str>,
     pub detail: Option<Value>,
+}
+
+impl Event<'_> {
+    /// An event with only its action and outcome set; the rest is filled in with `..`.
+    pub fn new(action: Activity, outcome: Outcome) -> Self {
+        Event {
+            actor_id: None,
+            connection_id: None,
+            action,
+            bucket: None,
+            key: None,
+            outcome,
+            aws_request_id: None,
+            detail: None,
+        }
+    }
+}
+
+impl Outcome {
+    /// `Ok`, or the error's code.
+    pub fn of<T>(result: &Result<T, AppError>) -> Self {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(err) => Outcome::Error(err.code()),
+        }
+    }
 }
 
 pub async fn record(pool: &PgPool, event: Event<'_>) -> Result<(), AppError> {
@@ -24,10 +49,10 @@ pub async fn record(pool: &PgPool, event: Event<'_>) -> Result<(), AppError> {
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
         event.actor_id,
         event.connection_id,
-        event.action,
+        event.action.name(),
         event.bucket,
         event.key,
-        event.outcome,
+        event.outcome.name(),
         event.aws_request_id,
         event.detail.unwrap_or_else(|| Value::Object(Default::default())),
     )
@@ -50,7 +75,7 @@ pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<AuditEntry>, AppErr
         .into_iter()
         .map(|r| AuditEntry {
             id: r.id,
-            at: r.at.format(&Rfc3339).unwrap_or_default(),
+            at: rfc3339(r.at),
             actor: r.actor,
             connection_id: r.connection_id,
             action: r.action,

@@ -10,10 +10,13 @@ use aws_sdk_s3::{
 };
 
 use super::failure;
-use crate::error::{AppError, AwsProblem};
+use crate::{
+    error::{AppError, AwsProblem},
+    iam::Action,
+};
 
-/// Classifies a failed S3 call made for `action` (`s3:ListBucket`) on `resource` (its ARN).
-pub fn s3_failure<E>(err: SdkError<E, HttpResponse>, action: &str, resource: &str) -> AppError
+/// Classifies a failed S3 call made for `action` (`Action::ListBucket`) on `resource` (its ARN).
+pub fn s3_failure<E>(err: SdkError<E, HttpResponse>, action: Action, resource: &str) -> AppError
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
 {
@@ -22,7 +25,7 @@ where
         let code = service.err().code();
         let message = service.err().message().unwrap_or_default();
         let denied = || AppError::Denied {
-            action: action.to_owned(),
+            action,
             resource: resource.to_owned(),
         };
         match (code, status) {

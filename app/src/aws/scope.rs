@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::{audit::Activity, iam::Action};
+
 /// The permission one request needs. The session policy built from it is intersected by AWS
 /// with the role's own policies, so the temporary credentials can never do more than this.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,45 +19,45 @@ pub enum Scope {
     Object {
         bucket: String,
         key: String,
-        actions: Vec<&'static str>,
-        purpose: &'static str,
+        actions: Vec<Action>,
+        purpose: Activity,
     },
     /// A presigned URL for one action on one key: the session must last as long as the URL.
     Presign {
         bucket: String,
         key: String,
-        action: &'static str,
+        action: Action,
         url_seconds: u32,
-        purpose: &'static str,
+        purpose: Activity,
     },
     /// An object's versions: ListObjectVersions on the bucket, and `actions` on the one key.
     Versions {
         bucket: String,
         key: String,
-        actions: Vec<&'static str>,
-        purpose: &'static str,
+        actions: Vec<Action>,
+        purpose: Activity,
     },
     /// Listing a folder and acting on every key under it (delete a folder, copy or move one):
     /// `s3:ListBucket` on the bucket and `actions` on each `(prefix, actions)` pair's keys; a
     /// prefix not ending in `/` names one key only.
     Folders {
         bucket: String,
-        grants: Vec<(String, Vec<&'static str>)>,
-        purpose: &'static str,
+        grants: Vec<(String, Vec<Action>)>,
+        purpose: Activity,
     },
 }
 
 impl Scope {
-    /// The audit log's name for the action.
-    pub fn action(&self) -> &'static str {
+    /// What the assumption is for, in the audit log.
+    pub fn action(&self) -> Activity {
         match self {
-            Scope::Verify => "verify",
-            Scope::ListBuckets => "list_buckets",
-            Scope::ListBucket { .. } => "list_objects",
+            Scope::Verify => Activity::Verify,
+            Scope::ListBuckets => Activity::ListBuckets,
+            Scope::ListBucket { .. } => Activity::ListObjects,
             Scope::Object { purpose, .. }
             | Scope::Versions { purpose, .. }
             | Scope::Presign { purpose, .. }
-            | Scope::Folders { purpose, .. } => purpose,
+            | Scope::Folders { purpose, .. } => *purpose,
         }
     }
 
@@ -96,7 +98,7 @@ impl Scope {
             Scope::Verify => vec![json!({ "Effect": "Deny", "Action": "*", "Resource": "*" })],
             Scope::ListBuckets => vec![json!({
                 "Effect": "Allow",
-                "Action": ["s3:ListAllMyBuckets", "s3:GetBucketLocation"],
+                "Action": [Action::ListAllMyBuckets, Action::GetBucketLocation],
                 "Resource": "*",
             })],
             Scope::ListBucket { bucket } => vec![list_statement(partition, bucket)],
@@ -119,7 +121,7 @@ impl Scope {
             } => vec![
                 json!({
                     "Effect": "Allow",
-                    "Action": ["s3:ListBucketVersions", "s3:GetBucketLocation"],
+                    "Action": [Action::ListBucketVersions, Action::GetBucketLocation],
                     "Resource": format!("arn:{partition}:s3:::{bucket}"),
                 }),
                 object_statement(partition, bucket, &escape_policy_key(key), actions),
@@ -133,7 +135,7 @@ impl Scope {
                 partition,
                 bucket,
                 &escape_policy_key(key),
-                &[action],
+                &[*action],
             )],
             Scope::Folders { bucket, grants, .. } => {
                 std::iter::once(list_statement(partition, bucket))
@@ -156,13 +158,13 @@ impl Scope {
 fn list_statement(partition: &str, bucket: &str) -> Value {
     json!({
         "Effect": "Allow",
-        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+        "Action": [Action::ListBucket, Action::GetBucketLocation],
         "Resource": format!("arn:{partition}:s3:::{bucket}"),
     })
 }
 
 /// `keys` is an escaped key, or an escaped prefix followed by the one intended wildcard.
-fn object_statement(partition: &str, bucket: &str, keys: &str, actions: &[&str]) -> Value {
+fn object_statement(partition: &str, bucket: &str, keys: &str, actions: &[Action]) -> Value {
     json!({
         "Effect": "Allow",
         "Action": actions,
@@ -186,8 +188,8 @@ mod tests {
         let scope = Scope::Object {
             bucket: "b".into(),
             key: "odd/*?${x}.txt".into(),
-            actions: vec!["s3:GetObject"],
-            purpose: "details",
+            actions: vec![Action::GetObject],
+            purpose: Activity::Details,
         };
         let policy: Value = serde_json::from_str(&scope.session_policy("aws")).unwrap();
         assert_eq!(
@@ -202,9 +204,9 @@ mod tests {
         let presign = |url_seconds| Scope::Presign {
             bucket: "b".into(),
             key: "k".into(),
-            action: "s3:GetObject",
+            action: Action::GetObject,
             url_seconds,
-            purpose: "download",
+            purpose: Activity::Download,
         };
         assert_eq!(presign(600).session_seconds(), 900, "AWS's minimum");
         assert_eq!(presign(7200).session_seconds(), 7200);
@@ -219,11 +221,14 @@ mod tests {
         let scope = Scope::Folders {
             bucket: "b".into(),
             grants: vec![
-                ("from/a*b/".into(), vec!["s3:GetObject", "s3:DeleteObject"]),
-                ("to/".into(), vec!["s3:PutObject"]),
-                ("one.txt".into(), vec!["s3:PutObject"]),
+                (
+                    "from/a*b/".into(),
+                    vec![Action::GetObject, Action::DeleteObject],
+                ),
+                ("to/".into(), vec![Action::PutObject]),
+                ("one.txt".into(), vec![Action::PutObject]),
             ],
-            purpose: "move",
+            purpose: Activity::Move,
         };
         let policy: Value = serde_json::from_str(&scope.session_policy("aws")).unwrap();
         let statements = policy["Statement"].as_array().unwrap();
@@ -236,7 +241,10 @@ mod tests {
         );
         assert_eq!(statements[2]["Resource"], "arn:aws:s3:::b/to/*");
         assert_eq!(statements[3]["Resource"], "arn:aws:s3:::b/one.txt");
-        assert_eq!((scope.action(), scope.key()), ("move", Some("from/a*b/")));
+        assert_eq!(
+            (scope.action(), scope.key()),
+            (Activity::Move, Some("from/a*b/"))
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use aws_sdk_sts::{
 use aws_smithy_mocks::{mock, mock_client, Rule};
 
 use super::*;
+use crate::error::AwsProblem;
 
 pub fn mocked_gateway(rules: &[&Rule]) -> AwsGateway {
     let base = SdkConfig::builder()
@@ -51,8 +52,8 @@ async fn one_assume_role_with_the_external_id_and_a_policy_for_one_key() {
     let scope = Scope::Object {
         bucket: "photos".into(),
         key: "a b.jpg".into(),
-        actions: vec!["s3:GetObject"],
-        purpose: "details",
+        actions: vec![crate::iam::Action::GetObject],
+        purpose: crate::audit::Activity::Details,
     };
     let assumed = gateway.assume(target, &scope).await.unwrap();
     assert_eq!(rule.num_calls(), 1);

@@ -2,7 +2,6 @@
 //! object's details. Every call assumes the connection's role afresh, narrowed to the one bucket
 //! (or key) and the actions it needs.
 
-pub mod location;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -12,6 +11,8 @@ pub use pages::{BrowsePage, BucketsPage};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{call, location};
 
 /// At most this many entries a page: S3's own maximum, so one page is one ListObjectsV2 call.
 pub const PAGE_SIZE: i32 = 1000;
@@ -77,51 +78,32 @@ pub struct ObjectDetails {
 
 #[server(endpoint = "buckets")]
 pub async fn list_buckets(connection: i64, token: Option<String>) -> Result<BucketPage, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            ssr::buckets(
-                &crate::state::AppState::current(),
-                user.id,
-                connection,
-                token,
-            )
-            .await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| ssr::buckets(&cx.state, cx.user.id, connection, token).await).await
 }
 
 /// Adds a bucket by name (for roles without `s3:ListAllMyBuckets`), once HeadBucket proves the
 /// role can reach it; then opens it.
 #[server(endpoint = "bucket_add")]
 pub async fn add_bucket(connection: i64, name: String) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        let name = ssr::add_bucket(&state, user.id, connection, &name).await?;
-        leptos_axum::redirect(&location::folder_href(connection, &name, ""));
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(
-        result,
-        &location::buckets_href(connection),
-        &[("name", &name)],
-    )
+    call::form(location::buckets_href(connection))
+        .keep("name", &name)
+        .signed_in(async |cx| {
+            let name = ssr::add_bucket(&cx.state, cx.user.id, connection, &name).await?;
+            leptos_axum::redirect(&location::folder_href(connection, &name, ""));
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "bucket_remove")]
 pub async fn remove_bucket(connection: i64, name: String) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        ssr::remove_bucket(&state.pool, user.id, connection, &name).await?;
-        leptos_axum::redirect(&location::buckets_href(connection));
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, &location::buckets_href(connection), &[])
+    call::form(location::buckets_href(connection))
+        .signed_in(async |cx| {
+            ssr::remove_bucket(cx.pool(), cx.user.id, connection, &name).await?;
+            leptos_axum::redirect(&location::buckets_href(connection));
+            Ok(())
+        })
+        .await
 }
 
 /// One page of a folder. `prefix` is the folder (plus any filter text typed after it); `token`
@@ -133,14 +115,10 @@ pub async fn list_objects(
     prefix: String,
     token: Option<String>,
 ) -> Result<Listing, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            ssr::objects(&state, user.id, connection, &bucket, &prefix, token).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        ssr::objects(&cx.state, cx.user.id, connection, &bucket, &prefix, token).await
+    })
+    .await
 }
 
 #[server(endpoint = "object")]
@@ -149,57 +127,6 @@ pub async fn describe_object(
     bucket: String,
     key: String,
 ) -> Result<ObjectDetails, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            ssr::details(&state, user.id, connection, &bucket, &key).await
-        }
-        .await,
-    )
-}
-
-/// S3's bucket naming rules (general purpose buckets), checked before anything is sent.
-pub fn valid_bucket_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    let charset = bytes
-        .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-');
-    let ends = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let ip_like = name.split('.').count() == 4
-        && name
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    (3..=63).contains(&bytes.len())
-        && charset
-        && ends(bytes.first())
-        && ends(bytes.last())
-        && !name.contains("..")
-        && !ip_like
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_bucket_name;
-
-    #[test]
-    fn bucket_names_follow_s3_rules() {
-        for good in ["abc", "my-bucket.logs", "a1-b2", &"a".repeat(63)] {
-            assert!(valid_bucket_name(good), "{good}");
-        }
-        for bad in [
-            "ab",
-            "My-Bucket",
-            "-abc",
-            "abc-",
-            "a..b",
-            "192.168.5.4",
-            "under_score",
-            "with space",
-            &"a".repeat(64),
-            "<script>",
-        ] {
-            assert!(!valid_bucket_name(bad), "{bad}");
-        }
-    }
+    call::signed_in(async |cx| ssr::details(&cx.state, cx.user.id, connection, &bucket, &key).await)
+        .await
 }

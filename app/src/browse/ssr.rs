@@ -2,155 +2,25 @@
 //! AssumeRole narrowed to what it does, a few S3 calls on those credentials, then they are
 //! dropped. Only non-secrets are remembered: bucket names added by hand and bucket regions.
 
-use std::{fmt::Debug, future::Future};
-
-use aws_sdk_s3::{
-    config::http::HttpResponse,
-    error::{ProvideErrorMetadata, SdkError},
-    primitives::{DateTime, DateTimeFormat},
-};
 use sqlx::PgPool;
 
-use super::{
-    valid_bucket_name, Bucket, BucketPage, Listing, ObjectDetails, ObjectEntry, PAGE_SIZE,
-};
+use super::{Bucket, BucketPage, Listing, ObjectDetails, ObjectEntry, PAGE_SIZE};
 use crate::{
-    audit::ssr::{record, Event},
-    aws::{region_redirect, s3_failure, Assumed, Scope},
-    connections::{ssr::assume_for, Connection},
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
+    },
+    aws::{
+        access::assume_for,
+        bucket::{plausible_bucket_name, valid_bucket_name},
+        region::{in_bucket_region, remember_region},
+        s3_failure, Scope,
+    },
     error::AppError,
+    format::rfc3339_from_aws,
+    iam::Action,
     state::AppState,
 };
-
-/// Names of existing buckets, including legacy ones (uppercase, underscores) that new buckets may
-/// no longer use; anything else cannot be a bucket and is refused before AWS is asked.
-pub fn plausible_bucket_name(name: &str) -> bool {
-    (1..=255).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-}
-
-fn rfc3339(t: &DateTime) -> Option<String> {
-    t.fmt(DateTimeFormat::DateTime).ok()
-}
-
-/// `aws`, `aws-cn` or `aws-us-gov`, for the ARNs shown to the user and in policies.
-fn partition(connection: &Connection) -> &str {
-    connection
-        .role_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(1))
-        .unwrap_or("aws")
-}
-
-pub fn bucket_arn(connection: &Connection, bucket: &str) -> String {
-    format!("arn:{}:s3:::{bucket}", partition(connection))
-}
-
-async fn cached_region(
-    pool: &PgPool,
-    endpoint: &str,
-    bucket: &str,
-) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar!(
-        "select region from bucket_regions where endpoint = $1 and bucket = $2",
-        endpoint,
-        bucket
-    )
-    .fetch_optional(pool)
-    .await?)
-}
-
-async fn remember_region(
-    pool: &PgPool,
-    endpoint: &str,
-    bucket: &str,
-    region: &str,
-) -> Result<(), AppError> {
-    sqlx::query!(
-        "insert into bucket_regions (endpoint, bucket, region) values ($1, $2, $3)
-         on conflict (endpoint, bucket) do update set region = excluded.region, seen_at = now()",
-        endpoint,
-        bucket,
-        region
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Runs one S3 call in the bucket's region: the remembered one, or the default; when S3 answers
-/// that the bucket lives elsewhere, remembers the region it names and calls once more (same
-/// credentials: still one assumption). Failures come back classified for `action` on `resource`.
-/// Returns the client that reached the bucket, for any further call in the same request.
-pub async fn in_bucket_region<T, E, Fut>(
-    state: &AppState,
-    assumed: &Assumed,
-    bucket: &str,
-    (action, resource): (&str, &str),
-    call: impl Fn(aws_sdk_s3::Client) -> Fut,
-) -> Result<(T, aws_sdk_s3::Client), AppError>
-where
-    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    E: ProvideErrorMetadata + Debug,
-{
-    // S3-compatible stores have one endpoint for every bucket: regions do not apply.
-    let endpoint = assumed.s3_endpoint_key();
-    let cached = match assumed.is_aws() {
-        true => cached_region(&state.pool, endpoint, bucket).await?,
-        false => None,
-    };
-    let s3 = assumed.s3(cached.as_deref());
-    match call(s3.clone()).await {
-        Ok(out) => Ok((out, s3)),
-        Err(err) => match region_redirect(&err) {
-            Some(region) if assumed.is_aws() && cached.as_deref() != Some(region.as_str()) => {
-                remember_region(&state.pool, endpoint, bucket, &region).await?;
-                let s3 = assumed.s3(Some(&region));
-                match call(s3.clone()).await {
-                    Ok(out) => Ok((out, s3)),
-                    Err(err) => Err(s3_failure(err, action, resource)),
-                }
-            }
-            _ => Err(s3_failure(err, action, resource)),
-        },
-    }
-}
-
-/// A client in the bucket's region for presigning, where no call of the request's own reveals
-/// the region: the remembered one, else HeadBucket's `x-amz-bucket-region`, which S3 sends even
-/// when it refuses the caller (a role that may only upload gets a 403 that still names it).
-pub async fn signing_client(
-    state: &AppState,
-    assumed: &Assumed,
-    bucket: &str,
-) -> Result<aws_sdk_s3::Client, AppError> {
-    if !assumed.is_aws() {
-        return Ok(assumed.s3(None));
-    }
-    let endpoint = assumed.s3_endpoint_key();
-    if let Some(region) = cached_region(&state.pool, endpoint, bucket).await? {
-        return Ok(assumed.s3(Some(&region)));
-    }
-    let s3 = assumed.s3(None);
-    let region = match s3.head_bucket().bucket(bucket).send().await {
-        Ok(out) => out.bucket_region().map(str::to_owned),
-        Err(SdkError::ServiceError(refused)) => refused
-            .raw()
-            .headers()
-            .get("x-amz-bucket-region")
-            .map(str::to_owned),
-        Err(_) => None,
-    };
-    match region.filter(|r| !r.is_empty()) {
-        Some(region) => {
-            remember_region(&state.pool, endpoint, bucket, &region).await?;
-            Ok(assumed.s3(Some(&region)))
-        }
-        None => Ok(s3),
-    }
-}
 
 async fn added_buckets(pool: &PgPool, connection: i64) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!(
@@ -169,8 +39,7 @@ pub async fn buckets(
     connection_id: i64,
     token: Option<String>,
 ) -> Result<BucketPage, AppError> {
-    let (connection, assumed) =
-        assume_for(state, user_id, connection_id, &Scope::ListBuckets).await?;
+    let (role, assumed) = assume_for(state, user_id, connection_id, &Scope::ListBuckets).await?;
     let listed = assumed
         .s3(None)
         .list_buckets()
@@ -186,12 +55,12 @@ pub async fn buckets(
                 .map(|b| Bucket {
                     name: b.name().unwrap_or_default().to_owned(),
                     region: b.bucket_region().map(str::to_owned),
-                    created: b.creation_date().and_then(rfc3339),
+                    created: b.creation_date().and_then(rfc3339_from_aws),
                 })
                 .collect();
             (buckets, out.continuation_token().map(str::to_owned), false)
         }
-        Err(err) => match s3_failure(err, "s3:ListAllMyBuckets", "*") {
+        Err(err) => match s3_failure(err, Action::ListAllMyBuckets, "*") {
             AppError::Denied { .. } => (Vec::new(), None, true),
             other => return Err(other),
         },
@@ -245,7 +114,7 @@ pub async fn buckets(
         }
     }
     Ok(BucketPage {
-        connection: connection.name,
+        connection: role.name,
         buckets,
         next,
         list_denied,
@@ -268,13 +137,13 @@ pub async fn add_bucket(
     let scope = Scope::ListBucket {
         bucket: name.to_owned(),
     };
-    let (connection, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
-    let arn = bucket_arn(&connection, name);
+    let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
+    let arn = role.bucket_arn(name);
     let (head, _) = in_bucket_region(
         state,
         &assumed,
         name,
-        ("s3:ListBucket", &arn),
+        (Action::ListBucket, &arn),
         |s3| async move { s3.head_bucket().bucket(name).send().await },
     )
     .await?;
@@ -289,7 +158,14 @@ pub async fn add_bucket(
     )
     .execute(&state.pool)
     .await?;
-    audit_bucket(&state.pool, user_id, connection_id, "bucket.add", name).await?;
+    audit_bucket(
+        &state.pool,
+        user_id,
+        connection_id,
+        Activity::BucketAdd,
+        name,
+    )
+    .await?;
     Ok(name.to_owned())
 }
 
@@ -298,16 +174,14 @@ async fn audit_bucket(
     pool: &PgPool,
     user_id: i64,
     connection_id: i64,
-    action: &str,
+    action: Activity,
     bucket: &str,
 ) -> Result<(), AppError> {
     let event = Event {
         actor_id: Some(user_id),
         connection_id: Some(connection_id),
-        action,
         bucket: Some(bucket),
-        outcome: "ok",
-        ..Event::default()
+        ..Event::new(action, Outcome::Ok)
     };
     record(pool, event).await
 }
@@ -330,7 +204,7 @@ pub async fn remove_bucket(
     if removed.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    audit_bucket(pool, user_id, connection_id, "bucket.remove", name).await
+    audit_bucket(pool, user_id, connection_id, Activity::BucketRemove, name).await
 }
 
 /// One page of a folder: a single ListObjectsV2 with delimiter `/`, so the cost of a page does
@@ -349,10 +223,10 @@ pub async fn objects(
     let scope = Scope::ListBucket {
         bucket: bucket.to_owned(),
     };
-    let (connection, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
-    let arn = bucket_arn(&connection, bucket);
+    let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
+    let arn = role.bucket_arn(bucket);
     let token = token.filter(|t| !t.is_empty());
-    let (out, _) = in_bucket_region(state, &assumed, bucket, ("s3:ListBucket", &arn), |s3| {
+    let (out, _) = in_bucket_region(state, &assumed, bucket, (Action::ListBucket, &arn), |s3| {
         let token = token.clone();
         async move {
             s3.list_objects_v2()
@@ -367,7 +241,7 @@ pub async fn objects(
     })
     .await?;
     Ok(Listing {
-        connection: connection.name,
+        connection: role.name,
         folders: out
             .common_prefixes()
             .iter()
@@ -379,7 +253,7 @@ pub async fn objects(
             .map(|o| ObjectEntry {
                 key: o.key().unwrap_or_default().to_owned(),
                 size: o.size().unwrap_or_default(),
-                last_modified: o.last_modified().and_then(rfc3339),
+                last_modified: o.last_modified().and_then(rfc3339_from_aws),
                 storage_class: o.storage_class().map(|c| c.as_str().to_owned()),
             })
             // A zero-byte key ending in `/` is a folder marker (the folder itself), not a file.
@@ -406,16 +280,16 @@ pub async fn details(
     let scope = Scope::Object {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        actions: vec!["s3:GetObject", "s3:GetObjectTagging"],
-        purpose: "details",
+        actions: vec![Action::GetObject, Action::GetObjectTagging],
+        purpose: Activity::Details,
     };
-    let (connection, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
-    let arn = format!("{}/{key}", bucket_arn(&connection, bucket));
+    let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
+    let arn = role.object_arn(bucket, key);
     let (head, s3) = in_bucket_region(
         state,
         &assumed,
         bucket,
-        ("s3:GetObject", &arn),
+        (Action::GetObject, &arn),
         |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
     )
     .await?;
@@ -426,7 +300,7 @@ pub async fn details(
         .key(key)
         .send()
         .await
-        .map_err(|err| s3_failure(err, "s3:GetObjectTagging", &arn));
+        .map_err(|err| s3_failure(err, Action::GetObjectTagging, &arn));
     let tags = match tags {
         Ok(out) => Some(
             out.tag_set()
@@ -444,13 +318,13 @@ pub async fn details(
         .unwrap_or_default();
     metadata.sort();
     Ok(ObjectDetails {
-        connection: connection.name,
+        connection: role.name,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         size: head.content_length().unwrap_or_default(),
         content_type: head.content_type().map(str::to_owned),
         etag: head.e_tag().map(str::to_owned),
-        last_modified: head.last_modified().and_then(rfc3339),
+        last_modified: head.last_modified().and_then(rfc3339_from_aws),
         storage_class: head
             .storage_class()
             .map_or("STANDARD", |c| c.as_str())

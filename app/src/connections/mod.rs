@@ -12,6 +12,8 @@ pub use pages::{ConnectionPage, ConnectionsPage, NewConnectionPage};
 use serde::{Deserialize, Serialize};
 
 pub use self::arn::{parse_role_arn, valid_external_id, RoleArn};
+#[cfg(feature = "ssr")]
+use crate::call;
 use crate::error::{AppError, AwsProblem};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,46 +79,31 @@ pub struct SetupGuide {
 
 #[server(endpoint = "connections")]
 pub async fn list_connections() -> Result<Vec<Connection>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            ssr::list(&crate::state::AppState::current().pool, user.id).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| ssr::list(cx.pool(), cx.user.id).await).await
 }
 
 #[server(endpoint = "connection")]
 pub async fn get_connection(id: i64) -> Result<Connection, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            ssr::get(&crate::state::AppState::current().pool, user.id, id).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| ssr::get(cx.pool(), cx.user.id, id).await).await
 }
 
 #[server(endpoint = "connection_guide")]
 pub async fn connection_guide(id: i64) -> Result<SetupGuide, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let connection = ssr::get(&state.pool, user.id, id).await?;
-            let principal = state
-                .aws
-                .own_principal_arn()
-                .await
-                .map_err(|f| AppError::Aws(f.problem))?;
-            Ok(ssr::guide::build(
-                &principal,
-                &connection.external_id,
-                state.config.cloudformation_template_url.as_deref(),
-            ))
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        let connection = ssr::get(cx.pool(), cx.user.id, id).await?;
+        let principal = cx
+            .state
+            .aws
+            .own_principal_arn()
+            .await
+            .map_err(|f| AppError::Aws(f.problem))?;
+        Ok(ssr::guide::build(
+            &principal,
+            &connection.external_id,
+            cx.state.config.cloudformation_template_url.as_deref(),
+        ))
+    })
+    .await
 }
 
 /// What this deployment lets users choose for themselves.
@@ -128,64 +115,52 @@ pub struct Options {
 
 #[server(endpoint = "connection_options")]
 pub async fn connection_options() -> Result<Options, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            crate::auth::ssr::require_user().await?;
-            let config = &crate::state::AppState::current().config;
-            Ok(Options {
-                custom_external_id: config.allow_custom_external_id,
-                custom_endpoints: config.allow_custom_endpoints,
-            })
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        Ok(Options {
+            custom_external_id: cx.state.config.allow_custom_external_id,
+            custom_endpoints: cx.state.config.allow_custom_endpoints,
+        })
+    })
+    .await
 }
 
 #[server(endpoint = "connection_create")]
 pub async fn create_connection(name: String, external_id: String) -> Result<i64, AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        let custom = Some(external_id.trim()).filter(|id| !id.is_empty());
-        let id = ssr::create(&state.pool, &state.config, user.id, &name, custom).await?;
-        leptos_axum::redirect(&format!("/connections/{id}"));
-        Ok(id)
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, "/connections/new", &[("name", &name)])
+    call::form("/connections/new")
+        .keep("name", &name)
+        .signed_in(async |cx| {
+            let custom = Some(external_id.trim()).filter(|id| !id.is_empty());
+            let id = ssr::create(cx.pool(), &cx.state.config, cx.user.id, &name, custom).await?;
+            leptos_axum::redirect(&format!("/connections/{id}"));
+            Ok(id)
+        })
+        .await
 }
 
 /// Stores the role's ARN and verifies the connection straight away.
 #[server(endpoint = "connection_role")]
 pub async fn save_role_arn(id: i64, role_arn: String) -> Result<Connection, AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        let arn = parse_role_arn(&role_arn)?;
-        ssr::set_role(&state.pool, user.id, id, &arn).await?;
-        let connection = ssr::verify::verify(&state, user.id, id).await?;
-        leptos_axum::redirect(&format!("/connections/{id}"));
-        Ok(connection)
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(
-        result,
-        &format!("/connections/{id}"),
-        &[("role_arn", &role_arn)],
-    )
+    call::form(format!("/connections/{id}"))
+        .keep("role_arn", &role_arn)
+        .signed_in(async |cx| {
+            let arn = parse_role_arn(&role_arn)?;
+            ssr::set_role(cx.pool(), cx.user.id, id, &arn).await?;
+            let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
+            leptos_axum::redirect(&format!("/connections/{id}"));
+            Ok(connection)
+        })
+        .await
 }
 
 #[server(endpoint = "connection_verify")]
 pub async fn verify_connection(id: i64) -> Result<Connection, AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let connection =
-            ssr::verify::verify(&crate::state::AppState::current(), user.id, id).await?;
-        leptos_axum::redirect(&format!("/connections/{id}"));
-        Ok(connection)
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, &format!("/connections/{id}"), &[])
+    call::form(format!("/connections/{id}"))
+        .signed_in(async |cx| {
+            let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
+            leptos_axum::redirect(&format!("/connections/{id}"));
+            Ok(connection)
+        })
+        .await
 }
 
 /// Points the connection at an S3-compatible store's endpoints (both empty: AWS). The
@@ -196,49 +171,40 @@ pub async fn set_connection_endpoints(
     s3_endpoint: String,
     sts_endpoint: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        if !state.config.allow_custom_endpoints {
-            return Err(AppError::Forbidden);
-        }
-        let s3 = ssr::endpoint::parse(&s3_endpoint)?;
-        let sts = ssr::endpoint::parse(&sts_endpoint)?;
-        ssr::set_endpoints(&state.pool, user.id, id, s3.as_deref(), sts.as_deref()).await?;
-        leptos_axum::redirect(&format!("/connections/{id}"));
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(
-        result,
-        &format!("/connections/{id}"),
-        &[
-            ("s3_endpoint", &s3_endpoint),
-            ("sts_endpoint", &sts_endpoint),
-        ],
-    )
+    call::form(format!("/connections/{id}"))
+        .keep("s3_endpoint", &s3_endpoint)
+        .keep("sts_endpoint", &sts_endpoint)
+        .signed_in(async |cx| {
+            if !cx.state.config.allow_custom_endpoints {
+                return Err(AppError::Forbidden);
+            }
+            let s3 = ssr::endpoint::parse(&s3_endpoint)?;
+            let sts = ssr::endpoint::parse(&sts_endpoint)?;
+            ssr::set_endpoints(cx.pool(), cx.user.id, id, s3.as_deref(), sts.as_deref()).await?;
+            leptos_axum::redirect(&format!("/connections/{id}"));
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "connection_rename")]
 pub async fn rename_connection(id: i64, name: String) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        ssr::rename(&crate::state::AppState::current().pool, user.id, id, &name).await?;
-        leptos_axum::redirect(&format!("/connections/{id}"));
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, &format!("/connections/{id}"), &[])
+    call::form(format!("/connections/{id}"))
+        .signed_in(async |cx| {
+            ssr::rename(cx.pool(), cx.user.id, id, &name).await?;
+            leptos_axum::redirect(&format!("/connections/{id}"));
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "connection_delete")]
 pub async fn delete_connection(id: i64) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        ssr::delete(&crate::state::AppState::current().pool, user.id, id).await?;
-        leptos_axum::redirect("/");
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, &format!("/connections/{id}"), &[])
+    call::form(format!("/connections/{id}"))
+        .signed_in(async |cx| {
+            ssr::delete(cx.pool(), cx.user.id, id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        })
+        .await
 }

@@ -1,6 +1,6 @@
 //! The connection pages: the list, a new connection, and one connection with its setup guide.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     error::AppError,
+    format::minutes_utc,
     forms::error_from_query,
     ui::{CopyBlock, CopyButton, ErrorNotice},
     url::{encode_path, use_query},
@@ -59,7 +60,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                                             <td><a href=format!("/connections/{}", c.id)>{c.name.clone()}</a></td>
                                             <td><code>{c.account_id.clone().unwrap_or_else(|| "—".into())}</code></td>
                                             <td><StatusBadge connection=c.clone()/></td>
-                                            <td>{c.last_verified_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+                                            <td>{c.last_verified_at.as_deref().map(minutes_utc).unwrap_or_else(|| "never".into())}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -70,10 +71,6 @@ pub fn ConnectionsPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ") + " UTC"
 }
 
 #[component]
@@ -90,7 +87,7 @@ pub fn NewConnectionPage() -> impl IntoView {
                 "step by step, the role to create in your account."
             </p>
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action="/api/connection_create" class="stack">
+            <form method="post" action=super::CreateConnection::PATH class="stack">
                 <label for="name">"Name"</label>
                 <input id="name" name="name" type="text" maxlength="100" placeholder="Production data" value=name required/>
                 <Transition fallback=|| view! { <input type="hidden" name="external_id" value=""/> }>
@@ -167,7 +164,7 @@ fn ConnectionView(
             <h1>{connection.name.clone()}</h1>
             <StatusBadge connection=connection.clone()/>
             {verified.then(|| view! {
-                <a class="button primary" href=crate::browse::location::buckets_href(id)>"Browse buckets"</a>
+                <a class="button primary" href=crate::location::buckets_href(id)>"Browse buckets"</a>
             })}
         </div>
         <ErrorNotice error=error_from_query()/>
@@ -194,10 +191,10 @@ fn ConnectionView(
                 <dt>"Account"</dt><dd><code>{connection.account_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
                 <dt>"ExternalId"</dt>
                 <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/></dd>
-                <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</dd>
+                <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(minutes_utc).unwrap_or_else(|| "never".into())}</dd>
             </dl>
             {connection.role_arn.is_some().then(|| view! {
-                <form method="post" action="/api/connection_verify" class="inline">
+                <form method="post" action=super::VerifyConnection::PATH class="inline">
                     <input type="hidden" name="id" value=id.to_string()/>
                     <button type="submit">"Verify again"</button>
                 </form>
@@ -214,7 +211,7 @@ fn ConnectionView(
                 })}
             </Transition>
             <h3>"Paste the role's ARN"</h3>
-            <form method="post" action="/api/connection_role" class="stack">
+            <form method="post" action=super::SaveRoleArn::PATH class="stack">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label for="role_arn">"Role ARN"</label>
                 <input id="role_arn" name="role_arn" type="text" placeholder="arn:aws:iam::123456789012:role/crossview-access"
@@ -225,7 +222,7 @@ fn ConnectionView(
         </details>
         <section class="card">
             <h2>"Manage"</h2>
-            <form method="post" action="/api/connection_rename" class="stack narrow-form">
+            <form method="post" action=super::RenameConnection::PATH class="stack narrow-form">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label for="rename">"Name"</label>
                 <input id="rename" name="name" type="text" maxlength="100" value=connection.name.clone() required/>
@@ -235,7 +232,7 @@ fn ConnectionView(
             <details class="danger-zone">
                 <summary>"Delete this connection…"</summary>
                 <p>"Crossview forgets the role ARN and ExternalId. The role in your account stays until you delete it there."</p>
-                <form method="post" action="/api/connection_delete">
+                <form method="post" action=super::DeleteConnection::PATH>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <button type="submit" class="danger">"Delete connection"</button>
                 </form>
@@ -274,7 +271,7 @@ fn Endpoints(connection: Connection) -> impl IntoView {
                                 "For a store that implements AssumeRole. Leave both empty for AWS. "
                                 "Changing them needs a new verification."
                             </p>
-                            <form method="post" action="/api/connection_endpoints" class="stack narrow-form">
+                            <form method="post" action=super::SetConnectionEndpoints::PATH class="stack narrow-form">
                                 <input type="hidden" name="id" value=id/>
                                 <label for="s3_endpoint">"S3 endpoint"</label>
                                 <input id="s3_endpoint" name="s3_endpoint" type="url" placeholder="https://minio.example.com:9000" value=s3/>

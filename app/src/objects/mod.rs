@@ -5,12 +5,16 @@
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod toolbar;
 
 use leptos::{prelude::*, server_fn::codec::Json};
-pub use pages::{FolderActions, FolderState, ObjectActions, Versions};
+pub use pages::{ObjectActions, Versions};
 use serde::{Deserialize, Serialize};
+pub use toolbar::{FolderActions, FolderState};
 
-use crate::{browse::location, error::AppError};
+#[cfg(feature = "ssr")]
+use crate::call::{self, for_key};
+use crate::{error::AppError, location};
 
 /// What a bulk action did: how many keys it handled, and each key that failed with the reason.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +50,7 @@ pub async fn versions(
     bucket: String,
     key: String,
 ) -> Result<Vec<Version>, AppError> {
-    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+    for_key(connection, &bucket, &key, async |target| {
         ssr::versions(target).await
     })
     .await
@@ -61,7 +65,7 @@ pub async fn restore_version(
     key: String,
     version: String,
 ) -> Result<(), AppError> {
-    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+    for_key(connection, &bucket, &key, async |target| {
         ssr::restore_version(target, &version).await
     })
     .await
@@ -75,17 +79,16 @@ pub async fn create_folder(
     prefix: String,
     name: String,
 ) -> Result<(), AppError> {
-    let back = location::folder_href(connection, &bucket, &prefix);
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        let state = crate::state::AppState::current();
-        let folder =
-            ssr::create_folder(&state, user.id, connection, &bucket, &prefix, &name).await?;
-        leptos_axum::redirect(&location::folder_href(connection, &bucket, &folder));
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, &back, &[("folder", &name)])
+    call::form(location::folder_href(connection, &bucket, &prefix))
+        .keep("folder", &name)
+        .signed_in(async |cx| {
+            let folder =
+                ssr::create_folder(&cx.state, cx.user.id, connection, &bucket, &prefix, &name)
+                    .await?;
+            leptos_axum::redirect(&location::folder_href(connection, &bucket, &folder));
+            Ok(())
+        })
+        .await
 }
 
 /// Counts the keys under a folder (for the confirmation before deleting it).
@@ -95,14 +98,10 @@ pub async fn count_folder(
     bucket: String,
     folder: String,
 ) -> Result<Count, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            ssr::count(&state, user.id, connection, &bucket, &folder).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        ssr::count(&cx.state, cx.user.id, connection, &bucket, &folder).await
+    })
+    .await
 }
 
 /// Deletes objects and whole folders chosen in the folder `within`. A folder is deleted only
@@ -116,19 +115,15 @@ pub async fn delete(
     folders: Vec<String>,
     confirm: String,
 ) -> Result<Report, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            let chosen = ssr::Chosen {
-                within: &within,
-                keys: &keys,
-                folders: &folders,
-            };
-            ssr::delete(&state, user.id, connection, &bucket, chosen, &confirm).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        let chosen = ssr::Chosen {
+            within: &within,
+            keys: &keys,
+            folders: &folders,
+        };
+        ssr::delete(&cx.state, cx.user.id, connection, &bucket, chosen, &confirm).await
+    })
+    .await
 }
 
 /// Copies or moves an object (`from` a key) or a folder (`from` ending in `/`) to `to` in the
@@ -141,23 +136,11 @@ pub async fn copy(
     to: String,
     remove_source: bool,
 ) -> Result<Report, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            let state = crate::state::AppState::current();
-            ssr::copy(
-                &state,
-                user.id,
-                connection,
-                &bucket,
-                &from,
-                &to,
-                remove_source,
-            )
-            .await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| {
+        let (user, state) = (cx.user.id, &cx.state);
+        ssr::copy(state, user, connection, &bucket, &from, &to, remove_source).await
+    })
+    .await
 }
 
 /// A folder name typed by a user: one path segment, not empty.

@@ -10,16 +10,21 @@ use serde_json::json;
 
 use super::{destination, valid_folder_name, Count, Report};
 use crate::{
-    aws::{s3_failure, Assumed, Scope},
-    browse::{
-        location::folder_of,
-        ssr::{bucket_arn, in_bucket_region},
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
     },
-    connections::{ssr::assume_for, Connection},
+    aws::{
+        access::{assume_for, Role, Target},
+        bucket::plausible_bucket_name,
+        region::{in_bucket_region, signing_client},
+        s3_failure, Assumed, Scope,
+    },
     error::AppError,
+    iam::Action,
+    location::folder_of,
     state::AppState,
-    transfers::ssr::Target,
-    url::encode,
+    url::encode_component,
 };
 
 /// CopyObject copies at most 5 GiB; larger objects are copied in parts of this size.
@@ -43,10 +48,10 @@ async fn assume_folders(
     user: i64,
     connection: i64,
     bucket: &str,
-    grants: Vec<(String, Vec<&'static str>)>,
-    purpose: &'static str,
-) -> Result<(Connection, Assumed), AppError> {
-    if !crate::browse::ssr::plausible_bucket_name(bucket) {
+    grants: Vec<(String, Vec<Action>)>,
+    purpose: Activity,
+) -> Result<(Role, Assumed), AppError> {
+    if !plausible_bucket_name(bucket) {
         return Err(AppError::BucketNameInvalid);
     }
     let scope = Scope::Folders {
@@ -65,7 +70,7 @@ async fn bucket_client(
     arn: &str,
     prefix: &str,
 ) -> Result<(Client, Page), AppError> {
-    let (page, s3) = in_bucket_region(state, assumed, bucket, ("s3:ListBucket", arn), |s3| {
+    let (page, s3) = in_bucket_region(state, assumed, bucket, (Action::ListBucket, arn), |s3| {
         list_page(s3, bucket.to_owned(), prefix.to_owned(), None)
     })
     .await?;
@@ -135,7 +140,7 @@ impl<'a> Walk<'a> {
                 Some(token),
             )
             .await
-            .map_err(|err| s3_failure(err, "s3:ListBucket", self.arn))?,
+            .map_err(|err| s3_failure(err, Action::ListBucket, self.arn))?,
             (None, None) => return Ok(None),
         };
         self.next = next;
@@ -157,9 +162,11 @@ pub async fn create_folder(
     }
     let key = format!("{prefix}{name}/");
     let target = Target::new(state, user, connection, bucket, &key)?;
-    let (connection, assumed) = target.assume(vec!["s3:PutObject"], "folder.create").await?;
-    let arn = format!("{}/{key}", bucket_arn(&connection, bucket));
-    let result = in_bucket_region(state, &assumed, bucket, ("s3:PutObject", &arn), |s3| {
+    let (role, assumed) = target
+        .assume(vec![Action::PutObject], Activity::FolderCreate)
+        .await?;
+    let arn = role.object_arn(bucket, &key);
+    let result = in_bucket_region(state, &assumed, bucket, (Action::PutObject, &arn), |s3| {
         let key = key.clone();
         async move {
             s3.put_object()
@@ -172,7 +179,9 @@ pub async fn create_folder(
     })
     .await
     .map(|_| ());
-    target.audit("folder.create", &result, json!({})).await?;
+    target
+        .audit(Activity::FolderCreate, &result, json!({}))
+        .await?;
     result.map(|_| key)
 }
 
@@ -183,9 +192,16 @@ pub async fn count(
     bucket: &str,
     folder: &str,
 ) -> Result<Count, AppError> {
-    let (connection, assumed) =
-        assume_folders(state, user, connection, bucket, Vec::new(), "folder.count").await?;
-    let arn = bucket_arn(&connection, bucket);
+    let (role, assumed) = assume_folders(
+        state,
+        user,
+        connection,
+        bucket,
+        Vec::new(),
+        Activity::FolderCount,
+    )
+    .await?;
+    let arn = role.bucket_arn(bucket);
     let (s3, first) = bucket_client(state, &assumed, bucket, &arn, folder).await?;
     let mut keys = 0;
     let mut walk = Walk::new(&s3, bucket, folder, &arn, first);
@@ -224,10 +240,10 @@ pub async fn delete(
     if !folders.is_empty() && confirm.trim() != super::confirmation_text(within, folders) {
         return Err(AppError::ConfirmationMismatch);
     }
-    let grants = vec![(within.to_owned(), vec!["s3:DeleteObject"])];
-    let (connection, assumed) =
-        assume_folders(state, user, connection, bucket, grants, "delete").await?;
-    let arn = bucket_arn(&connection, bucket);
+    let grants = vec![(within.to_owned(), vec![Action::DeleteObject])];
+    let (role, assumed) =
+        assume_folders(state, user, connection, bucket, grants, Activity::Delete).await?;
+    let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let s3 = match folders.first() {
         Some(folder) => {
@@ -238,7 +254,7 @@ pub async fn delete(
                     Some(page) => page,
                     None => list_page(s3.clone(), bucket.into(), folder.clone(), None)
                         .await
-                        .map_err(|err| s3_failure(err, "s3:ListBucket", &arn))?,
+                        .map_err(|err| s3_failure(err, Action::ListBucket, &arn))?,
                 };
                 let mut walk = Walk::new(&s3, bucket, folder, &arn, page);
                 while let Some(page) = walk.page().await? {
@@ -248,7 +264,7 @@ pub async fn delete(
             }
             s3
         }
-        None => crate::browse::ssr::signing_client(state, &assumed, bucket).await?,
+        None => signing_client(state, &assumed, bucket).await?,
     };
     for batch in keys.chunks(1000) {
         delete_batch(&s3, bucket, &arn, batch, &mut report).await?;
@@ -263,8 +279,8 @@ pub async fn delete(
     audit(
         state,
         user,
-        connection.id,
-        "delete",
+        role.connection,
+        Activity::Delete,
         bucket,
         within,
         &report,
@@ -301,7 +317,7 @@ async fn delete_batch(
         .delete(delete)
         .send()
         .await
-        .map_err(|err| s3_failure(err, "s3:DeleteObject", &format!("{arn}/*")))?;
+        .map_err(|err| s3_failure(err, Action::DeleteObject, &format!("{arn}/*")))?;
     let failed: Vec<(String, String)> = out
         .errors()
         .iter()
@@ -324,42 +340,40 @@ async fn audit(
     state: &AppState,
     user: i64,
     connection: i64,
-    action: &str,
+    action: Activity,
     bucket: &str,
     key: &str,
     report: &Report,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let outcome = match (report.done, report.failed.len()) {
-        (_, 0) => "ok",
-        (0, _) => "failed",
-        _ => "partial",
+        (_, 0) => Outcome::Ok,
+        (0, _) => Outcome::Failed,
+        _ => Outcome::Partial,
     };
-    let event = crate::audit::ssr::Event {
+    let event = Event {
         actor_id: Some(user),
         connection_id: Some(connection),
-        action,
         bucket: Some(bucket),
         key: Some(key),
-        outcome,
         detail: Some(detail),
-        ..Default::default()
+        ..Event::new(action, outcome)
     };
-    crate::audit::ssr::record(&state.pool, event).await
+    record(&state.pool, event).await
 }
 
 /// Up to 1000 versions of one key, newest first.
 pub async fn versions(target: &Target<'_>) -> Result<Vec<super::Version>, AppError> {
-    let (connection, assumed) = target
-        .assume_versions(vec!["s3:GetObjectVersion"], "versions")
+    let (role, assumed) = target
+        .assume_versions(vec![Action::GetObjectVersion], Activity::Versions)
         .await?;
-    let arn = bucket_arn(&connection, target.bucket);
+    let arn = role.bucket_arn(target.bucket);
     let (bucket, key) = (target.bucket, target.key);
     let (out, _) = in_bucket_region(
         target.state,
         &assumed,
         bucket,
-        ("s3:ListBucketVersions", &arn),
+        (Action::ListBucketVersions, &arn),
         |s3| async move {
             s3.list_object_versions()
                 .bucket(bucket)
@@ -405,20 +419,24 @@ pub async fn restore_version(target: &Target<'_>, version: &str) -> Result<(), A
     if version.is_empty() || version.len() > 1024 {
         return Err(AppError::NotFound);
     }
-    let (connection, assumed) = target
+    let (role, assumed) = target
         .assume_versions(
-            vec!["s3:GetObjectVersion", "s3:PutObject"],
-            "version.restore",
+            vec![Action::GetObjectVersion, Action::PutObject],
+            Activity::VersionRestore,
         )
         .await?;
-    let arn = format!("{}/{}", bucket_arn(&connection, target.bucket), target.key);
+    let arn = role.object_arn(target.bucket, target.key);
     let (bucket, key) = (target.bucket, target.key);
-    let source = format!("{bucket}/{}?versionId={}", encode(key), encode(version));
+    let source = format!(
+        "{bucket}/{}?versionId={}",
+        encode_component(key),
+        encode_component(version)
+    );
     let result = in_bucket_region(
         target.state,
         &assumed,
         bucket,
-        ("s3:GetObjectVersion", &arn),
+        (Action::GetObjectVersion, &arn),
         |s3| {
             let source = source.clone();
             async move {
@@ -434,7 +452,11 @@ pub async fn restore_version(target: &Target<'_>, version: &str) -> Result<(), A
     .await
     .map(|_| ());
     target
-        .audit("version.restore", &result, json!({ "version": version }))
+        .audit(
+            Activity::VersionRestore,
+            &result,
+            json!({ "version": version }),
+        )
         .await?;
     result
 }
@@ -460,18 +482,24 @@ pub async fn copy(
             "choose a different destination: a folder goes to a folder (ending in /), not inside itself; an object to a new key".into(),
         ));
     }
-    let mut source = vec!["s3:GetObject", "s3:GetObjectTagging"];
+    let mut source = vec![Action::GetObject, Action::GetObjectTagging];
     if remove_source {
-        source.push("s3:DeleteObject");
+        source.push(Action::DeleteObject);
     }
     let grants = vec![
         (from.to_owned(), source),
-        (to.to_owned(), vec!["s3:PutObject", "s3:PutObjectTagging"]),
+        (
+            to.to_owned(),
+            vec![Action::PutObject, Action::PutObjectTagging],
+        ),
     ];
-    let purpose = if remove_source { "move" } else { "copy" };
-    let (connection, assumed) =
-        assume_folders(state, user, connection, bucket, grants, purpose).await?;
-    let arn = bucket_arn(&connection, bucket);
+    let purpose = if remove_source {
+        Activity::Move
+    } else {
+        Activity::Copy
+    };
+    let (role, assumed) = assume_folders(state, user, connection, bucket, grants, purpose).await?;
+    let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let listed_from = if folder { from } else { folder_of(from) };
     let (s3, first) = match folder {
@@ -483,7 +511,7 @@ pub async fn copy(
                 state,
                 &assumed,
                 bucket,
-                ("s3:GetObject", &object),
+                (Action::GetObject, &object),
                 |s3| async move { s3.head_object().bucket(bucket).key(from).send().await },
             )
             .await?;
@@ -527,7 +555,7 @@ pub async fn copy(
     audit(
         state,
         user,
-        connection.id,
+        role.connection,
         purpose,
         bucket,
         from,
@@ -547,7 +575,7 @@ async fn copy_one(
     to: &str,
     size: i64,
 ) -> Result<(), AppError> {
-    let source = format!("{bucket}/{}", encode(from));
+    let source = format!("{bucket}/{}", encode_component(from));
     let dest = format!("{arn}/{to}");
     if size <= COPY_LIMIT {
         s3.copy_object()
@@ -556,7 +584,7 @@ async fn copy_one(
             .copy_source(&source)
             .send()
             .await
-            .map_err(|err| s3_failure(err, "s3:GetObject", &format!("{arn}/{from}")))?;
+            .map_err(|err| s3_failure(err, Action::GetObject, &format!("{arn}/{from}")))?;
         return Ok(());
     }
     let created = s3
@@ -565,7 +593,7 @@ async fn copy_one(
         .key(to)
         .send()
         .await
-        .map_err(|err| s3_failure(err, "s3:PutObject", &dest))?;
+        .map_err(|err| s3_failure(err, Action::PutObject, &dest))?;
     let upload_id = created.upload_id().unwrap_or_default().to_owned();
     let ranges: Vec<(i32, i64, i64)> = (0..(size + COPY_PART - 1) / COPY_PART)
         .map(|i| {
@@ -591,7 +619,7 @@ async fn copy_one(
                     .copy_source_range(format!("bytes={first}-{last}"))
                     .send()
                     .await
-                    .map_err(|err| s3_failure(err, "s3:PutObject", dest))?;
+                    .map_err(|err| s3_failure(err, Action::PutObject, dest))?;
                 let etag = out
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
@@ -620,7 +648,7 @@ async fn copy_one(
             .send()
             .await
             .map(|_| ())
-            .map_err(|err| s3_failure(err, "s3:PutObject", &dest)),
+            .map_err(|err| s3_failure(err, Action::PutObject, &dest)),
         Err(err) => Err(err),
     };
     if completed.is_err() {

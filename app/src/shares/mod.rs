@@ -10,6 +10,8 @@ use leptos::{prelude::*, server_fn::codec::Json};
 pub use pages::{ShareForm, SharesPage};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::call::{self, for_key};
 use crate::error::AppError;
 
 /// The longest a share link may live: 7 days.
@@ -43,7 +45,7 @@ pub async fn create_share(
     key: String,
     hours: u32,
 ) -> Result<NewShare, AppError> {
-    crate::transfers::ssr::for_key(connection, &bucket, &key, async |target| {
+    for_key(connection, &bucket, &key, async |target| {
         ssr::create(target, hours).await
     })
     .await
@@ -52,24 +54,17 @@ pub async fn create_share(
 /// The signed-in user's links, newest first.
 #[server(endpoint = "shares")]
 pub async fn list_shares() -> Result<Vec<ShareLink>, AppError> {
-    crate::forms::ssr::with_status(
-        async {
-            let user = crate::auth::ssr::require_user().await?;
-            ssr::list(&crate::state::AppState::current().pool, user.id).await
-        }
-        .await,
-    )
+    call::signed_in(async |cx| ssr::list(cx.pool(), cx.user.id).await).await
 }
 
 /// Revokes one of the user's links: it stops working at once.
 #[server(endpoint = "share_revoke")]
 pub async fn revoke_share(id: i64) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::auth::ssr::require_user().await?;
-        ssr::revoke(&crate::state::AppState::current().pool, user.id, id).await?;
-        leptos_axum::redirect("/shares");
-        Ok(())
-    }
-    .await;
-    crate::forms::ssr::back_to_form_on_error(result, "/shares", &[])
+    call::form("/shares")
+        .signed_in(async |cx| {
+            ssr::revoke(cx.pool(), cx.user.id, id).await?;
+            leptos_axum::redirect("/shares");
+            Ok(())
+        })
+        .await
 }

@@ -1,13 +1,14 @@
 //! Making a share link (on an object's page) and the list of one's links, with revoke.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{create_share, list_shares};
 use crate::{
-    browse::location::object_href,
+    format::minutes,
     forms::error_from_query,
-    ui::{short_time, site_origin, CopyButton, ErrorNotice},
+    location::object_href,
+    ui::{site_origin, CopyButton, ErrorNotice},
 };
 
 /// "Share": pick how long, get a link to copy.
@@ -40,7 +41,7 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
                         <p class="share-link">
                             <code>{url.clone()}</code>" "<CopyButton text=url label="Copy the share link"/>
                         </p>
-                        <p class="muted">{format!("Works until {} UTC. Manage your links under Shared links.", short_time(&link.expires_at))}</p>
+                        <p class="muted">{format!("Works until {} UTC. Manage your links under Shared links.", minutes(&link.expires_at))}</p>
                     }.into_any()
                 }
                 Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
@@ -79,11 +80,11 @@ pub fn SharesPage() -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td><a href=object_href(l.connection, &l.bucket, &l.key)>{format!("{}/{}", l.bucket, l.key)}</a></td>
-                                                <td>{short_time(&l.created_at)}</td>
-                                                <td>{short_time(&l.expires_at)}</td>
+                                                <td>{minutes(&l.created_at)}</td>
+                                                <td>{minutes(&l.expires_at)}</td>
                                                 <td>{state}</td>
                                                 <td>{(state == "Active").then(|| view! {
-                                                    <form method="post" action="/api/share_revoke">
+                                                    <form method="post" action=super::RevokeShare::PATH>
                                                         <input type="hidden" name="id" value=l.id.to_string()/>
                                                         <button type="submit" class="link">"Revoke"</button>
                                                     </form>

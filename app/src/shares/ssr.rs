@@ -4,23 +4,23 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 
 use super::{NewShare, ShareLink, MAX_HOURS};
 use crate::{
-    audit::ssr::{record, Event},
-    browse::ssr::in_bucket_region,
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
+    },
+    aws::{access::Target, region::in_bucket_region},
     error::AppError,
+    format::rfc3339,
+    iam::Action,
     state::AppState,
-    transfers::ssr::{download_url, Target},
 };
 
 fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
 }
 
 /// 32 random bytes, hex: the part of the link that opens it.
@@ -37,18 +37,16 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
         )));
     }
     // The role must be able to read the object now, or the link would only ever fail.
-    let (connection, assumed) = target.assume(vec!["s3:GetObject"], "share.create").await?;
-    let arn = format!(
-        "{}/{}",
-        crate::browse::ssr::bucket_arn(&connection, target.bucket),
-        target.key
-    );
+    let (role, assumed) = target
+        .assume(vec![Action::GetObject], Activity::ShareCreate)
+        .await?;
+    let arn = target.arn(&role);
     let (bucket, key) = (target.bucket, target.key);
     in_bucket_region(
         target.state,
         &assumed,
         bucket,
-        ("s3:GetObject", &arn),
+        (Action::GetObject, &arn),
         |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
     )
     .await?;
@@ -68,7 +66,7 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
     .await?;
     let result: Result<(), AppError> = Ok(());
     let detail = json!({ "expires_at": rfc3339(expires_at) });
-    target.audit("share.create", &result, detail).await?;
+    target.audit(Activity::ShareCreate, &result, detail).await?;
     Ok(NewShare {
         path: format!("/s/{token}"),
         expires_at: rfc3339(expires_at),
@@ -86,11 +84,7 @@ pub async fn open(state: &AppState, token: &str) -> Result<String, AppError> {
     .fetch_optional(&state.pool)
     .await?;
     let Some(link) = link else {
-        let event = Event {
-            action: "share.open",
-            outcome: "unknown",
-            ..Event::default()
-        };
+        let event = Event::new(Activity::ShareOpen, Outcome::Unknown);
         record(&state.pool, event).await?;
         return Err(AppError::NotFound);
     };
@@ -98,8 +92,8 @@ pub async fn open(state: &AppState, token: &str) -> Result<String, AppError> {
         link.revoked_at,
         link.expires_at <= OffsetDateTime::now_utc(),
     ) {
-        (Some(_), _) => Some("revoked"),
-        (None, true) => Some("expired"),
+        (Some(_), _) => Some(Outcome::Revoked),
+        (None, true) => Some(Outcome::Expired),
         (None, false) => None,
     };
     let target = Target::new(
@@ -111,21 +105,15 @@ pub async fn open(state: &AppState, token: &str) -> Result<String, AppError> {
     )?;
     let result = match refused {
         Some(_) => Err(AppError::ShareLinkGone),
-        None => download_url(&target, None).await,
+        None => target.download_url(None).await,
     };
-    let outcome = refused.map(str::to_owned).unwrap_or_else(|| match &result {
-        Ok(_) => "ok".to_owned(),
-        Err(err) => err.code(),
-    });
+    let outcome = refused.unwrap_or_else(|| Outcome::of(&result));
     let event = Event {
-        actor_id: None,
         connection_id: Some(link.connection_id),
-        action: "share.open",
         bucket: Some(&link.bucket),
         key: Some(&link.key),
-        outcome: &outcome,
         detail: Some(json!({ "link": link.id, "owner": link.owner_id })),
-        ..Event::default()
+        ..Event::new(Activity::ShareOpen, outcome)
     };
     record(&state.pool, event).await?;
     result
@@ -169,12 +157,10 @@ pub async fn revoke(pool: &PgPool, user: i64, id: i64) -> Result<(), AppError> {
     let event = Event {
         actor_id: Some(user),
         connection_id: Some(link.connection_id),
-        action: "share.revoke",
         bucket: Some(&link.bucket),
         key: Some(&link.key),
-        outcome: "ok",
         detail: Some(json!({ "link": id })),
-        ..Event::default()
+        ..Event::new(Activity::ShareRevoke, Outcome::Ok)
     };
     record(pool, event).await
 }

@@ -3,7 +3,7 @@
 #[cfg(feature = "ssr")]
 pub mod csp;
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes, A},
@@ -11,8 +11,8 @@ use leptos_router::{
 };
 
 use crate::{
+    account::{current_user, AccountPage, SignInPage, SignUpPage},
     admin::AdminPage,
-    auth::{current_user, AccountPage, SignInPage, SignUpPage},
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     shares::SharesPage,
@@ -92,7 +92,7 @@ fn Layout() -> impl IntoView {
                     {move || Suspend::new(async move {
                         user.await.ok().flatten().map(|u| view! {
                             <A href="/account" attr:class="email">{u.email}</A>
-                            <form method="post" action="/api/sign_out">
+                            <form method="post" action=crate::account::SignOut::PATH>
                                 <button type="submit" class="link">"Sign out"</button>
                             </form>
                         })

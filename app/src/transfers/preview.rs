@@ -76,8 +76,7 @@ pub fn Preview(
     kind: PreviewKind,
     size: i64,
 ) -> impl IntoView {
-    let name =
-        crate::browse::location::name_in(&key, crate::browse::location::folder_of(&key)).to_owned();
+    let name = crate::location::name_in(&key, crate::location::folder_of(&key)).to_owned();
     // What to show: the presigned URL and, for text, the text itself; or why not.
     let loaded = RwSignal::new(None::<Result<(String, Option<String>), String>>);
     Effect::new(move |_| {

@@ -65,7 +65,7 @@ impl Uploads {
         Uploads {
             rows: RwSignal::new(Vec::new()),
             blocked_by_cors: RwSignal::new(false),
-            owner: StoredValue::new(Owner::current().unwrap_or_else(Owner::new)),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
         }
     }
 }
@@ -178,7 +178,7 @@ fn UploadRow(row: Row) -> impl IntoView {
         State::Sending => format!(
             "{:.0}% · {}/s",
             percent(),
-            crate::browse::location::human_size(speed.get() as i64)
+            crate::format::human_size(speed.get() as u64)
         ),
         State::Done => "Uploaded".to_owned(),
         State::Cancelled => "Cancelled".to_owned(),

@@ -73,16 +73,12 @@ pub async fn send(
         return Err(Failure::Cancelled);
     }
     xhr.send_with_opt_blob(body).map_err(broken)?;
-    loop {
-        match select(ticks.next(), end).await {
-            Either::Left((_, pending)) => {
-                if let Some(bytes) = loaded.borrow_mut().take() {
-                    report(bytes);
-                }
-                end = pending;
-            }
-            Either::Right(_) => break,
+    // Report progress on each tick until the request ends.
+    while let Either::Left((_, pending)) = select(ticks.next(), end).await {
+        if let Some(bytes) = loaded.borrow_mut().take() {
+            report(bytes);
         }
+        end = pending;
     }
     drop((on_progress, on_end));
     match xhr.status().unwrap_or(0) {

@@ -66,7 +66,7 @@ fn next_only_follows_local_paths() {
     }
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
     let cfg = config(true, &[]);
     assert_eq!(
@@ -98,7 +98,7 @@ async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
     assert!(stored.starts_with("$argon2id$") && !stored.contains(GOOD));
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn first_user_and_listed_emails_become_admins(pool: PgPool) {
     let cfg = config(false, &["boss@example.com"]);
     let first = create_user(&pool, &cfg, "first@example.com", GOOD)
@@ -127,7 +127,7 @@ async fn first_user_and_listed_emails_become_admins(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_checks_the_password(pool: PgPool) {
     create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
         .await
@@ -161,7 +161,7 @@ async fn sign_in_checks_the_password(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
     create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
         .await
@@ -199,7 +199,7 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
     sign_in(&pool, "a@example.com", GOOD, None).await.unwrap();
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_address(pool: PgPool) {
     create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
         .await
@@ -224,7 +224,7 @@ async fn sign_in_is_limited_per_address(pool: PgPool) {
         .unwrap();
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn changing_the_password_rotates_the_session_epoch(pool: PgPool) {
     let user = create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
         .await

@@ -4,32 +4,10 @@
 
 use serde_json::{json, Value};
 
-use crate::{connections::SetupGuide, url::encode_path as encode};
+use crate::{connections::SetupGuide, iam::Action, url::encode_path};
 
 /// The role name the instructions suggest.
 pub const ROLE_NAME: &str = "crossview-access";
-
-const READ_ACTIONS: [&str; 9] = [
-    "s3:ListAllMyBuckets",
-    "s3:GetBucketLocation",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:GetBucketVersioning",
-    "s3:GetBucketCors",
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:GetObjectTagging",
-];
-
-const WRITE_ACTIONS: [&str; 7] = [
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-    "s3:ListBucketMultipartUploads",
-    "s3:PutObjectTagging",
-];
 
 fn trust_statement(principal: Value, external_id: Value) -> Value {
     json!({
@@ -45,9 +23,9 @@ pub fn trust_policy(principal_arn: &str, external_id: &str) -> Value {
 }
 
 pub fn permissions_policy(read_write: bool) -> Value {
-    let mut actions: Vec<&str> = READ_ACTIONS.to_vec();
+    let mut actions = Action::READ.to_vec();
     if read_write {
-        actions.extend(WRITE_ACTIONS);
+        actions.extend(Action::WRITE);
     }
     json!({
         "Version": "2012-10-17",
@@ -100,9 +78,9 @@ pub fn build(principal_arn: &str, external_id: &str, template_url: Option<&str>)
     let quick_create_url = template_url.map(|url| {
         format!(
             "https://console.aws.amazon.com/cloudformation/home#/stacks/quickcreate?templateURL={}&stackName={ROLE_NAME}&param_ExternalId={}&param_CrossviewPrincipal={}",
-            encode(url),
-            encode(external_id),
-            encode(principal_arn)
+            encode_path(url),
+            encode_path(external_id),
+            encode_path(principal_arn)
         )
     });
     let cli_commands = format!(

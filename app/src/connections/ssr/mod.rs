@@ -8,15 +8,17 @@ pub mod verify;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde_json::json;
 use sqlx::PgPool;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::{valid_external_id, Connection, RoleArn, Status};
 use crate::{
-    audit::ssr::{record, Event},
-    aws::{Assumed, RoleTarget, Scope},
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
+    },
     config::Config,
     error::{AppError, AwsProblem},
-    state::AppState,
+    format::rfc3339,
 };
 
 /// Length of a generated ExternalId: 40 characters of [A-Za-z0-9], about 238 bits.
@@ -34,11 +36,6 @@ pub fn generate_external_id() -> String {
         }
     }
     id
-}
-
-/// `crossview-user-<id>`: what the customer's CloudTrail shows as the session.
-pub fn session_name(user_id: i64) -> String {
-    format!("crossview-user-{user_id}")
 }
 
 fn valid_name(name: &str) -> Result<&str, AppError> {
@@ -64,7 +61,6 @@ struct Row {
 
 impl From<Row> for Connection {
     fn from(r: Row) -> Self {
-        let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
         Connection {
             id: r.id,
             name: r.name,
@@ -145,7 +141,7 @@ pub async fn create(
         _ => AppError::from(err),
     })?;
     let detail = json!({ "name": name, "custom_external_id": custom_external_id.is_some() });
-    record(pool, change(owner, id, "connection.create", detail)).await?;
+    record(pool, change(owner, id, Activity::ConnectionCreate, detail)).await?;
     Ok(id)
 }
 
@@ -167,7 +163,7 @@ pub async fn set_role(pool: &PgPool, owner: i64, id: i64, arn: &RoleArn) -> Resu
         updated.rows_affected(),
         owner,
         id,
-        "connection.set_role",
+        Activity::ConnectionSetRole,
         json!({ "role_arn": arn.arn }),
     )
     .await
@@ -196,7 +192,7 @@ pub async fn set_endpoints(
         updated.rows_affected(),
         owner,
         id,
-        "connection.set_endpoints",
+        Activity::ConnectionSetEndpoints,
         json!({ "s3_endpoint": s3, "sts_endpoint": sts }),
     )
     .await
@@ -217,7 +213,7 @@ pub async fn rename(pool: &PgPool, owner: i64, id: i64, name: &str) -> Result<()
         updated.rows_affected(),
         owner,
         id,
-        "connection.rename",
+        Activity::ConnectionRename,
         json!({ "name": name }),
     )
     .await
@@ -236,20 +232,23 @@ pub async fn delete(pool: &PgPool, owner: i64, id: i64) -> Result<(), AppError> 
         deleted.rows_affected(),
         owner,
         id,
-        "connection.delete",
+        Activity::ConnectionDelete,
         json!({}),
     )
     .await
 }
 
-fn change(actor: i64, connection: i64, action: &str, detail: serde_json::Value) -> Event<'_> {
+fn change(
+    actor: i64,
+    connection: i64,
+    action: Activity,
+    detail: serde_json::Value,
+) -> Event<'static> {
     Event {
         actor_id: Some(actor),
         connection_id: Some(connection),
-        action,
-        outcome: "ok",
         detail: Some(detail),
-        ..Event::default()
+        ..Event::new(action, Outcome::Ok)
     }
 }
 
@@ -259,69 +258,13 @@ async fn owned_change(
     rows: u64,
     owner: i64,
     id: i64,
-    action: &str,
+    action: Activity,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     if rows == 0 {
         return Err(AppError::NotFound);
     }
     record(pool, change(owner, id, action, detail)).await
-}
-
-/// One AssumeRole, audited whatever its outcome. Every assumption in Crossview goes through here.
-pub async fn assume_audited(
-    state: &AppState,
-    actor: i64,
-    connection: i64,
-    target: RoleTarget<'_>,
-    scope: &Scope,
-    action: &str,
-) -> Result<Assumed, AppError> {
-    let result = state.aws.assume(target, scope).await;
-    let (outcome, request_id) = match &result {
-        Ok(assumed) => ("ok", assumed.request_id.clone()),
-        Err(failure) => (failure.problem.code(), failure.request_id.clone()),
-    };
-    record(
-        &state.pool,
-        Event {
-            actor_id: Some(actor),
-            connection_id: Some(connection),
-            action,
-            bucket: scope.bucket(),
-            key: scope.key(),
-            outcome,
-            aws_request_id: request_id.as_deref(),
-            detail: Some(json!({ "with_external_id": target.external_id.is_some() })),
-        },
-    )
-    .await?;
-    result.map_err(|failure| AppError::Aws(failure.problem))
-}
-
-/// The entry point for every request that uses a connection: owner check, verified check, and a
-/// fresh assumption narrowed to `scope`. The credentials live as long as the request.
-pub async fn assume_for(
-    state: &AppState,
-    user_id: i64,
-    connection_id: i64,
-    scope: &Scope,
-) -> Result<(Connection, Assumed), AppError> {
-    let connection = get(&state.pool, user_id, connection_id).await?;
-    let (Status::Verified, Some(role_arn)) = (connection.status, connection.role_arn.as_deref())
-    else {
-        return Err(AppError::ConnectionNotVerified);
-    };
-    let name = session_name(user_id);
-    let target = RoleTarget {
-        role_arn,
-        external_id: Some(&connection.external_id),
-        session_name: &name,
-        endpoints: connection.endpoints(),
-    };
-    let assumed =
-        assume_audited(state, user_id, connection_id, target, scope, scope.action()).await?;
-    Ok((connection, assumed))
 }
 
 #[cfg(test)]

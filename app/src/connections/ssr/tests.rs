@@ -4,8 +4,13 @@ use sqlx::PgPool;
 
 use super::*;
 use crate::{
-    aws::tests::{mocked_gateway, temporary_credentials},
+    aws::{
+        access::assume_for,
+        tests::{mocked_gateway, temporary_credentials},
+        Scope,
+    },
     connections::parse_role_arn,
+    state::AppState,
 };
 
 fn config(allow_custom: bool) -> Arc<Config> {
@@ -39,7 +44,7 @@ fn generated_external_ids_are_long_random_and_alphanumeric() {
         .all(|id| id.len() == 40 && id.bytes().all(|b| b.is_ascii_alphanumeric())));
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn a_new_connection_is_pending_with_a_generated_id(pool: PgPool) {
     let owner = user(&pool, "a@example.com").await;
     let id = create(&pool, &config(false), owner, "  Production  ", None)
@@ -59,7 +64,7 @@ async fn a_new_connection_is_pending_with_a_generated_id(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn user_chosen_external_ids_need_the_setting_and_stay_unique(pool: PgPool) {
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
@@ -88,7 +93,7 @@ async fn user_chosen_external_ids_need_the_setting_and_stay_unique(pool: PgPool)
     );
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn only_the_owner_sees_or_touches_a_connection(pool: PgPool) {
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
@@ -136,18 +141,11 @@ async fn only_the_owner_sees_or_touches_a_connection(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn the_audit_log_is_append_only(pool: PgPool) {
-    record(
-        &pool,
-        Event {
-            action: "test",
-            outcome: "ok",
-            ..Event::default()
-        },
-    )
-    .await
-    .unwrap();
+    record(&pool, Event::new(Activity::Verify, Outcome::Ok))
+        .await
+        .unwrap();
     for statement in [
         "update audit_events set outcome = 'forged'",
         "delete from audit_events",
@@ -161,7 +159,7 @@ async fn the_audit_log_is_append_only(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn no_column_could_hold_a_credential(pool: PgPool) {
     let columns: Vec<(String, String)> = sqlx::query_as(
         "select table_name::text, column_name::text from information_schema.columns
@@ -218,7 +216,7 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "crate::state::MIGRATOR")]
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
     use aws_smithy_mocks::mock;
     let owner = user(&pool, "a@example.com").await;

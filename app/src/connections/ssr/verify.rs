@@ -3,9 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use super::{assume_audited, get, session_name};
+use super::get;
 use crate::{
-    aws::{failure, RoleTarget, Scope},
+    audit::Activity,
+    aws::{
+        access::{assume_audited, session_name},
+        failure, RoleTarget, Scope,
+    },
     connections::Connection,
     error::{AppError, AwsProblem},
     state::AppState,
@@ -59,7 +63,7 @@ async fn check(
             connection.id,
             with_id,
             &Scope::Verify,
-            "verify",
+            Activity::Verify,
         )
         .await
         {
@@ -96,7 +100,7 @@ async fn check(
         connection.id,
         without_id,
         &Scope::Verify,
-        "verify_without_external_id",
+        Activity::VerifyWithoutExternalId,
     )
     .await
     {

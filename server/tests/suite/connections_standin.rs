@@ -1,22 +1,20 @@
 //! Connections against the AWS stand-in in strict mode, where trust policies, principals and
 //! ExternalIds are enforced as AWS enforces them (scripts/test.sh starts and seeds it).
 
-mod support;
-
 use std::net::SocketAddr;
 
+use crate::support::{
+    standin::{connection_with_role, env, owner, put_role, state, verify},
+    tcp_switch::Switch,
+};
 use app::{
     aws::{AwsGateway, Scope},
     connections::{parse_role_arn, ssr as connections, Status},
     error::{AppError, AwsProblem},
 };
 use sqlx::PgPool;
-use support::{
-    standin::{connection_with_role, env, owner, put_role, state, verify},
-    tcp_switch::Switch,
-};
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn the_right_external_id_verifies(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
@@ -49,7 +47,7 @@ async fn the_right_external_id_verifies(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_wrong_external_id_is_not_trusted(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
@@ -69,7 +67,7 @@ async fn a_wrong_external_id_is_not_trusted(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_role_without_the_condition_verifies_with_a_warning(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
@@ -79,7 +77,7 @@ async fn a_role_without_the_condition_verifies_with_a_warning(pool: PgPool) {
     assert_eq!((c.status, c.trust_warning), (Status::Verified, true));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn an_unknown_role_is_not_trusted(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
@@ -103,7 +101,7 @@ async fn an_unknown_role_is_not_trusted(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn aws_unreachable_then_recovered(pool: PgPool) {
     let standin: SocketAddr = env("AWS_ENDPOINT_URL")
@@ -132,25 +130,25 @@ async fn aws_unreachable_then_recovered(pool: PgPool) {
     assert_eq!((up.status, up.last_error), (Status::Verified, None));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn nothing_is_cached_a_changed_trust_policy_bites_at_once(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
     let user = owner(&pool, "a@example.com").await;
     let c = connection_with_role(&state, user, "changes-mind", None, None).await;
     assert_eq!(verify(&state, user, &c).await.status, Status::Verified);
-    connections::assume_for(&state, user, c.id, &Scope::ListBuckets)
+    app::aws::access::assume_for(&state, user, c.id, &Scope::ListBuckets)
         .await
         .unwrap();
 
     put_role("changes-mind", Some("NowSomeOtherExternalId"), None);
-    let err = connections::assume_for(&state, user, c.id, &Scope::ListBuckets)
+    let err = app::aws::access::assume_for(&state, user, c.id, &Scope::ListBuckets)
         .await
         .unwrap_err();
     assert_eq!(err, AppError::Aws(AwsProblem::TrustDenied));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn another_user_cannot_verify_or_use_a_connection(pool: PgPool) {
     let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
@@ -164,7 +162,7 @@ async fn another_user_cannot_verify_or_use_a_connection(pool: PgPool) {
         AppError::NotFound
     );
     assert_eq!(verify(&state, a, &c).await.status, Status::Verified);
-    let err = connections::assume_for(&state, b, c.id, &Scope::ListBuckets)
+    let err = app::aws::access::assume_for(&state, b, c.id, &Scope::ListBuckets)
         .await
         .unwrap_err();
     assert_eq!(err, AppError::NotFound);

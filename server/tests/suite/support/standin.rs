@@ -8,6 +8,7 @@ use app::{
     connections::{parse_role_arn, ssr as connections, Connection},
     error::AppError,
     state::AppState,
+    url::decode,
 };
 use sqlx::PgPool;
 
@@ -243,4 +244,36 @@ pub async fn browser_with_connection(
     let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
     let c = verify(&state, user, &c).await;
     (browser, c)
+}
+
+/// The session policy the stand-in last saw for `role`, parsed.
+pub async fn last_policy(role: &str) -> serde_json::Value {
+    let seen = assume_role_seen(role).await;
+    serde_json::from_str(seen["policy"].as_str().unwrap()).unwrap()
+}
+
+/// The query parameters of a URL, decoded.
+pub fn query(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A folder of its own in `cv-work` for each test run.
+pub fn folder(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{nanos}/")
 }

@@ -2,15 +2,13 @@
 //! identity comes from the standard credential chain and endpoint settings, it may do nothing
 //! but assume roles, and the stand-in enforces ExternalIds the way AWS does.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
+use crate::support::standin::http;
 use app::aws::AwsGateway;
 use aws_sdk_s3::presigning::PresigningConfig;
-use support::standin::http;
 
-use support::standin::env;
+use crate::support::standin::env;
 
 /// The error code S3 answered with.
 fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
@@ -79,7 +77,7 @@ async fn the_stand_in_enforces_external_ids_like_aws() {
 /// of it whose session policy allows reading `preview/notes.txt` only.
 async fn session_for_notes(role: &str) -> aws_sdk_s3::Client {
     let external_id = format!("{role}-external-id-0123456789");
-    let arn = support::standin::put_role(
+    let arn = crate::support::standin::put_role(
         role,
         Some(&external_id),
         Some(

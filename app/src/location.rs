@@ -5,7 +5,7 @@
 //! prefix that path segments can carry faithfully goes in the path, one encoded segment per
 //! folder; any other goes in `?prefix=`. Object details add `?object=<key>`.
 
-use crate::url::{decode, encode};
+use crate::url::{decode, encode_component};
 
 /// Whether every folder in `prefix` survives as a path segment. Besides `.`, `..` and empty
 /// segments (which browsers resolve or fold), a name with `%`, `\\` or a control character goes
@@ -29,25 +29,25 @@ pub fn buckets_href(connection: i64) -> String {
 
 /// The folder's URL (the bucket's root, without a trailing slash, for an empty prefix).
 pub fn folder_href(connection: i64, bucket: &str, prefix: &str) -> String {
-    let root = format!("/c/{connection}/{}", encode(bucket));
+    let root = format!("/c/{connection}/{}", encode_component(bucket));
     if prefix.is_empty() {
         root
     } else if path_safe(prefix) {
         let segments: Vec<String> = prefix
             .trim_end_matches('/')
             .split('/')
-            .map(encode)
+            .map(encode_component)
             .collect();
         format!("{root}/{}/", segments.join("/"))
     } else {
-        format!("{root}?prefix={}", encode(prefix))
+        format!("{root}?prefix={}", encode_component(prefix))
     }
 }
 
 /// `href` with `name=value` appended to its query.
 pub fn with_query(href: &str, name: &str, value: &str) -> String {
     let sep = if href.contains('?') { '&' } else { '?' };
-    format!("{href}{sep}{name}={}", encode(value))
+    format!("{href}{sep}{name}={}", encode_component(value))
 }
 
 /// The details page of `key`, shown within its folder.
@@ -109,21 +109,6 @@ pub fn breadcrumbs(prefix: &str) -> Vec<(String, String)> {
     crumbs
 }
 
-/// Sizes in binary units, as file managers show them.
-pub fn human_size(bytes: i64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +164,7 @@ mod tests {
         }
     }
 
-    /// The URL parser's path percent-encode set, byte by byte.
+    /// The URL parser's path percent-encode_component set, byte by byte.
     fn path_byte(b: u8) -> String {
         match b {
             0..=0x20 | 0x7f.. | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' => {
@@ -309,13 +294,5 @@ mod tests {
             breadcrumbs("a//"),
             vec![("a".into(), "a/".into()), ("".into(), "a//".into())]
         );
-    }
-
-    #[test]
-    fn sizes_read_like_a_file_manager() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GiB");
     }
 }

@@ -1,14 +1,12 @@
 //! The skeleton seen over HTTP: guards, cookies, headers, probes, account flows.
 
-mod support;
-
+use crate::support::Browser;
 use axum::http::StatusCode;
 use sqlx::PgPool;
-use support::Browser;
 
 const PASSWORD: &str = "a long enough passphrase";
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn pages_need_a_session(pool: PgPool) {
     let mut browser = Browser::new(pool, true).await;
     for (path, next) in [
@@ -31,7 +29,7 @@ async fn pages_need_a_session(pool: PgPool) {
     assert!(sign_in.body.contains("Sign in"));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn session_cookie_flags(pool: PgPool) {
     let mut secure = Browser::new(pool.clone(), true).await;
     let page = secure.sign_up("a@example.com", PASSWORD).await;
@@ -57,7 +55,7 @@ async fn session_cookie_flags(pool: PgPool) {
     assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     browser.sign_up("first@example.com", PASSWORD).await;
@@ -77,7 +75,7 @@ async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
     assert_eq!(browser.get("/").await.status, StatusCode::SEE_OTHER);
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn plain_form_errors_come_back_to_the_form(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     let page = browser.sign_up("not an email", PASSWORD).await;
@@ -132,7 +130,7 @@ async fn plain_form_errors_come_back_to_the_form(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn hydrated_calls_get_the_error_itself(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     let req = browser
@@ -151,7 +149,7 @@ async fn hydrated_calls_get_the_error_itself(pool: PgPool) {
     assert!(page.body.contains("BadCredentials"), "{}", page.body);
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
     let mut laptop = Browser::new(pool, false).await;
     laptop.sign_up("a@example.com", PASSWORD).await;
@@ -183,7 +181,7 @@ async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn only_admins_see_users_connections_and_the_audit_log(pool: PgPool) {
     let mut admin = Browser::new(pool, false).await;
     admin.sign_up("admin@example.com", PASSWORD).await;
@@ -218,7 +216,7 @@ async fn only_admins_see_users_connections_and_the_audit_log(pool: PgPool) {
     assert!(audit.body.contains("connection.create"), "{}", audit.body);
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_connection_page_of_another_user_is_not_found(pool: PgPool) {
     let mut owner = Browser::new(pool, false).await;
     owner.sign_up("owner@example.com", PASSWORD).await;
@@ -255,7 +253,7 @@ async fn a_connection_page_of_another_user_is_not_found(pool: PgPool) {
     assert!(mine.body.contains("Mine") && mine.body.contains("Pending"));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn cross_site_posts_are_refused(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     let body = "email=a%40example.com&password=whatever12&next=";
@@ -285,7 +283,7 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn security_headers_everywhere(pool: PgPool) {
     let mut browser = Browser::new(pool, true).await;
     let health = browser.get("/healthz").await;
@@ -338,7 +336,7 @@ const HOSTILE: &str = r#"</title><meta http-equiv="refresh" content="0;url=https
 
 /// Nothing was injected: no element from [`HOSTILE`] stands in the page, and its one `<title>`
 /// (pages whose title waits on data set it in the browser) holds `expected`, escaped.
-fn assert_inert(page: &support::Page, expected_title: &str) {
+fn assert_inert(page: &crate::support::Page, expected_title: &str) {
     let body = &page.body;
     for injected in ["<meta http-equiv", "<img"] {
         assert!(!body.contains(injected), "{injected} in {body}");
@@ -358,16 +356,19 @@ fn assert_inert(page: &support::Page, expected_title: &str) {
     }
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     browser.sign_up("hostile@example.com", PASSWORD).await;
-    let encode = app::url::encode;
+    let encode_component = app::url::encode_component;
 
     // The attacker's link: a prefix that closes the title. No bucket or object is needed.
     let prefix = format!("{HOSTILE}/");
     let page = browser
-        .get(&format!("/c/999/any-bucket?prefix={}", encode(&prefix)))
+        .get(&format!(
+            "/c/999/any-bucket?prefix={}",
+            encode_component(&prefix)
+        ))
         .await;
     assert!(
         page.body.contains("<title>"),
@@ -378,7 +379,7 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     // An object's page is titled with its key.
     let key = format!("docs/{HOSTILE}.txt");
     let page = browser
-        .get(&app::browse::location::object_href(999, "any-bucket", &key))
+        .get(&app::location::object_href(999, "any-bucket", &key))
         .await;
     assert!(
         page.body.contains("<title>"),
@@ -393,7 +394,7 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let created = browser
         .call(
             "connection_create",
-            &format!("name={}&external_id=", encode(name)),
+            &format!("name={}&external_id=", encode_component(name)),
         )
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
@@ -414,14 +415,14 @@ async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let page = browser
         .get(&format!(
             "/sign-in?error=BadCredentials&email={}&next={}",
-            encode(HOSTILE),
-            encode(HOSTILE)
+            encode_component(HOSTILE),
+            encode_component(HOSTILE)
         ))
         .await;
     assert_inert(&page, "Sign in");
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     // `50%25 off` is what the person typed: it must not come back as `50% off`.

@@ -1,6 +1,6 @@
 //! The account pages. Each form is a plain HTML form, so it works before hydration too.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use crate::{forms::error_from_query, ui::ErrorNotice, url::use_query};
@@ -27,7 +27,7 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action="/api/sign_in" class="stack">
+            <form method="post" action=super::SignIn::PATH class="stack">
                 <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username" value=email required/>
@@ -47,7 +47,7 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <AuthCard title="Create your account">
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action="/api/sign_up" class="stack">
+            <form method="post" action=super::SignUp::PATH class="stack">
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <label for="password">"Password"</label>
@@ -75,7 +75,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="notice success" role="status">"Password changed. Other sessions have been signed out."</p>
             </Show>
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action="/api/change_password" class="stack">
+            <form method="post" action=super::ChangePassword::PATH class="stack">
                 <label for="current_password">"Current password"</label>
                 <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
                 <label for="new_password">"New password"</label>

@@ -2,20 +2,19 @@
 //! --browse` seeds: every listing and HEAD goes through a freshly assumed role whose own policy
 //! the stand-in enforces.
 
-mod support;
-
-use app::{
-    aws::AwsGateway,
-    browse::{location, ssr as browse, Listing},
-    connections::{ssr as connections, Connection, Status},
-    error::{AppError, AwsProblem},
-    state::AppState,
-};
-use sqlx::PgPool;
-use support::standin::{
+use crate::support::standin::{
     assume_role_calls, assumptions, browser_with_connection, connected, connection_with_role, env,
     owner, put_role, state, verify, LIST_ONLY, ONE_BUCKET, READ_ALL,
 };
+use app::{
+    aws::AwsGateway,
+    browse::{ssr as browse, Listing},
+    connections::{ssr as connections, Connection, Status},
+    error::{AppError, AwsProblem},
+    location,
+    state::AppState,
+};
+use sqlx::PgPool;
 
 async fn list(
     (state, user, c): &(AppState, i64, Connection),
@@ -30,7 +29,7 @@ fn keys(listing: &Listing) -> Vec<&str> {
     listing.objects.iter().map(|o| o.key.as_str()).collect()
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_big_bucket_pages_1000_1000_500_and_back(pool: PgPool) {
     let world = connected(&pool, "pager", READ_ALL).await;
@@ -60,7 +59,7 @@ async fn a_big_bucket_pages_1000_1000_500_and_back(pool: PgPool) {
     assert!(filtered.next.is_none());
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn folders_only_empty_markers_odd_keys_and_deep_prefixes(pool: PgPool) {
     let world = connected(&pool, "walker", READ_ALL).await;
@@ -128,7 +127,7 @@ async fn folders_only_empty_markers_odd_keys_and_deep_prefixes(pool: PgPool) {
     assert_eq!(location::breadcrumbs(&prefix).len(), 20);
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: PgPool) {
     let (state, user, c) = connected(&pool, "one-bucket", ONE_BUCKET).await;
@@ -152,7 +151,7 @@ async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: 
     assert_eq!(walk.folders, ["walk/one/"]);
 
     let denied = AppError::Denied {
-        action: "s3:ListBucket".into(),
+        action: app::iam::Action::ListBucket,
         resource: "arn:aws:s3:::cv-other".into(),
     };
     let refused = browse::add_bucket(&state, user, c.id, "cv-other").await;
@@ -179,7 +178,7 @@ async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: 
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn details_show_everything_head_object_knows(pool: PgPool) {
     let (state, user, c) = connected(&pool, "reader", READ_ALL).await;
@@ -209,7 +208,7 @@ async fn details_show_everything_head_object_knows(pool: PgPool) {
     assert_eq!(gone.unwrap_err(), AppError::Aws(AwsProblem::ObjectNotFound));
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_role_without_get_object_is_told_which_permission_is_missing(pool: PgPool) {
     let (state, user, c) = connected(&pool, "lister", LIST_ONLY).await;
@@ -220,7 +219,7 @@ async fn a_role_without_get_object_is_told_which_permission_is_missing(pool: PgP
     assert_eq!(
         err,
         AppError::Denied {
-            action: "s3:GetObject".into(),
+            action: app::iam::Action::GetObject,
             resource: format!("arn:aws:s3:::cv-mixed/{key}"),
         }
     );
@@ -230,7 +229,7 @@ async fn a_role_without_get_object_is_told_which_permission_is_missing(pool: PgP
         .is_ok());
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn every_call_assumes_exactly_once(pool: PgPool) {
     let (state, user, c) = connected(&pool, "counted", READ_ALL).await;
@@ -248,7 +247,7 @@ async fn every_call_assumes_exactly_once(pool: PgPool) {
     assert_eq!(calls, 1, "adding a bucket");
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_page_load_assumes_once_and_a_revoked_role_fails_the_very_next(pool: PgPool) {
     let (mut browser, c) = browser_with_connection(&pool, "page-loads", READ_ALL).await;
@@ -285,7 +284,7 @@ async fn a_page_load_assumes_once_and_a_revoked_role_fails_the_very_next(pool: P
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn folder_urls_round_trip_odd_keys(pool: PgPool) {
     let (mut browser, c) = browser_with_connection(&pool, "urls", READ_ALL).await;
@@ -321,7 +320,7 @@ async fn folder_urls_round_trip_odd_keys(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) {
     // Crossview's default AWS endpoint goes nowhere: only the connection's endpoints can work.
@@ -374,7 +373,7 @@ fn assert_inert(body: &str, title: &str) {
     assert_eq!(body.matches("<title>").count(), 1);
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool: PgPool) {
     let (mut browser, c) = browser_with_connection(&pool, "hostile-key", READ_ALL).await;
@@ -406,14 +405,15 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
 
     // A share link to it whose role has since lost s3:GetObject: the refusal names the key.
     let state =
-        support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await).await;
+        crate::support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await)
+            .await;
     let user: i64 =
         sqlx::query_scalar("select id from users where email = 'hostile-key@example.com'")
             .fetch_one(&pool)
             .await
             .unwrap();
     let target =
-        app::transfers::ssr::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
+        app::aws::access::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
     let link = app::shares::ssr::create(&target, 1).await.unwrap();
     put_role("hostile-key", Some(&c.external_id), Some(LIST_ONLY));
     let refused = browser.get(&link.path).await;

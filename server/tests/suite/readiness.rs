@@ -2,13 +2,11 @@
 //! and all of it recovers without a restart. Postgres is "taken away" by cutting a TCP proxy in
 //! front of it.
 
-mod support;
-
 use std::{net::SocketAddr, time::Duration};
 
+use crate::support::{tcp_switch::Switch, Browser};
 use axum::http::{header, StatusCode};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use support::{tcp_switch::Switch, Browser};
 
 /// A browser on a server whose only way to Postgres runs through a switch.
 async fn behind_a_switch(opts: PgConnectOptions) -> (Switch, Browser) {
@@ -38,7 +36,7 @@ async fn recovers(browser: &mut Browser, path: &str) -> bool {
     false
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn readyz_fails_while_postgres_is_away_and_recovers(
     _: PgPoolOptions,
     opts: PgConnectOptions,
@@ -65,7 +63,7 @@ async fn readyz_fails_while_postgres_is_away_and_recovers(
     );
 }
 
-#[sqlx::test(migrator = "app::state::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn signed_in_pages_explain_a_database_outage_with_503_and_recover(
     _: PgPoolOptions,
     opts: PgConnectOptions,

@@ -7,7 +7,7 @@ pub mod tcp_switch;
 
 use std::sync::Arc;
 
-use app::{aws::AwsGateway, config::Config, state::AppState, url::encode};
+use app::{aws::AwsGateway, config::Config, state::AppState, url::encode_component};
 use axum::{
     body::{to_bytes, Body},
     http::{header, Request, Response, StatusCode},
@@ -106,7 +106,7 @@ impl Browser {
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = fields
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
             .collect::<Vec<_>>()
             .join("&");
         let req = self

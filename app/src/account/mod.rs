@@ -1,0 +1,85 @@
+//! Accounts: sign up, sign in, sign out, change password, and who is signed in.
+//!
+//! The forms are plain HTML forms posting to these server functions, so they behave the same
+//! before and after hydration; errors come back as `?error=<code>` on the form's page. The
+//! session and password plumbing they use lives in `auth`.
+
+mod pages;
+
+use leptos::prelude::*;
+pub use pages::{AccountPage, SignInPage, SignUpPage};
+
+#[cfg(feature = "ssr")]
+use crate::{auth::ssr, call};
+use crate::{auth::User, error::AppError};
+
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    call::anyone(async |_| Ok(ssr::auth_session().await?.user.map(|u| u.public()))).await
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    call::form("/sign-up")
+        .keep("email", &email)
+        .anyone(async |state| {
+            let mut auth = ssr::auth_session().await?;
+            let user = ssr::create_user(&state.pool, &state.config, &email, &password).await?;
+            auth.login(&user).await.map_err(AppError::internal)?;
+            leptos_axum::redirect("/");
+            Ok(())
+        })
+        .await
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, next: String) -> Result<(), AppError> {
+    call::form("/sign-in")
+        .keep("next", &next)
+        .keep("email", &email)
+        .anyone(async |state| {
+            let mut auth = ssr::auth_session().await?;
+            let address = ssr::client_address(state.config.trust_proxy).await;
+            let user = ssr::sign_in(&state.pool, &email, &password, address.as_deref()).await?;
+            auth.login(&user).await.map_err(AppError::internal)?;
+            leptos_axum::redirect(ssr::safe_next(&next));
+            Ok(())
+        })
+        .await
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    call::anyone(async |_| {
+        let mut auth = ssr::auth_session().await?;
+        auth.logout().await.map_err(AppError::internal)?;
+        leptos_axum::redirect("/sign-in");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    call::form("/account")
+        .signed_in(async |cx| {
+            let changed = ssr::change_password(
+                cx.pool(),
+                cx.user.id,
+                &current_password,
+                &new_password,
+                &confirm_password,
+            )
+            .await?;
+            // Every other session now carries a stale epoch and ends; this one is renewed.
+            let mut auth = ssr::auth_session().await?;
+            auth.login(&changed).await.map_err(AppError::internal)?;
+            leptos_axum::redirect("/account?changed=1");
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,196 @@
+//! The module structure, checked: reads every `crate::` path in `src/` and asserts the rules
+//! ARCHITECTURE.md states. `cargo test -p app architecture` runs it.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::Path,
+};
+
+/// One folder per capability. `shell` composes them and is imported by nothing.
+const FEATURES: [&str; 7] = [
+    "account",
+    "admin",
+    "browse",
+    "connections",
+    "objects",
+    "shares",
+    "transfers",
+];
+
+/// Each top-level module and, for every module it names through `crate::`, the rest of each
+/// such path (`crate::browse::ssr::x` gives `browse` → {`ssr::x`}).
+type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+fn graph() -> Graph {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut graph = Graph::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(&src).unwrap();
+            let first = relative.components().next().unwrap().as_os_str();
+            let module = first.to_str().unwrap().trim_end_matches(".rs").to_owned();
+            if module == "lib" || module == "architecture" {
+                continue;
+            }
+            let uses = graph.entry(module.clone()).or_default();
+            for (target, rest) in crate_paths(&fs::read_to_string(&path).unwrap()) {
+                if target != module {
+                    uses.entry(target).or_default().insert(rest);
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// Every `crate::a::…` path in `source` as `(a, …)`, including each path of a
+/// `use crate::{a::b, c::{d, e}}` group (the rest is empty when the path stops at `a`).
+fn crate_paths(source: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let mut depth = 1;
+                let mut item = String::new();
+                for c in group.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 || (c == ',' && depth == 1) {
+                        found.extend(split_path(&item));
+                        item.clear();
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        item.push(c);
+                    }
+                }
+            }
+            None => found.extend(split_path(rest)),
+        }
+    }
+    found
+}
+
+fn split_path(path: &str) -> Option<(String, String)> {
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let first = ident(path);
+    if first.is_empty() || first == "self" {
+        return None;
+    }
+    let after = path.trim_start()[first.len()..].strip_prefix("::");
+    let rest: String = after
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || "_:{}, ".contains(*c))
+        .collect();
+    Some((first, rest.trim().to_owned()))
+}
+
+#[test]
+fn shared_modules_import_no_feature() {
+    for (module, uses) in graph() {
+        if FEATURES.contains(&module.as_str()) || module == "shell" {
+            continue;
+        }
+        for target in uses.keys() {
+            assert!(
+                !FEATURES.contains(&target.as_str()) && target != "shell",
+                "shared module `{module}` imports `{target}`: move what it needs into shared code"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_feature_imports_another_features_server_code() {
+    for (module, uses) in graph() {
+        for (target, items) in &uses {
+            if FEATURES.contains(&target.as_str()) {
+                let names_ssr = items
+                    .iter()
+                    .flat_map(|rest| rest.split(|c: char| !c.is_alphanumeric() && c != '_'))
+                    .any(|segment| segment == "ssr");
+                assert!(
+                    !names_ssr,
+                    "`{module}` imports `{target}::ssr`: shared server code belongs in `aws` (or \
+                     another shared module)"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_cycle_between_feature_folders() {
+    // Shared modules import no feature (above), so a cycle between features can only run
+    // through features: look at that part of the graph.
+    let graph: Graph = graph()
+        .into_iter()
+        .filter(|(module, _)| FEATURES.contains(&module.as_str()))
+        .map(|(module, uses)| {
+            let features = uses
+                .into_iter()
+                .filter(|(target, _)| FEATURES.contains(&target.as_str()))
+                .collect();
+            (module, features)
+        })
+        .collect();
+    // Depth-first search; a module met again while still on the path closes a cycle.
+    fn visit(graph: &Graph, module: &str, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            panic!("cycle: {} -> {module}", path[at..].join(" -> "));
+        }
+        if !done.insert(module.to_owned()) {
+            return;
+        }
+        path.push(module.to_owned());
+        for target in graph.get(module).into_iter().flat_map(|uses| uses.keys()) {
+            visit(graph, target, path, done);
+        }
+        path.pop();
+    }
+    let mut done = BTreeSet::new();
+    for module in graph.keys() {
+        visit(&graph, module, &mut Vec::new(), &mut done);
+    }
+}
+
+#[test]
+fn the_parser_reads_nested_use_groups() {
+    let paths = crate_paths(
+        "use crate::{aws::{access::Target, s3_failure}, error::AppError, location};\n\
+         let x = crate::browse::ssr::f(crate::objects::{ssr::g});",
+    );
+    let names: Vec<(&str, &str)> = paths
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("aws", "{access::Target, s3_failure}"),
+            ("error", "AppError"),
+            ("location", ""),
+            ("browse", "ssr::f"),
+            ("objects", "{ssr::g}")
+        ]
+    );
+}

@@ -1,0 +1,134 @@
+//! One object's details: metadata, tags, preview, download, versions and actions.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::nav::*;
+use crate::{
+    browse::{describe_object, ObjectDetails},
+    error::AppError,
+    format::{human_size, minutes},
+    forms::refusal_from_query,
+    iam,
+    location::*,
+    objects::{ObjectActions, Versions},
+    shares::ShareForm,
+    transfers::{download_href, preview_kind, Preview},
+    ui::{CopyButton, ErrorNotice},
+};
+
+#[component]
+pub(super) fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
+    let details = Resource::new(
+        move || {
+            place
+                .get()
+                .and_then(|p| Some((p.connection, p.bucket, p.object?)))
+        },
+        |key| async move {
+            match key {
+                Some((connection, bucket, key)) => describe_object(connection, bucket, key).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    keyboard_navigation(place);
+    // A refused download comes back here as `?error=`.
+    let download_error = refusal_from_query(iam::Action::GetObject, move || {
+        place
+            .get()
+            .map(|p| format!("arn:aws:s3:::{}/{}", p.bucket, p.object.unwrap_or_default()))
+            .unwrap_or_default()
+    });
+    view! {
+        // From the URL, not the answer: so the server-rendered head has it too.
+        <Title text=move || place.get().and_then(|p| p.object).unwrap_or_default()/>
+        <Transition fallback=|| view! { <p class="muted">"Loading the object…"</p> }>
+            {move || Suspend::new(async move {
+                let result = details.await;
+                let Some(place) = place.get_untracked() else {
+                    return view! { <ErrorNotice error=Some(AppError::NotFound)/> }.into_any();
+                };
+                let key = place.object.clone().unwrap_or_default();
+                let connection_name = result.as_ref().map(|d| d.connection.clone()).unwrap_or_else(|_| "Connection".into());
+                let download = download_href(place.connection, &place.bucket, &key);
+                view! {
+                    <Crumbs connection=place.connection connection_name=connection_name
+                        bucket=place.bucket.clone() prefix=folder_of(&key).to_owned()/>
+                    <div class="page-head">
+                        <h1 class="object-name">{name_in(&key, folder_of(&key)).to_owned()}</h1>
+                        {result.is_ok().then(|| view! {
+                            <a class="button primary" href=download rel="external nofollow">"Download"</a>
+                        })}
+                    </div>
+                    <ErrorNotice error=download_error/>
+                    {match result {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(d) => view! {
+                            {preview_kind(d.content_type.as_deref(), &d.key).map(|kind| view! {
+                                <Preview connection=place.connection bucket=place.bucket.clone() key=d.key.clone() kind=kind size=d.size/>
+                            })}
+                            <DetailsTable details=d.clone()/>
+                            <h2>"Share"</h2>
+                            <ShareForm connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            <h2>"Versions"</h2>
+                            <Versions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            <h2>"Manage"</h2>
+                            <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                        }.into_any(),
+                    }}
+                    <p><a href=place.folder()>"← Back to the folder"</a></p>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DetailsTable(details: ObjectDetails) -> impl IntoView {
+    let d = details;
+    let row = |label: &'static str, value: Option<String>| {
+        view! { <tr><th scope="row">{label}</th><td>{value.unwrap_or_else(|| "—".into())}</td></tr> }
+    };
+    let pairs = |pairs: Vec<(String, String)>| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| view! { <tr><th scope="row"><code>{k}</code></th><td>{v}</td></tr> })
+            .collect_view()
+    };
+    let encryption = match (&d.encryption, &d.kms_key_id) {
+        (Some(e), Some(key)) => Some(format!("{e} (KMS key {key})")),
+        (Some(e), None) if e == "AES256" => Some("SSE-S3 (AES256)".to_owned()),
+        (Some(e), None) => Some(e.clone()),
+        (None, _) => None,
+    };
+    view! {
+        <section class="card">
+            <table class="details">
+                <tbody>
+                    {row("Size", Some(format!("{} ({} bytes)", human_size(d.size.unsigned_abs()), d.size)))}
+                    {row("Content type", d.content_type.clone())}
+                    {row("Last modified", d.last_modified.as_deref().map(minutes).map(|t| t + " UTC"))}
+                    {row("Storage class", Some(d.storage_class.clone()))}
+                    {row("ETag", d.etag.clone())}
+                    {row("Encryption", encryption)}
+                    {row("Version", d.version_id.clone())}
+                    <tr><th scope="row">"S3 URI"</th><td><code>{d.s3_uri.clone()}</code>" "<CopyButton text=d.s3_uri.clone() label="Copy the S3 URI"/></td></tr>
+                    <tr><th scope="row">"ARN"</th><td><code>{d.arn.clone()}</code>" "<CopyButton text=d.arn.clone() label="Copy the ARN"/></td></tr>
+                </tbody>
+            </table>
+        </section>
+        <h2>"Metadata"</h2>
+        {if d.metadata.is_empty() {
+            view! { <p class="muted">"No user metadata."</p> }.into_any()
+        } else {
+            view! { <section class="card"><table class="details"><tbody>{pairs(d.metadata.clone())}</tbody></table></section> }.into_any()
+        }}
+        <h2>"Tags"</h2>
+        {match d.tags.clone() {
+            None => view! { <p class="muted">"The role may not read this object's tags (s3:GetObjectTagging)."</p> }.into_any(),
+            Some(tags) if tags.is_empty() => view! { <p class="muted">"No tags."</p> }.into_any(),
+            Some(tags) => view! { <section class="card"><table class="details"><tbody>{pairs(tags)}</tbody></table></section> }.into_any(),
+        }}
+    }
+}

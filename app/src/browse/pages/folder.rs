@@ -1,0 +1,242 @@
+//! A folder of a bucket: its sub-folders and objects a page at a time, filter, sort, select,
+//! upload, and keyboard navigation. Everything S3 returns is rendered as text, never as HTML.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+
+use super::{details::*, nav::*};
+use crate::{
+    browse::{list_objects, Listing},
+    error::AppError,
+    format::{human_size, minutes},
+    location::*,
+    objects::{FolderActions, FolderState},
+    transfers::{Uploader, Uploads},
+    ui::ErrorNotice,
+};
+
+/// A folder of a bucket, or (with `?object=`) one object's details.
+#[component]
+pub fn BrowsePage() -> impl IntoView {
+    let place = place();
+    let showing_object = Memo::new(move |_| place.get().and_then(|p| p.object).is_some());
+    view! {
+        <Show when=move || showing_object.get() fallback=move || view! { <FolderView place=place/> }>
+            <DetailsView place=place/>
+        </Show>
+    }
+}
+
+#[component]
+fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
+    let listing = Resource::new(
+        move || {
+            place.get().map(|p| {
+                (
+                    p.connection,
+                    p.bucket,
+                    format!("{}{}", p.prefix, p.filter),
+                    p.tokens.last().cloned(),
+                )
+            })
+        },
+        |key| async move {
+            match key {
+                Some((connection, bucket, prefix, token)) => {
+                    list_objects(connection, bucket, prefix, token).await
+                }
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let (pending, set_pending) = signal(false);
+    let uploads = Uploads::new();
+    // Owned here, not by the uploader or toolbar: both are rendered again after each refresh,
+    // while an upload that outlives them still calls this when it ends.
+    let refresh = Callback::new(move |_| listing.refetch());
+    let actions = FolderState::new(refresh);
+    // A selection belongs to one folder: moving elsewhere clears it.
+    let folder = Memo::new(move |_| place.get().map(|p| p.folder()));
+    Effect::new(move |_| {
+        folder.track();
+        actions.reset();
+    });
+    keyboard_navigation(place);
+    view! {
+        <Title text=move || place.get().map(|p| format!("{}/{}", p.bucket, p.prefix)).unwrap_or_default()/>
+        <p class="loading" role="status" aria-live="polite">
+            {move || pending.get().then_some("Loading…")}
+        </p>
+        <Transition
+            fallback=|| view! { <p class="muted">"Loading the folder…"</p> }
+            set_pending=set_pending
+        >
+            {move || Suspend::new(async move {
+                let result = listing.await;
+                let Some(place) = place.get_untracked() else {
+                    return view! { <ErrorNotice error=Some(AppError::NotFound)/> }.into_any();
+                };
+                let connection_name = result.as_ref().map(|l| l.connection.clone()).unwrap_or_else(|_| "Connection".into());
+                view! {
+                    <Crumbs connection=place.connection connection_name=connection_name
+                        bucket=place.bucket.clone() prefix=place.prefix.clone()/>
+                    <div class="page-head">
+                        <h1>{breadcrumbs(&place.prefix).last().map(|(n, _)| n.clone()).unwrap_or_else(|| place.bucket.clone())}</h1>
+                        <FilterBox place=place.clone()/>
+                    </div>
+                    {match result {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(page) => view! {
+                            <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
+                                prefix=place.prefix.clone() uploaded=refresh/>
+                            <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
+                                prefix=place.prefix.clone()/>
+                            <Entries place=place.clone() listing=page selected=actions.selected/>
+                        }.into_any(),
+                    }}
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+/// "Filter by prefix": S3 itself lists only keys starting with the folder plus this text.
+#[component]
+fn FilterBox(place: Place) -> impl IntoView {
+    // A prefix that cannot travel in the path travels in the query: keep it in the form.
+    let hidden_prefix = place.folder().contains("?prefix=").then(|| {
+        view! { <input type="hidden" name="prefix" value=place.prefix.clone()/> }
+    });
+    let path = place
+        .folder()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    view! {
+        <Form method="GET" action=path attr:class="filter" attr:role="search">
+            {hidden_prefix}
+            <label for="filter" class="visually-hidden">"Filter by prefix"</label>
+            <input id="filter" name="filter" type="search" placeholder="Filter by prefix…"
+                autocomplete="off" spellcheck="false" value=place.filter.clone()/>
+            <button type="submit">"Filter"</button>
+            {(!place.filter.is_empty()).then(|| view! { <a href=place.folder()>"Clear"</a> })}
+        </Form>
+    }
+}
+
+/// A checkbox that adds `key` (an object's key or a folder's prefix) to the selection.
+#[component]
+fn Pick(key: String, name: String, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let checked = {
+        let key = key.clone();
+        move || selected.with(|s| s.contains(&key))
+    };
+    view! {
+        <td class="pick">
+            <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    selected.update(|s| {
+                        s.retain(|k| k != &key);
+                        if on { s.push(key.clone()); }
+                    });
+                }/>
+        </td>
+    }
+}
+
+#[component]
+fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let Listing {
+        folders,
+        mut objects,
+        next,
+        ..
+    } = listing;
+    if folders.is_empty() && objects.is_empty() {
+        let what = if place.filter.is_empty() {
+            "This folder is empty."
+        } else {
+            "Nothing here starts with that."
+        };
+        return view! { <p class="muted empty-listing">{what}</p> }.into_any();
+    }
+    match place.sort {
+        Sort::Name => objects.sort_by(|a, b| a.key.cmp(&b.key)),
+        Sort::Size => objects.sort_by_key(|o| o.size),
+        Sort::Modified => objects.sort_by(|a, b| a.last_modified.cmp(&b.last_modified)),
+    }
+    let mut folders = folders;
+    if place.descending {
+        objects.reverse();
+        if place.sort == Sort::Name {
+            folders.reverse();
+        }
+    }
+    let header = |label: &'static str, sort: Sort| {
+        let active = place.sort == sort;
+        let descending = active && !place.descending;
+        let arrow = match (active, place.descending) {
+            (false, _) => "",
+            (true, false) => " ↑",
+            (true, true) => " ↓",
+        };
+        let aria = match (active, place.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        };
+        view! {
+            <th aria-sort=aria><a href=place.href(Some((sort, descending)))>{label}{arrow}</a></th>
+        }
+    };
+    let count = folders.len() + objects.len();
+    view! {
+        <section class="card table-wrap">
+            <table class="listing" aria-describedby="listing-count">
+                <thead><tr>
+                    <th class="pick"><span class="visually-hidden">"Select"</span></th>
+                    {header("Name", Sort::Name)}
+                    {header("Size", Sort::Size)}
+                    {header("Last modified", Sort::Modified)}
+                    <th>"Storage class"</th>
+                </tr></thead>
+                <tbody>
+                    {folders.into_iter().map(|folder| {
+                        let name = name_in(&folder, &place.prefix).trim_end_matches('/').to_owned();
+                        view! {
+                            <tr class="folder">
+                                <Pick key=folder.clone() name=format!("{name}/") selected=selected/>
+                                <td><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)>
+                                    <span class="icon-folder" aria-hidden="true"></span>{name}"/"
+                                </a></td>
+                                <td>"—"</td><td></td><td></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                    {objects.into_iter().map(|o| {
+                        let name = name_in(&o.key, &place.prefix).to_owned();
+                        let name = if name.is_empty() { "(object named like its folder)".to_owned() } else { name };
+                        view! {
+                            <tr class="object">
+                                <Pick key=o.key.clone() name=name.clone() selected=selected/>
+                                <td><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)>{name}</a></td>
+                                <td title=format!("{} bytes", o.size)>{human_size(o.size.unsigned_abs())}</td>
+                                <td>{o.last_modified.as_deref().map(minutes).unwrap_or_default()}</td>
+                                <td>{o.storage_class.clone().unwrap_or_else(|| "STANDARD".into())}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <p id="listing-count" class="muted">
+            {format!("{count} entries on this page")}
+            " · "<span class="hint">"↑ ↓ to move, Enter to open, Backspace to go up"</span>
+        </p>
+        <Pager base=place.href(None) tokens=place.tokens.clone() next=next/>
+    }
+    .into_any()
+}

@@ -1,0 +1,9 @@
+//! The browsing pages, one file per view.
+
+mod buckets;
+mod details;
+mod folder;
+mod nav;
+
+pub use buckets::BucketsPage;
+pub use folder::BrowsePage;

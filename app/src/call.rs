@@ -1,0 +1,169 @@
+//! The one way to write a server function's body (server side only).
+//!
+//! A body is an async closure that gets what it needs — the signed-in user and the state, or
+//! only the state — and returns `Result<_, AppError>`. These wrappers do the rest: they check
+//! who is signed in, answer a failure with its error's HTTP status (server functions answer 500
+//! otherwise, which would make a wrong password look like a crash), and, for plain HTML forms,
+//! send the browser back to the form's page with `?error=<code>` and the typed input kept.
+//!
+//! ```ignore
+//! #[server(endpoint = "bucket_remove")]
+//! pub async fn remove_bucket(connection: i64, name: String) -> Result<(), AppError> {
+//!     call::form(location::buckets_href(connection)).signed_in(async |cx| { … }).await
+//! }
+//! ```
+
+use http::{header, request::Parts};
+use sqlx::PgPool;
+
+use crate::{
+    auth::ssr::SessionUser, aws::access::Target, error::AppError, state::AppState, url::encode_path,
+};
+
+/// What a signed-in body gets.
+pub struct Ctx {
+    pub user: SessionUser,
+    pub state: AppState,
+}
+
+impl Ctx {
+    pub fn pool(&self) -> &PgPool {
+        &self.state.pool
+    }
+}
+
+/// A body for anyone (sign-in, sign-up, who is signed in): the state only.
+pub async fn anyone<T>(
+    body: impl AsyncFnOnce(AppState) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    with_status(body(AppState::current()).await)
+}
+
+/// A body for the signed-in user; anyone else gets `Unauthorized` (401).
+pub async fn signed_in<T>(
+    body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    with_status(run_signed_in(false, body).await)
+}
+
+/// A body for an administrator; other users get `Forbidden` (403).
+pub async fn admin<T>(body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>) -> Result<T, AppError> {
+    with_status(run_signed_in(true, body).await)
+}
+
+async fn run_signed_in<T>(
+    admin_only: bool,
+    body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    if admin_only && !user.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    body(Ctx {
+        user,
+        state: AppState::current(),
+    })
+    .await
+}
+
+/// The body of every server function about one key: the signed-in user, the key checked for
+/// shape, `run` on it, and the error's HTTP status on failure.
+pub async fn for_key<T>(
+    connection: i64,
+    bucket: &str,
+    key: &str,
+    run: impl AsyncFnOnce(&Target<'_>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    signed_in(async |cx| {
+        let target = Target::new(&cx.state, cx.user.id, connection, bucket, key)?;
+        run(&target).await
+    })
+    .await
+}
+
+/// A server function posted by a plain HTML form on `page` (a path, possibly with a query).
+pub fn form(page: impl Into<String>) -> Form {
+    Form {
+        page: page.into(),
+        keep: Vec::new(),
+    }
+}
+
+/// Where a failed form post goes back to, and what the user typed that it carries back.
+pub struct Form {
+    page: String,
+    keep: Vec<(&'static str, String)>,
+}
+
+impl Form {
+    /// Carries `value` back as `?name=value` (skipped when empty), so nothing typed is lost.
+    pub fn keep(mut self, name: &'static str, value: &str) -> Self {
+        if !value.is_empty() {
+            self.keep.push((name, value.to_owned()));
+        }
+        self
+    }
+
+    pub async fn anyone<T>(
+        self,
+        body: impl AsyncFnOnce(AppState) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.back_on_error(body(AppState::current()).await)
+    }
+
+    pub async fn signed_in<T>(
+        self,
+        body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.back_on_error(run_signed_in(false, body).await)
+    }
+
+    pub async fn admin<T>(
+        self,
+        body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.back_on_error(run_signed_in(true, body).await)
+    }
+
+    /// A plain (un-hydrated) post gets a redirect back to the form; a hydrated caller gets the
+    /// error itself, with its status.
+    fn back_on_error<T>(self, result: Result<T, AppError>) -> Result<T, AppError> {
+        let Err(err) = &result else {
+            return result;
+        };
+        if !from_plain_form() {
+            return with_status(result);
+        }
+        let mut query = format!("error={}", encode_path(&err.code()));
+        for (name, value) in &self.keep {
+            query.push_str(&format!("&{name}={}", encode_path(value)));
+        }
+        let sep = if self.page.contains('?') { '&' } else { '?' };
+        leptos_axum::redirect(&format!("{}{sep}{query}", self.page));
+        result
+    }
+}
+
+/// A browser posting a form without script asks for HTML; the hydrated client asks for JSON.
+fn from_plain_form() -> bool {
+    leptos::prelude::use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(header::ACCEPT)?
+                .to_str()
+                .ok()
+                .map(|a| a.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// Gives a failed server function the HTTP status of its error.
+fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let (Err(err), Some(res)) = (
+        &result,
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        res.set_status(err.status());
+    }
+    result
+}

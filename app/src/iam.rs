@@ -1,0 +1,112 @@
+//! The IAM actions Crossview uses, as one enum: the session policies that narrow each request,
+//! the refusal explanations ("the role does not allow s3:PutObject on …") and the permission
+//! policies shown on the connection page all name actions from here, so they cannot disagree.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// An S3 action, serialized as IAM spells it (`s3:GetObject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    #[serde(rename = "s3:ListAllMyBuckets")]
+    ListAllMyBuckets,
+    #[serde(rename = "s3:GetBucketLocation")]
+    GetBucketLocation,
+    #[serde(rename = "s3:ListBucket")]
+    ListBucket,
+    #[serde(rename = "s3:ListBucketVersions")]
+    ListBucketVersions,
+    #[serde(rename = "s3:GetBucketVersioning")]
+    GetBucketVersioning,
+    #[serde(rename = "s3:GetBucketCors")]
+    GetBucketCors,
+    #[serde(rename = "s3:GetObject")]
+    GetObject,
+    #[serde(rename = "s3:GetObjectVersion")]
+    GetObjectVersion,
+    #[serde(rename = "s3:GetObjectTagging")]
+    GetObjectTagging,
+    #[serde(rename = "s3:PutObject")]
+    PutObject,
+    #[serde(rename = "s3:DeleteObject")]
+    DeleteObject,
+    #[serde(rename = "s3:DeleteObjectVersion")]
+    DeleteObjectVersion,
+    #[serde(rename = "s3:AbortMultipartUpload")]
+    AbortMultipartUpload,
+    #[serde(rename = "s3:ListMultipartUploadParts")]
+    ListMultipartUploadParts,
+    #[serde(rename = "s3:ListBucketMultipartUploads")]
+    ListBucketMultipartUploads,
+    #[serde(rename = "s3:PutObjectTagging")]
+    PutObjectTagging,
+}
+
+impl Action {
+    /// What a read-only role needs: browse, preview, download, versions.
+    pub const READ: [Action; 9] = [
+        Action::ListAllMyBuckets,
+        Action::GetBucketLocation,
+        Action::ListBucket,
+        Action::ListBucketVersions,
+        Action::GetBucketVersioning,
+        Action::GetBucketCors,
+        Action::GetObject,
+        Action::GetObjectVersion,
+        Action::GetObjectTagging,
+    ];
+
+    /// What a read-write role adds: upload, delete, copy, move.
+    pub const WRITE: [Action; 7] = [
+        Action::PutObject,
+        Action::DeleteObject,
+        Action::DeleteObjectVersion,
+        Action::AbortMultipartUpload,
+        Action::ListMultipartUploadParts,
+        Action::ListBucketMultipartUploads,
+        Action::PutObjectTagging,
+    ];
+
+    /// The action as IAM names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ListAllMyBuckets => "s3:ListAllMyBuckets",
+            Action::GetBucketLocation => "s3:GetBucketLocation",
+            Action::ListBucket => "s3:ListBucket",
+            Action::ListBucketVersions => "s3:ListBucketVersions",
+            Action::GetBucketVersioning => "s3:GetBucketVersioning",
+            Action::GetBucketCors => "s3:GetBucketCors",
+            Action::GetObject => "s3:GetObject",
+            Action::GetObjectVersion => "s3:GetObjectVersion",
+            Action::GetObjectTagging => "s3:GetObjectTagging",
+            Action::PutObject => "s3:PutObject",
+            Action::DeleteObject => "s3:DeleteObject",
+            Action::DeleteObjectVersion => "s3:DeleteObjectVersion",
+            Action::AbortMultipartUpload => "s3:AbortMultipartUpload",
+            Action::ListMultipartUploadParts => "s3:ListMultipartUploadParts",
+            Action::ListBucketMultipartUploads => "s3:ListBucketMultipartUploads",
+            Action::PutObjectTagging => "s3:PutObjectTagging",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn serialized_names_are_the_iam_names() {
+        for action in Action::READ.into_iter().chain(Action::WRITE) {
+            let json = serde_json::to_value(action).unwrap();
+            assert_eq!(json, action.name(), "{action:?}");
+            assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Share links against the AWS stand-in in strict mode: opened on a fresh assumption of the
+//! owner's role until revoked or expired, every use audited.
+
+use app::{
+    aws::access::Target,
+    error::{AppError, AwsProblem},
+    shares::ssr as shares,
+};
+use sqlx::PgPool;
+
+use crate::support::standin::{connected, READ_ALL};
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "sharer", READ_ALL).await;
+    let key = "walk/one/two/three/report.csv";
+    let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
+    assert!(shares::create(&target, 0).await.is_err());
+    assert!(shares::create(&target, 7 * 24 + 1).await.is_err());
+    let link = shares::create(&target, 24).await.unwrap();
+    let token = link.path.strip_prefix("/s/").unwrap();
+    assert_eq!(token.len(), 64);
+    // Only the hash is kept: the token itself is nowhere in the database.
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from share_links where token_hash = sha256($1::text::bytea)",
+    )
+    .bind(token)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 1);
+
+    let url = shares::open(&state, token).await.unwrap();
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert!(url.contains("response-content-disposition="), "{url}");
+
+    let links = shares::list(&pool, user).await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert!(!links[0].revoked && !links[0].expired);
+    let other = crate::support::standin::owner(&pool, "not-the-sharer@example.com").await;
+    assert_eq!(
+        shares::revoke(&pool, other, links[0].id).await.unwrap_err(),
+        AppError::NotFound
+    );
+    shares::revoke(&pool, user, links[0].id).await.unwrap();
+    assert_eq!(
+        shares::open(&state, token).await.unwrap_err(),
+        AppError::ShareLinkGone
+    );
+
+    let second = shares::create(&target, 1).await.unwrap();
+    let second = second.path.strip_prefix("/s/").unwrap();
+    sqlx::query(
+        "update share_links set expires_at = now() - interval '1 second' where revoked_at is null",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        shares::open(&state, second).await.unwrap_err(),
+        AppError::ShareLinkGone
+    );
+    assert_eq!(
+        shares::open(&state, &"0".repeat(64)).await.unwrap_err(),
+        AppError::NotFound
+    );
+
+    let outcomes: Vec<String> = sqlx::query_scalar(
+        "select outcome from audit_events where action = 'share.open' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outcomes, ["ok", "revoked", "expired", "unknown"]);
+
+    // A link whose object went away says so, and is audited as such.
+    let gone = Target::new(&state, user, c.id, "cv-mixed", "odd/not there").unwrap();
+    assert_eq!(
+        shares::create(&gone, 1).await.unwrap_err(),
+        AppError::Aws(AwsProblem::ObjectNotFound)
+    );
+}

@@ -1,0 +1,190 @@
+//! Transfers against the AWS stand-in in strict mode: what Crossview signs, for which key, on
+//! which assumed session, and what a role without the permission is told. (The stand-in's own
+//! checks of presigned URLs are proven in aws_standin.rs; the browser tests fetch them.)
+
+use app::{
+    aws::access::Target,
+    error::AppError,
+    iam::Action,
+    location,
+    transfers::{self, ssr as transfer, UploadPlan},
+};
+use sqlx::PgPool;
+
+use crate::support::standin::{
+    assume_role_seen, assumptions, browser_with_connection, connected, folder, last_policy, param,
+    query, LIST_ONLY, READ_ALL, READ_WRITE,
+};
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_download_is_signed_for_one_key_on_one_fresh_session(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "downloader", READ_ALL).await;
+    let role = c.role_arn.clone().unwrap();
+    let key = "odd/ünïcødé — 日本語.txt";
+
+    let calls = assumptions(&role, async {
+        let target = Target::new(&state, user, c.id, "cv-mixed", key)?;
+        let url = target.download_url(None).await?;
+        let pairs = query(&url);
+        assert!(
+            url.contains("/cv-mixed/odd/"),
+            "path-style, the key in the path: {url}"
+        );
+        assert_eq!(param(&pairs, "X-Amz-Expires"), Some("600"), "10 minutes");
+        assert!(param(&pairs, "X-Amz-Signature").is_some_and(|s| s.len() == 64));
+        assert_eq!(
+            param(&pairs, "response-content-disposition"),
+            Some(app::aws::access::attachment("ünïcødé — 日本語.txt").as_str()),
+            "saved under its own name"
+        );
+        Ok::<_, AppError>(())
+    })
+    .await;
+    assert_eq!(calls, 1, "one assumption for one link");
+
+    // The session that signed it could read that one key and nothing else, and lasts at least
+    // as long as the link (AWS's 900-second minimum here).
+    let seen = assume_role_seen(&role).await;
+    let policy: serde_json::Value = serde_json::from_str(seen["policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        policy["Statement"],
+        serde_json::json!([{
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": format!("arn:aws:s3:::cv-mixed/{key}"),
+        }])
+    );
+    assert_eq!(seen["duration"], "900");
+
+    let gone = Target::new(&state, user, c.id, "cv-mixed", "odd/not there").unwrap();
+    let gone = gone.download_url(None).await;
+    assert_eq!(
+        gone.unwrap_err(),
+        AppError::Aws(app::error::AwsProblem::ObjectNotFound)
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_role_without_get_object_gets_no_link_and_is_told_why(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "no-download", LIST_ONLY).await;
+    let key = "walk/one/two/three/report.csv";
+    let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
+    let err = target.download_url(None).await.unwrap_err();
+    assert_eq!(
+        err,
+        AppError::Denied {
+            action: Action::GetObject,
+            resource: format!("arn:aws:s3:::cv-mixed/{key}"),
+        }
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn the_download_link_redirects_to_s3_or_back_with_the_reason(pool: PgPool) {
+    let (mut browser, c) = browser_with_connection(&pool, "clicker", READ_ALL).await;
+    let key = "odd/a+b=c.txt";
+    let page = browser
+        .get(&transfers::download_href(c.id, "cv-mixed", key))
+        .await;
+    assert_eq!(page.status, 302, "{}", page.body);
+    let location = page.location();
+    assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+    assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(
+        location.contains("/cv-mixed/odd/a%2Bb%3Dc.txt?"),
+        "{location}"
+    );
+
+    // A refusal returns to the object's page, which explains it.
+    let (mut browser, c) = browser_with_connection(&pool, "clicker-denied", LIST_ONLY).await;
+    let page = browser
+        .get(&transfers::download_href(c.id, "cv-mixed", key))
+        .await;
+    assert_eq!(page.status, 302);
+    let back = location::object_href(c.id, "cv-mixed", key);
+    assert_eq!(page.location(), format!("{back}&error=Denied"));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "uploader", READ_WRITE).await;
+    let role = c.role_arn.clone().unwrap();
+    let key = format!("{}ünï + space.txt", folder("up"));
+    let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
+
+    let plan = transfer::start_upload(&target, 1234, "text/plain")
+        .await
+        .unwrap();
+    let UploadPlan::Single { url, content_type } = plan else {
+        panic!("a small file is one PUT: {plan:?}");
+    };
+    assert_eq!(content_type, "text/plain");
+    let pairs = query(&url);
+    assert!(param(&pairs, "X-Amz-SignedHeaders").is_some_and(|h| h.contains("content-type")));
+    assert_eq!(param(&pairs, "X-Amz-Expires"), Some("600"));
+    let policy = last_policy(&role).await;
+    assert_eq!(
+        policy["Statement"][0]["Action"],
+        serde_json::json!(["s3:PutObject"])
+    );
+    assert_eq!(
+        policy["Statement"][0]["Resource"],
+        format!("arn:aws:s3:::cv-work/{key}")
+    );
+
+    // Large: a multipart upload, created on S3, its part URLs signed in batches, then aborted.
+    let calls = assumptions(&role, async {
+        transfer::start_upload(&target, 40 << 20, "")
+            .await
+            .map(|_| ())
+    })
+    .await;
+    assert_eq!(calls, 1);
+    let plan = transfer::start_upload(&target, 40 << 20, "").await.unwrap();
+    let UploadPlan::Multipart {
+        upload_id,
+        part_size,
+        parts,
+        parallel,
+    } = plan
+    else {
+        panic!("a 40 MiB file is multipart: {plan:?}");
+    };
+    assert_eq!((part_size, parts, parallel), (8 << 20, 5, 4));
+    let urls = transfer::part_urls(&target, &upload_id, 1, 5)
+        .await
+        .unwrap();
+    assert_eq!(urls.len(), 5);
+    for (n, url) in urls.iter().enumerate() {
+        let pairs = query(url);
+        assert_eq!(
+            param(&pairs, "partNumber"),
+            Some((n + 1).to_string().as_str())
+        );
+        assert_eq!(param(&pairs, "uploadId"), Some(upload_id.as_str()));
+    }
+    assert_eq!(
+        transfer::part_urls(&target, &upload_id, 10_000, 2)
+            .await
+            .unwrap_err(),
+        AppError::Request("part numbers run from 1 to 10000".into())
+    );
+    transfer::abort_upload(&target, &upload_id).await.unwrap();
+
+    // A reader may not upload: the multipart upload is refused by S3, naming the permission.
+    let (state, user, c) = connected(&pool, "reader-no-upload", READ_ALL).await;
+    let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
+    assert_eq!(
+        transfer::start_upload(&target, 40 << 20, "")
+            .await
+            .unwrap_err(),
+        AppError::Denied {
+            action: Action::PutObject,
+            resource: format!("arn:aws:s3:::cv-work/{key}"),
+        }
+    );
+}
