@@ -17,7 +17,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 MOTO_VERSION=5.2.1
 PIDS=()
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+say() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*"; }
 
 cleanup() {
   for pid in "${PIDS[@]:-}"; do

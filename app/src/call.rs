@@ -6,7 +6,7 @@
 //! otherwise, which would make a wrong password look like a crash), and, for plain HTML forms,
 //! send the browser back to the form's page with `?error=<code>` and the typed input kept.
 //!
-//! ```ignore
+//! ```text
 //! #[server(endpoint = "bucket_remove")]
 //! pub async fn remove_bucket(connection: i64, name: String) -> Result<(), AppError> {
 //!     call::form(location::buckets_href(connection)).signed_in(async |cx| { … }).await
