@@ -3,12 +3,27 @@
 #   - Postgres: DATABASE_URL if set, else a server on 127.0.0.1:5432, else a private cluster in .data/
 #   - AWS: the standard credential chain if AWS credentials are set, else the local AWS stand-in
 #     (strict mode: trust policies and ExternalIds enforced) seeded as a demo world
-# then serves the release build and prints where to go.
+# then builds and serves Crossview and prints where to go.
+#
+# The demo runs the dev profile: on a new machine it builds in about half the time of the
+# release profile. `scripts/run.sh --release` serves the release build (what test.sh and
+# bench.sh use) instead. Each profile has its own site folder, so neither overwrites the other.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+profile=debug
+build=(cargo leptos build)
+export LEPTOS_SITE_ROOT=target/site-dev
+if [ "${1:-}" = "--release" ]; then
+  profile=release
+  build=(cargo leptos build --release)
+  export LEPTOS_SITE_ROOT=target/site
+fi
+
 ensure_rust_tools
-ensure_node_tools
+if [ "$profile" = release ]; then
+  ensure_node_tools # binaryen's wasm-opt, from npm, for release builds only
+fi
 ensure_postgres
 
 if [ -n "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}" ]; then
@@ -38,7 +53,7 @@ export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
 
 # cargo-leptos regenerates the wasm bindings on every build (about a minute here) even when
 # nothing changed: build only when a source is newer than what was built.
-built=("$CARGO_TARGET_DIR/release/server" "$CARGO_TARGET_DIR/site/pkg/crossview.wasm")
+built=("$CARGO_TARGET_DIR/$profile/server" "$LEPTOS_SITE_ROOT/pkg/crossview.wasm")
 stale() {
   for f in "${built[@]}"; do
     [ -f "$f" ] || return 0
@@ -47,13 +62,13 @@ stale() {
   return 1
 }
 if stale; then
-  say "building the release site"
-  cargo leptos build --release
+  say "building the site ($profile profile)"
+  "${build[@]}"
 else
-  say "the release site is up to date"
+  say "the $profile site is up to date"
 fi
 
-"$CARGO_TARGET_DIR/release/server" &
+"$CARGO_TARGET_DIR/$profile/server" &
 SERVER=$!
 PIDS+=("$SERVER")
 for _ in $(seq 1 100); do
