@@ -139,8 +139,21 @@ impl Form {
             query.push_str(&format!("&{name}={}", encode_path(value)));
         }
         let sep = if self.page.contains('?') { '&' } else { '?' };
-        leptos_axum::redirect(&format!("{}{sep}{query}", self.page));
+        redirect(&format!("{}{sep}{query}", self.page));
         result
+    }
+}
+
+/// Sends the browser to `path` once the server function ends. Never panics, whatever the input:
+/// a target that a `Location` header cannot carry (only this app's code builds targets, from
+/// percent-encoded parts) is logged and replaced by `/`.
+pub fn redirect(path: &str) {
+    match http::HeaderValue::from_str(path) {
+        Ok(_) => leptos_axum::redirect(path),
+        Err(_) => {
+            tracing::error!("a redirect target no header can carry; sent to / instead");
+            leptos_axum::redirect("/");
+        }
     }
 }
 

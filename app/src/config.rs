@@ -16,10 +16,10 @@ pub struct Config {
     pub development: bool,
     pub cookie_secure: bool,
     pub allow_signup: bool,
-    /// Lower-cased emails that become admins when they sign up.
-    pub admin_emails: Vec<String>,
     /// Take the client address from the last `X-Forwarded-For` hop (behind a trusted proxy).
     pub trust_proxy: bool,
+    /// How many trusted proxies append to `X-Forwarded-For` in front of Crossview (default 1).
+    pub trusted_proxy_hops: usize,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     /// Path-style S3 addressing, for the local AWS stand-in and S3-compatible stores.
@@ -121,6 +121,14 @@ impl Config {
                     .map_err(|_| ConfigError::Invalid(key, format!("expected a number, got {v:?}")))
             })
         };
+        // An address proves nothing: admins come from the first sign-up, an admin, or the
+        // operator's `server admin grant`. A deployment still setting this must hear it.
+        if get("ADMIN_EMAILS").is_some() {
+            return Err(ConfigError::Invalid(
+                "ADMIN_EMAILS",
+                "is no longer read: make admins with `server admin grant EMAIL` or on the admin page".into(),
+            ));
+        }
         let presign_seconds = number("PRESIGN_SECONDS", 600)?;
         if !(60..=MAX_PRESIGN_SECONDS).contains(&presign_seconds) {
             return Err(ConfigError::Invalid(
@@ -151,13 +159,8 @@ impl Config {
             development,
             cookie_secure,
             allow_signup: flag("ALLOW_SIGNUP", true)?,
-            admin_emails: get("ADMIN_EMAILS")
-                .unwrap_or_default()
-                .split(',')
-                .map(|e| e.trim().to_lowercase())
-                .filter(|e| !e.is_empty())
-                .collect(),
             trust_proxy: flag("TRUST_PROXY", false)?,
+            trusted_proxy_hops: number("TRUSTED_PROXY_HOPS", 1)?.clamp(1, 10) as usize,
             db_max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
             db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
             s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
@@ -241,15 +244,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_safe_and_lists_are_normalised() {
-        let cfg = parse(&[
-            ("DATABASE_URL", "postgres://x"),
-            ("SESSION_SECRET", SECRET),
-            ("ADMIN_EMAILS", " Boss@Example.com, ,ops@example.com"),
-        ])
-        .unwrap();
+    fn defaults_are_safe() {
+        let cfg = parse(&[("DATABASE_URL", "postgres://x"), ("SESSION_SECRET", SECRET)]).unwrap();
         assert!(cfg.cookie_secure && cfg.allow_signup && !cfg.development && !cfg.trust_proxy);
-        assert_eq!(cfg.admin_emails, ["boss@example.com", "ops@example.com"]);
         assert!(!format!("{cfg:?}").contains(SECRET));
         assert_eq!(cfg.presign_seconds, 600);
     }
@@ -322,5 +319,16 @@ mod tests {
             "{printed}"
         );
         assert_eq!(config.session_secret.expose_secret(), SECRET);
+    }
+
+    #[test]
+    fn admin_emails_is_refused_with_what_to_do_instead() {
+        let err = parse(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("SESSION_SECRET", SECRET),
+            ("ADMIN_EMAILS", "boss@example.com"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("server admin grant"), "{err}");
     }
 }

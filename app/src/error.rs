@@ -40,6 +40,8 @@ pub enum AppError {
     RateLimited,
     #[error("Sign-up is closed on this deployment. Ask an administrator for an account.")]
     SignupClosed,
+    #[error("At least one administrator must remain: make someone else an administrator first.")]
+    LastAdmin,
     #[error("Give the connection a name of 1 to 100 characters.")]
     ConnectionNameInvalid,
     #[error("That ExternalId is not allowed: use 2 to 1224 of the characters A-Z a-z 0-9 + = , . @ : / - _")]
@@ -206,7 +208,9 @@ pub mod ssr {
                     StatusCode::NOT_FOUND
                 }
                 Denied { .. } | Aws(AwsProblem::KmsDenied) => StatusCode::FORBIDDEN,
-                EmailTaken | ExternalIdTaken | ConnectionNotVerified => StatusCode::CONFLICT,
+                EmailTaken | ExternalIdTaken | ConnectionNotVerified | LastAdmin => {
+                    StatusCode::CONFLICT
+                }
                 RateLimited | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Aws(AwsProblem::Unreachable) => StatusCode::SERVICE_UNAVAILABLE,
                 Aws(_) => StatusCode::BAD_GATEWAY,

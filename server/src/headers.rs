@@ -10,13 +10,21 @@ use axum::{
 
 /// Pages set their own CSP (it carries a nonce); every other response gets one that allows
 /// nothing. `no-referrer` keeps presigned URLs from leaking to other sites through `Referer`.
+/// Nothing but the site's own static files may be stored by a browser or a proxy: pages and
+/// server-function answers are one user's, and a download's redirect carries a presigned URL.
 pub async fn security_headers(
     State(development): State<bool>,
     req: Request,
     next: Next,
 ) -> Response {
+    let static_file = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    if !static_file {
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(csp::NON_PAGE));

@@ -2,6 +2,7 @@
 
 mod guard;
 mod headers;
+pub mod operator;
 mod outage;
 
 use std::time::Duration;
@@ -26,13 +27,20 @@ use tower_sessions::{
 use tower_sessions_sqlx_store::PostgresStore;
 
 /// The session cookie's name.
-pub const SESSION_COOKIE: &str = "crossview_session";
+/// The session cookie's name. Over HTTPS it carries the `__Host-` prefix, which browsers accept
+/// only from a secure origin, for the whole site, without a `Domain`: no subdomain can set it.
+pub fn session_cookie(secure: bool) -> &'static str {
+    match secure {
+        true => "__Host-crossview_session",
+        false => "crossview_session",
+    }
+}
 
 /// The whole application: pages, server functions, static files, probes, and every layer.
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie(config.cookie_secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)

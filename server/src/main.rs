@@ -19,11 +19,44 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        return operator(&args).await;
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("crossview cannot start: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server admin grant|revoke EMAIL`: an operator's command, with only `DATABASE_URL`.
+async fn operator(args: &[String]) -> ExitCode {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is not set");
+        return ExitCode::FAILURE;
+    };
+    let pool = match PgPoolOptions::new().max_connections(1).connect(&url).await {
+        Ok(pool) => pool,
+        Err(err) => {
+            eprintln!("cannot connect to Postgres: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(err) = MIGRATOR.run(&pool).await {
+        eprintln!("migrations failed: {err}");
+        return ExitCode::FAILURE;
+    }
+    match server::operator::run(&pool, args).await {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("{why}");
+            ExitCode::from(2)
         }
     }
 }

@@ -26,7 +26,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let mut auth = ssr::auth_session().await?;
             let user = ssr::create_user(&state.pool, &state.config, &email, &password).await?;
             auth.login(&user).await.map_err(AppError::internal)?;
-            leptos_axum::redirect("/");
+            call::redirect("/");
             Ok(())
         })
         .await
@@ -39,10 +39,10 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
         .keep("email", &email)
         .anyone(async |state| {
             let mut auth = ssr::auth_session().await?;
-            let address = ssr::client_address(state.config.trust_proxy).await;
+            let address = ssr::client_address(&state.config).await;
             let user = ssr::sign_in(&state.pool, &email, &password, address.as_deref()).await?;
             auth.login(&user).await.map_err(AppError::internal)?;
-            leptos_axum::redirect(ssr::safe_next(&next));
+            call::redirect(ssr::safe_next(&next));
             Ok(())
         })
         .await
@@ -53,7 +53,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     call::anyone(async |_| {
         let mut auth = ssr::auth_session().await?;
         auth.logout().await.map_err(AppError::internal)?;
-        leptos_axum::redirect("/sign-in");
+        call::redirect("/sign-in");
         Ok(())
     })
     .await
@@ -78,7 +78,7 @@ pub async fn change_password(
             // Every other session now carries a stale epoch and ends; this one is renewed.
             let mut auth = ssr::auth_session().await?;
             auth.login(&changed).await.map_err(AppError::internal)?;
-            leptos_axum::redirect("/account?changed=1");
+            call::redirect("/account?changed=1");
             Ok(())
         })
         .await

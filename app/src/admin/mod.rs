@@ -3,13 +3,13 @@
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::call;
-use crate::{audit::AuditEntry, error::AppError, ui::ErrorNotice};
+use crate::{audit::AuditEntry, error::AppError, forms::error_from_query, ui::ErrorNotice};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -48,16 +48,29 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
     call::admin(async |cx| crate::audit::ssr::recent(cx.pool(), 200).await).await
 }
 
+/// Makes a user an administrator, or not (`admin`). The last administrator stays one.
+#[server(endpoint = "admin_set_admin")]
+pub async fn set_admin(email: String, admin: bool) -> Result<(), AppError> {
+    call::form("/admin")
+        .admin(async |cx| {
+            crate::auth::ssr::set_admin(cx.pool(), Some(cx.user.id), &email, admin).await?;
+            call::redirect("/admin");
+            Ok(())
+        })
+        .await
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
+        <ErrorNotice error=error_from_query()/>
         <AdminTable title="Users" rows=Resource::new(|| (), |_| list_users())
             columns=&["Email", "Role", "Status", "Created"]
             row=|u: UserRow| view! {
-                <td>{u.email}</td>
-                <td>{if u.is_admin { "Admin" } else { "User" }}</td>
+                <td>{u.email.clone()}</td>
+                <td>{if u.is_admin { "Admin" } else { "User" }}" "<RoleForm email=u.email is_admin=u.is_admin/></td>
                 <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
                 <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
             }/>
@@ -81,6 +94,23 @@ pub fn AdminPage() -> impl IntoView {
                 <td>{e.outcome}</td>
                 <td><code>{e.aws_request_id.unwrap_or_default()}</code></td>
             }/>
+    }
+}
+
+/// "Make admin" or "Remove admin": a plain form, so it works before hydration too.
+#[component]
+fn RoleForm(email: String, is_admin: bool) -> impl IntoView {
+    let label = if is_admin {
+        "Remove admin"
+    } else {
+        "Make admin"
+    };
+    view! {
+        <form method="post" action=SetAdmin::PATH class="inline">
+            <input type="hidden" name="email" value=email/>
+            <input type="hidden" name="admin" value=(!is_admin).to_string()/>
+            <button type="submit" class="link">{label}</button>
+        </form>
     }
 }
 

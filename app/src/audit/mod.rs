@@ -53,6 +53,8 @@ pub enum Activity {
     ConnectionSetEndpoints,
     ConnectionRename,
     ConnectionDelete,
+    AdminGrant,
+    AdminRevoke,
 }
 
 impl Activity {
@@ -89,6 +91,8 @@ impl Activity {
             ConnectionSetEndpoints => "connection.set_endpoints",
             ConnectionRename => "connection.rename",
             ConnectionDelete => "connection.delete",
+            AdminGrant => "admin.grant",
+            AdminRevoke => "admin.revoke",
         }
     }
 }

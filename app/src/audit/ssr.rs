@@ -61,10 +61,11 @@ pub async fn record(pool: &PgPool, event: Event<'_>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The newest entries first, with the actor's email where the user still exists.
+/// The newest entries first, with the actor's email where the user still exists (`operator`
+/// for what was done from the command line).
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query!(
-        "select e.id, e.at, u.email as \"actor?\", e.connection_id, e.action, e.bucket, e.key, e.outcome, e.aws_request_id
+        "select e.id, e.at, coalesce(u.email, e.detail->>'by') as \"actor?\", e.connection_id, e.action, e.bucket, e.key, e.outcome, e.aws_request_id
          from audit_events e left join users u on u.id = e.actor_id
          order by e.id desc limit $1",
         limit

@@ -89,7 +89,7 @@ pub async fn add_bucket(connection: i64, name: String) -> Result<(), AppError> {
         .keep("name", &name)
         .signed_in(async |cx| {
             let name = ssr::add_bucket(&cx.state, cx.user.id, connection, &name).await?;
-            leptos_axum::redirect(&location::folder_href(connection, &name, ""));
+            call::redirect(&location::folder_href(connection, &name, ""));
             Ok(())
         })
         .await
@@ -100,7 +100,7 @@ pub async fn remove_bucket(connection: i64, name: String) -> Result<(), AppError
     call::form(location::buckets_href(connection))
         .signed_in(async |cx| {
             ssr::remove_bucket(cx.pool(), cx.user.id, connection, &name).await?;
-            leptos_axum::redirect(&location::buckets_href(connection));
+            call::redirect(&location::buckets_href(connection));
             Ok(())
         })
         .await

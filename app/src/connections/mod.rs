@@ -131,7 +131,7 @@ pub async fn create_connection(name: String, external_id: String) -> Result<i64,
         .signed_in(async |cx| {
             let custom = Some(external_id.trim()).filter(|id| !id.is_empty());
             let id = ssr::create(cx.pool(), &cx.state.config, cx.user.id, &name, custom).await?;
-            leptos_axum::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}"));
             Ok(id)
         })
         .await
@@ -146,7 +146,7 @@ pub async fn save_role_arn(id: i64, role_arn: String) -> Result<Connection, AppE
             let arn = parse_role_arn(&role_arn)?;
             ssr::set_role(cx.pool(), cx.user.id, id, &arn).await?;
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
-            leptos_axum::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}"));
             Ok(connection)
         })
         .await
@@ -157,7 +157,7 @@ pub async fn verify_connection(id: i64) -> Result<Connection, AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
-            leptos_axum::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}"));
             Ok(connection)
         })
         .await
@@ -181,7 +181,7 @@ pub async fn set_connection_endpoints(
             let s3 = ssr::endpoint::parse(&s3_endpoint)?;
             let sts = ssr::endpoint::parse(&sts_endpoint)?;
             ssr::set_endpoints(cx.pool(), cx.user.id, id, s3.as_deref(), sts.as_deref()).await?;
-            leptos_axum::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}"));
             Ok(())
         })
         .await
@@ -192,7 +192,7 @@ pub async fn rename_connection(id: i64, name: String) -> Result<(), AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             ssr::rename(cx.pool(), cx.user.id, id, &name).await?;
-            leptos_axum::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}"));
             Ok(())
         })
         .await
@@ -203,7 +203,7 @@ pub async fn delete_connection(id: i64) -> Result<(), AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             ssr::delete(cx.pool(), cx.user.id, id).await?;
-            leptos_axum::redirect("/");
+            call::redirect("/");
             Ok(())
         })
         .await

@@ -85,7 +85,7 @@ pub async fn create_folder(
             let folder =
                 ssr::create_folder(&cx.state, cx.user.id, connection, &bucket, &prefix, &name)
                     .await?;
-            leptos_axum::redirect(&location::folder_href(connection, &bucket, &folder));
+            call::redirect(&location::folder_href(connection, &bucket, &folder));
             Ok(())
         })
         .await

@@ -63,7 +63,7 @@ pub async fn revoke_share(id: i64) -> Result<(), AppError> {
     call::form("/shares")
         .signed_in(async |cx| {
             ssr::revoke(cx.pool(), cx.user.id, id).await?;
-            leptos_axum::redirect("/shares");
+            call::redirect("/shares");
             Ok(())
         })
         .await

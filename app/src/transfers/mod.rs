@@ -157,7 +157,7 @@ pub async fn download(
     call::form(crate::location::object_href(connection, &bucket, &key))
         .signed_in(async |cx| {
             let target = Target::new(&cx.state, cx.user.id, connection, &bucket, &key)?;
-            leptos_axum::redirect(&target.download_url(version.as_deref()).await?);
+            call::redirect(&target.download_url(version.as_deref()).await?);
             Ok(())
         })
         .await

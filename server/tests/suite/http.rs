@@ -36,10 +36,12 @@ async fn session_cookie_flags(pool: PgPool) {
     assert_eq!(page.status, StatusCode::FOUND);
     assert_eq!(page.location(), "/");
     let cookie = page.header("set-cookie");
-    assert!(cookie.starts_with("crossview_session="), "{cookie}");
+    // Over HTTPS the name is `__Host-` prefixed: no subdomain can plant or overwrite it.
+    assert!(cookie.starts_with("__Host-crossview_session="), "{cookie}");
     for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} missing in {cookie}");
     }
+    assert!(!cookie.contains("Domain"), "{cookie}");
 
     // Development (plain http on localhost) drops only the Secure flag.
     let mut dev = Browser::new(pool, false).await;
@@ -53,6 +55,28 @@ async fn session_cookie_flags(pool: PgPool) {
         "{cookie}"
     );
     assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.starts_with("crossview_session="), "{cookie}");
+}
+
+/// Nothing one user sees may be kept by a browser's or a proxy's cache: pages, server-function
+/// answers and redirects are `no-store`; only the site's own static files may be cached.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn only_static_files_may_be_cached(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    let signed_up = browser.sign_up("cache@example.com", PASSWORD).await;
+    assert_eq!(signed_up.header("cache-control"), "no-store");
+    for path in ["/", "/account", "/admin", "/sign-in", "/healthz"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.header("cache-control"), "no-store", "{path}");
+    }
+    let answer = browser.call("connections", "").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.header("cache-control"), "no-store");
+    let refused = browser.call("connection", "id=999").await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(refused.header("cache-control"), "no-store");
+    let asset = browser.get("/pkg/crossview.css").await;
+    assert_ne!(asset.header("cache-control"), "no-store");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -128,6 +152,37 @@ async fn plain_form_errors_come_back_to_the_form(pool: PgPool) {
         "/admin",
         "sign-in returns to where the visitor was going"
     );
+}
+
+/// `next` comes from the address bar: whatever it holds, sign-in answers with a redirect to a
+/// same-site path (a header with a newline in it used to panic the handler).
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn sign_in_follows_only_same_site_paths_and_never_panics(pool: PgPool) {
+    let mut browser = Browser::new(pool, true).await;
+    browser.sign_up("next@example.com", PASSWORD).await;
+    for (next, expected) in [
+        ("/admin", "/admin"),
+        ("/\n", "/"),
+        ("/\r\nSet-Cookie: stolen=1", "/"),
+        ("/ü", "/"),
+        ("/a b", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ] {
+        let page = browser
+            .post_form(
+                "/api/sign_in",
+                &[
+                    ("email", "next@example.com"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 302, "{next:?}: {}", page.body);
+        assert_eq!(page.location(), expected, "{next:?}");
+    }
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

@@ -1,13 +1,14 @@
 //! Every integration test of the server, in one binary (one link of the release build, not
 //! one per file). Each file is named for what it proves:
 //!
-//! - `http`, `readiness`: the real router in-process, with real Postgres and sessions;
+//! - `http`, `readiness`, `admins`: the real router in-process, with real Postgres and sessions;
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
 //!   `shares_standin`, `versions_standin`: each capability against the strict stand-in.
 
 mod support;
 
+mod admins;
 mod aws_standin;
 mod browse_standin;
 mod connections_standin;

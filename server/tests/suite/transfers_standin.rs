@@ -97,6 +97,8 @@ async fn the_download_link_redirects_to_s3_or_back_with_the_reason(pool: PgPool)
         location.contains("/cv-mixed/odd/a%2Bb%3Dc.txt?"),
         "{location}"
     );
+    // The redirect carries a presigned URL: no cache may keep it.
+    assert_eq!(page.header("cache-control"), "no-store");
 
     // A refusal returns to the object's page, which explains it.
     let (mut browser, c) = browser_with_connection(&pool, "clicker-denied", LIST_ONLY).await;

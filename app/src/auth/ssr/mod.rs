@@ -11,10 +11,18 @@ use argon2::{
 use axum::extract::ConnectInfo;
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use http::request::Parts;
+use serde_json::json;
 use sqlx::PgPool;
 
 use super::User;
-use crate::{config::Config, error::AppError};
+use crate::{
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
+    },
+    config::Config,
+    error::AppError,
+};
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
 
@@ -133,17 +141,15 @@ pub async fn require_user() -> Result<SessionUser, AppError> {
     auth_session().await?.user.ok_or(AppError::Unauthorized)
 }
 
-/// The client's address for rate limiting: the socket peer, or behind a trusted proxy the last
-/// `X-Forwarded-For` hop (the one the proxy itself saw).
-pub async fn client_address(trust_proxy: bool) -> Option<String> {
+/// The client's address for rate limiting: the socket peer, or behind `hops` trusted proxies
+/// (`TRUST_PROXY`, `TRUSTED_PROXY_HOPS`) the address the outermost of them saw.
+pub async fn client_address(config: &Config) -> Option<String> {
     let parts = leptos::prelude::use_context::<Parts>()?;
-    if trust_proxy {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        if let Some(last) = forwarded.and_then(|v| v.rsplit(',').next()) {
-            return Some(last.trim().to_owned());
+    if config.trust_proxy {
+        let lines = parts.headers.get_all("x-forwarded-for").iter();
+        let lines = lines.filter_map(|v| v.to_str().ok());
+        if let Some(client) = forwarded_client(lines, config.trusted_proxy_hops) {
+            return Some(client);
         }
     }
     parts
@@ -152,9 +158,28 @@ pub async fn client_address(trust_proxy: bool) -> Option<String> {
         .map(|ci| ci.0.ip().to_string())
 }
 
-/// Only same-site paths are followed after sign-in, never another host.
+/// The client in `X-Forwarded-For`, read from the right across every line of the header: each
+/// trusted proxy appends the address it saw, so the `hops`-th entry from the right is the one
+/// the outermost trusted proxy saw. Entries further left are whatever the client claimed.
+pub fn forwarded_client<'a>(lines: impl Iterator<Item = &'a str>, hops: usize) -> Option<String> {
+    let entries: Vec<&str> = lines
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let client = entries.len().checked_sub(hops.max(1))?;
+    Some(entries[client].to_owned())
+}
+
+/// Where sign-in may send the browser: a same-site path only. One leading `/`, then neither `/`
+/// nor `\` (browsers read both as the start of another host), and nothing but visible ASCII: no
+/// whitespace or control character anywhere (a `Location` header cannot carry them; the pages'
+/// own links are percent-encoded). Anything else goes to `/`.
 pub fn safe_next(next: &str) -> &str {
-    let same_site = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    let same_site = next
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.starts_with(['/', '\\']))
+        && next.bytes().all(|b| b.is_ascii_graphic());
     if same_site {
         next
     } else {
@@ -224,8 +249,13 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
     .map_err(AppError::internal)
 }
 
-/// Creates an account. The first account of a deployment, and emails listed in `ADMIN_EMAILS`,
-/// become admins; those two may sign up even when public sign-up is off.
+/// Serializes what decides who administers: sign-ups and changes of rights. (An unchecked query:
+/// the lock function returns `void`, which the checked macros cannot type.)
+const SIGN_UP_LOCK: &str = "select pg_advisory_xact_lock(hashtext('crossview.sign_up'))";
+
+/// Creates an account. The first account of an empty deployment administers it, and is the only
+/// one that may sign up while public sign-up is off. An address proves nothing, so none is
+/// privileged: other admins are made by an admin, or by the operator (`server admin grant`).
 pub async fn create_user(
     pool: &PgPool,
     config: &Config,
@@ -235,24 +265,28 @@ pub async fn create_user(
     let email = email.trim();
     validate_email(email)?;
     validate_password(password)?;
-    let listed_admin = config.admin_emails.contains(&email.to_lowercase());
-    let first = sqlx::query_scalar!(r#"select not exists (select 1 from users) as "first!""#)
-        .fetch_one(pool)
-        .await?;
-    if !config.allow_signup && !listed_admin && !first {
+    if !config.allow_signup && !is_empty(pool).await? {
         return Err(AppError::SignupClosed);
     }
     let hash = hash_password(password.to_owned()).await?;
+    // Who is first is decided under one lock: ten simultaneous first sign-ups make one admin.
+    let mut tx = pool.begin().await?;
+    sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
+    let first = sqlx::query_scalar!(r#"select not exists (select 1 from users) as "first!""#)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !config.allow_signup && !first {
+        return Err(AppError::SignupClosed);
+    }
     let user = sqlx::query_as!(
         SessionUser,
-        r#"insert into users (email, password_hash, is_admin)
-           values ($1, $2, $3 or not exists (select 1 from users))
+        r#"insert into users (email, password_hash, is_admin) values ($1, $2, $3)
            returning id, email, is_admin, auth_epoch::text as "epoch!""#,
         email,
         hash,
-        listed_admin
+        first
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|err| match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => {
@@ -260,7 +294,57 @@ pub async fn create_user(
         }
         _ => AppError::from(err),
     })?;
+    tx.commit().await?;
     Ok(user)
+}
+
+async fn is_empty(pool: &PgPool) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query_scalar!(r#"select not exists (select 1 from users) as "empty!""#)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Makes `email`'s account an administrator (`admin`) or not, audited as done by `actor` (an
+/// admin's id; `None` is the operator, from the command line). Refuses to remove the last
+/// administrator: a deployment without one could only be repaired from the command line.
+pub async fn set_admin(
+    pool: &PgPool,
+    actor: Option<i64>,
+    email: &str,
+    admin: bool,
+) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    // The same lock as sign-up: two admins removing each other cannot leave none.
+    sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
+    let id = sqlx::query_scalar!(
+        "update users set is_admin = $2 where lower(email) = lower($1) returning id",
+        email.trim(),
+        admin
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let admins = sqlx::query_scalar!(r#"select count(*) as "n!" from users where is_admin"#)
+        .fetch_one(&mut *tx)
+        .await?;
+    if admins == 0 {
+        return Err(AppError::LastAdmin);
+    }
+    tx.commit().await?;
+    let action = match admin {
+        true => Activity::AdminGrant,
+        false => Activity::AdminRevoke,
+    };
+    let by = actor.map_or("operator", |_| "admin");
+    let event = Event {
+        actor_id: actor,
+        detail: Some(json!({ "user": id, "email": email.trim(), "by": by })),
+        ..Event::new(action, Outcome::Ok)
+    };
+    record(pool, event).await?;
+    Ok(id)
 }
 
 /// Checks a password under the per-email and per-address attempt limits.

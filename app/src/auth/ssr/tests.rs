@@ -4,16 +4,14 @@ use sqlx::PgPool;
 
 use super::*;
 
-fn config(allow_signup: bool, admins: &[&str]) -> Arc<Config> {
+fn config(allow_signup: bool) -> Arc<Config> {
     let secret = "s".repeat(64);
     let signup = allow_signup.to_string();
-    let admins = admins.join(",");
     Arc::new(
         Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some("postgres://unused".into()),
             "SESSION_SECRET" => Some(secret.clone()),
             "ALLOW_SIGNUP" => Some(signup.clone()),
-            "ADMIN_EMAILS" => Some(admins.clone()),
             _ => None,
         })
         .unwrap(),
@@ -54,21 +52,68 @@ fn password_rules_count_characters_not_bytes() {
 }
 
 #[test]
+fn the_client_is_read_from_the_right_across_every_forwarded_line() {
+    // One proxy: it appended what it saw; the rest is the client's own claim.
+    let lines = ["203.0.113.9, 10.0.0.1", "198.51.100.7"];
+    assert_eq!(
+        forwarded_client(lines.into_iter(), 1).as_deref(),
+        Some("198.51.100.7")
+    );
+    // Two proxies: the outer one's observation is second from the right.
+    assert_eq!(
+        forwarded_client(lines.into_iter(), 2).as_deref(),
+        Some("10.0.0.1")
+    );
+    // A spoofed first line does not win, however many entries it has.
+    let spoofed = ["1.1.1.1, 2.2.2.2, 3.3.3.3", " , 198.51.100.7 "];
+    assert_eq!(
+        forwarded_client(spoofed.into_iter(), 1).as_deref(),
+        Some("198.51.100.7")
+    );
+    // Fewer entries than proxies: no forwarded client (the socket peer is used).
+    assert_eq!(forwarded_client(["198.51.100.7"].into_iter(), 2), None);
+    assert_eq!(forwarded_client(std::iter::empty(), 1), None);
+}
+
+#[test]
 fn next_only_follows_local_paths() {
     assert_eq!(safe_next("/admin?x=1"), "/admin?x=1");
+    assert_eq!(safe_next("/c/1/b/%C3%BC%20x"), "/c/1/b/%C3%BC%20x");
     for evil in [
         "https://evil.example",
         "//evil.example",
         "/\\evil.example",
         "",
+        "admin",
+        "/\n",
+        "/\r\nSet-Cookie: a=b",
+        "/admin\t",
+        " /admin",
+        "/ü",
+        "/a b",
     ] {
-        assert_eq!(safe_next(evil), "/");
+        assert_eq!(safe_next(evil), "/", "{evil:?}");
+    }
+}
+
+proptest::proptest! {
+    /// Whatever `next` holds, the answer is a same-site path that a `Location` header can carry
+    /// (leptos_axum's redirect panics on anything else): `next` itself, or `/`.
+    #[test]
+    fn next_is_always_a_same_site_path_a_header_can_carry(
+        next in "[/\\\\a-z%:. \t\n\r\u{0}\u{7f}ü]{0,8}|\\PC{0,16}"
+    ) {
+        let target = safe_next(&next);
+        proptest::prop_assert!(target == "/" || target == next);
+        proptest::prop_assert!(http::HeaderValue::from_str(target).is_ok(), "{target:?}");
+        proptest::prop_assert!(target.starts_with('/'));
+        proptest::prop_assert!(!target.starts_with("//") && !target.starts_with("/\\"));
     }
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
-    let cfg = config(true, &[]);
+    let cfg = config(true);
     assert_eq!(
         create_user(&pool, &cfg, "not-an-email", GOOD)
             .await
@@ -99,37 +144,116 @@ async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
-async fn first_user_and_listed_emails_become_admins(pool: PgPool) {
-    let cfg = config(false, &["boss@example.com"]);
-    let first = create_user(&pool, &cfg, "first@example.com", GOOD)
+async fn the_first_account_administers_and_an_address_proves_nothing(pool: PgPool) {
+    let closed = config(false);
+    let first = create_user(&pool, &closed, "first@example.com", GOOD)
         .await
         .unwrap();
     assert!(
         first.is_admin,
         "the first account of a deployment administers it"
     );
-    assert_eq!(
-        create_user(&pool, &cfg, "second@example.com", GOOD)
-            .await
-            .unwrap_err(),
-        AppError::SignupClosed
-    );
-    let boss = create_user(&pool, &cfg, "Boss@example.com", GOOD)
+    for later in [
+        "second@example.com",
+        "Boss@example.com",
+        "admin@example.com",
+    ] {
+        assert_eq!(
+            create_user(&pool, &closed, later, GOOD).await.unwrap_err(),
+            AppError::SignupClosed,
+            "{later}"
+        );
+    }
+    let open = config(true);
+    let third = create_user(&pool, &open, "boss@example.com", GOOD)
         .await
         .unwrap();
-    assert!(boss.is_admin);
-    let open = config(true, &[]);
-    assert!(
-        !create_user(&pool, &open, "third@example.com", GOOD)
+    assert!(!third.is_admin, "no address is privileged");
+}
+
+/// Ten people signing up at once on a fresh deployment: one of them, and only one, is admin.
+async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<SessionUser> {
+    let cfg = config(allow_signup);
+    let attempts = (0..10).map(|i| {
+        let (pool, cfg) = (pool.clone(), cfg.clone());
+        tokio::spawn(async move {
+            create_user(&pool, &cfg, &format!("racer{i}@example.com"), GOOD).await
+        })
+    });
+    let mut made = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        match attempt.await.unwrap() {
+            Ok(user) => made.push(user),
+            Err(err) => assert_eq!(err, AppError::SignupClosed),
+        }
+    }
+    made
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn ten_simultaneous_first_sign_ups_make_exactly_one_admin(pool: PgPool) {
+    let made = simultaneous_first_sign_ups(&pool, true).await;
+    assert_eq!(made.len(), 10);
+    assert_eq!(made.iter().filter(|u| u.is_admin).count(), 1);
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn closed_sign_up_lets_exactly_one_first_account_in(pool: PgPool) {
+    let made = simultaneous_first_sign_ups(&pool, false).await;
+    assert_eq!(made.len(), 1, "the others are refused: sign-up is closed");
+    assert!(made[0].is_admin);
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn admins_are_granted_and_revoked_but_the_last_one_stays(pool: PgPool) {
+    let open = config(true);
+    let first = create_user(&pool, &open, "first@example.com", GOOD)
+        .await
+        .unwrap();
+    create_user(&pool, &open, "second@example.com", GOOD)
+        .await
+        .unwrap();
+    assert_eq!(
+        set_admin(&pool, None, "ghost@example.com", true)
             .await
-            .unwrap()
-            .is_admin
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    set_admin(&pool, None, "Second@Example.com", true)
+        .await
+        .unwrap();
+    set_admin(&pool, Some(first.id), "second@example.com", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        set_admin(&pool, Some(first.id), "first@example.com", false)
+            .await
+            .unwrap_err(),
+        AppError::LastAdmin
+    );
+    let admins: Vec<String> = sqlx::query_scalar("select email from users where is_admin")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(admins, ["first@example.com"]);
+    let audited: Vec<(String, Option<i64>, String)> = sqlx::query_as(
+        "select action, actor_id, detail->>'by' from audit_events where action like 'admin.%' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            ("admin.grant".into(), None, "operator".into()),
+            ("admin.revoke".into(), Some(first.id), "admin".into()),
+        ]
     );
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_checks_the_password(pool: PgPool) {
-    create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD)
         .await
         .unwrap();
     let user = sign_in(&pool, "A@example.com", GOOD, Some("10.0.0.1"))
@@ -163,7 +287,7 @@ async fn sign_in_checks_the_password(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
-    create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD)
         .await
         .unwrap();
     for email in ["a@example.com", "ghost@example.com"] {
@@ -185,7 +309,7 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
         );
     }
     // Another account is unaffected.
-    create_user(&pool, &config(true, &[]), "b@example.com", GOOD)
+    create_user(&pool, &config(true), "b@example.com", GOOD)
         .await
         .unwrap();
     sign_in(&pool, "b@example.com", GOOD, Some("10.9.9.9"))
@@ -201,7 +325,7 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_address(pool: PgPool) {
-    create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD)
         .await
         .unwrap();
     for i in 0..throttle::MAX_PER_ADDRESS {
@@ -226,7 +350,7 @@ async fn sign_in_is_limited_per_address(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn changing_the_password_rotates_the_session_epoch(pool: PgPool) {
-    let user = create_user(&pool, &config(true, &[]), "a@example.com", GOOD)
+    let user = create_user(&pool, &config(true), "a@example.com", GOOD)
         .await
         .unwrap();
     let new = "a brand new passphrase";
