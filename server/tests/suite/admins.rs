@@ -49,10 +49,17 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
     assert_eq!(refused.location(), "/admin?error=Forbidden");
     assert!(!is_admin(&pool, "second@example.com").await);
 
-    // An administrator can.
+    // An administrator can. The session issued for the old rights ends: new rights come with a
+    // fresh sign-in, and so a fresh session id.
+    assert_eq!(second.get("/").await.status, 200);
     let granted = first.post_form("/api/admin_set_admin", &grant).await;
     assert_eq!(granted.location(), "/admin");
     assert!(is_admin(&pool, "second@example.com").await);
+    let old_session = second.cookie.clone();
+    assert_eq!(second.get("/").await.location(), "/sign-in?next=/");
+    second.sign_in("second@example.com", PASSWORD).await;
+    assert_ne!(second.cookie, old_session);
+    assert_eq!(second.get("/admin").await.status, 200);
 
     // So can the operator, from the command line, and undo it; unknown addresses are refused.
     let (ok, said) = operator(&pool, &["admin", "revoke", "second@example.com"]);

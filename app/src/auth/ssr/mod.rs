@@ -319,7 +319,10 @@ pub async fn set_admin(
     // The same lock as sign-up: two admins removing each other cannot leave none.
     sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
     let id = sqlx::query_scalar!(
-        "update users set is_admin = $2 where lower(email) = lower($1) returning id",
+        // A new epoch ends the user's sessions: rights change only with a fresh sign-in (and so
+        // a fresh session id), never inside a session that was issued for other rights.
+        "update users set is_admin = $2, auth_epoch = gen_random_uuid()
+         where lower(email) = lower($1) returning id",
         email.trim(),
         admin
     )

@@ -94,6 +94,41 @@ async fn user_chosen_external_ids_need_the_setting_and_stay_unique(pool: PgPool)
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn a_deleted_connections_external_id_is_never_used_again(pool: PgPool) {
+    let a = user(&pool, "a@example.com").await;
+    let b = user(&pool, "b@example.com").await;
+    let allowed = config(true);
+    let id = create(&pool, &allowed, a, "x", Some("once-only-id"))
+        .await
+        .unwrap();
+    delete(&pool, a, id).await.unwrap();
+    // Its role may still trust the ID: neither its owner nor anyone else may claim it again.
+    for owner in [a, b] {
+        assert_eq!(
+            create(&pool, &allowed, owner, "again", Some("once-only-id"))
+                .await
+                .unwrap_err(),
+            AppError::ExternalIdTaken
+        );
+    }
+    // Deleting a user retires the IDs of their connections too.
+    create(&pool, &allowed, b, "y", Some("b-owned-id"))
+        .await
+        .unwrap();
+    sqlx::query("delete from users where id = $1")
+        .bind(b)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        create(&pool, &allowed, a, "z", Some("b-owned-id"))
+            .await
+            .unwrap_err(),
+        AppError::ExternalIdTaken
+    );
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn only_the_owner_sees_or_touches_a_connection(pool: PgPool) {
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
