@@ -1,5 +1,5 @@
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use super::{Activity, AuditEntry, Outcome};
 use crate::{error::AppError, format::rfc3339};
@@ -43,7 +43,9 @@ impl Outcome {
     }
 }
 
-pub async fn record(pool: &PgPool, event: Event<'_>) -> Result<(), AppError> {
+/// Appends `event` to the log, on the pool or inside the caller's transaction (so that a change
+/// and its entry are committed together).
+pub async fn record<'c>(db: impl PgExecutor<'c>, event: Event<'_>) -> Result<(), AppError> {
     sqlx::query!(
         "insert into audit_events (actor_id, connection_id, action, bucket, key, outcome, aws_request_id, detail)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -56,7 +58,7 @@ pub async fn record(pool: &PgPool, event: Event<'_>) -> Result<(), AppError> {
         event.aws_request_id,
         event.detail.unwrap_or_else(|| Value::Object(Default::default())),
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::{region_redirect, s3_failure, Assumed};
 use crate::{error::AppError, iam::Action, state::AppState};
 
-pub async fn cached_region(
+async fn cached_region(
     pool: &PgPool,
     endpoint: &str,
     bucket: &str,

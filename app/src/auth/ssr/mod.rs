@@ -12,7 +12,7 @@ use axum::extract::ConnectInfo;
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use http::request::Parts;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use super::User;
 use crate::{
@@ -272,9 +272,7 @@ pub async fn create_user(
     // Who is first is decided under one lock: ten simultaneous first sign-ups make one admin.
     let mut tx = pool.begin().await?;
     sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
-    let first = sqlx::query_scalar!(r#"select not exists (select 1 from users) as "first!""#)
-        .fetch_one(&mut *tx)
-        .await?;
+    let first = is_empty(&mut *tx).await?;
     if !config.allow_signup && !first {
         return Err(AppError::SignupClosed);
     }
@@ -298,10 +296,11 @@ pub async fn create_user(
     Ok(user)
 }
 
-async fn is_empty(pool: &PgPool) -> Result<bool, AppError> {
+/// No account exists yet: the next one is the deployment's first.
+async fn is_empty<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
     Ok(
         sqlx::query_scalar!(r#"select not exists (select 1 from users) as "empty!""#)
-            .fetch_one(pool)
+            .fetch_one(db)
             .await?,
     )
 }
@@ -335,7 +334,6 @@ pub async fn set_admin(
     if admins == 0 {
         return Err(AppError::LastAdmin);
     }
-    tx.commit().await?;
     let action = match admin {
         true => Activity::AdminGrant,
         false => Activity::AdminRevoke,
@@ -346,7 +344,9 @@ pub async fn set_admin(
         detail: Some(json!({ "user": id, "email": email.trim(), "by": by })),
         ..Event::new(action, Outcome::Ok)
     };
-    record(pool, event).await?;
+    // The change and its audit entry are committed together, or neither is.
+    record(&mut *tx, event).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
