@@ -72,9 +72,13 @@ def crossview_identity(iam):
     return user["Arn"], key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def trust_policy(principal_arn, external_id):
+def trust_policy(principal_arn, external_id, condition=None):
+    """Trusts `principal_arn` under `condition` (a Condition block), or else under StringEquals
+    `external_id`, or else with no condition at all."""
     statement = {"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "sts:AssumeRole"}
-    if external_id is not None:
+    if condition is not None:
+        statement["Condition"] = condition
+    elif external_id is not None:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
@@ -323,7 +327,8 @@ def put_role(args):
     would in the IAM console; prints its ARN. --trust-policy takes a document verbatim (as copied
     from Crossview's page); otherwise one is built from --principal and --external-id."""
     iam = admin_client("iam")
-    document = args.trust_policy or trust_policy(args.principal, args.external_id)
+    condition = json.loads(args.condition) if args.condition else None
+    document = args.trust_policy or trust_policy(args.principal, args.external_id, condition)
     arn = upsert_role(iam, args.name, document)
     if args.permissions:
         iam.put_role_policy(RoleName=args.name, PolicyName="crossview-browse", PolicyDocument=args.permissions)
@@ -368,6 +373,7 @@ def main():
     role.add_argument("--name", required=True)
     role.add_argument("--principal", default=os.environ.get("CROSSVIEW_STANDIN_PRINCIPAL_ARN"))
     role.add_argument("--external-id", help="omit for a trust policy without the condition")
+    role.add_argument("--condition", help='the trust statement\'s Condition block (JSON), e.g. {"StringLike": {"sts:ExternalId": "*"}}')
     role.add_argument("--trust-policy", help="a whole trust policy document (JSON)")
     role.add_argument("--permissions", help="a permissions policy document (JSON)")
     put = commands.add_parser("put", help="write one object (admin key)")

@@ -31,7 +31,8 @@ class Crossview:
         request = urllib.request.Request(
             f"{self.base}/api/{endpoint}",
             data=urllib.parse.urlencode(fields).encode(),
-            headers={"Accept": "application/json"},
+            # Crossview refuses writes that do not show they come from its own origin (CSRF).
+            headers={"Accept": "application/json", "Origin": self.base},
         )
         try:
             with self.opener.open(request) as response:

@@ -1,9 +1,12 @@
 """Starts moto's server (the local AWS stand-in) with six fixes that make it behave like AWS, and a counter.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
-AssumeRole *without* an ExternalId succeeds against a role that requires one. AWS denies it, and
-Crossview's verify step relies on that denial. The replacement below makes an absent key fail
-`StringEquals` (and its list form), as AWS does.
+AssumeRole *without* an ExternalId succeeds against a role that requires one, and it ignores the
+operators it does not know. AWS denies the first, and Crossview's verify step relies on that
+denial. The replacement below evaluates trust conditions as IAM does: an absent key fails every
+operator but the `...IfExists` forms and `Null`; `StringLike` matches IAM wildcards, so a
+`StringLike "*"` trust admits any ExternalId (and no missing one); operators it does not
+implement refuse (fail closed).
 
 moto also wraps the authorization errors of query-protocol services (STS, IAM) in an EC2-style
 `<Errors>` element, which the Rust SDK rightly cannot parse, so AccessDenied would lose its code.
@@ -24,8 +27,8 @@ mode, and answers every origin's CORS request. The stand-in matches as IAM does,
 assumed-role request to its session policy too, verifies SigV4 query authentication (expiry
 and signature included), and answers browsers by each bucket's own CORS rule.
 
-moto's CompleteMultipartUpload answer has the wrong root element (…Response, not …Result),
-which the SDK refuses to parse.
+moto's CompleteMultipartUpload and ListParts answers have the wrong root element (…Response, not
+…Result), which the SDK refuses to parse.
 
 One addition for tests: AssumeRole calls are counted per role, with the last one's session
 policy and duration (GET /_standin/assume-role-calls). And, as S3 does, a GET applies
@@ -54,27 +57,43 @@ os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
 from moto.core import authorization, exceptions, responses
 from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException as IAMNotFoundException
-from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustRelationShipConditions
 from moto.s3 import exceptions as s3_exceptions
 from moto.s3.models import s3_backends
 from moto.s3.utils import cors_matches_origin
 from moto.sts.models import sts_backends
 
 
+def _condition_holds(operator, value, expected):
+    """One condition key of a trust statement, as IAM evaluates it. `value` is the request's
+    value for the key (None when absent); `expected` the statement's values (any may match)."""
+    base = operator.removesuffix("IfExists")
+    if base == "Null":
+        # "true": the key must be absent; "false": it must be present.
+        return any((v.lower() == "true") == (value is None) for v in expected)
+    if value is None:
+        return base != operator  # only the ...IfExists forms let an absent key through
+    if base == "StringEquals":
+        return value in expected
+    if base == "StringNotEquals":
+        return value not in expected
+    if base == "StringEqualsIgnoreCase":
+        return value.lower() in (v.lower() for v in expected)
+    if base == "StringLike":
+        return any(_glob(v, value) for v in expected)
+    if base == "StringNotLike":
+        return not any(_glob(v, value) for v in expected)
+    return False
+
+
 def _check_conditions(self, incoming_condition_values):
-    expected = self._statement.get("Condition")
-    if not expected:
-        return True
-    incoming = incoming_condition_values or {}
-    for condition in TrustRelationShipConditions(expected):
-        operation = CONDITION_OPERATIONS.get(condition._condition)
-        if operation is None:
-            # moto does not evaluate this operator; keep its behaviour (ignore it).
-            continue
-        for index, key in enumerate(condition.context_keys):
-            if key not in incoming:
-                return False
-            if not operation(condition._expected_value[index], incoming[key]):
+    incoming = {k.lower(): v for k, v in (incoming_condition_values or {}).items()}
+    for operator, keys in (self._statement.get("Condition") or {}).items():
+        for key, expected in keys.items():
+            expected = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            value = incoming.get(key.lower())
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if not _condition_holds(operator, value, expected):
                 return False
     return True
 
@@ -82,18 +101,22 @@ def _check_conditions(self, incoming_condition_values):
 access_control.IAMPolicyStatement._check_conditions = _check_conditions
 
 
-def _match(pattern, string):
+def _glob(pattern, string, ignore_case=False):
     """IAM's own matching: `*` is any run of characters and `?` any one; everything else is
-    itself. moto reads a policy's Action and Resource as regular expressions, so a key with `+`,
-    `(` or `[` in a policy's Resource never matched itself. Actions ignore case, as IAM's do."""
-    # `${*}`, `${?}` and `${$}` are IAM's escapes for the characters themselves.
+    itself. `${*}`, `${?}` and `${$}` are IAM's escapes for the characters themselves."""
     pieces = re.split(r"(\$\{[*?$]\}|[*?])", pattern)
     wildcards = {"*": ".*", "?": "."}
     regex = "".join(
         wildcards.get(p) or re.escape(p[2] if p.startswith("${") and len(p) == 4 else p) for p in pieces
     )
-    flags = re.DOTALL | (0 if pattern.startswith("arn:") else re.IGNORECASE)
-    return re.fullmatch(regex, string, flags)
+    return re.fullmatch(regex, string, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def _match(pattern, string):
+    """A policy's Action or Resource against a request's. moto reads them as regular expressions,
+    so a key with `+`, `(` or `[` in a policy's Resource never matched itself. Actions ignore case,
+    as IAM's do."""
+    return _glob(pattern, string, ignore_case=not pattern.startswith("arn:"))
 
 
 access_control.IAMPolicyStatement._match = staticmethod(_match)
@@ -380,8 +403,9 @@ def _dispatch_with_counts(self, environ, start_response):
         headers += list(overrides.items()) + cors
         return start_response(status, headers, *rest)
 
-    if environ.get("REQUEST_METHOD") == "POST" and "uploadId" in query:
-        return complete_as_s3(self, environ, start_as_s3)
+    # CompleteMultipartUpload (POST) and ListParts (GET) of an upload: root elements as S3's.
+    if environ.get("REQUEST_METHOD") in ("POST", "GET") and "uploadId" in query:
+        return multipart_as_s3(self, environ, start_as_s3)
     return _dispatch(self, environ, start_as_s3)
 
 
@@ -445,16 +469,18 @@ def preflight(environ, start_response):
     return [b""]
 
 
-def complete_as_s3(app, environ, start_response):
-    """CompleteMultipartUpload: moto names the answer's root element
-    CompleteMultipartUploadResponse; S3 (and so the SDK's parser) says ...Result."""
+def multipart_as_s3(app, environ, start_response):
+    """CompleteMultipartUpload and ListParts: moto names the answer's root element
+    CompleteMultipartUploadResponse / ListPartsResponse; S3 (and so the SDK's parser) says
+    ...Result."""
     captured = {}
 
     def capture(status, headers, *rest):
         captured.update(status=status, headers=headers)
 
     body = b"".join(_dispatch(app, environ, capture))
-    body = body.replace(b"CompleteMultipartUploadResponse", b"CompleteMultipartUploadResult")
+    for operation in (b"CompleteMultipartUpload", b"ListParts"):
+        body = body.replace(operation + b"Response", operation + b"Result")
     headers = [(n, v) for n, v in captured["headers"] if n.lower() != "content-length"]
     headers.append(("Content-Length", str(len(body))))
     start_response(captured["status"], headers)

@@ -79,7 +79,7 @@ done
 # The demo account (the first account of a fresh deployment, so also an admin) and, in the demo
 # world, its verified connection, set up through Crossview's own API as a person would.
 DEMO_EMAIL=demo@crossview.local
-DEMO_PASSWORD=crossview-demo-password
+DEMO_PASSWORD="demo harbour lantern quietly"
 if [ -n "${STANDIN_ADMIN:-}" ]; then
   env "${STANDIN_ADMIN[@]}" python3 scripts/demo_account.py "http://$LEPTOS_SITE_ADDR" "$DEMO_EMAIL" "$DEMO_PASSWORD"
   # The one big folder fills while the page is already served (about a minute).
@@ -110,7 +110,7 @@ cat <<MSG
 
   Crossview is running at http://$LEPTOS_SITE_ADDR
 
-  Sign in as  $DEMO_EMAIL  with password  $DEMO_PASSWORD
+  Sign in as  $DEMO_EMAIL  with password  "$DEMO_PASSWORD"
   (or create your own account on the sign-up page).
 ${TRY_IT:-}
 

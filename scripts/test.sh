@@ -26,6 +26,8 @@ python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" --b
 source "$DATA/strict.env"
 
 export CROSSVIEW_ENV=development COOKIE_SECURE=false
+# The browser suite signs up dozens of accounts from one address within the hour.
+export SIGNUP_PER_ADDRESS_PER_HOUR=1000
 # The stand-in applies roles at once; a short propagation window keeps refusals quick.
 export VERIFY_PROPAGATION_SECS=2
 SESSION_SECRET=$(session_secret)

@@ -37,6 +37,17 @@ pub struct Config {
     pub presign_seconds: u32,
     /// What uploads may be, and how large ones travel.
     pub uploads: Uploads,
+    /// Accounts one client address may create per hour.
+    pub signups_per_address_per_hour: i32,
+    /// A session ends this long after sign-in, however active (the idle limit is separate).
+    pub session_max: Duration,
+    /// Limits on every AWS call: establishing the connection, and the whole operation (retries
+    /// included), so a slow or silent endpoint frees the request instead of holding it.
+    pub aws_connect_timeout: Duration,
+    pub aws_timeout: Duration,
+    /// Where custom endpoints may point (`CUSTOM_ENDPOINT_HOSTS`): host patterns such as
+    /// `minio.internal:9000` or `*.example.com`, lower-cased.
+    pub custom_endpoint_hosts: Vec<String>,
 }
 
 /// What uploads may be, and how large files travel (`transfers` turns this into its rules).
@@ -144,14 +155,39 @@ impl Config {
                 None => None,
                 Some(_) => Some(mib("UPLOAD_MAX_MIB", 0)?),
             },
-            allowed: get("UPLOAD_ALLOWED_TYPES")
-                .unwrap_or_default()
-                .split(',')
-                .map(|t| t.trim().to_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect(),
+            allowed: list(get("UPLOAD_ALLOWED_TYPES")),
+        };
+        let custom_endpoint_hosts = list(get("CUSTOM_ENDPOINT_HOSTS"));
+        let allow_custom_endpoints = flag("ALLOW_CUSTOM_ENDPOINTS", false)?;
+        if allow_custom_endpoints && custom_endpoint_hosts.is_empty() {
+            return Err(ConfigError::Invalid(
+                "ALLOW_CUSTOM_ENDPOINTS",
+                "needs CUSTOM_ENDPOINT_HOSTS, the hosts connections may point at (e.g. minio.internal:9000,*.example.com)".into(),
+            ));
+        }
+        let session_max_hours = number("SESSION_MAX_HOURS", 12)?;
+        if !(1..=24 * 30).contains(&session_max_hours) {
+            return Err(ConfigError::Invalid(
+                "SESSION_MAX_HOURS",
+                format!("must be between 1 and 720 (30 days), got {session_max_hours}"),
+            ));
+        }
+        let seconds = |key: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match number(key, default)? {
+                0 => Err(ConfigError::Invalid(
+                    key,
+                    "must be at least 1 second".into(),
+                )),
+                n => Ok(Duration::from_secs(n)),
+            }
         };
         Ok(Config {
+            signups_per_address_per_hour: number("SIGNUP_PER_ADDRESS_PER_HOUR", 10)?
+                .clamp(1, 100_000) as i32,
+            session_max: Duration::from_secs(session_max_hours * 3600),
+            aws_connect_timeout: seconds("AWS_CONNECT_TIMEOUT_SECS", 3)?,
+            aws_timeout: seconds("AWS_TIMEOUT_SECS", 30)?,
+            custom_endpoint_hosts,
             presign_seconds: presign_seconds as u32,
             uploads,
             database_url: database_url.into(),
@@ -165,7 +201,7 @@ impl Config {
             db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
             s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
             allow_custom_external_id: flag("ALLOW_CUSTOM_EXTERNAL_ID", false)?,
-            allow_custom_endpoints: flag("ALLOW_CUSTOM_ENDPOINTS", false)?,
+            allow_custom_endpoints,
             verify_propagation: Duration::from_secs(number("VERIFY_PROPAGATION_SECS", 20)?),
             cloudformation_template_url: match get("CLOUDFORMATION_TEMPLATE_URL") {
                 None => None,
@@ -180,6 +216,16 @@ impl Config {
             },
         })
     }
+}
+
+/// A comma-separated list, trimmed and lower-cased, without empty entries.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -249,6 +295,36 @@ mod tests {
         assert!(cfg.cookie_secure && cfg.allow_signup && !cfg.development && !cfg.trust_proxy);
         assert!(!format!("{cfg:?}").contains(SECRET));
         assert_eq!(cfg.presign_seconds, 600);
+        assert_eq!(cfg.session_max, Duration::from_secs(12 * 3600));
+        assert_eq!(
+            (cfg.aws_connect_timeout, cfg.aws_timeout),
+            (Duration::from_secs(3), Duration::from_secs(30))
+        );
+        assert!(cfg.custom_endpoint_hosts.is_empty() && !cfg.allow_custom_endpoints);
+    }
+
+    #[test]
+    fn session_lifetime_and_aws_timeouts_are_bounded() {
+        let with = |key: &'static str, value: &'static str| {
+            parse(&[
+                ("DATABASE_URL", "postgres://x"),
+                ("SESSION_SECRET", SECRET),
+                (key, value),
+            ])
+        };
+        assert_eq!(
+            with("SESSION_MAX_HOURS", "2").unwrap().session_max,
+            Duration::from_secs(7200)
+        );
+        for (key, bad) in [
+            ("SESSION_MAX_HOURS", "0"),
+            ("SESSION_MAX_HOURS", "721"),
+            ("AWS_TIMEOUT_SECS", "0"),
+            ("AWS_CONNECT_TIMEOUT_SECS", "soon"),
+        ] {
+            let err = with(key, bad).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{key} is invalid")), "{err}");
+        }
     }
 
     #[test]

@@ -24,10 +24,12 @@ pub enum AppError {
     EmailInvalid,
     #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
-    #[error("Use a password of at least 10 characters.")]
+    #[error("Use a password of at least 12 characters.")]
     PasswordTooShort,
-    #[error("Use a password of at most 1024 characters.")]
+    #[error("Use a password of at most 128 characters.")]
     PasswordTooLong,
+    #[error("That password is too easy to guess: it is a common or breached password, a simple pattern (a keyboard row, a date, repeats) or built from your email. A few unrelated words make a strong one.")]
+    PasswordCommon,
     #[error("The two new passwords do not match.")]
     PasswordMismatch,
     #[error("Your current password is not correct.")]
@@ -36,8 +38,10 @@ pub enum AppError {
     BadCredentials,
     #[error("This account is disabled. Ask an administrator to enable it.")]
     AccountDisabled,
-    #[error("Too many sign-in attempts. Wait 15 minutes, then try again.")]
+    #[error("Too many attempts. Wait 15 minutes, then try again.")]
     RateLimited,
+    #[error("Crossview is busy checking other passwords. Try again in a moment.")]
+    Busy,
     #[error("Sign-up is closed on this deployment. Ask an administrator for an account.")]
     SignupClosed,
     #[error("At least one administrator must remain: make someone else an administrator first.")]
@@ -74,8 +78,12 @@ pub enum AppError {
     ConnectionNotVerified,
     #[error("That is not a bucket name: use 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.")]
     BucketNameInvalid,
-    #[error("An endpoint must be a URL like https://minio.example.com:9000, without a path, query or user name.")]
+    #[error("An endpoint must be an https URL like https://minio.example.com:9000: a host name or IP address and a port, without a path, query, user name or wildcard.")]
     EndpointInvalid,
+    #[error("This deployment does not send requests to that endpoint: its host is not in the operator's list (CUSTOM_ENDPOINT_HOSTS), or it is a private, loopback or link-local address the list does not name.")]
+    EndpointNotAllowed,
+    #[error("Crossview cannot resolve that endpoint's host name.")]
+    EndpointUnresolvable,
     #[error("Object keys must be 1 to 1024 bytes long.")]
     KeyInvalid,
     #[error("A folder name must be 1 to 1024 bytes and cannot contain /.")]
@@ -84,6 +92,8 @@ pub enum AppError {
     UploadTooLarge { max: String },
     #[error("This deployment accepts only these kinds of file: {allowed}.")]
     UploadTypeRefused { allowed: String },
+    #[error("The parts sent add up to {sent}, not the {declared} this upload was started with, so it was cancelled. Upload the file again.")]
+    UploadSizeMismatch { sent: String, declared: String },
     #[error("Type the folder's name exactly to confirm.")]
     ConfirmationMismatch,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
@@ -107,10 +117,16 @@ pub enum AwsProblem {
     TrustDenied,
     #[error("The role's credentials belong to a different AWS account than the one in the ARN.")]
     AccountMismatch,
+    #[error("The role lets Crossview in with a wrong ExternalId, or with none: its trust policy does not pin this connection's ExternalId, so anyone who learns the role's ARN could make Crossview act on it (the confused deputy). Crossview refuses such a role.")]
+    TrustTooOpen,
+    #[error("Crossview could not complete the check that the role refuses a wrong or missing ExternalId (AWS was throttling or did not answer), so the connection is not verified.")]
+    CheckIncomplete,
     #[error("AWS could not be reached. Try again in a moment.")]
     Unreachable,
     #[error("AWS is throttling requests. Wait a few seconds and try again.")]
     Throttled,
+    #[error("AWS did not answer in time. Try again in a moment.")]
+    TimedOut,
     #[error("STS is not enabled in this region of the account.")]
     RegionDisabled,
     #[error("The role may read this object, but not decrypt it: its KMS key does not allow the role to use it.")]
@@ -135,8 +151,11 @@ impl AwsProblem {
         match self {
             AwsProblem::TrustDenied => "TrustDenied",
             AwsProblem::AccountMismatch => "AccountMismatch",
+            AwsProblem::TrustTooOpen => "TrustTooOpen",
+            AwsProblem::CheckIncomplete => "CheckIncomplete",
             AwsProblem::Unreachable => "Unreachable",
             AwsProblem::Throttled => "Throttled",
+            AwsProblem::TimedOut => "TimedOut",
             AwsProblem::RegionDisabled => "RegionDisabled",
             AwsProblem::KmsDenied => "KmsDenied",
             AwsProblem::BucketNotFound => "BucketNotFound",
@@ -156,7 +175,10 @@ impl AwsProblem {
         match self {
             AwsProblem::TrustDenied => "Open the role in the IAM console and compare its trust policy with the one shown here, character for character. A role created seconds ago may still be propagating: verify again in a minute.",
             AwsProblem::AccountMismatch => "Check that you pasted the ARN of the role in the account you meant to connect.",
+            AwsProblem::TrustTooOpen => "Replace the role's trust policy with the one shown here: its condition must be exactly \"StringEquals\": {\"sts:ExternalId\": \"<this connection's ExternalId>\"}, with no StringLike, wildcard, Null or IfExists form of it and no other statement that lets Crossview's principal in. Then verify again.",
+            AwsProblem::CheckIncomplete => "Verify again in a moment.",
             AwsProblem::Unreachable | AwsProblem::Throttled | AwsProblem::Unexpected => "Try again shortly.",
+            AwsProblem::TimedOut => "Try again shortly. If it keeps happening, the endpoint is too slow or unreachable from Crossview: an administrator can check the network path (and AWS_TIMEOUT_SECS).",
             AwsProblem::RegionDisabled => "Enable STS for the region in the account's IAM settings (Account settings → Security Token Service).",
             AwsProblem::OwnIdentity => "Nothing on your side: Crossview's deployment needs valid AWS credentials.",
             AwsProblem::KmsDenied => "In the KMS key's policy, allow the role kms:Decrypt (and kms:GenerateDataKey for uploads).",
@@ -203,7 +225,9 @@ pub mod ssr {
             use AppError::*;
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
-                Forbidden | AccountDisabled | SignupClosed => StatusCode::FORBIDDEN,
+                Forbidden | AccountDisabled | SignupClosed | EndpointNotAllowed => {
+                    StatusCode::FORBIDDEN
+                }
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -212,15 +236,19 @@ pub mod ssr {
                     StatusCode::CONFLICT
                 }
                 RateLimited | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
-                Unavailable | Aws(AwsProblem::Unreachable) => StatusCode::SERVICE_UNAVAILABLE,
+                Unavailable | Busy | Aws(AwsProblem::Unreachable) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                Aws(AwsProblem::TimedOut) => StatusCode::GATEWAY_TIMEOUT,
                 Aws(_) => StatusCode::BAD_GATEWAY,
                 Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                UploadTooLarge { .. } | UploadSizeMismatch { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 ShareLinkGone => StatusCode::GONE,
                 UploadTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 EmailInvalid
                 | PasswordTooShort
                 | PasswordTooLong
+                | PasswordCommon
                 | PasswordMismatch
                 | WrongCurrentPassword
                 | ConnectionNameInvalid
@@ -236,6 +264,7 @@ pub mod ssr {
                 | RoleArnMissing
                 | BucketNameInvalid
                 | EndpointInvalid
+                | EndpointUnresolvable
                 | KeyInvalid
                 | FolderNameInvalid
                 | ConfirmationMismatch

@@ -5,7 +5,7 @@
 //! `account`, `admin`, `browse`, `connections`, `objects`, `shares`, `transfers`; `shell` is the
 //! document and the router that puts them together. Shared plumbing, which no feature owns and
 //! which imports no feature: `aws`, `audit`, `auth`, `call`, `config`, `error`, `forms`,
-//! `db`, `format`, `iam`, `location`, `state`, `ui`, `url`. See ARCHITECTURE.md.
+//! `db`, `format`, `iam`, `limits`, `location`, `state`, `ui`, `url`. See ARCHITECTURE.md.
 
 pub mod account;
 pub mod admin;
@@ -33,6 +33,8 @@ pub mod call;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -27,7 +27,13 @@ test("sign up, see the shell, sign out, sign in again", async ({ page }, testInf
   await page.getByLabel("Password").fill("short");
   await page.getByLabel("Password").evaluate((el) => el.removeAttribute("minlength"));
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("alert")).toHaveText("Use a password of at least 10 characters.");
+  await expect(page.getByRole("alert")).toHaveText("Use a password of at least 12 characters.");
+
+  // Long enough, yet among the first a guesser tries: refused, saying why.
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("password1234");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("alert")).toContainText("That password is too easy to guess");
 
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);

@@ -7,7 +7,7 @@ import { file } from "./files";
 // (scripts/aws_world.py --demo, as scripts/test.sh seeds it) and the demo account with its two
 // connections, set up by the very script run.sh uses.
 const email = "demo@crossview.local";
-const password = "crossview-demo-password";
+const password = "demo harbour lantern quietly";
 const baseURL = process.env.CROSSVIEW_URL ?? "http://127.0.0.1:3000";
 
 test.beforeAll(() => {

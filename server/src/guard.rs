@@ -1,8 +1,13 @@
 //! Request guards that sit in front of every route.
 
-use app::{auth::ssr::AuthSession, url::encode_path};
+use std::time::Duration;
+
+use app::{
+    auth::ssr::{end_if_too_old, AuthSession},
+    url::encode_path,
+};
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -18,9 +23,23 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/pkg/")
 }
 
-/// Sends anonymous page loads to sign-in (remembering where they were going), and signed-in
-/// visitors of the sign-in and sign-up pages to their connections.
-pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Response {
+/// Ends sessions past their absolute lifetime (`SESSION_MAX_HOURS`), then sends anonymous page
+/// loads to sign-in (remembering where they were going), and signed-in visitors of the sign-in
+/// and sign-up pages to their connections.
+pub async fn require_session(
+    State(max_age): State<Duration>,
+    mut auth: AuthSession,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    match end_if_too_old(&mut auth, max_age).await {
+        // Handlers and server functions read the session from here: they see it ended too.
+        Ok(true) => {
+            req.extensions_mut().insert(auth.clone());
+        }
+        Ok(false) => {}
+        Err(err) => return (err.status(), err.to_string()).into_response(),
+    }
     let path = req.uri().path();
     let page_load = req.method() == Method::GET || req.method() == Method::HEAD;
     if !page_load {
@@ -38,27 +57,60 @@ pub async fn require_session(auth: AuthSession, req: Request, next: Next) -> Res
     }
 }
 
-/// Refuses state-changing requests that a browser sent from another site (login CSRF and the
-/// like); SameSite=Lax already keeps the session cookie off them. Browsers say where a request
-/// comes from in `Sec-Fetch-Site`; `Origin` is only a fallback, since under
-/// `Referrer-Policy: no-referrer` a browser's own form posts carry `Origin: null`.
-pub async fn same_origin_writes(req: Request, next: Next) -> Response {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || from_this_site(req.headers()) {
-        next.run(req).await
+/// Refuses what another site could make a browser send (CSRF, login CSRF): every request that
+/// is not a GET, HEAD or OPTIONS must show it comes from this site, and server functions (under
+/// `/api/`) are refused when fetch metadata says another site asked for them, GETs included (a
+/// download link opened from elsewhere), or when they come in an encoding no server function
+/// declares (`text/plain` and multipart forms can be posted cross-site without a preflight).
+pub async fn same_origin_only(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let api = req.uri().path().starts_with("/api/");
+    let refused = if write {
+        !from_this_site(headers)
     } else {
-        (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
+        api && matches!(fetch_site(headers), Some("cross-site" | "same-site"))
+    };
+    if refused {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+    }
+    if write && api && !declared_encoding(headers) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "server functions take application/x-www-form-urlencoded or application/json",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn fetch_site(headers: &HeaderMap) -> Option<&str> {
+    headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+}
+
+/// Browsers say where a request comes from in `Sec-Fetch-Site`; `Origin` is only a fallback,
+/// since under `Referrer-Policy: no-referrer` a browser's own form posts carry `Origin: null`
+/// (with `Sec-Fetch-Site: same-origin` beside it). A request with neither proves nothing and is
+/// refused: every browser Crossview supports sends one or the other.
+fn from_this_site(headers: &HeaderMap) -> bool {
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    match (fetch_site(headers), get(header::ORIGIN)) {
+        (Some(site), _) => matches!(site, "same-origin" | "none"),
+        (None, Some(origin)) => origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .is_some_and(|authority| Some(authority) == get(header::HOST)),
+        (None, None) => false,
     }
 }
 
-fn from_this_site(headers: &HeaderMap) -> bool {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    match (get("sec-fetch-site"), get(header::ORIGIN.as_str())) {
-        (Some(site), _) => matches!(site, "same-origin" | "none"),
-        (None, Some(origin)) if origin != "null" => {
-            origin.split_once("://").map(|(_, authority)| authority) == get(header::HOST.as_str())
-        }
-        // Not a browser (no fetch metadata, no origin): its cookies are its own to send.
-        (None, _) => true,
-    }
+/// The encodings Crossview's server functions declare: URL-encoded forms and JSON.
+fn declared_encoding(headers: &HeaderMap) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        || essence.eq_ignore_ascii_case("application/json")
 }

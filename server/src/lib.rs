@@ -5,16 +5,22 @@ mod headers;
 pub mod operator;
 mod outage;
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
-use app::{auth::ssr::Backend, config::ExposeSecret, shell, state::AppState, App};
+use app::{
+    auth::ssr::{client_address_of, Backend},
+    config::ExposeSecret,
+    shell,
+    state::AppState,
+    App,
+};
 use axum::{
-    extract::{Path, State},
-    http::{header, StatusCode},
+    extract::{ConnectInfo, Path, State},
+    http::{header, HeaderMap, StatusCode},
     middleware,
     response::{Html, IntoResponse, Response},
     routing::get,
-    Router,
+    Extension, Router,
 };
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -26,7 +32,6 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::PostgresStore;
 
-/// The session cookie's name.
 /// The session cookie's name. Over HTTPS it carries the `__Host-` prefix, which browsers accept
 /// only from a secure origin, for the whole site, without a `Domain`: no subdomain can set it.
 pub fn session_cookie(secure: bool) -> &'static str {
@@ -64,7 +69,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             headers::s3_origins,
         ))
-        .layer(middleware::from_fn(guard::require_session))
+        .layer(middleware::from_fn_with_state(
+            config.session_max,
+            guard::require_session,
+        ))
         .layer(auth)
         .layer(middleware::from_fn_with_state(
             state.pool.clone(),
@@ -74,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest_service("/pkg", assets)
-        .layer(middleware::from_fn(guard::same_origin_writes))
+        .layer(middleware::from_fn(guard::same_origin_only))
         .layer(middleware::from_fn_with_state(
             config.development,
             headers::security_headers,
@@ -102,8 +110,15 @@ async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
 
 /// A share link: a redirect to a presigned download made just now, or a plain page saying why
 /// not. Open to anyone holding the link; never cached (the redirect's URL expires).
-async fn open_share(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let result = app::shares::ssr::open(&state, &token).await;
+async fn open_share(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Response {
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
+    let address = client_address_of(&state.config, &headers, peer);
+    let result = app::shares::ssr::open(&state, &token, address.as_deref()).await;
     let no_store = [(header::CACHE_CONTROL, "no-store")];
     match result {
         Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),

@@ -78,7 +78,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|err| format!("migrations failed: {err}"))?;
     tokio::spawn(server::prune_sessions(pool.clone()));
 
-    let aws = AwsGateway::from_env(config.s3_force_path_style).await;
+    let aws = AwsGateway::from_env(&config).await;
     let state = AppState {
         leptos_options,
         pool,

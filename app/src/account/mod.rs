@@ -10,7 +10,7 @@ use leptos::prelude::*;
 pub use pages::{AccountPage, SignInPage, SignUpPage};
 
 #[cfg(feature = "ssr")]
-use crate::{auth::ssr, call};
+use crate::{auth::ssr, call, limits};
 use crate::{auth::User, error::AppError};
 
 #[server(endpoint = "current_user")]
@@ -24,8 +24,12 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
         .keep("email", &email)
         .anyone(async |state| {
             let mut auth = ssr::auth_session().await?;
+            if let Some(address) = ssr::client_address(&state.config).await {
+                let limit = limits::sign_up_address(state.config.signups_per_address_per_hour);
+                limits::take(&state.pool, &[(&limit, &address)]).await?;
+            }
             let user = ssr::create_user(&state.pool, &state.config, &email, &password).await?;
-            auth.login(&user).await.map_err(AppError::internal)?;
+            ssr::log_in(&mut auth, &user).await?;
             call::redirect("/");
             Ok(())
         })
@@ -41,7 +45,7 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
             let mut auth = ssr::auth_session().await?;
             let address = ssr::client_address(&state.config).await;
             let user = ssr::sign_in(&state.pool, &email, &password, address.as_deref()).await?;
-            auth.login(&user).await.map_err(AppError::internal)?;
+            ssr::log_in(&mut auth, &user).await?;
             call::redirect(ssr::safe_next(&next));
             Ok(())
         })
@@ -75,9 +79,10 @@ pub async fn change_password(
                 &confirm_password,
             )
             .await?;
-            // Every other session now carries a stale epoch and ends; this one is renewed.
+            // Every other session now carries a stale epoch and ends; this one is renewed, under
+            // a new id (a session id seen before the change is worth nothing after it).
             let mut auth = ssr::auth_session().await?;
-            auth.login(&changed).await.map_err(AppError::internal)?;
+            ssr::log_in(&mut auth, &changed).await?;
             call::redirect("/account?changed=1");
             Ok(())
         })

@@ -52,8 +52,8 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="new-password"
-                    minlength="10" aria-describedby="password-hint" required/>
-                <small id="password-hint" class="muted">"At least 10 characters."</small>
+                    minlength="12" maxlength="128" aria-describedby="password-hint" required/>
+                <small id="password-hint" class="muted">"12 to 128 characters, not a common password: a few unrelated words work well."</small>
                 <button type="submit" class="primary">"Create account"</button>
             </form>
             <p class="muted">"Already have an account? " <a href="/sign-in" rel="external">"Sign in"</a></p>
@@ -79,9 +79,9 @@ pub fn AccountPage() -> impl IntoView {
                 <label for="current_password">"Current password"</label>
                 <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
                 <label for="new_password">"New password"</label>
-                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="10" required/>
+                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
                 <label for="confirm_password">"Confirm new password"</label>
-                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="10" required/>
+                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
                 <button type="submit" class="primary">"Change password"</button>
             </form>
         </section>

@@ -26,6 +26,7 @@ pub struct AuditEntry {
 pub enum Activity {
     Verify,
     VerifyWithoutExternalId,
+    VerifyWrongExternalId,
     ListBuckets,
     ListObjects,
     Details,
@@ -64,6 +65,7 @@ impl Activity {
         match self {
             Verify => "verify",
             VerifyWithoutExternalId => "verify_without_external_id",
+            VerifyWrongExternalId => "verify_wrong_external_id",
             ListBuckets => "list_buckets",
             ListObjects => "list_objects",
             Details => "details",
@@ -105,8 +107,8 @@ pub enum Outcome {
     Partial,
     /// Every key of a bulk action failed.
     Failed,
-    /// A share link: no such link, revoked, or past its deadline.
-    Unknown,
+    /// A share link revoked, or past its deadline. (Tokens that match no link are counted, not
+    /// logged: older rows name them `unknown`.)
     Revoked,
     Expired,
     /// Refused or failed with this error: an `AppError` or `AwsProblem` code.
@@ -119,7 +121,6 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Partial => "partial",
             Outcome::Failed => "failed",
-            Outcome::Unknown => "unknown",
             Outcome::Revoked => "revoked",
             Outcome::Expired => "expired",
             Outcome::Error(code) => code,

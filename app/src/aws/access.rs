@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::json;
 
-use super::{bucket, region, s3_failure, Assumed, Endpoints, RoleTarget, Scope};
+use super::{bucket, endpoint, region, s3_failure, Assumed, Endpoints, RoleTarget, Scope};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -41,16 +41,23 @@ pub struct Role {
 
 impl Role {
     /// One of `owner`'s connections, verified; anyone else's is `NotFound`, like a missing one.
+    /// A disabled owner's connections are refused here, whoever asks (share links included):
+    /// nothing of theirs reaches AWS.
     async fn load(state: &AppState, owner: i64, id: i64) -> Result<Role, AppError> {
         let row = sqlx::query!(
-            "select name, role_arn, external_id, status, s3_endpoint, sts_endpoint
-             from connections where id = $1 and owner_id = $2",
+            "select c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint, c.sts_endpoint,
+                    u.disabled as owner_disabled
+             from connections c join users u on u.id = c.owner_id
+             where c.id = $1 and c.owner_id = $2",
             id,
             owner
         )
         .fetch_optional(&state.pool)
         .await?
         .ok_or(AppError::NotFound)?;
+        if row.owner_disabled {
+            return Err(AppError::AccountDisabled);
+        }
         match (row.status.as_str(), row.role_arn) {
             ("verified", Some(arn)) => Ok(Role {
                 connection: id,
@@ -83,6 +90,14 @@ pub async fn assume_audited(
     scope: &Scope,
     action: Activity,
 ) -> Result<Assumed, AppError> {
+    // A custom endpoint is checked again on every use: the operator's list may have changed,
+    // and a host name may resolve elsewhere than when it was saved.
+    for origin in [target.endpoints.s3, target.endpoints.sts]
+        .into_iter()
+        .flatten()
+    {
+        endpoint::allowed(&state.config, origin).await?;
+    }
     let result = state.aws.assume(target, scope).await;
     let (outcome, request_id) = match &result {
         Ok(assumed) => (Outcome::Ok, assumed.request_id.clone()),

@@ -7,7 +7,7 @@
 
 use std::{fmt, sync::Arc, time::SystemTime};
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{timeout::TimeoutConfig, BehaviorVersion, SdkConfig};
 use aws_sdk_sts::{
     error::{ProvideErrorMetadata, SdkError},
     operation::RequestId,
@@ -15,7 +15,7 @@ use aws_sdk_sts::{
 use tokio::sync::OnceCell;
 
 use super::Scope;
-use crate::error::AwsProblem;
+use crate::{config::Config, error::AwsProblem};
 
 /// Lifetime of assumed credentials: AWS's minimum, since each serves one request.
 pub const SESSION_SECONDS: i32 = 900;
@@ -121,8 +121,14 @@ pub struct AwsFailure {
 
 impl AwsGateway {
     /// Loads the standard credential chain (env, profile/SSO, web identity, container or
-    /// instance role) and honours `AWS_ENDPOINT_URL` and its per-service variants.
-    pub async fn from_env(s3_force_path_style: bool) -> Self {
+    /// instance role) and honours `AWS_ENDPOINT_URL` and its per-service variants. Every call
+    /// made through it is bounded by the configured connect and operation timeouts.
+    pub async fn from_env(config: &Config) -> Self {
+        Self::load(config, aws_config::defaults(BehaviorVersion::latest())).await
+    }
+
+    /// [`AwsGateway::from_env`] from a loader the caller may have pointed elsewhere.
+    pub async fn load(config: &Config, loader: aws_config::ConfigLoader) -> Self {
         // One HTTP client (one connection pool) in the shared configuration: without it every
         // client built per request would make its own pool and open new connections.
         let http = aws_smithy_http_client::Builder::new()
@@ -130,12 +136,18 @@ impl AwsGateway {
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
             ))
             .build_https();
-        let base = aws_config::defaults(BehaviorVersion::latest())
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(config.aws_connect_timeout)
+            // The whole call, retries included: a tarpit cannot hold a request for longer.
+            .operation_timeout(config.aws_timeout)
+            .build();
+        let base = loader
             .http_client(http)
+            .timeout_config(timeouts)
             .load()
             .await;
         let sts = aws_sdk_sts::Client::new(&base);
-        Self::new(base, sts, s3_force_path_style)
+        Self::new(base, sts, config.s3_force_path_style)
     }
 
     /// `sts` is the client for Crossview's own identity (tests hand in a mocked one).
@@ -228,7 +240,9 @@ where
 {
     let request_id = err.request_id().map(str::to_owned);
     let problem = match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => AwsProblem::Unreachable,
+        SdkError::TimeoutError(_) => AwsProblem::TimedOut,
+        SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => AwsProblem::TimedOut,
+        SdkError::DispatchFailure(_) => AwsProblem::Unreachable,
         SdkError::ServiceError(service) => match service.err().code() {
             Some("AccessDenied" | "AccessDeniedException") => AwsProblem::TrustDenied,
             Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "SlowDown") => {

@@ -6,6 +6,7 @@
 //! - [`access`]: a user's verified connection assumed for one request, audited; the per-key
 //!   [`access::Target`] that every server function about one object works on;
 //! - [`bucket`]: bucket names and ARNs; [`region`]: finding a bucket's region and calling in it;
+//! - [`endpoint`]: custom endpoints, parsed and held to the operator's list of hosts;
 //! - [`s3`]: S3 failures classified by what the user can do about them.
 //!
 //! Each request that touches a connection assumes its role once and gets clients that carry
@@ -13,6 +14,7 @@
 
 pub mod access;
 pub mod bucket;
+pub mod endpoint;
 mod gateway;
 pub mod region;
 mod s3;

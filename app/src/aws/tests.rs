@@ -17,6 +17,28 @@ pub fn mocked_gateway(rules: &[&Rule]) -> AwsGateway {
     AwsGateway::new(base, mock_client!(aws_sdk_sts, rules.iter().copied()), true)
 }
 
+/// A gateway whose own STS answers with `rules`, in order, and whose clients on assumed
+/// credentials reach an STS that says they belong to `account` (GetCallerIdentity).
+pub fn mocked_gateway_in(account: &'static str, rules: &[&Rule]) -> AwsGateway {
+    let identity = move |_| {
+        let body = format!(
+            "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+             <Arn>arn:aws:sts::{account}:assumed-role/r/crossview</Arn>\
+             <UserId>AROAMOCK:crossview</UserId><Account>{account}</Account>\
+             </GetCallerIdentityResult></GetCallerIdentityResponse>"
+        );
+        http::Response::builder().status(200).body(body).unwrap()
+    };
+    let base = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .http_client(aws_smithy_http_client::test_util::infallible_client_fn(
+            identity,
+        ))
+        .build();
+    AwsGateway::new(base, mock_client!(aws_sdk_sts, rules.iter().copied()), true)
+}
+
 pub fn temporary_credentials() -> AssumeRoleOutput {
     let creds = Credentials::builder()
         .access_key_id("mock-temporary-key-id")

@@ -12,9 +12,9 @@ pub use pages::{ConnectionPage, ConnectionsPage, NewConnectionPage};
 use serde::{Deserialize, Serialize};
 
 pub use self::arn::{parse_role_arn, valid_external_id, RoleArn};
-#[cfg(feature = "ssr")]
-use crate::call;
 use crate::error::{AppError, AwsProblem};
+#[cfg(feature = "ssr")]
+use crate::{aws::endpoint, call};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
@@ -175,11 +175,15 @@ pub async fn set_connection_endpoints(
         .keep("s3_endpoint", &s3_endpoint)
         .keep("sts_endpoint", &sts_endpoint)
         .signed_in(async |cx| {
-            if !cx.state.config.allow_custom_endpoints {
+            let config = &cx.state.config;
+            if !config.allow_custom_endpoints {
                 return Err(AppError::Forbidden);
             }
-            let s3 = ssr::endpoint::parse(&s3_endpoint)?;
-            let sts = ssr::endpoint::parse(&sts_endpoint)?;
+            let s3 = endpoint::parse(&s3_endpoint, config.development)?;
+            let sts = endpoint::parse(&sts_endpoint, config.development)?;
+            for origin in s3.iter().chain(&sts) {
+                endpoint::allowed(config, origin).await?;
+            }
             ssr::set_endpoints(cx.pool(), cx.user.id, id, s3.as_deref(), sts.as_deref()).await?;
             call::redirect(&format!("/connections/{id}"));
             Ok(())

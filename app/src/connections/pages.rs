@@ -175,16 +175,6 @@ fn ConnectionView(
                 <p class="muted">{problem.fix()}</p>
             </section>
         })}
-        {connection.trust_warning.then(|| view! {
-            <section class="card warning" role="alert">
-                <h2>"This role trusts Crossview even without the ExternalId"</h2>
-                <p>
-                    "Its trust policy lacks the sts:ExternalId condition, so anyone who learns the role's ARN "
-                    "could ask Crossview to act on it (the confused-deputy problem). Replace the role's trust "
-                    "policy with the one below, then verify again."
-                </p>
-            </section>
-        })}
         <section class="card">
             <dl class="facts">
                 <dt>"Role ARN"</dt><dd><code>{connection.role_arn.clone().unwrap_or_else(|| "not set yet".into())}</code></dd>

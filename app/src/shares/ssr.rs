@@ -16,6 +16,7 @@ use crate::{
     error::AppError,
     format::rfc3339,
     iam::Action,
+    limits,
     state::AppState,
 };
 
@@ -74,27 +75,44 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
 }
 
 /// Opens a link: a presigned download URL for its object, made on a fresh assumption of the
-/// owner's connection. Unknown, revoked and expired links are refused; every attempt is audited.
-pub async fn open(state: &AppState, token: &str) -> Result<String, AppError> {
+/// owner's connection. Revoked and expired links, and links of a disabled owner, are refused and
+/// audited. Tokens that match no link are not: they are counted per client `address` (one
+/// counter, not a row each, so junk cannot flood the log), and past the limit that address may
+/// open nothing at all for a while, so guessing cannot tell a live token from a dead one.
+pub async fn open(
+    state: &AppState,
+    token: &str,
+    address: Option<&str>,
+) -> Result<String, AppError> {
+    let counter = address.map(|address| (&limits::SHARE_UNKNOWN_ADDRESS, address));
+    if let Some(counter) = counter {
+        limits::take(&state.pool, &[counter]).await?;
+    }
     let link = sqlx::query!(
-        "select id, owner_id, connection_id, bucket, key, expires_at, revoked_at
-         from share_links where token_hash = $1",
+        "select l.id, l.owner_id, l.connection_id, l.bucket, l.key, l.expires_at, l.revoked_at,
+                u.disabled as owner_disabled
+         from share_links l join users u on u.id = l.owner_id
+         where l.token_hash = $1",
         digest(token)
     )
     .fetch_optional(&state.pool)
     .await?;
     let Some(link) = link else {
-        let event = Event::new(Activity::ShareOpen, Outcome::Unknown);
-        record(&state.pool, event).await?;
         return Err(AppError::NotFound);
     };
+    // A real link: the attempt was not a guess.
+    if let Some(counter) = counter {
+        limits::give_back(&state.pool, counter).await?;
+    }
     let refused = match (
         link.revoked_at,
         link.expires_at <= OffsetDateTime::now_utc(),
+        link.owner_disabled,
     ) {
-        (Some(_), _) => Some(Outcome::Revoked),
-        (None, true) => Some(Outcome::Expired),
-        (None, false) => None,
+        (Some(_), _, _) => Some(Outcome::Revoked),
+        (None, true, _) => Some(Outcome::Expired),
+        (None, false, true) => Some(Outcome::Error(AppError::AccountDisabled.code())),
+        (None, false, false) => None,
     };
     let target = Target::new(
         state,

@@ -34,13 +34,22 @@ pub enum UploadPlan {
     /// One presigned PUT, to be sent with this `Content-Type`.
     Single { url: String, content_type: String },
     /// A multipart upload already created: `parts` parts of `part_size` bytes (the last one
-    /// shorter), sent `parallel` at a time on URLs fetched in batches.
+    /// shorter), sent `parallel` at a time on URLs fetched in batches. `ticket` binds the upload
+    /// to the size declared for it; part URLs and completion need it back.
     Multipart {
-        upload_id: String,
+        upload: MultipartUpload,
         part_size: u64,
         parts: u32,
         parallel: u32,
     },
+}
+
+/// A multipart upload as the browser holds it: S3's upload id, and the server's ticket that
+/// binds it to the size declared when it started (the size is in the ticket, signed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub id: String,
+    pub ticket: String,
 }
 
 /// One part the browser sent, with the ETag S3 answered.
@@ -87,12 +96,12 @@ pub async fn upload_part_urls(
     connection: i64,
     bucket: String,
     key: String,
-    upload_id: String,
+    upload: MultipartUpload,
     first: i32,
     count: i32,
 ) -> Result<Vec<String>, AppError> {
     for_key(connection, &bucket, &key, async |target| {
-        ssr::part_urls(target, &upload_id, first, count).await
+        ssr::part_urls(target, &upload, first, count).await
     })
     .await
 }
@@ -103,11 +112,11 @@ pub async fn complete_upload(
     connection: i64,
     bucket: String,
     key: String,
-    upload_id: String,
+    upload: MultipartUpload,
     parts: Vec<SentPart>,
 ) -> Result<(), AppError> {
     for_key(connection, &bucket, &key, async |target| {
-        ssr::complete_upload(target, &upload_id, parts).await
+        ssr::complete_upload(target, &upload, parts).await
     })
     .await
 }
@@ -118,10 +127,10 @@ pub async fn abort_upload(
     connection: i64,
     bucket: String,
     key: String,
-    upload_id: String,
+    upload: MultipartUpload,
 ) -> Result<(), AppError> {
     for_key(connection, &bucket, &key, async |target| {
-        ssr::abort_upload(target, &upload_id).await
+        ssr::abort_upload(target, &upload.id).await
     })
     .await
 }

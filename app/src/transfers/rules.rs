@@ -10,6 +10,37 @@ const PREFERRED_PART: u64 = 8 << 20;
 /// S3's largest object.
 pub const MAX_OBJECT: u64 = 5 << 40;
 
+/// The content types browsers report for files with an extension (an extension rule admits
+/// those only). An extension not listed here admits nothing: name its content type instead.
+fn types_of(extension: &str) -> Option<&'static [&'static str]> {
+    Some(match extension {
+        ".csv" => &[
+            "text/csv",
+            "application/csv",
+            "application/vnd.ms-excel",
+            "text/plain",
+        ],
+        ".tsv" => &["text/tab-separated-values", "text/plain"],
+        ".txt" | ".log" => &["text/plain"],
+        ".md" => &["text/markdown", "text/plain"],
+        ".json" => &["application/json"],
+        ".xml" => &["application/xml", "text/xml"],
+        ".pdf" => &["application/pdf"],
+        ".png" => &["image/png"],
+        ".jpg" | ".jpeg" => &["image/jpeg"],
+        ".gif" => &["image/gif"],
+        ".webp" => &["image/webp"],
+        ".zip" => &["application/zip", "application/x-zip-compressed"],
+        ".gz" => &["application/gzip", "application/x-gzip"],
+        ".parquet" => &["application/vnd.apache.parquet", "application/octet-stream"],
+        ".mp4" => &["video/mp4"],
+        ".mp3" => &["audio/mpeg"],
+        ".xlsx" => &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        ".docx" => &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+        _ => return None,
+    })
+}
+
 /// The deployment's upload settings, as the rules every upload is held to.
 pub struct UploadRules<'a>(pub &'a Uploads);
 
@@ -30,7 +61,13 @@ impl UploadRules<'_> {
                 .allowed
                 .iter()
                 .any(|rule| match rule.strip_suffix("/*") {
-                    _ if rule.starts_with('.') => name.ends_with(rule.as_str()),
+                    // An extension admits only its own content types: `evil.csv` sent as
+                    // text/html would be served as a page from the bucket.
+                    _ if rule.starts_with('.') => {
+                        name.ends_with(rule.as_str())
+                            && types_of(rule)
+                                .is_some_and(|types| types.contains(&content_type.as_str()))
+                    }
                     Some(family) => content_type.split('/').next() == Some(family),
                     None => content_type == *rule,
                 });
@@ -47,6 +84,12 @@ impl UploadRules<'_> {
     pub fn part_size(size: u64) -> u64 {
         let needed = size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
         needed.max(PREFERRED_PART).max(MIN_PART)
+    }
+
+    /// The part size and the number of parts of a multipart upload of `size` bytes.
+    pub fn parts(size: u64) -> (u64, u32) {
+        let part_size = Self::part_size(size);
+        (part_size, size.div_ceil(part_size).max(1) as u32)
     }
 }
 
@@ -79,7 +122,21 @@ mod tests {
             UploadRules(&strict).check("a.pdf", "application/pdf", 1),
             Ok(())
         );
-        assert_eq!(UploadRules(&strict).check("REPORT.CSV", "", 1), Ok(()));
+        assert_eq!(
+            UploadRules(&strict).check("REPORT.CSV", "text/csv", 1),
+            Ok(())
+        );
+        // An extension admits its own content types only.
+        for (name, content_type) in [
+            ("evil.csv", "text/html"),
+            ("evil.csv", "application/javascript"),
+            ("unknown.csv", "application/octet-stream"),
+        ] {
+            assert!(
+                UploadRules(&strict).check(name, content_type, 1).is_err(),
+                "{name} as {content_type}"
+            );
+        }
         assert_eq!(
             UploadRules(&strict).check("a.png", "image/png", 11 << 20),
             Err(AppError::UploadTooLarge {

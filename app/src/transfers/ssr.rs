@@ -4,7 +4,11 @@
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use serde_json::json;
 
-use super::{rules::UploadRules, SentPart, UploadPlan};
+use aws_sdk_s3::{
+    config::http::HttpResponse, error::SdkError, operation::list_parts::ListPartsError,
+};
+
+use super::{rules::UploadRules, MultipartUpload, SentPart, UploadPlan};
 use crate::{
     audit::Activity,
     aws::{
@@ -13,9 +17,67 @@ use crate::{
         s3_failure,
     },
     error::AppError,
+    format::human_size,
     iam::Action,
     location::{folder_of, name_in},
 };
+
+/// A multipart upload's ticket: its declared size, bound to the upload by an HMAC under the
+/// session secret, so the browser carries the size between requests and cannot change it.
+mod ticket {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    use super::{AppError, MultipartUpload, Target};
+    use crate::config::ExposeSecret;
+
+    fn mac(target: &Target<'_>, upload_id: &str, size: u64) -> Hmac<Sha256> {
+        let secret = target.state.config.session_secret.expose_secret();
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes a key of any length");
+        // Each field is length-prefixed, so no two different uploads share a message.
+        let fields = [
+            "crossview.upload".as_bytes(),
+            &target.user.to_be_bytes(),
+            &target.connection.to_be_bytes(),
+            target.bucket.as_bytes(),
+            target.key.as_bytes(),
+            upload_id.as_bytes(),
+            &size.to_be_bytes(),
+        ];
+        for field in fields {
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field);
+        }
+        mac
+    }
+
+    /// `<size>.<hex HMAC>`.
+    pub fn issue(target: &Target<'_>, upload_id: &str, size: u64) -> String {
+        let tag = mac(target, upload_id, size).finalize().into_bytes();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{size}.{hex}")
+    }
+
+    /// The size the upload was started with, if the ticket is this upload's, unaltered.
+    pub fn declared_size(target: &Target<'_>, upload: &MultipartUpload) -> Result<u64, AppError> {
+        let refused = || AppError::Request("this upload's ticket is not valid".into());
+        let (size, hex) = upload.ticket.split_once('.').ok_or_else(refused)?;
+        let size: u64 = size.parse().map_err(|_| refused())?;
+        let tag = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(refused)?;
+        mac(target, &upload.id, size)
+            .verify_slice(&tag)
+            .map_err(|_| refused())?;
+        Ok(size)
+    }
+}
 
 /// A presigned inline GET for previews. Text is served as `text/plain` whatever the object
 /// says it is, so that the page only ever treats it as text.
@@ -67,12 +129,14 @@ pub async fn start_upload(
             .await?;
         let arn = target.arn(&role);
         let s3 = signing_client(target.state, &assumed, target.bucket).await?;
-        // The content type is signed: the browser must send the one that was checked.
+        // The content type and length are signed: the browser must send exactly the file that
+        // was checked, not a larger one or another kind on the same URL.
         let presigned = s3
             .put_object()
             .bucket(target.bucket)
             .key(target.key)
             .content_type(content_type)
+            .content_length(length(size)?)
             .presigned(target.expires()?)
             .await
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
@@ -109,24 +173,41 @@ pub async fn start_upload(
     let upload_id = created?
         .upload_id
         .ok_or_else(|| AppError::internal("no UploadId"))?;
-    let part_size = UploadRules::part_size(size);
+    let (part_size, parts) = UploadRules::parts(size);
+    let ticket = ticket::issue(target, &upload_id, size);
     Ok(UploadPlan::Multipart {
-        upload_id,
+        upload: MultipartUpload {
+            id: upload_id,
+            ticket,
+        },
         part_size,
-        parts: size.div_ceil(part_size).max(1) as u32,
+        parts,
         parallel: rules.parallel_parts,
     })
 }
 
+/// A size as S3's `Content-Length`.
+fn length(size: u64) -> Result<i64, AppError> {
+    i64::try_from(size).map_err(|_| AppError::Request("size out of range".into()))
+}
+
 /// Presigned URLs for parts `first..first + count` (at most 100 at a time), on one assumption.
+/// Which parts exist, and each one's length, follow from the size declared at the start (read
+/// from the upload's ticket); each URL signs its part's length, so no part can carry more.
 pub async fn part_urls(
     target: &Target<'_>,
-    upload_id: &str,
+    upload: &MultipartUpload,
     first: i32,
     count: i32,
 ) -> Result<Vec<String>, AppError> {
-    if !(1..=10_000).contains(&first) || !(1..=100).contains(&count) || first + count > 10_001 {
-        return Err(AppError::Request("part numbers run from 1 to 10000".into()));
+    let size = ticket::declared_size(target, upload)?;
+    let (part_size, parts) = UploadRules::parts(size);
+    let parts = i64::from(parts);
+    let (first, count) = (i64::from(first), i64::from(count));
+    if first < 1 || !(1..=100).contains(&count) || first + count - 1 > parts {
+        return Err(AppError::Request(format!(
+            "this upload has parts 1 to {parts}, asked at most 100 at a time"
+        )));
     }
     let (role, assumed) = target
         .assume_to_sign(Action::PutObject, Activity::UploadParts)
@@ -135,12 +216,15 @@ pub async fn part_urls(
     let s3 = signing_client(target.state, &assumed, target.bucket).await?;
     let mut urls = Vec::with_capacity(count as usize);
     for number in first..first + count {
+        let start = (number as u64 - 1) * part_size;
+        let this_part = part_size.min(size - start);
         let presigned = s3
             .upload_part()
             .bucket(target.bucket)
             .key(target.key)
-            .upload_id(upload_id)
-            .part_number(number)
+            .upload_id(&upload.id)
+            .part_number(number as i32)
+            .content_length(length(this_part)?)
             .presigned(target.expires()?)
             .await
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
@@ -149,59 +233,115 @@ pub async fn part_urls(
     Ok(urls)
 }
 
-/// Completes a multipart upload from the parts' ETags (S3 checks each one).
+/// Completes a multipart upload from the parts' ETags (S3 checks each one), once the parts S3
+/// holds (ListParts) add up to exactly the size declared at the start. Otherwise the upload is
+/// aborted, so nothing larger (or other) than what the deployment's rules admitted is stored.
 pub async fn complete_upload(
     target: &Target<'_>,
-    upload_id: &str,
+    upload: &MultipartUpload,
     mut parts: Vec<SentPart>,
 ) -> Result<(), AppError> {
+    let declared = ticket::declared_size(target, upload)?;
     if parts.is_empty() || parts.len() > 10_000 {
         return Err(AppError::Request("an upload has 1 to 10000 parts".into()));
     }
     parts.sort_by_key(|p| p.number);
     let (role, assumed) = target
-        .assume(vec![Action::PutObject], Activity::UploadComplete)
+        .assume(
+            vec![
+                Action::PutObject,
+                Action::ListMultipartUploadParts,
+                Action::AbortMultipartUpload,
+            ],
+            Activity::UploadComplete,
+        )
         .await?;
     let arn = target.arn(&role);
-    let completed = CompletedMultipartUpload::builder()
-        .set_parts(Some(
-            parts
-                .iter()
-                .map(|p| {
-                    CompletedPart::builder()
-                        .part_number(p.number)
-                        .e_tag(&p.etag)
-                        .build()
-                })
-                .collect(),
-        ))
-        .build();
-    let (bucket, key) = (target.bucket, target.key);
+    let (bucket, key, upload_id) = (target.bucket, target.key, upload.id.as_str());
     let result = in_bucket_region(
         target.state,
         &assumed,
         bucket,
-        (Action::PutObject, &arn),
-        |s3| {
-            let completed = completed.clone();
-            async move {
-                s3.complete_multipart_upload()
-                    .bucket(bucket)
-                    .key(key)
-                    .upload_id(upload_id)
-                    .multipart_upload(completed)
-                    .send()
-                    .await
-            }
-        },
+        (Action::ListMultipartUploadParts, &arn),
+        |s3| async move { sent_bytes(&s3, bucket, key, upload_id).await },
     )
-    .await
-    .map(|_| ());
-    let detail = json!({ "parts": parts.len() });
+    .await;
+    let result = match result {
+        Ok((sent, s3)) if sent == declared => {
+            let completed = CompletedMultipartUpload::builder()
+                .set_parts(Some(
+                    parts
+                        .iter()
+                        .map(|p| {
+                            CompletedPart::builder()
+                                .part_number(p.number)
+                                .e_tag(&p.etag)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build();
+            s3.complete_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .multipart_upload(completed)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| s3_failure(err, Action::PutObject, &arn))
+        }
+        Ok((sent, s3)) => {
+            // Not what was declared and checked: nothing of it may stay in the bucket.
+            let _ = s3
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await;
+            Err(AppError::UploadSizeMismatch {
+                sent: human_size(sent),
+                declared: human_size(declared),
+            })
+        }
+        Err(err) => Err(err),
+    };
+    let detail = json!({ "parts": parts.len(), "size": declared });
     target
         .audit(Activity::UploadComplete, &result, detail)
         .await?;
     result
+}
+
+/// The bytes S3 holds for an upload's parts, page by page (1000 parts a page).
+async fn sent_bytes(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<u64, SdkError<ListPartsError, HttpResponse>> {
+    let mut total = 0u64;
+    let mut marker: Option<String> = None;
+    loop {
+        let page = s3
+            .list_parts()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .set_part_number_marker(marker.take())
+            .send()
+            .await?;
+        total += page
+            .parts()
+            .iter()
+            .map(|p| p.size().unwrap_or(0).max(0) as u64)
+            .sum::<u64>();
+        match (page.is_truncated(), page.next_part_number_marker()) {
+            (Some(true), Some(next)) => marker = Some(next.to_owned()),
+            _ => return Ok(total),
+        }
+    }
 }
 
 /// Aborts a multipart upload: S3 drops the parts already sent.

@@ -211,7 +211,7 @@ mod send {
     use crate::transfers::{
         abort_upload, complete_upload, start_upload, upload_part_urls,
         xhr::{self, Failure},
-        SentPart, UploadPlan,
+        MultipartUpload, SentPart, UploadPlan,
     };
 
     /// Part URLs are asked for this many at a time (per parallel slot).
@@ -313,13 +313,13 @@ mod send {
                 Ok(())
             }
             UploadPlan::Multipart {
-                upload_id,
+                upload,
                 part_size,
                 parts,
                 parallel,
             } => {
                 let sent = send_parts(
-                    to, file, row, &upload_id, part_size, parts, parallel, &progress,
+                    to, file, row, &upload, part_size, parts, parallel, &progress,
                 )
                 .await;
                 let finished = match sent {
@@ -327,7 +327,7 @@ mod send {
                         to.connection,
                         to.bucket.clone(),
                         row.key.clone(),
-                        upload_id.clone(),
+                        upload.clone(),
                         etags,
                     )
                     .await
@@ -336,9 +336,8 @@ mod send {
                 };
                 if finished.is_err() {
                     // Nothing half-sent stays behind in the bucket (or on its bill).
-                    let _ =
-                        abort_upload(to.connection, to.bucket.clone(), row.key.clone(), upload_id)
-                            .await;
+                    let _ = abort_upload(to.connection, to.bucket.clone(), row.key.clone(), upload)
+                        .await;
                 }
                 finished
             }
@@ -352,7 +351,7 @@ mod send {
         to: &Destination,
         file: &File,
         row: &Row,
-        upload_id: &str,
+        upload: &MultipartUpload,
         part_size: u64,
         parts: u32,
         parallel: u32,
@@ -365,7 +364,7 @@ mod send {
         let mut first = 1;
         while first <= parts {
             let count = batch.min(parts - first + 1);
-            let urls = part_urls(to, row, upload_id, first, count).await?;
+            let urls = part_urls(to, row, upload, first, count).await?;
             let queue = Rc::new(RefCell::new(
                 (first..first + count).zip(urls).collect::<Vec<_>>(),
             ));
@@ -392,8 +391,7 @@ mod send {
                                 *done_bytes.borrow() + in_flight.borrow().values().sum::<f64>();
                             progress(total);
                         };
-                        let etag =
-                            send_part(to, row, upload_id, number, url, &blob, &report).await?;
+                        let etag = send_part(to, row, upload, number, url, &blob, &report).await?;
                         in_flight.borrow_mut().remove(&number);
                         *done_bytes.borrow_mut() += (end - start) as f64;
                         etags.push(SentPart {
@@ -417,7 +415,7 @@ mod send {
     async fn send_part(
         to: &Destination,
         row: &Row,
-        upload_id: &str,
+        upload: &MultipartUpload,
         number: u32,
         mut url: String,
         blob: &Blob,
@@ -435,7 +433,7 @@ mod send {
                     attempt += 1;
                     report(0.0);
                     pause(500 * attempt).await;
-                    let fresh = part_urls(to, row, upload_id, number, 1).await?;
+                    let fresh = part_urls(to, row, upload, number, 1).await?;
                     url = fresh.into_iter().next().unwrap_or(url);
                 }
             }
@@ -446,13 +444,13 @@ mod send {
     async fn part_urls(
         to: &Destination,
         row: &Row,
-        upload_id: &str,
+        upload: &MultipartUpload,
         first: u32,
         count: u32,
     ) -> Result<Vec<String>, Failure> {
         let (first, count) = (first as i32, count as i32);
-        let (bucket, key, id) = (to.bucket.clone(), row.key.clone(), upload_id.to_owned());
-        Ok(upload_part_urls(to.connection, bucket, key, id, first, count).await?)
+        let (bucket, key, upload) = (to.bucket.clone(), row.key.clone(), upload.clone());
+        Ok(upload_part_urls(to.connection, bucket, key, upload, first, count).await?)
     }
 
     async fn pause(millis: u32) {

@@ -19,7 +19,7 @@ fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
 }
 
 async fn gateway() -> AwsGateway {
-    AwsGateway::from_env(true).await
+    crate::support::aws().await
 }
 
 #[tokio::test]

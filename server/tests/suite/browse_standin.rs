@@ -329,15 +329,39 @@ async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) 
         .load()
         .await;
     let aws = AwsGateway::new(base.clone(), aws_sdk_sts::Client::new(&base), false);
-    let state = state(pool.clone(), aws).await;
+    let mut state = state(pool.clone(), aws).await;
+    let store = env("AWS_ENDPOINT_URL");
+    // The operator allows exactly the store (loopback, so named exactly; http in development).
+    let mut config = (*state.config).clone();
+    config.allow_custom_endpoints = true;
+    config.custom_endpoint_hosts = vec![store.trim_start_matches("http://").to_owned()];
+    state.config = std::sync::Arc::new(config);
     let user = owner(&pool, "own-store@example.com").await;
     let c = connection_with_role(&state, user, "own-store", None, Some(READ_ALL)).await;
-    let store = env("AWS_ENDPOINT_URL");
     connections::set_endpoints(&pool, user, c.id, Some(&store), Some(&store))
         .await
         .unwrap();
     let c = verify(&state, user, &c).await;
     assert_eq!((c.status, c.last_error), (Status::Verified, None));
+
+    // Off the operator's list, the connection reaches nothing, though it was verified.
+    let mut narrowed = (*state.config).clone();
+    narrowed.custom_endpoint_hosts = vec!["minio.example.com:9000".into()];
+    let narrowed = app::state::AppState {
+        config: std::sync::Arc::new(narrowed),
+        ..state.clone()
+    };
+    let before = crate::support::standin::assume_role_calls(c.role_arn.as_deref().unwrap()).await;
+    assert_eq!(
+        browse::objects(&narrowed, user, c.id, "cv-mixed", "walk/", None)
+            .await
+            .unwrap_err(),
+        AppError::EndpointNotAllowed
+    );
+    assert_eq!(
+        crate::support::standin::assume_role_calls(c.role_arn.as_deref().unwrap()).await,
+        before
+    );
 
     let walk = browse::objects(&state, user, c.id, "cv-mixed", "walk/", None)
         .await
@@ -404,9 +428,7 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
         .contains("s3://cv-mixed/tricky/&lt;/title&gt;&lt;meta http-equiv="));
 
     // A share link to it whose role has since lost s3:GetObject: the refusal names the key.
-    let state =
-        crate::support::standin::state(pool.clone(), app::aws::AwsGateway::from_env(true).await)
-            .await;
+    let state = crate::support::standin::state(pool.clone(), crate::support::aws().await).await;
     let user: i64 =
         sqlx::query_scalar("select id from users where email = 'hostile-key@example.com'")
             .fetch_one(&pool)

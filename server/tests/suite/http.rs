@@ -192,6 +192,7 @@ async fn hydrated_calls_get_the_error_itself(pool: PgPool) {
         .request("POST", "/api/sign_in")
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
         .body("email=x%40example.com&password=wrongwrong&next=".into())
         .unwrap();
     let page = browser.send(req).await;
@@ -213,6 +214,7 @@ async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
     assert_eq!(phone.get("/").await.status, StatusCode::OK);
 
     let new = "another long passphrase";
+    let before = laptop.cookie.clone();
     let done = laptop
         .post_form(
             "/api/change_password",
@@ -233,6 +235,38 @@ async fn a_password_change_ends_the_other_sessions(pool: PgPool) {
         phone.get("/").await.status,
         StatusCode::SEE_OTHER,
         "every other session ends"
+    );
+    // The session that made the change goes on under a new id; the old id is worth nothing.
+    assert_ne!(laptop.cookie, before, "the session id rotates");
+    let mut stolen = laptop.another();
+    stolen.cookie = before;
+    assert_eq!(stolen.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_session_ends_at_its_absolute_lifetime_however_active(pool: PgPool) {
+    let mut config = crate::support::config(false);
+    config.session_max = std::time::Duration::from_secs(2);
+    let mut browser = Browser::on(crate::support::state_with(pool.clone(), config).await);
+    browser.sign_up("a@example.com", PASSWORD).await;
+    // Active all along: a request every half second never lets the idle limit bite.
+    for _ in 0..3 {
+        assert_eq!(browser.get("/").await.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/sign-in?next=/account");
+    // Server functions see it ended too.
+    let call = browser.call("current_user", "").await;
+    assert_eq!(call.body, "null", "{}", call.body);
+    // Signing in again starts a new lifetime; the default is 12 hours.
+    browser.sign_in("a@example.com", PASSWORD).await;
+    assert_eq!(browser.get("/").await.status, StatusCode::OK);
+    assert_eq!(
+        crate::support::config(false).session_max,
+        std::time::Duration::from_secs(12 * 3600)
     );
 }
 
@@ -312,9 +346,16 @@ async fn a_connection_page_of_another_user_is_not_found(pool: PgPool) {
 async fn cross_site_posts_are_refused(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
     let body = "email=a%40example.com&password=whatever12&next=";
-    let cases: [(&[(&str, &str)], StatusCode); 5] = [
+    let cases: [(&[(&str, &str)], StatusCode); 8] = [
         (
             &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+            StatusCode::FORBIDDEN,
+        ),
+        // Neither fetch metadata nor an origin: nothing shows it came from this site.
+        (&[], StatusCode::FORBIDDEN),
+        (&[("origin", "null")], StatusCode::FORBIDDEN),
+        (
+            &[("origin", "http://crossview.test.evil.example")],
             StatusCode::FORBIDDEN,
         ),
         (&[("sec-fetch-site", "same-site")], StatusCode::FORBIDDEN),
@@ -335,6 +376,58 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
         }
         let page = browser.send(req.body(body.into()).unwrap()).await;
         assert_eq!(page.status, expected, "{headers:?}");
+    }
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn server_functions_take_only_their_encodings_and_downloads_refuse_other_sites(pool: PgPool) {
+    let mut browser = Browser::new(pool.clone(), false).await;
+    browser.sign_up("a@example.com", PASSWORD).await;
+    // A text/plain or multipart form can be posted from any site without a preflight, with a
+    // body that reads as URL-encoded fields: refused, even from this site.
+    let body = "email=a%40example.com&password=whatever12&next=";
+    for content_type in ["text/plain", "multipart/form-data; boundary=x", ""] {
+        let mut req = browser
+            .request("POST", "/api/sign_in")
+            .header("sec-fetch-site", "same-origin");
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
+        }
+        let page = browser.send(req.body(body.into()).unwrap()).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+    }
+    // A JSON server function given form fields runs nothing: its arguments do not decode.
+    let page = browser
+        .call("objects_delete", "connection=1&bucket=b&keys=k")
+        .await;
+    assert!(!page.status.is_success(), "{}", page.status);
+    assert!(page.body.contains("\"Request\""), "{}", page.body);
+
+    // The download link, fetched or framed by another site, is refused before any work.
+    let href = app::transfers::download_href(1, "bucket", "key.txt");
+    for (site, refused) in [
+        ("cross-site", true),
+        ("same-site", true),
+        ("same-origin", false),
+        ("none", false),
+    ] {
+        let req = browser
+            .request("GET", &href)
+            .header("sec-fetch-site", site)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let page = browser.send(req).await;
+        // From this site it goes on (to the object page: this user has no connection 1).
+        assert_eq!(
+            page.status == StatusCode::FORBIDDEN,
+            refused,
+            "{site}: {}",
+            page.body
+        );
     }
 }
 

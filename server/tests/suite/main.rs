@@ -2,6 +2,7 @@
 //! one per file). Each file is named for what it proves:
 //!
 //! - `http`, `readiness`, `admins`: the real router in-process, with real Postgres and sessions;
+//! - `limits`: attempt limits and floods, in-process and against the real server binary;
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
 //!   `shares_standin`, `versions_standin`: each capability against the strict stand-in.
@@ -13,6 +14,7 @@ mod aws_standin;
 mod browse_standin;
 mod connections_standin;
 mod http;
+mod limits;
 mod objects_standin;
 mod readiness;
 mod shares_standin;

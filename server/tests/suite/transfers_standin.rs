@@ -12,8 +12,8 @@ use app::{
 use sqlx::PgPool;
 
 use crate::support::standin::{
-    assume_role_seen, assumptions, browser_with_connection, connected, folder, last_policy, param,
-    query, LIST_ONLY, READ_ALL, READ_WRITE,
+    assume_role_seen, assumptions, browser_with_connection, connected, folder, http_with_body,
+    keys_under, last_policy, open_uploads, param, query, LIST_ONLY, READ_ALL, READ_WRITE,
 };
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -148,7 +148,7 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     assert_eq!(calls, 1);
     let plan = transfer::start_upload(&target, 40 << 20, "").await.unwrap();
     let UploadPlan::Multipart {
-        upload_id,
+        upload,
         part_size,
         parts,
         parallel,
@@ -156,10 +156,9 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     else {
         panic!("a 40 MiB file is multipart: {plan:?}");
     };
+    let upload_id = upload.id.clone();
     assert_eq!((part_size, parts, parallel), (8 << 20, 5, 4));
-    let urls = transfer::part_urls(&target, &upload_id, 1, 5)
-        .await
-        .unwrap();
+    let urls = transfer::part_urls(&target, &upload, 1, 5).await.unwrap();
     assert_eq!(urls.len(), 5);
     for (n, url) in urls.iter().enumerate() {
         let pairs = query(url);
@@ -169,11 +168,12 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
         );
         assert_eq!(param(&pairs, "uploadId"), Some(upload_id.as_str()));
     }
+    // Parts beyond the declared size's five do not exist.
     assert_eq!(
-        transfer::part_urls(&target, &upload_id, 10_000, 2)
+        transfer::part_urls(&target, &upload, 5, 2)
             .await
             .unwrap_err(),
-        AppError::Request("part numbers run from 1 to 10000".into())
+        AppError::Request("this upload has parts 1 to 5, asked at most 100 at a time".into())
     );
     transfer::abort_upload(&target, &upload_id).await.unwrap();
 
@@ -188,5 +188,94 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
             action: Action::PutObject,
             resource: format!("arn:aws:s3:::cv-work/{key}"),
         }
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn upload_limits_are_inside_the_signature(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "signed-limits", READ_WRITE).await;
+    let prefix = folder("limits");
+    let key = format!("{prefix}small.txt");
+    let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
+
+    // One PUT: its length and type are signed, so only the declared file goes through.
+    let UploadPlan::Single { url, .. } = transfer::start_upload(&target, 1234, "text/plain")
+        .await
+        .unwrap()
+    else {
+        panic!("a small file is one PUT");
+    };
+    let signed = param(&query(&url), "X-Amz-SignedHeaders")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        signed.contains("content-length") && signed.contains("content-type"),
+        "{signed}"
+    );
+    for (body, content_type) in [
+        (vec![b'x'; 1235], "text/plain"),
+        (vec![b'x'; 1234], "text/html"),
+    ] {
+        let sent = http_with_body("PUT", &url, &[("Content-Type", content_type)], &body).await;
+        assert_eq!(
+            sent.status,
+            403,
+            "{} bytes as {content_type}: {}",
+            body.len(),
+            sent.body
+        );
+    }
+    let sent = http_with_body(
+        "PUT",
+        &url,
+        &[("Content-Type", "text/plain")],
+        &[b'x'; 1234],
+    )
+    .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+
+    // Multipart, 17 MiB declared: parts of 8, 8 and 1 MiB, each URL signed for its length.
+    let key = format!("{prefix}large.bin");
+    let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
+    let UploadPlan::Multipart { upload, parts, .. } =
+        transfer::start_upload(&target, 17 << 20, "").await.unwrap()
+    else {
+        panic!("17 MiB is multipart");
+    };
+    assert_eq!(parts, 3);
+    let last = transfer::part_urls(&target, &upload, 3, 1).await.unwrap();
+    let too_long = http_with_body("PUT", &last[0], &[], &vec![0u8; (1 << 20) + 1]).await;
+    assert_eq!(too_long.status, 403, "{}", too_long.body);
+    let sent = http_with_body("PUT", &last[0], &[], &vec![0u8; 1 << 20]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let etag = sent.header("etag").unwrap().to_owned();
+
+    // A ticket claiming another size is refused: the size cannot be changed after the start.
+    let (_, mac) = upload.ticket.split_once('.').unwrap();
+    let forged = transfers::MultipartUpload {
+        ticket: format!("{}.{mac}", 1u64 << 40),
+        ..upload.clone()
+    };
+    assert!(transfer::part_urls(&target, &forged, 4, 1).await.is_err());
+
+    // Completing with less than declared is refused, and the upload is aborted: nothing stays.
+    let done = transfer::complete_upload(
+        &target,
+        &upload,
+        vec![transfers::SentPart { number: 3, etag }],
+    )
+    .await;
+    assert_eq!(
+        done.unwrap_err(),
+        AppError::UploadSizeMismatch {
+            sent: "1.0 MiB".into(),
+            declared: "17.0 MiB".into()
+        }
+    );
+    assert_eq!(open_uploads("cv-work", &prefix), 0);
+    assert_eq!(
+        keys_under("cv-work", &prefix),
+        [format!("{prefix}small.txt")]
     );
 }

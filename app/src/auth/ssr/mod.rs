@@ -1,13 +1,9 @@
 //! Server side of accounts: the axum-login backend, password hashing, and the queries.
 
-mod throttle;
+mod hashing;
 
 use std::{fmt, net::SocketAddr};
 
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
-};
 use axum::extract::ConnectInfo;
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use http::request::Parts;
@@ -22,6 +18,7 @@ use crate::{
     },
     config::Config,
     error::AppError,
+    limits,
 };
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -136,26 +133,77 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
         .map_err(AppError::internal)
 }
 
+/// Session key: when the session's user signed in (unix seconds), for the absolute lifetime.
+const SIGNED_IN_AT: &str = "crossview.signed_in_at";
+
+/// Signs `user` in on this session under a new session id, and starts its absolute lifetime.
+pub async fn log_in(auth: &mut AuthSession, user: &SessionUser) -> Result<(), AppError> {
+    if auth.user.is_some() {
+        // axum-login renews the id only for a session not yet signed in; signing in again (a
+        // password change) must renew it too.
+        auth.session.cycle_id().await.map_err(AppError::internal)?;
+    }
+    auth.login(user).await.map_err(AppError::internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    auth.session
+        .insert(SIGNED_IN_AT, now)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Ends a signed-in session older than `max` since its sign-in, however active it has been (a
+/// session without a sign-in time is as old as can be). Returns whether it ended.
+pub async fn end_if_too_old(
+    auth: &mut AuthSession,
+    max: std::time::Duration,
+) -> Result<bool, AppError> {
+    if auth.user.is_none() {
+        return Ok(false);
+    }
+    let signed_in_at: Option<i64> = auth
+        .session
+        .get(SIGNED_IN_AT)
+        .await
+        .map_err(AppError::internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let max = i64::try_from(max.as_secs()).unwrap_or(i64::MAX);
+    if signed_in_at.is_some_and(|at| now.saturating_sub(at) < max) {
+        return Ok(false);
+    }
+    auth.logout().await.map_err(AppError::internal)?;
+    Ok(true)
+}
+
 /// The signed-in user, or `Unauthorized`: the guard every server function starts with.
 pub async fn require_user() -> Result<SessionUser, AppError> {
     auth_session().await?.user.ok_or(AppError::Unauthorized)
 }
 
-/// The client's address for rate limiting: the socket peer, or behind `hops` trusted proxies
-/// (`TRUST_PROXY`, `TRUSTED_PROXY_HOPS`) the address the outermost of them saw.
+/// The client's address for rate limiting, for the current server function.
 pub async fn client_address(config: &Config) -> Option<String> {
     let parts = leptos::prelude::use_context::<Parts>()?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0);
+    client_address_of(config, &parts.headers, peer)
+}
+
+/// The client's address: the socket peer, or behind `hops` trusted proxies (`TRUST_PROXY`,
+/// `TRUSTED_PROXY_HOPS`) the address the outermost of them saw.
+pub fn client_address_of(
+    config: &Config,
+    headers: &http::HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<String> {
     if config.trust_proxy {
-        let lines = parts.headers.get_all("x-forwarded-for").iter();
+        let lines = headers.get_all("x-forwarded-for").iter();
         let lines = lines.filter_map(|v| v.to_str().ok());
         if let Some(client) = forwarded_client(lines, config.trusted_proxy_hops) {
             return Some(client);
         }
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+    peer.map(|peer| peer.ip().to_string())
 }
 
 /// The client in `X-Forwarded-For`, read from the right across every line of the header: each
@@ -187,8 +235,8 @@ pub fn safe_next(next: &str) -> &str {
     }
 }
 
-pub const MIN_PASSWORD_CHARS: usize = 10;
-const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// A deliberately plain check: one `@`, a dotted domain, no spaces or control characters.
 pub fn validate_email(email: &str) -> Result<(), AppError> {
@@ -212,41 +260,36 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
     }
 }
 
-pub fn validate_password(password: &str) -> Result<(), AppError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        Err(AppError::PasswordTooShort)
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        Err(AppError::PasswordTooLong)
-    } else {
-        Ok(())
+/// 12 to 128 characters, and not one that lists of breached passwords or a simple pattern
+/// (keyboard walks, dates, repeats, the email itself) would find quickly: an offline estimate
+/// (zxcvbn, the one Dropbox built from breach corpora) must put it beyond ~10^8 guesses: score 3
+/// of 4, safe against offline guessing of a slow hash such as Argon2.
+pub fn validate_password(password: &str, email: &str) -> Result<(), AppError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::PasswordTooShort);
     }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AppError::PasswordTooLong);
+    }
+    let local = email.split('@').next().unwrap_or_default();
+    let score = zxcvbn::zxcvbn(password, &[email, local, "crossview"]).score();
+    if score < zxcvbn::Score::Three {
+        return Err(AppError::PasswordCommon);
+    }
+    Ok(())
 }
 
-// Argon2 takes tens of milliseconds of CPU: keep it off the async worker threads.
 async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)
+    hashing::run(move || hashing::hash(password.as_bytes()))
+        .await?
+        .map_err(AppError::internal)
 }
 
 async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)?;
-        Ok::<_, argon2::password_hash::Error>(
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-        )
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)
+    hashing::run(move || hashing::verify(password.as_bytes(), &hash))
+        .await?
+        .map_err(AppError::internal)
 }
 
 /// Serializes what decides who administers: sign-ups and changes of rights. (An unchecked query:
@@ -264,7 +307,7 @@ pub async fn create_user(
 ) -> Result<SessionUser, AppError> {
     let email = email.trim();
     validate_email(email)?;
-    validate_password(password)?;
+    validate_password(password, email)?;
     if !config.allow_signup && !is_empty(pool).await? {
         return Err(AppError::SignupClosed);
     }
@@ -350,7 +393,9 @@ pub async fn set_admin(
     Ok(id)
 }
 
-/// Checks a password under the per-email and per-address attempt limits.
+/// Checks a password under the per-email and per-address attempt limits. The attempt is counted
+/// before the hash runs, so a burst of parallel guesses gets no more checks than the limit; a
+/// correct password then clears the email's count and returns the address's attempt.
 pub async fn sign_in(
     pool: &PgPool,
     email: &str,
@@ -358,22 +403,34 @@ pub async fn sign_in(
     address: Option<&str>,
 ) -> Result<SessionUser, AppError> {
     let email = email.trim();
-    if throttle::is_limited(pool, email, address).await? {
-        return Err(AppError::RateLimited);
-    }
+    let subject = email.to_lowercase();
+    let by_email = (&limits::SIGN_IN_EMAIL, subject.as_str());
+    let by_address = address.map(|address| (&limits::SIGN_IN_ADDRESS, address));
+    let counters: Vec<_> = std::iter::once(by_email).chain(by_address).collect();
+    limits::take(pool, &counters).await?;
     let creds = Credentials {
         email: email.to_owned(),
         password: password.to_owned(),
     };
-    match Backend::new(pool.clone()).authenticate(creds).await? {
-        Some(user) => {
-            throttle::forget(pool, email).await?;
+    match Backend::new(pool.clone()).authenticate(creds).await {
+        Ok(Some(user)) => {
+            // The right password: the email's failures are forgotten, and a correct sign-in
+            // does not count against an address that many people may share.
+            limits::clear(pool, by_email).await?;
+            if let Some(by_address) = by_address {
+                limits::give_back(pool, by_address).await?;
+            }
             Ok(user)
         }
-        None => {
-            throttle::record_failure(pool, email, address).await?;
-            Err(AppError::BadCredentials)
+        Ok(None) => Err(AppError::BadCredentials),
+        Err(AppError::Busy) => {
+            // Refused before the password was looked at: the attempt did not happen.
+            for counter in counters {
+                limits::give_back(pool, counter).await?;
+            }
+            Err(AppError::Busy)
         }
+        Err(other) => Err(other),
     }
 }
 
@@ -385,20 +442,25 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> Result<SessionUser, AppError> {
-    validate_password(new)?;
-    if new != confirm {
-        return Err(AppError::PasswordMismatch);
-    }
-    let stored = sqlx::query_scalar!(
-        "select password_hash from users where id = $1 and not disabled",
+    let stored = sqlx::query!(
+        "select email, password_hash from users where id = $1 and not disabled",
         user_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::Unauthorized)?;
-    if !verify_password(current.to_owned(), stored).await? {
+    validate_password(new, &stored.email)?;
+    if new != confirm {
+        return Err(AppError::PasswordMismatch);
+    }
+    // A stolen session must not become a way to guess the password it does not know.
+    let subject = user_id.to_string();
+    let counter = (&limits::PASSWORD_CHANGE_USER, subject.as_str());
+    limits::take(pool, &[counter]).await?;
+    if !verify_password(current.to_owned(), stored.password_hash).await? {
         return Err(AppError::WrongCurrentPassword);
     }
+    limits::clear(pool, counter).await?;
     let hash = hash_password(new.to_owned()).await?;
     let user = sqlx::query_as!(
         SessionUser,

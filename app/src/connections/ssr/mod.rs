@@ -1,7 +1,6 @@
 //! Server side of connections: queries (every one filtered by owner), the audited assumption
 //! that every AWS-touching request goes through, and verification.
 
-pub mod endpoint;
 pub mod guide;
 pub mod verify;
 

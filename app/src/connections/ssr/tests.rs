@@ -6,7 +6,7 @@ use super::*;
 use crate::{
     aws::{
         access::assume_for,
-        tests::{mocked_gateway, temporary_credentials},
+        tests::{mocked_gateway, mocked_gateway_in, temporary_credentials},
         Scope,
     },
     connections::parse_role_arn,
@@ -24,6 +24,17 @@ fn config(allow_custom: bool) -> Arc<Config> {
         })
         .unwrap(),
     )
+}
+
+fn state(pool: &PgPool, aws: crate::aws::AwsGateway) -> AppState {
+    AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("crossview")
+            .build(),
+        pool: pool.clone(),
+        aws,
+        config: config(false),
+    }
 }
 
 async fn user(pool: &PgPool, email: &str) -> i64 {
@@ -278,14 +289,7 @@ async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
         .output(temporary_credentials)
         .repeatedly()
         .build();
-    let state = AppState {
-        leptos_options: leptos::config::LeptosOptions::builder()
-            .output_name("crossview")
-            .build(),
-        pool: pool.clone(),
-        aws: mocked_gateway(&[&rule]),
-        config: config(false),
-    };
+    let state = state(&pool, mocked_gateway(&[&rule]));
     let scope = Scope::ListBucket {
         bucket: "photos".into(),
     };
@@ -314,4 +318,55 @@ async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
         audited,
         vec![("list_objects".into(), Some("photos".into()), "ok".into()); 2]
     );
+}
+
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn only_a_refusal_proves_the_external_id_is_pinned(pool: PgPool) {
+    use aws_sdk_sts::{error::ErrorMetadata, operation::assume_role::AssumeRoleError};
+    use aws_smithy_mocks::mock;
+    let refused = |code: &'static str| {
+        mock!(aws_sdk_sts::Client::assume_role).then_error(move || {
+            AssumeRoleError::generic(ErrorMetadata::builder().code(code).build())
+        })
+    };
+    let owner = user(&pool, "a@example.com").await;
+    // What STS answers to: the right ExternalId, a wrong one, none.
+    let cases = [
+        // Throttled on the wrong ID: nothing proven, not verified, try again.
+        (
+            vec![refused("Throttling")],
+            Some(AwsProblem::CheckIncomplete),
+        ),
+        (
+            vec![refused("AccessDenied"), refused("Throttling")],
+            Some(AwsProblem::CheckIncomplete),
+        ),
+        (vec![refused("AccessDenied"), refused("AccessDenied")], None),
+    ];
+    for (i, (after_the_right_id, expected)) in cases.into_iter().enumerate() {
+        let id = create(&pool, &config(false), owner, &format!("c{i}"), None)
+            .await
+            .unwrap();
+        let arn = parse_role_arn("arn:aws:iam::123456789012:role/r").unwrap();
+        set_role(&pool, owner, id, &arn).await.unwrap();
+        let right = mock!(aws_sdk_sts::Client::assume_role).then_output(temporary_credentials);
+        let rules: Vec<_> = std::iter::once(&right).chain(&after_the_right_id).collect();
+        let state = state(&pool, mocked_gateway_in("123456789012", &rules));
+        let c = verify::verify(&state, owner, id).await.unwrap();
+        match expected {
+            Some(problem) => {
+                assert_eq!(
+                    (c.status, c.last_error),
+                    (Status::Failed, Some(problem)),
+                    "case {i}"
+                );
+                assert!(problem.to_string().contains("could not complete the check"));
+            }
+            None => assert_eq!(
+                (c.status, c.last_error),
+                (Status::Verified, None),
+                "case {i}"
+            ),
+        }
+    }
 }

@@ -1,9 +1,9 @@
 //! Verification: the role trusts Crossview with the ExternalId, belongs to the account in its
-//! ARN, and does *not* trust Crossview without the ExternalId.
+//! ARN, and does *not* trust Crossview with any other ExternalId or without one.
 
 use std::time::{Duration, Instant};
 
-use super::get;
+use super::{generate_external_id, get};
 use crate::{
     audit::Activity,
     aws::{
@@ -21,10 +21,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// How a verification ended, before it is stored.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Trusted; `open_trust` when the role can also be assumed without the ExternalId.
-    Verified {
-        open_trust: bool,
-    },
+    Verified,
     Failed(AwsProblem),
 }
 
@@ -35,7 +32,7 @@ pub async fn verify(state: &AppState, user_id: i64, id: i64) -> Result<Connectio
         .clone()
         .ok_or(AppError::RoleArnMissing)?;
     let outcome = check(state, user_id, &connection, &role_arn).await?;
-    store(state, user_id, id, &outcome).await?;
+    store(state, user_id, &connection, &role_arn, &outcome).await?;
     get(&state.pool, user_id, id).await
 }
 
@@ -88,44 +85,66 @@ async fn check(
     }
     drop(assumed);
 
-    // AWS must refuse the role without the ExternalId; if it does not, the trust policy lacks
-    // the condition and anyone who learns the ARN could make Crossview act on it.
-    let without_id = RoleTarget {
-        external_id: None,
-        ..with_id
-    };
-    let open_trust = match assume_audited(
-        state,
-        user_id,
-        connection.id,
-        without_id,
-        &Scope::Verify,
-        Activity::VerifyWithoutExternalId,
-    )
-    .await
-    {
-        Ok(_) => true,
-        Err(AppError::Aws(_)) => false,
-        Err(other) => return Err(other),
-    };
-    Ok(Outcome::Verified { open_trust })
+    // AWS must refuse the role under any other ExternalId, and under none. If either attempt
+    // succeeds, the trust policy does not pin ours (no condition, `Null`, `StringLike "*"`) and
+    // anyone who learns the ARN could make Crossview act on it: the connection is refused.
+    let wrong_id = generate_external_id();
+    let attempts = [
+        (Some(wrong_id.as_str()), Activity::VerifyWrongExternalId),
+        (None, Activity::VerifyWithoutExternalId),
+    ];
+    for (external_id, activity) in attempts {
+        let target = RoleTarget {
+            external_id,
+            ..with_id
+        };
+        match assume_audited(
+            state,
+            user_id,
+            connection.id,
+            target,
+            &Scope::Verify,
+            activity,
+        )
+        .await
+        {
+            Ok(_) => return Ok(Outcome::Failed(AwsProblem::TrustTooOpen)),
+            // Only a refusal proves the condition holds; throttling or an unreachable STS
+            // proves nothing, and the connection stays unverified until a check completes.
+            Err(AppError::Aws(AwsProblem::TrustDenied)) => {}
+            Err(AppError::Aws(_)) => return Ok(Outcome::Failed(AwsProblem::CheckIncomplete)),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(Outcome::Verified)
 }
 
-async fn store(state: &AppState, owner: i64, id: i64, outcome: &Outcome) -> Result<(), AppError> {
-    let (status, error, warning) = match outcome {
-        Outcome::Verified { open_trust } => ("verified", None, *open_trust),
-        Outcome::Failed(problem) => ("failed", Some(problem.code()), false),
+/// Stores the outcome, only if the connection still has the role that was checked (compare and
+/// set): a role ARN changed while the check ran must never end up marked verified.
+async fn store(
+    state: &AppState,
+    owner: i64,
+    connection: &Connection,
+    role_arn: &str,
+    outcome: &Outcome,
+) -> Result<(), AppError> {
+    let (status, error) = match outcome {
+        Outcome::Verified => ("verified", None),
+        Outcome::Failed(problem) => ("failed", Some(problem.code())),
     };
+    let open_trust = *outcome == Outcome::Failed(AwsProblem::TrustTooOpen);
     sqlx::query!(
         "update connections
-         set status = $3, last_error = $4, trust_warning = $5,
-             last_verified_at = case when $3 = 'verified' then now() else last_verified_at end
-         where id = $1 and owner_id = $2",
-        id,
+         set status = $5, last_error = $6, trust_warning = $7,
+             last_verified_at = case when $5 = 'verified' then now() else last_verified_at end
+         where id = $1 and owner_id = $2 and role_arn = $3 and external_id = $4",
+        connection.id,
         owner,
+        role_arn,
+        connection.external_id,
         status,
         error,
-        warning
+        open_trust
     )
     .execute(&state.pool)
     .await?;

@@ -22,8 +22,17 @@ pub const HOST: &str = "crossview.test";
 const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 pub fn config(cookie_secure: bool) -> Config {
+    config_with(cookie_secure, &[])
+}
+
+/// The test configuration with some variables set as an operator would set them.
+pub fn config_with(cookie_secure: bool, env: &[(&str, &str)]) -> Config {
     let secret = "k".repeat(64);
     Config::from_lookup(|key| match key {
+        _ if env.iter().any(|(k, _)| *k == key) => env
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned()),
         "DATABASE_URL" => Some("postgres://unused".into()),
         "SESSION_SECRET" => Some(secret.clone()),
         "CROSSVIEW_ENV" => Some(
@@ -35,17 +44,28 @@ pub fn config(cookie_secure: bool) -> Config {
             .into(),
         ),
         "COOKIE_SECURE" => Some(cookie_secure.to_string()),
+        // The stand-in serves buckets by path.
+        "AWS_S3_FORCE_PATH_STYLE" => Some("true".into()),
         _ => None,
     })
     .unwrap()
 }
 
 pub async fn state(pool: PgPool, cookie_secure: bool) -> AppState {
+    state_with(pool, config(cookie_secure)).await
+}
+
+/// Crossview's AWS side as the tests' configuration builds it (the stand-in, from the environment).
+pub async fn aws() -> AwsGateway {
+    AwsGateway::from_env(&config(false)).await
+}
+
+pub async fn state_with(pool: PgPool, config: Config) -> AppState {
     AppState {
         leptos_options: LeptosOptions::builder().output_name("crossview").build(),
         pool,
-        aws: AwsGateway::from_env(true).await,
-        config: Arc::new(config(cookie_secure)),
+        aws: AwsGateway::from_env(&config).await,
+        config: Arc::new(config),
     }
 }
 
@@ -53,6 +73,8 @@ pub async fn state(pool: PgPool, cookie_secure: bool) -> AppState {
 pub struct Browser {
     pub router: Router,
     pub cookie: Option<String>,
+    /// Sent with every request, e.g. the `X-Forwarded-For` a proxy adds.
+    pub headers: Vec<(String, String)>,
 }
 
 pub struct Page {
@@ -79,9 +101,15 @@ impl Page {
 
 impl Browser {
     pub async fn new(pool: PgPool, cookie_secure: bool) -> Self {
+        Self::on(state(pool, cookie_secure).await)
+    }
+
+    /// A browser on a server with this state.
+    pub fn on(state: AppState) -> Self {
         Browser {
-            router: server::router(state(pool, cookie_secure).await),
+            router: server::router(state),
             cookie: None,
+            headers: Vec::new(),
         }
     }
 
@@ -90,7 +118,17 @@ impl Browser {
         Browser {
             router: self.router.clone(),
             cookie: None,
+            headers: self.headers.clone(),
         }
+    }
+
+    /// This browser as seen through a proxy that reports it at `address`.
+    pub fn at_address(mut self, address: &str) -> Self {
+        self.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("x-forwarded-for"));
+        self.headers
+            .push(("x-forwarded-for".into(), address.into()));
+        self
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -130,6 +168,9 @@ impl Browser {
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie);
         }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
         req
     }
 
@@ -158,6 +199,7 @@ impl Browser {
             .request("POST", &format!("/api/{endpoint}"))
             .header(header::ACCEPT, "application/json")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
             .body(Body::from(form_body.to_owned()))
             .unwrap();
         self.send(req).await

@@ -29,6 +29,13 @@ pub fn put_role(name: &str, external_id: Option<&str>, permissions: Option<&str>
     world(&args).trim().to_owned()
 }
 
+/// Creates or updates a role trusting Crossview under this `Condition` block (JSON), verbatim.
+pub fn put_role_with_condition(name: &str, condition: &str) -> String {
+    world(&["role", "--name", name, "--condition", condition])
+        .trim()
+        .to_owned()
+}
+
 /// Runs `scripts/aws_world.py` with `args` (the stand-in's admin key comes from the environment);
 /// returns what it printed.
 fn world(args: &[&str]) -> String {
@@ -51,6 +58,14 @@ fn world(args: &[&str]) -> String {
 /// Writes an object with the stand-in's admin key, as its owner would.
 pub fn put_object(bucket: &str, key: &str) {
     world(&["put", "--bucket", bucket, "--key", key]);
+}
+
+/// How many multipart uploads are still open under `prefix` (the bucket owner's view).
+pub fn open_uploads(bucket: &str, prefix: &str) -> u64 {
+    world(&["uploads", "--bucket", bucket, "--prefix", prefix])
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Every key under `prefix`, as the bucket's owner sees them (folder markers included).
@@ -98,6 +113,16 @@ impl Answer {
 /// A bare HTTP/1.0 request to `url` (http only, sent exactly as given), as a browser sends a
 /// presigned URL: the stand-in and its test endpoint need no client library.
 pub async fn http(method: &str, url: &str, headers: &[(&str, &str)]) -> Answer {
+    http_with_body(method, url, headers, &[]).await
+}
+
+/// [`http`] with a body (and its `Content-Length`), as a browser sends a file.
+pub async fn http_with_body(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").expect("an http URL");
     let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -105,9 +130,13 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)]) -> Answer {
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     request.push_str("\r\n");
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     let response = String::from_utf8_lossy(&response);
@@ -192,7 +221,8 @@ pub const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
 /// Reads and writes every bucket's objects (uploads, deletes, copies).
 pub const READ_WRITE: &str = r#"{"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging",
-    "s3:PutObject","s3:PutObjectTagging","s3:DeleteObject","s3:AbortMultipartUpload"],"Resource":"*"}]}"#;
+    "s3:PutObject","s3:PutObjectTagging","s3:DeleteObject","s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts"],"Resource":"*"}]}"#;
 
 /// Reads and restores versions.
 pub const VERSIONS: &str = r#"{"Version":"2012-10-17","Statement":[
@@ -209,7 +239,7 @@ pub async fn connected(
     role: &str,
     permissions: &str,
 ) -> (AppState, i64, Connection) {
-    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let state = state(pool.clone(), crate::support::aws().await).await;
     let user = owner(pool, &format!("{role}@example.com")).await;
     let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
     let c = verify(&state, user, &c).await;
@@ -240,7 +270,7 @@ pub async fn browser_with_connection(
         .fetch_one(pool)
         .await
         .unwrap();
-    let state = state(pool.clone(), AwsGateway::from_env(true).await).await;
+    let state = state(pool.clone(), crate::support::aws().await).await;
     let c = connection_with_role(&state, user, role, None, Some(permissions)).await;
     let c = verify(&state, user, &c).await;
     (browser, c)

@@ -1,0 +1,405 @@
+//! Custom endpoints (S3-compatible stores such as MinIO or Ceph RGW): what a user may type, and
+//! where the operator lets Crossview send requests signed with its own identity. Without the
+//! second, a connection could aim Crossview at the cloud's metadata service or at anything on
+//! its private network (server-side request forgery).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use http::Uri;
+
+use crate::{config::Config, error::AppError};
+
+/// Empty → `None` (AWS). Otherwise an origin, re-serialized as `scheme://host[:port]` with the
+/// host lower-cased: https only (http too in development), and no user info, path, query,
+/// fragment, wildcard or anything but a host name or IP address in the host.
+pub fn parse(input: &str, development: bool) -> Result<Option<String>, AppError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    Origin::parse(input, development).map(|origin| Some(origin.to_string()))
+}
+
+/// Refuses an endpoint the operator does not allow: custom endpoints off, a host outside
+/// `CUSTOM_ENDPOINT_HOSTS`, or an address (literal or resolved now) that is link-local (cloud
+/// metadata), or loopback, private or unique-local without the list naming the host exactly.
+/// Checked when an endpoint is saved and again before every request that uses it.
+pub async fn allowed(config: &Config, endpoint: &str) -> Result<(), AppError> {
+    if !config.allow_custom_endpoints {
+        return Err(AppError::EndpointNotAllowed);
+    }
+    let origin = Origin::parse(endpoint, config.development)?;
+    let pattern = config
+        .custom_endpoint_hosts
+        .iter()
+        .find(|pattern| origin.matches(pattern))
+        .ok_or(AppError::EndpointNotAllowed)?;
+    let named_exactly = !pattern.starts_with("*.");
+    let addresses: Vec<IpAddr> = match origin.ip() {
+        Some(ip) => vec![ip],
+        None => tokio::net::lookup_host((origin.host.as_str(), origin.port))
+            .await
+            .map_err(|_| AppError::EndpointUnresolvable)?
+            .map(|addr| addr.ip())
+            .collect(),
+    };
+    reachable(named_exactly, &addresses)
+}
+
+/// Whether a host's addresses may be reached: never link-local; internal ones only for a host
+/// the operator named exactly (through a wildcard, a name that resolves inside is an attack,
+/// e.g. DNS rebinding).
+fn reachable(named_exactly: bool, addresses: &[IpAddr]) -> Result<(), AppError> {
+    let refused = addresses.iter().any(|&ip| match Range::of(ip) {
+        Range::LinkLocal => true,
+        Range::Internal => !named_exactly,
+        Range::Public => false,
+    });
+    match refused {
+        true => Err(AppError::EndpointNotAllowed),
+        false => Ok(()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    https: bool,
+    /// Lower-cased; an IPv6 address without its brackets.
+    host: String,
+    /// The port requests go to (the scheme's own when none is written).
+    port: u16,
+    port_written: bool,
+}
+
+impl Origin {
+    fn parse(input: &str, development: bool) -> Result<Origin, AppError> {
+        let uri: Uri = input.parse().map_err(|_| AppError::EndpointInvalid)?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") if development => false,
+            _ => return Err(AppError::EndpointInvalid),
+        };
+        let authority = uri.authority().ok_or(AppError::EndpointInvalid)?;
+        let bare = matches!(uri.path(), "" | "/") && uri.query().is_none() && !input.contains('#');
+        if !bare || authority.as_str().contains('@') {
+            return Err(AppError::EndpointInvalid);
+        }
+        let (host, port) = split_host_port(authority.as_str()).ok_or(AppError::EndpointInvalid)?;
+        Ok(Origin {
+            https,
+            host,
+            port: port.unwrap_or(if https { 443 } else { 80 }),
+            port_written: port.is_some(),
+        })
+    }
+
+    fn ip(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+
+    /// `minio.internal:9000`, `10.0.0.5:7480`, `[fd00::5]:9000`, or `*.example.com` (any name
+    /// below example.com, not example.com itself). A pattern without a port admits only the
+    /// scheme's own port.
+    fn matches(&self, pattern: &str) -> bool {
+        let (host, port) = match pattern.strip_prefix("*.") {
+            Some(rest) => match split_host_port(rest) {
+                Some((suffix, port)) => {
+                    let below = self
+                        .host
+                        .strip_suffix(&suffix)
+                        .is_some_and(|label| label.len() > 1 && label.ends_with('.'));
+                    (below, port)
+                }
+                None => return false,
+            },
+            None => match split_host_port(pattern) {
+                Some((host, port)) => (host == self.host, port),
+                None => return false,
+            },
+        };
+        let default = if self.https { 443 } else { 80 };
+        host && port.unwrap_or(default) == self.port
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        let host = match self.ip() {
+            Some(IpAddr::V6(_)) => format!("[{}]", self.host),
+            _ => self.host.clone(),
+        };
+        match self.port_written {
+            true => write!(f, "{scheme}://{host}:{}", self.port),
+            false => write!(f, "{scheme}://{host}"),
+        }
+    }
+}
+
+/// `host[:port]` → the lower-cased host (a DNS name of letters, digits, `-` and `.`, or an IP
+/// address) and the port if written. Anything else — wildcards, `;`, `%`, spaces — is refused.
+fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, after) = rest.split_once(']')?;
+            v6.parse::<Ipv6Addr>().ok()?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':')?),
+            };
+            (v6.to_owned(), port)
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        },
+    };
+    let port = match port {
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok().filter(|&p| p != 0)?)
+        }
+        Some(_) => return None,
+        None => None,
+    };
+    let host = host.to_ascii_lowercase();
+    let name_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    (name_ok || host.parse::<IpAddr>().is_ok()).then_some((host, port))
+}
+
+/// Where an address points, for the endpoint rules.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// Link-local: the cloud's metadata service lives here (169.254.169.254, fd00:ec2::254).
+    LinkLocal,
+    /// Loopback, private, unique-local, shared (CGNAT), unspecified, multicast or reserved.
+    Internal,
+    Public,
+}
+
+impl Range {
+    fn of(ip: IpAddr) -> Range {
+        match ip {
+            IpAddr::V4(v4) => Self::of_v4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::of_v4(v4),
+                None => Self::of_v6(v6),
+            },
+        }
+    }
+
+    fn of_v4(ip: Ipv4Addr) -> Range {
+        let [a, b, ..] = ip.octets();
+        if ip.is_link_local() {
+            Range::LinkLocal
+        } else if ip.is_loopback()
+            || ip.is_private()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_multicast()
+            || a == 0
+            || a >= 240
+            || (a == 100 && (64..128).contains(&b))
+        {
+            Range::Internal
+        } else {
+            Range::Public
+        }
+    }
+
+    fn of_v6(ip: Ipv6Addr) -> Range {
+        let first = ip.segments()[0];
+        // fd00:ec2::254 is unique-local by its prefix, but it is EC2's metadata service.
+        if (first & 0xffc0) == 0xfe80 || ip == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
+            Range::LinkLocal
+        } else if ip.is_loopback()
+            || ip.is_unspecified()
+            || ip.is_multicast()
+            || (first & 0xfe00) == 0xfc00
+        {
+            Range::Internal
+        } else {
+            Range::Public
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(hosts: &[&str], development: bool) -> Config {
+        let hosts = hosts.join(",");
+        let env = if development {
+            "development"
+        } else {
+            "production"
+        };
+        Config::from_lookup(|key| match key {
+            "DATABASE_URL" => Some("postgres://unused".into()),
+            "SESSION_SECRET" => Some("s".repeat(64)),
+            "CROSSVIEW_ENV" => Some(env.into()),
+            "ALLOW_CUSTOM_ENDPOINTS" => Some("true".into()),
+            "CUSTOM_ENDPOINT_HOSTS" => Some(hosts.clone()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn origins_are_accepted_and_re_serialized() {
+        assert_eq!(parse("  ", false).unwrap(), None);
+        for (input, expected) in [
+            (
+                "https://MinIO.Example.com:9000/",
+                "https://minio.example.com:9000",
+            ),
+            ("https://s3.example.com", "https://s3.example.com"),
+            ("https://[FD00::5]:9000", "https://[fd00::5]:9000"),
+        ] {
+            assert_eq!(parse(input, false).unwrap().as_deref(), Some(expected));
+        }
+        // Plain http only where the deployment itself is in development.
+        assert_eq!(
+            parse("http://10.0.0.5:7480", false),
+            Err(AppError::EndpointInvalid)
+        );
+        assert_eq!(
+            parse("http://10.0.0.5:7480", true).unwrap().as_deref(),
+            Some("http://10.0.0.5:7480")
+        );
+    }
+
+    #[test]
+    fn anything_more_than_an_origin_is_refused() {
+        for bad in [
+            "minio.example.com",
+            "ftp://minio.example.com",
+            "https://user:pw@minio.example.com",
+            "https://minio.example.com/bucket",
+            "https://minio.example.com/?x=1",
+            "https://minio.example.com/#x",
+            "https://",
+            "https://*.example.com",
+            "https://a;b.example.com",
+            "https://minio.example.com:0",
+            "https://minio.example.com:99999",
+            "https://minio.example.com:",
+            "https://mi%6eio.example.com",
+            "https://-minio.example.com",
+        ] {
+            assert_eq!(parse(bad, true), Err(AppError::EndpointInvalid), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patterns_name_hosts_exactly_or_below_a_domain_on_one_port() {
+        let origin = |s: &str| Origin::parse(s, true).unwrap();
+        for (endpoint, pattern) in [
+            ("https://s3.example.com", "*.example.com"),
+            ("https://a.b.example.com", "*.example.com"),
+            ("https://s3.example.com:8443", "*.example.com:8443"),
+            ("http://minio.internal:9000", "minio.internal:9000"),
+            ("http://minio.internal", "minio.internal"),
+            ("https://[fd00::5]:9000", "[fd00::5]:9000"),
+        ] {
+            assert!(origin(endpoint).matches(pattern), "{endpoint} ~ {pattern}");
+        }
+        for (endpoint, pattern) in [
+            ("https://example.com", "*.example.com"),
+            ("https://evil-example.com", "*.example.com"),
+            ("https://example.com.evil.net", "*.example.com"),
+            ("https://s3.example.com:8443", "*.example.com"),
+            ("https://minio.internal", "minio.internal:9000"),
+            ("http://minio.internal:9001", "minio.internal:9000"),
+        ] {
+            assert!(
+                !origin(endpoint).matches(pattern),
+                "{endpoint} !~ {pattern}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn only_hosts_the_operator_lists_are_reached() {
+        let cfg = config(
+            &["minio.internal:9000", "*.example.com", "10.0.0.5:7480"],
+            true,
+        );
+        assert_eq!(allowed(&cfg, "http://10.0.0.5:7480").await, Ok(()));
+        for refused in [
+            // Not in the list, or not on its port (refused before any name is resolved).
+            "https://example.com",
+            "https://evil-example.com",
+            "https://s3.example.com:8443",
+            "https://minio.internal",
+            "http://10.0.0.6:7480",
+            // Named nowhere, and internal.
+            "http://127.0.0.1:9000",
+            "http://169.254.169.254",
+        ] {
+            assert_eq!(
+                allowed(&cfg, refused).await,
+                Err(AppError::EndpointNotAllowed),
+                "{refused}"
+            );
+        }
+        let mut off = cfg.clone();
+        off.allow_custom_endpoints = false;
+        assert_eq!(
+            allowed(&off, "http://10.0.0.5:7480").await,
+            Err(AppError::EndpointNotAllowed)
+        );
+    }
+
+    #[tokio::test]
+    async fn internal_addresses_need_the_host_named_and_metadata_is_never_reached() {
+        // Listed exactly: an internal address is what the operator meant.
+        let named = config(
+            &["127.0.0.1:9000", "[fd00::5]:9000", "localhost:9000"],
+            true,
+        );
+        for ok in [
+            "http://127.0.0.1:9000",
+            "https://[fd00::5]:9000",
+            "http://localhost:9000",
+        ] {
+            assert_eq!(allowed(&named, ok).await, Ok(()), "{ok}");
+        }
+        // Reached through a wildcard, a name that resolves inside is refused (DNS rebinding).
+        let inside = ["203.0.113.9".parse().unwrap(), "10.1.2.3".parse().unwrap()];
+        assert_eq!(reachable(false, &inside), Err(AppError::EndpointNotAllowed));
+        assert_eq!(reachable(true, &inside), Ok(()));
+        assert_eq!(reachable(false, &inside[..1]), Ok(()));
+        // Link-local (the metadata service) is refused even when listed.
+        let metadata = config(
+            &["169.254.169.254", "[fd00:ec2::254]", "[fe80::1]:9000"],
+            true,
+        );
+        for refused in [
+            "http://169.254.169.254",
+            "http://[fd00:ec2::254]",
+            "http://[fe80::1]:9000",
+        ] {
+            assert_eq!(
+                allowed(&metadata, refused).await,
+                Err(AppError::EndpointNotAllowed),
+                "{refused}"
+            );
+        }
+        assert_eq!(Range::of("100.64.0.1".parse().unwrap()), Range::Internal);
+        assert_eq!(
+            Range::of("::ffff:10.0.0.1".parse().unwrap()),
+            Range::Internal
+        );
+        assert_eq!(Range::of("52.216.0.1".parse().unwrap()), Range::Public);
+    }
+}

@@ -1,0 +1,297 @@
+//! Attempt limits and floods over HTTP: what a stranger can repeat is counted before the work it
+//! costs, across parallel requests, and memory stays bounded whatever arrives at once.
+
+use std::{process::Stdio, time::Duration};
+
+use axum::http::StatusCode;
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+
+use crate::support::{config_with, state_with, Browser};
+
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A browser on a server behind one trusted proxy, which reports it at `address`.
+async fn behind_proxy(pool: &PgPool, address: &str) -> Browser {
+    let config = config_with(false, &[("TRUST_PROXY", "true")]);
+    Browser::on(state_with(pool.clone(), config).await).at_address(address)
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn forty_parallel_wrong_guesses_get_five_checks_and_then_the_right_password_waits(
+    pool: PgPool,
+) {
+    let mut owner = Browser::new(pool.clone(), false).await;
+    owner.sign_up("target@example.com", PASSWORD).await;
+    let attacker = Browser::new(pool, false).await;
+    let mut guesses = JoinSet::new();
+    for i in 0..40 {
+        let mut browser = attacker.another();
+        guesses.spawn(async move {
+            let guess = format!("wrong guess number {i}");
+            browser
+                .sign_in("target@example.com", &guess)
+                .await
+                .location()
+                .to_owned()
+        });
+    }
+    let answers = guesses.join_all().await;
+    let checked = answers
+        .iter()
+        .filter(|a| a.contains("error=BadCredentials"))
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|a| a.contains("error=RateLimited"))
+        .count();
+    assert_eq!((checked, limited), (5, 35), "{answers:?}");
+    // The right password, straight after the burst, is refused like any other attempt.
+    let mut right = attacker.another();
+    let page = right.sign_in("target@example.com", PASSWORD).await;
+    assert!(
+        page.location().contains("error=RateLimited"),
+        "{}",
+        page.location()
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn sign_ups_from_one_address_and_password_changes_are_throttled(pool: PgPool) {
+    let browser = behind_proxy(&pool, "198.51.100.20").await;
+    for i in 0..crate::support::config(false).signups_per_address_per_hour {
+        let page = browser
+            .another()
+            .sign_up(&format!("u{i}@example.com"), PASSWORD)
+            .await;
+        assert_eq!(page.location(), "/", "sign-up {i}");
+    }
+    let page = browser
+        .another()
+        .sign_up("one-more@example.com", PASSWORD)
+        .await;
+    assert!(
+        page.location().contains("error=RateLimited"),
+        "{}",
+        page.location()
+    );
+    // Another address still may.
+    let elsewhere = browser.another().at_address("198.51.100.21");
+    let page = elsewhere
+        .another()
+        .sign_up("elsewhere@example.com", PASSWORD)
+        .await;
+    assert_eq!(page.location(), "/");
+
+    // A session that does not know its password cannot guess it through the change form.
+    let mut session = browser.another().at_address("198.51.100.22");
+    session.sign_in("u0@example.com", PASSWORD).await;
+    let new = "a fresh and different passphrase";
+    let change = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", new),
+            ("confirm_password", new),
+        ]
+    };
+    for _ in 0..app::limits::PASSWORD_CHANGE_USER.max {
+        let page = session
+            .post_form("/api/change_password", &change("not the password at all"))
+            .await;
+        assert!(
+            page.location().contains("error=WrongCurrentPassword"),
+            "{}",
+            page.location()
+        );
+    }
+    let page = session
+        .post_form("/api/change_password", &change(PASSWORD))
+        .await;
+    assert!(
+        page.location().contains("error=RateLimited"),
+        "{}",
+        page.location()
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn unknown_share_tokens_are_counted_per_address_not_logged(pool: PgPool) {
+    let mut guesser = behind_proxy(&pool, "203.0.113.66").await;
+    for i in 0..app::limits::SHARE_UNKNOWN_ADDRESS.max {
+        let page = guesser.get(&format!("/s/{i:064x}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "guess {i}");
+    }
+    let page = guesser.get(&format!("/s/{:064x}", 999)).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    // Another address is not held back by this one's guesses.
+    let mut other = guesser.another().at_address("203.0.113.67");
+    assert_eq!(
+        other.get(&format!("/s/{:064x}", 1)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Counted in one row per address and window, not one audit row per junk token.
+    let logged: i64 = sqlx::query_scalar("select count(*) from audit_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(logged, 0);
+    let counted: Vec<(String, i32)> = sqlx::query_as(
+        "select subject, n from attempts where kind = 'share.unknown' order by subject",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        counted,
+        [
+            ("203.0.113.66".to_owned(), 30),
+            ("203.0.113.67".to_owned(), 1)
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn weak_passwords_are_refused_with_the_reason(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    for (password, code) in [
+        ("short", "PasswordTooShort"),
+        ("password1234", "PasswordCommon"),
+        ("dana.smith2026", "PasswordCommon"),
+    ] {
+        let page = browser.sign_up("dana.smith@example.com", password).await;
+        assert!(
+            page.location().contains(&format!("error={code}")),
+            "{password}: {}",
+            page.location()
+        );
+        let form = browser.get(page.location()).await;
+        let message = app::error::AppError::from_code(code).unwrap().to_string();
+        assert!(
+            form.body.contains(&app::ui::escape_html(&message)),
+            "{code}"
+        );
+    }
+    let long = "x".repeat(129);
+    let page = browser.sign_up("dana.smith@example.com", &long).await;
+    assert!(
+        page.location().contains("error=PasswordTooLong"),
+        "{}",
+        page.location()
+    );
+}
+
+/// Peak resident memory of a process (Linux), in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+/// The real server binary, on its own port, against this test's database; killed when dropped.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    async fn start(pool: &PgPool, env: &[(&str, &str)]) -> Served {
+        let database: String = sqlx::query_scalar("select current_database()")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: run scripts/test.sh");
+        let url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let served = Served {
+            child: std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .env("DATABASE_URL", url)
+                .env("SESSION_SECRET", "f".repeat(64))
+                .env("CROSSVIEW_ENV", "development")
+                .env("COOKIE_SECURE", "false")
+                .env("LEPTOS_SITE_ADDR", addr.clone())
+                .env("LEPTOS_OUTPUT_NAME", "crossview")
+                .env("RUST_LOG", "warn")
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+            addr,
+        };
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(&served.addr).await.is_ok() {
+                return served;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start on {}", served.addr);
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A sign-in form post from `client` (as one trusted proxy reports it); the answer's status.
+async fn sign_in_status(addr: &str, client: &str, email: &str) -> u16 {
+    let body = format!("email={email}&password=some+wrong+password&next=");
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Accept", "application/json"),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("X-Forwarded-For", client),
+    ];
+    let url = format!("http://{addr}/api/sign_in");
+    crate::support::standin::http_with_body("POST", &url, &headers, body.as_bytes())
+        .await
+        .status
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn two_hundred_parallel_sign_ins_keep_memory_bounded(pool: PgPool) {
+    let server = Served::start(
+        &pool,
+        &[("TRUST_PROXY", "true"), ("DB_MAX_CONNECTIONS", "10")],
+    )
+    .await;
+    let before = peak_rss_mib(server.pid());
+    // Every attempt from its own address for its own email, so no limit stops it before the
+    // password hash: only the hashing cap stands between the flood and the memory.
+    let mut flood = JoinSet::new();
+    for i in 0..200 {
+        let addr = server.addr.clone();
+        flood.spawn(async move {
+            let client = format!("10.7.{}.{}", i / 250, i % 250 + 1);
+            sign_in_status(&addr, &client, &format!("flood{i}%40example.com")).await
+        });
+    }
+    let statuses = flood.join_all().await;
+    let peak = peak_rss_mib(server.pid());
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let busy = statuses.iter().filter(|&&s| s == 503).count();
+    assert_eq!(checked + busy, 200, "{statuses:?}");
+    assert!(
+        checked >= 2 && busy > 0,
+        "{checked} checked, {busy} answered 503 at once"
+    );
+    // Each Argon2 run holds ~19 MiB: 200 at once would need ~3.8 GiB.
+    println!("peak RSS {before} MiB before, {peak} MiB after 200 parallel sign-ins");
+    assert!(
+        peak < 200,
+        "peak RSS {peak} MiB (was {before} MiB before the flood)"
+    );
+}
