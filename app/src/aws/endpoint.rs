@@ -254,6 +254,14 @@ mod tests {
         .unwrap()
     }
 
+    async fn assert_not_allowed(config: &Config, endpoint: &str) {
+        assert_eq!(
+            allowed(config, endpoint).await,
+            Err(AppError::EndpointNotAllowed),
+            "{endpoint}"
+        );
+    }
+
     #[test]
     fn origins_are_accepted_and_re_serialized() {
         assert_eq!(parse("  ", false).unwrap(), None);
@@ -346,11 +354,7 @@ mod tests {
             "http://127.0.0.1:9000",
             "http://169.254.169.254",
         ] {
-            assert_eq!(
-                allowed(&cfg, refused).await,
-                Err(AppError::EndpointNotAllowed),
-                "{refused}"
-            );
+            assert_not_allowed(&cfg, refused).await;
         }
         let mut off = cfg.clone();
         off.allow_custom_endpoints = false;
@@ -389,11 +393,7 @@ mod tests {
             "http://[fd00:ec2::254]",
             "http://[fe80::1]:9000",
         ] {
-            assert_eq!(
-                allowed(&metadata, refused).await,
-                Err(AppError::EndpointNotAllowed),
-                "{refused}"
-            );
+            assert_not_allowed(&metadata, refused).await;
         }
         assert_eq!(Range::of("100.64.0.1".parse().unwrap()), Range::Internal);
         assert_eq!(

@@ -28,7 +28,7 @@ fn digest(token: &str) -> Vec<u8> {
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppError> {

@@ -55,23 +55,15 @@ mod ticket {
     /// `<size>.<hex HMAC>`.
     pub fn issue(target: &Target<'_>, upload_id: &str, size: u64) -> String {
         let tag = mac(target, upload_id, size).finalize().into_bytes();
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{size}.{hex}")
+        format!("{size}.{}", hex::encode(tag))
     }
 
     /// The size the upload was started with, if the ticket is this upload's, unaltered.
     pub fn declared_size(target: &Target<'_>, upload: &MultipartUpload) -> Result<u64, AppError> {
         let refused = || AppError::Request("this upload's ticket is not valid".into());
-        let (size, hex) = upload.ticket.split_once('.').ok_or_else(refused)?;
+        let (size, tag) = upload.ticket.split_once('.').ok_or_else(refused)?;
         let size: u64 = size.parse().map_err(|_| refused())?;
-        let tag = (0..hex.len())
-            .step_by(2)
-            .map(|i| {
-                hex.get(i..i + 2)
-                    .and_then(|b| u8::from_str_radix(b, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
-            .ok_or_else(refused)?;
+        let tag = hex::decode(tag).map_err(|_| refused())?;
         mac(target, &upload.id, size)
             .verify_slice(&tag)
             .map_err(|_| refused())?;

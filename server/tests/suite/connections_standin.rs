@@ -15,6 +15,14 @@ use app::{
 };
 use sqlx::PgPool;
 
+/// Where the stand-in listens, for a proxy in front of it.
+fn standin_address() -> SocketAddr {
+    env("AWS_ENDPOINT_URL")
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap()
+}
+
 /// Points connection `id` at the role `arn` and verifies it, as its owner would.
 async fn verify_arn(state: &AppState, user: i64, id: i64, arn: &str) -> Connection {
     connections::set_role(&state.pool, user, id, &parse_role_arn(arn).unwrap())
@@ -133,10 +141,7 @@ async fn a_trust_policy_that_does_not_pin_the_external_id_is_refused(pool: PgPoo
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_role_changed_while_it_was_checked_is_not_marked_verified(pool: PgPool) {
     // Every AWS call crosses a slow network, so the check takes a while.
-    let standin: SocketAddr = env("AWS_ENDPOINT_URL")
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
+    let standin = standin_address();
     let slow = Switch::slow(standin, std::time::Duration::from_millis(300)).await;
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(format!("http://{}", slow.addr));
@@ -196,10 +201,7 @@ async fn an_unknown_role_is_not_trusted(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn aws_unreachable_then_recovered(pool: PgPool) {
-    let standin: SocketAddr = env("AWS_ENDPOINT_URL")
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
+    let standin = standin_address();
     let switch = Switch::start(standin).await;
     let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(format!("http://{}", switch.addr))

@@ -11,6 +11,12 @@ use crate::support::{config_with, state_with, Browser};
 
 const PASSWORD: &str = "a long enough passphrase";
 
+/// The form came back with the error `code`.
+fn assert_refused(page: &crate::support::Page, code: &str) {
+    let location = page.location();
+    assert!(location.contains(&format!("error={code}")), "{location}");
+}
+
 /// A browser on a server behind one trusted proxy, which reports it at `address`.
 async fn behind_proxy(pool: &PgPool, address: &str) -> Browser {
     let config = config_with(false, &[("TRUST_PROXY", "true")]);
@@ -49,11 +55,7 @@ async fn forty_parallel_wrong_guesses_get_five_checks_and_then_the_right_passwor
     // The right password, straight after the burst, is refused like any other attempt.
     let mut right = attacker.another();
     let page = right.sign_in("target@example.com", PASSWORD).await;
-    assert!(
-        page.location().contains("error=RateLimited"),
-        "{}",
-        page.location()
-    );
+    assert_refused(&page, "RateLimited");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -70,11 +72,7 @@ async fn sign_ups_from_one_address_and_password_changes_are_throttled(pool: PgPo
         .another()
         .sign_up("one-more@example.com", PASSWORD)
         .await;
-    assert!(
-        page.location().contains("error=RateLimited"),
-        "{}",
-        page.location()
-    );
+    assert_refused(&page, "RateLimited");
     // Another address still may.
     let elsewhere = browser.another().at_address("198.51.100.21");
     let page = elsewhere
@@ -98,20 +96,12 @@ async fn sign_ups_from_one_address_and_password_changes_are_throttled(pool: PgPo
         let page = session
             .post_form("/api/change_password", &change("not the password at all"))
             .await;
-        assert!(
-            page.location().contains("error=WrongCurrentPassword"),
-            "{}",
-            page.location()
-        );
+        assert_refused(&page, "WrongCurrentPassword");
     }
     let page = session
         .post_form("/api/change_password", &change(PASSWORD))
         .await;
-    assert!(
-        page.location().contains("error=RateLimited"),
-        "{}",
-        page.location()
-    );
+    assert_refused(&page, "RateLimited");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -173,11 +163,7 @@ async fn weak_passwords_are_refused_with_the_reason(pool: PgPool) {
     }
     let long = "x".repeat(129);
     let page = browser.sign_up("dana.smith@example.com", &long).await;
-    assert!(
-        page.location().contains("error=PasswordTooLong"),
-        "{}",
-        page.location()
-    );
+    assert_refused(&page, "PasswordTooLong");
 }
 
 /// Peak resident memory of a process (Linux), in MiB.
