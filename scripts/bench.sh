@@ -6,8 +6,26 @@
 #   scripts/bench.sh --transfers     transfers (scripts/bench_transfers.py): the server's own
 #                                    traffic and peak memory while 40 MiB and 400 MiB files go up
 #                                    and down, against the strict stand-in.
+#   scripts/bench.sh --audit [--rows N]
+#                                    the audit trail (scripts/bench_audit.py): search pages, export
+#                                    rate and memory, chained appends, over 10 million rows
+#                                    (seeded once into the database crossview_audit_bench).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+
+if [ "${1:-}" = "--audit" ]; then
+  shift
+  ensure_rust_tools
+  ensure_postgres
+  DATABASE_URL=$(ensure_database crossview_audit_bench)
+  export DATABASE_URL CROSSVIEW_ENV=development COOKIE_SECURE=false
+  SESSION_SECRET=$(session_secret)
+  export SESSION_SECRET PGBENCH="$(pg_bin)/pgbench"
+  say "building the release server"
+  cargo leptos build --release
+  say "measuring"
+  exec python3 scripts/bench_audit.py --server "$CARGO_TARGET_DIR/release/server" "$@"
+fi
 
 ensure_rust_tools
 ensure_node_tools

@@ -96,6 +96,12 @@ pub enum AppError {
     UploadSizeMismatch { sent: String, declared: String },
     #[error("Type the folder's name exactly to confirm.")]
     ConfirmationMismatch,
+    #[error("Check the search: times read 2026-03-01 or 2026-03-01T14:30 (UTC), a connection is its number, an account 12 digits, and the outcome ok, refused or failed.")]
+    SearchInvalid,
+    #[error(
+        "An administrator disabled this connection: nobody can use it until it is enabled again."
+    )]
+    ConnectionDisabled,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
     #[error("The role does not allow {action} on {resource}.")]
@@ -225,9 +231,8 @@ pub mod ssr {
             use AppError::*;
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
-                Forbidden | AccountDisabled | SignupClosed | EndpointNotAllowed => {
-                    StatusCode::FORBIDDEN
-                }
+                Forbidden | AccountDisabled | ConnectionDisabled | SignupClosed
+                | EndpointNotAllowed => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -268,6 +273,7 @@ pub mod ssr {
                 | KeyInvalid
                 | FolderNameInvalid
                 | ConfirmationMismatch
+                | SearchInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

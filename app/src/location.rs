@@ -23,6 +23,11 @@ fn path_safe(prefix: &str) -> bool {
     })
 }
 
+/// A connection's page in the admin console.
+pub fn admin_connection_href(connection: i64) -> String {
+    format!("/admin/connections/{connection}")
+}
+
 pub fn buckets_href(connection: i64) -> String {
     format!("/c/{connection}")
 }

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use app::{
     auth::ssr::{end_if_too_old, AuthSession},
+    error::AppError,
     url::encode_path,
 };
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
-    response::{IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 
 /// Paths an anonymous visitor may load. Server functions under `/api` guard themselves.
@@ -25,7 +26,8 @@ fn is_public(path: &str) -> bool {
 
 /// Ends sessions past their absolute lifetime (`SESSION_MAX_HOURS`), then sends anonymous page
 /// loads to sign-in (remembering where they were going), and signed-in visitors of the sign-in
-/// and sign-up pages to their connections.
+/// and sign-up pages to their connections. Signed-in users who are not administrators get 403
+/// from the admin console.
 pub async fn require_session(
     State(max_age): State<Duration>,
     mut auth: AuthSession,
@@ -45,9 +47,19 @@ pub async fn require_session(
     if !page_load {
         return next.run(req).await;
     }
+    let admin_path = path == "/admin" || path.starts_with("/admin/");
     match (&auth.user, is_public(path)) {
         (Some(_), _) if matches!(path, "/sign-in" | "/sign-up") => {
             Redirect::to("/").into_response()
+        }
+        // The admin console's pages and exports (their server functions refuse on their own).
+        (Some(user), _) if admin_path && !user.is_admin => {
+            let refused = AppError::Forbidden;
+            let page = format!(
+                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
+                 <body><h1>Not allowed</h1><p>{refused}</p><p><a href=\"/\">Your connections</a></p></body></html>"
+            );
+            (refused.status(), Html(page)).into_response()
         }
         (Some(_), _) | (None, true) => next.run(req).await,
         (None, false) => {

@@ -1,5 +1,6 @@
 //! Crossview's HTTP server: the router with its layers, health probes, and start-up.
 
+mod audit_export;
 mod guard;
 mod headers;
 pub mod operator;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/s/{token}", get(open_share))
+        .route("/admin/audit/export", get(audit_export::export_audit))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

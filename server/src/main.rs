@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `server admin grant|revoke EMAIL`: an operator's command, with only `DATABASE_URL`.
+/// `server admin …` or `server audit …`: an operator's command, with only `DATABASE_URL`.
 async fn operator(args: &[String]) -> ExitCode {
     let Ok(url) = std::env::var("DATABASE_URL") else {
         eprintln!("DATABASE_URL is not set");
@@ -76,6 +76,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .run(&pool)
         .await
         .map_err(|err| format!("migrations failed: {err}"))?;
+    // The audit trail's partitions for this month and the next two (appends create them too).
+    sqlx::query("select audit_ensure_partitions()")
+        .execute(&pool)
+        .await?;
     tokio::spawn(server::prune_sessions(pool.clone()));
 
     let aws = AwsGateway::from_env(&config).await;

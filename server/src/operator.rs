@@ -3,27 +3,97 @@
 //! ```text
 //! server admin grant EMAIL     make EMAIL's account an administrator
 //! server admin revoke EMAIL    make it an ordinary account again (never the last administrator)
+//! server audit verify          walk the audit chain; exit 1 at the first altered, removed or
+//!                              out-of-order row
+//! server audit archive --before YYYY-MM [--to DIR]
+//!                              write every month before YYYY-MM to DIR/audit-YYYY-MM.ndjson
+//!                              (with its chain), then drop it from the database
 //! ```
 //!
 //! They need only `DATABASE_URL`, and are audited as done by `operator`.
 
-use app::{auth::ssr::set_admin, error::AppError};
+use std::path::Path;
+
+use app::{
+    audit::{
+        ssr::{archive, record, verify, Event},
+        Activity, Outcome,
+    },
+    auth::ssr::{change_user, Account, Change},
+    error::AppError,
+};
+use serde_json::json;
 use sqlx::PgPool;
 
-pub const USAGE: &str = "usage: server admin grant EMAIL | server admin revoke EMAIL";
+pub const USAGE: &str = "usage: server admin grant EMAIL | server admin revoke EMAIL | \
+                         server audit verify | server audit archive --before YYYY-MM [--to DIR]";
 
 /// Runs one command; the answer is what to print.
 pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (admin, email) = match args[..] {
-        ["admin", "grant", email] => (true, email),
-        ["admin", "revoke", email] => (false, email),
-        _ => return Err(USAGE.to_owned()),
-    };
-    match set_admin(pool, None, email, admin).await {
+    match args[..] {
+        ["admin", "grant", email] => admin(pool, email, true).await,
+        ["admin", "revoke", email] => admin(pool, email, false).await,
+        ["audit", "verify"] => audit_verify(pool).await,
+        ["audit", "archive", "--before", month] => audit_archive(pool, month, ".").await,
+        ["audit", "archive", "--before", month, "--to", dir] => {
+            audit_archive(pool, month, dir).await
+        }
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+async fn admin(pool: &PgPool, email: &str, admin: bool) -> Result<String, String> {
+    match change_user(pool, None, Account::Email(email), Change::Admin(admin)).await {
         Ok(_) if admin => Ok(format!("{email} is now an administrator")),
         Ok(_) => Ok(format!("{email} is no longer an administrator")),
         Err(AppError::NotFound) => Err(format!("no account has the email {email}")),
         Err(err) => Err(err.to_string()),
     }
+}
+
+async fn audit_verify(pool: &PgPool) -> Result<String, String> {
+    let report = verify(pool).await.map_err(|err| err.to_string())?;
+    let outcome = match &report.problem {
+        None => Outcome::Ok,
+        Some(_) => Outcome::Failed,
+    };
+    let event = Event {
+        detail: Some(json!({
+            "by": "operator", "rows": report.rows, "first_id": report.first_id,
+            "problem": report.problem.as_ref().map(ToString::to_string),
+        })),
+        ..Event::new(Activity::AuditVerify, outcome)
+    };
+    record(pool, event).await.map_err(|err| err.to_string())?;
+    match report.problem {
+        None => Ok(format!(
+            "the audit chain holds: {} rows from row {}, last hash {}",
+            report.rows, report.first_id, report.last_hash
+        )),
+        Some(problem) => Err(format!(
+            "the audit chain is broken: {problem} ({} rows checked before it)",
+            report.rows
+        )),
+    }
+}
+
+async fn audit_archive(pool: &PgPool, month: &str, dir: &str) -> Result<String, String> {
+    let done = archive(pool, month, Path::new(dir)).await?;
+    if done.is_empty() {
+        return Ok(format!("no month before {month} is left to archive"));
+    }
+    Ok(done
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: {} rows to {} (sha256 {}), dropped from the database",
+                m.month,
+                m.rows,
+                m.file.display(),
+                m.sha256
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
 }

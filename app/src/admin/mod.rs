@@ -1,15 +1,43 @@
-//! Administration: every user, every connection, and the audit log.
+//! Administration: users, connections and the audit trail, with the actions an administrator
+//! takes on them. Every page and server function here is for administrators only (403 for
+//! anyone else); every action is audited with the admin as actor.
 
+mod audit;
+mod connections;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod users;
 
-use leptos::{prelude::*, server_fn::ServerFn};
+pub use audit::AuditTrailPage;
+pub use connections::{AdminConnectionPage, AdminConnectionsPage};
+use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+pub use users::{AdminUserPage, AdminUsersPage};
 
 #[cfg(feature = "ssr")]
 use crate::call;
-use crate::{audit::AuditEntry, error::AppError, forms::error_from_query, ui::ErrorNotice};
+use crate::{
+    audit::{AuditFilter, AuditPage, ChainReport},
+    error::AppError,
+    format::minutes_utc,
+    ui::ErrorNotice,
+};
+
+/// A page of a list, by id, and the id the next page starts after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage<T> {
+    pub rows: Vec<T>,
+    pub next: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserQuery {
+    /// Part of the email, any case.
+    pub email: String,
+    pub after: i64,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -19,135 +47,208 @@ pub struct UserRow {
     pub disabled: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
+    pub last_sign_in_at: Option<String>,
+    pub connections: i64,
 }
 
-#[server(endpoint = "admin_users")]
-pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    call::admin(async |cx| ssr::list_users(cx.pool()).await).await
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionQuery {
+    /// The owner's email, exactly (any case).
+    pub owner: String,
+    pub owner_id: Option<i64>,
+    pub account: String,
+    /// pending, verified, failed or disabled.
+    pub status: String,
+    pub after: i64,
 }
 
-/// A connection as an admin sees it: whose it is and its state, never anything AWS issued.
+/// A connection as an admin sees it: whose it is, its state and its use, never anything AWS
+/// issued.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionRow {
     pub id: i64,
+    pub owner_id: i64,
     pub owner: String,
     pub name: String,
     pub account_id: Option<String>,
+    pub role_arn: Option<String>,
     pub status: String,
     pub trust_warning: bool,
+    pub last_verified_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub assumptions_24h: i64,
+    pub refusals_24h: i64,
+}
+
+/// Anonymous junk of one kind on one day: counted, never logged row by row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JunkCount {
+    pub day: String,
+    pub kind: String,
+    pub n: i64,
+}
+
+#[server(endpoint = "admin_users")]
+pub async fn list_users(
+    #[server(default)] query: UserQuery,
+) -> Result<ListPage<UserRow>, AppError> {
+    call::admin(async |cx| ssr::users(cx.pool(), &query).await).await
+}
+
+#[server(endpoint = "admin_user")]
+pub async fn get_user(id: i64) -> Result<UserRow, AppError> {
+    call::admin(async |cx| ssr::user(cx.pool(), id).await).await
 }
 
 #[server(endpoint = "admin_connections")]
-pub async fn all_connections() -> Result<Vec<ConnectionRow>, AppError> {
-    call::admin(async |cx| ssr::all_connections(cx.pool()).await).await
+pub async fn list_connections(
+    #[server(default)] query: ConnectionQuery,
+) -> Result<ListPage<ConnectionRow>, AppError> {
+    call::admin(async |cx| ssr::connections(cx.pool(), &query).await).await
 }
 
-/// The newest 200 audit entries.
+#[server(endpoint = "admin_connection")]
+pub async fn get_connection(id: i64) -> Result<ConnectionRow, AppError> {
+    call::admin(async |cx| ssr::connection(cx.pool(), id).await).await
+}
+
 #[server(endpoint = "admin_audit")]
-pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
-    call::admin(async |cx| crate::audit::ssr::recent(cx.pool(), 200).await).await
+pub async fn search_audit(#[server(default)] filter: AuditFilter) -> Result<AuditPage, AppError> {
+    call::admin(async |cx| crate::audit::ssr::search(cx.pool(), &filter).await).await
 }
 
-/// Makes a user an administrator, or not (`admin`). The last administrator stays one.
+#[server(endpoint = "admin_junk")]
+pub async fn junk_counts() -> Result<Vec<JunkCount>, AppError> {
+    call::admin(async |cx| ssr::junk(cx.pool()).await).await
+}
+
+/// Walks the whole chain (audited, with what it found).
+#[server(endpoint = "admin_audit_verify")]
+pub async fn verify_chain() -> Result<ChainReport, AppError> {
+    call::admin(async |cx| {
+        use crate::audit::{
+            ssr::{record, verify, Event},
+            Activity, Outcome,
+        };
+        let report = verify(cx.pool()).await?;
+        let outcome = match &report.problem {
+            None => Outcome::Ok,
+            Some(_) => Outcome::Failed,
+        };
+        let event = Event {
+            actor_id: Some(cx.user.id),
+            detail: Some(serde_json::json!({
+                "by": "admin", "rows": report.rows,
+                "problem": report.problem.as_ref().map(ToString::to_string),
+            })),
+            ..Event::new(Activity::AuditVerify, outcome)
+        };
+        record(cx.pool(), event).await?;
+        Ok(report)
+    })
+    .await
+}
+
+/// Makes a user an administrator, or not (`admin`). The last active administrator stays one.
 #[server(endpoint = "admin_set_admin")]
-pub async fn set_admin(email: String, admin: bool) -> Result<(), AppError> {
-    call::form("/admin")
+pub async fn set_admin(id: i64, admin: bool) -> Result<(), AppError> {
+    use crate::auth::ssr::{change_user, Account, Change};
+    call::form(users::href(id))
         .admin(async |cx| {
-            crate::auth::ssr::set_admin(cx.pool(), Some(cx.user.id), &email, admin).await?;
-            call::redirect("/admin");
+            change_user(
+                cx.pool(),
+                Some(cx.user.id),
+                Account::Id(id),
+                Change::Admin(admin),
+            )
+            .await?;
+            call::redirect(&users::href(id));
             Ok(())
         })
         .await
 }
 
+/// Disables a user (their sessions end at once, their connections and share links stop) or
+/// enables them again. The last active administrator cannot be disabled.
+#[server(endpoint = "admin_set_user_disabled")]
+pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
+    use crate::auth::ssr::{change_user, Account, Change};
+    call::form(users::href(id))
+        .admin(async |cx| {
+            let change = Change::Disabled(disabled);
+            change_user(cx.pool(), Some(cx.user.id), Account::Id(id), change).await?;
+            call::redirect(&users::href(id));
+            Ok(())
+        })
+        .await
+}
+
+/// The admin console's tabs.
+#[component]
+pub(crate) fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Administration">
+            <A href="/admin" exact=true>"Overview"</A>
+            <A href="/admin/users">"Users"</A>
+            <A href="/admin/connections">"Connections"</A>
+            <A href="/admin/audit">"Audit trail"</A>
+        </nav>
+    }
+}
+
+/// The console's front page: where to go, the chain check and the anonymous junk counts.
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    let junk = Resource::new(|| (), |_| junk_counts());
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
-        <ErrorNotice error=error_from_query()/>
-        <AdminTable title="Users" rows=Resource::new(|| (), |_| list_users())
-            columns=&["Email", "Role", "Status", "Created"]
-            row=|u: UserRow| view! {
-                <td>{u.email.clone()}</td>
-                <td>{if u.is_admin { "Admin" } else { "User" }}" "<RoleForm email=u.email is_admin=u.is_admin/></td>
-                <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
-                <td><time datetime=u.created_at.clone()>{u.created_at.get(..10).unwrap_or_default().to_owned()}</time></td>
-            }/>
-        <AdminTable title="Connections" rows=Resource::new(|| (), |_| all_connections())
-            columns=&["Id", "Owner", "Name", "Account", "Status"]
-            row=|c: ConnectionRow| view! {
-                <td>{c.id}</td>
-                <td>{c.owner}</td>
-                <td>{c.name}</td>
-                <td><code>{c.account_id.unwrap_or_default()}</code></td>
-                <td>{c.status}{c.trust_warning.then_some(" · open trust")}</td>
-            }/>
-        <AdminTable title="Audit log: every role assumption and connection change, newest first"
-            rows=Resource::new(|| (), |_| audit_log())
-            columns=&["When", "Who", "Connection", "Action", "Outcome", "AWS request"]
-            row=|e: AuditEntry| view! {
-                <td><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
-                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
-                <td>{e.connection_id.map(|c| c.to_string()).unwrap_or_default()}</td>
-                <td><code>{e.action}</code></td>
-                <td>{e.outcome}</td>
-                <td><code>{e.aws_request_id.unwrap_or_default()}</code></td>
-            }/>
-    }
-}
-
-/// "Make admin" or "Remove admin": a plain form, so it works before hydration too.
-#[component]
-fn RoleForm(email: String, is_admin: bool) -> impl IntoView {
-    let label = if is_admin {
-        "Remove admin"
-    } else {
-        "Make admin"
-    };
-    view! {
-        <form method="post" action=SetAdmin::PATH class="inline">
-            <input type="hidden" name="email" value=email/>
-            <input type="hidden" name="admin" value=(!is_admin).to_string()/>
-            <button type="submit" class="link">{label}</button>
-        </form>
-    }
-}
-
-/// One titled table of rows loaded by a server function.
-#[component]
-fn AdminTable<T, F, V>(
-    title: &'static str,
-    rows: Resource<Result<Vec<T>, AppError>>,
-    columns: &'static [&'static str],
-    row: F,
-) -> impl IntoView
-where
-    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
-    F: Fn(T) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    view! {
+        <AdminNav/>
         <section class="card">
-            <h2>{title}</h2>
+            <h2>"Audit trail integrity"</h2>
+            <p class="muted">"Each audit row carries a SHA-256 hash chained to the row before it. \
+                Checking walks the whole trail and names the first row that was altered, \
+                removed or inserted out of order."</p>
+            <audit::ChainCheck/>
+        </section>
+        <section class="card">
+            <h2>"Anonymous attempts, last 7 days"</h2>
+            <p class="muted">"Failed sign-ins and share links that match nothing are counted, not logged."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    let row = row.clone();
-                    Suspend::new(async move {
-                        match rows.await {
-                            Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                            Ok(list) => view! {
-                                <div class="table-wrap">
-                                    <table>
-                                        <thead><tr>{columns.iter().map(|c| view! { <th>{*c}</th> }).collect_view()}</tr></thead>
-                                        <tbody>{list.into_iter().map(|item| view! { <tr>{row(item)}</tr> }).collect_view()}</tbody>
-                                    </table>
-                                </div>
-                            }.into_any(),
-                        }
-                    })
-                }}
+                {move || Suspend::new(async move {
+                    match junk.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! { <p>"None."</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap"><table>
+                                <thead><tr><th>"Day"</th><th>"What"</th><th>"Count"</th></tr></thead>
+                                <tbody>{rows.into_iter().map(|r| view! {
+                                    <tr><td>{r.day}</td><td>{junk_label(&r.kind)}</td><td>{r.n}</td></tr>
+                                }).collect_view()}</tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
             </Transition>
         </section>
     }
+}
+
+fn junk_label(kind: &str) -> String {
+    match kind {
+        "sign_in.failed" => "Failed sign-ins".to_owned(),
+        "share.unknown" => "Unknown share links".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A time for a table cell, or "never".
+fn when(t: Option<&str>) -> String {
+    t.map(minutes_utc).unwrap_or_else(|| "never".to_owned())
+}
+
+/// "Next page" to `href`, if there is a next page.
+#[component]
+fn NextPage(href: Option<String>) -> impl IntoView {
+    href.map(|href| view! { <p><A href=href attr:class="button secondary">"Next page"</A></p> })
 }

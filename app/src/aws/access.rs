@@ -41,14 +41,14 @@ pub struct Role {
 
 impl Role {
     /// One of `owner`'s connections, verified; anyone else's is `NotFound`, like a missing one.
-    /// A disabled owner's connections are refused here, whoever asks (share links included):
-    /// nothing of theirs reaches AWS.
+    /// A disabled owner's connections, and connections an administrator disabled, are refused
+    /// here, whoever asks (share links included): nothing of theirs reaches AWS.
     async fn load(state: &AppState, owner: i64, id: i64) -> Result<Role, AppError> {
         let row = sqlx::query!(
-            "select c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint, c.sts_endpoint,
-                    u.disabled as owner_disabled
+            r#"select c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint, c.sts_endpoint,
+                    u.disabled as owner_disabled, c.disabled_at is not null as "disabled!"
              from connections c join users u on u.id = c.owner_id
-             where c.id = $1 and c.owner_id = $2",
+             where c.id = $1 and c.owner_id = $2"#,
             id,
             owner
         )
@@ -57,6 +57,9 @@ impl Role {
         .ok_or(AppError::NotFound)?;
         if row.owner_disabled {
             return Err(AppError::AccountDisabled);
+        }
+        if row.disabled {
+            return Err(AppError::ConnectionDisabled);
         }
         match (row.status.as_str(), row.role_arn) {
             ("verified", Some(arn)) => Ok(Role {

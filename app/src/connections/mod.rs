@@ -40,7 +40,7 @@ impl Status {
             Status::Pending => "Pending",
             Status::Verified => "Verified",
             Status::Failed => "Failed",
-            Status::Disabled => "Disabled",
+            Status::Disabled => "Disabled by an administrator",
         }
     }
 }
@@ -208,6 +208,34 @@ pub async fn delete_connection(id: i64) -> Result<(), AppError> {
         .signed_in(async |cx| {
             ssr::delete(cx.pool(), cx.user.id, id).await?;
             call::redirect("/");
+            Ok(())
+        })
+        .await
+}
+
+/// An administrator disables a connection for everyone (its owner sees "disabled by an
+/// administrator"), or enables it again as it was.
+#[server(endpoint = "admin_set_connection_disabled")]
+pub async fn set_connection_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
+    let page = crate::location::admin_connection_href(id);
+    call::form(page.clone())
+        .admin(async |cx| {
+            ssr::admin::set_disabled(cx.pool(), cx.user.id, id, disabled).await?;
+            call::redirect(&page);
+            Ok(())
+        })
+        .await
+}
+
+/// An administrator runs the owner's verification again, as themselves; the result is stored
+/// on the connection and audited.
+#[server(endpoint = "admin_recheck_connection")]
+pub async fn recheck_connection(id: i64) -> Result<(), AppError> {
+    let page = crate::location::admin_connection_href(id);
+    call::form(page.clone())
+        .admin(async |cx| {
+            ssr::admin::recheck(&cx.state, cx.user.id, id).await?;
+            call::redirect(&format!("{page}?rechecked=1"));
             Ok(())
         })
         .await

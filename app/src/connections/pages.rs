@@ -18,7 +18,13 @@ use crate::{
 
 #[component]
 fn StatusBadge(connection: Connection) -> impl IntoView {
-    let class = format!("badge {}", connection.status.label().to_lowercase());
+    let word = connection
+        .status
+        .label()
+        .split(' ')
+        .next()
+        .unwrap_or_default();
+    let class = format!("badge {}", word.to_lowercase());
     view! {
         <span class=class>{connection.status.label()}</span>
         {connection.trust_warning.then(|| view! { <span class="badge warning">"Open trust"</span> })}

@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use super::{NewShare, ShareLink, MAX_HOURS};
 use crate::{
     audit::{
-        ssr::{record, Event},
+        ssr::{count_junk, record, Event},
         Activity, Outcome,
     },
     aws::{access::Target, region::in_bucket_region},
@@ -98,6 +98,7 @@ pub async fn open(
     .fetch_optional(&state.pool)
     .await?;
     let Some(link) = link else {
+        count_junk(&state.pool, "share.unknown").await?;
         return Err(AppError::NotFound);
     };
     // A real link: the attempt was not a guess.

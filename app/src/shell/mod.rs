@@ -12,7 +12,10 @@ use leptos_router::{
 
 use crate::{
     account::{current_user, AccountPage, SignInPage, SignUpPage},
-    admin::AdminPage,
+    admin::{
+        AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
+        AuditTrailPage,
+    },
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     shares::SharesPage,
@@ -63,6 +66,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shares") view=SharesPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin") view=AdminPage/>
+                    <Route path=path!("admin/users") view=AdminUsersPage/>
+                    <Route path=path!("admin/users/:id") view=AdminUserPage/>
+                    <Route path=path!("admin/connections") view=AdminConnectionsPage/>
+                    <Route path=path!("admin/connections/:id") view=AdminConnectionPage/>
+                    <Route path=path!("admin/audit") view=AuditTrailPage/>
                 </ParentRoute>
             </Routes>
         </Router>

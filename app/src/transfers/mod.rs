@@ -8,7 +8,7 @@ mod rules;
 pub mod ssr;
 mod upload;
 #[cfg(feature = "hydrate")]
-mod xhr;
+pub(crate) mod xhr;
 
 use leptos::{
     prelude::*,

@@ -27,7 +27,8 @@ impl From<crate::error::AppError> for Failure {
     }
 }
 
-/// Sends one request and waits for its end, reporting bytes sent (uploads) as they go. Setting
+/// Sends one request and waits for its end, reporting bytes sent (uploads) or received
+/// (requests without a body) as they go. Setting
 /// `cancel` aborts it at its next progress event. Returns the finished request (2xx only).
 pub async fn send(
     method: &str,
@@ -66,8 +67,14 @@ pub async fn send(
             let _ = tick.unbounded_send(());
         })
     };
-    if let Ok(upload) = xhr.upload() {
-        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // A request with a body reports what it sent; one without, what it received.
+    match body {
+        Some(_) => {
+            if let Ok(upload) = xhr.upload() {
+                upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+            }
+        }
+        None => xhr.set_onprogress(Some(on_progress.as_ref().unchecked_ref())),
     }
     if cancel.try_get_untracked().unwrap_or(true) {
         return Err(Failure::Cancelled);

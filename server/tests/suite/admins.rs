@@ -17,8 +17,16 @@ async fn is_admin(pool: &PgPool, email: &str) -> bool {
         .unwrap()
 }
 
+pub async fn user_id(pool: &PgPool, email: &str) -> i64 {
+    sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// The server binary run as an operator would, against this test's database.
-fn operator(pool: &PgPool, args: &[&str]) -> (bool, String) {
+pub fn operator(pool: &PgPool, args: &[&str]) -> (bool, String) {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: run scripts/test.sh");
     let server = base
         .rsplit_once('/')
@@ -44,16 +52,20 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
     assert!(!is_admin(&pool, "second@example.com").await);
 
     // A user cannot make themselves an administrator.
-    let grant = [("email", "second@example.com"), ("admin", "true")];
+    let id = user_id(&pool, "second@example.com").await.to_string();
+    let grant = [("id", id.as_str()), ("admin", "true")];
     let refused = second.post_form("/api/admin_set_admin", &grant).await;
-    assert_eq!(refused.location(), "/admin?error=Forbidden");
+    assert_eq!(
+        refused.location(),
+        format!("/admin/users/{id}?error=Forbidden")
+    );
     assert!(!is_admin(&pool, "second@example.com").await);
 
     // An administrator can. The session issued for the old rights ends: new rights come with a
     // fresh sign-in, and so a fresh session id.
     assert_eq!(second.get("/").await.status, 200);
     let granted = first.post_form("/api/admin_set_admin", &grant).await;
-    assert_eq!(granted.location(), "/admin");
+    assert_eq!(granted.location(), format!("/admin/users/{id}"));
     assert!(is_admin(&pool, "second@example.com").await);
     let old_session = second.cookie.clone();
     assert_eq!(second.get("/").await.location(), "/sign-in?next=/");
@@ -74,9 +86,13 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
     );
 
     // The last administrator stays one.
-    let revoke = [("email", "first@example.com"), ("admin", "false")];
+    let first_id = user_id(&pool, "first@example.com").await.to_string();
+    let revoke = [("id", first_id.as_str()), ("admin", "false")];
     let last = first.post_form("/api/admin_set_admin", &revoke).await;
-    assert_eq!(last.location(), "/admin?error=LastAdmin");
+    assert_eq!(
+        last.location(),
+        format!("/admin/users/{first_id}?error=LastAdmin")
+    );
     assert!(is_admin(&pool, "first@example.com").await);
 
     let who: Vec<(String, Option<String>)> = sqlx::query_as(

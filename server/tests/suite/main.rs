@@ -9,7 +9,9 @@
 
 mod support;
 
+mod admin_standin;
 mod admins;
+mod audit;
 mod aws_standin;
 mod browse_standin;
 mod connections_standin;

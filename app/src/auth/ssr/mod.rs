@@ -13,7 +13,7 @@ use sqlx::{PgExecutor, PgPool};
 use super::User;
 use crate::{
     audit::{
-        ssr::{record, Event},
+        ssr::{count_junk, record, Event},
         Activity, Outcome,
     },
     config::Config,
@@ -321,7 +321,8 @@ pub async fn create_user(
     }
     let user = sqlx::query_as!(
         SessionUser,
-        r#"insert into users (email, password_hash, is_admin) values ($1, $2, $3)
+        r#"insert into users (email, password_hash, is_admin, last_sign_in_at)
+           values ($1, $2, $3, now())
            returning id, email, is_admin, auth_epoch::text as "epoch!""#,
         email,
         hash,
@@ -348,49 +349,76 @@ async fn is_empty<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
     )
 }
 
-/// Makes `email`'s account an administrator (`admin`) or not, audited as done by `actor` (an
-/// admin's id; `None` is the operator, from the command line). Refuses to remove the last
-/// administrator: a deployment without one could only be repaired from the command line.
-pub async fn set_admin(
+/// A change an administrator (or the operator) makes to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Make the account an administrator, or an ordinary account again.
+    Admin(bool),
+    /// Disable the account (its sessions end, its connections and links stop), or enable it.
+    Disabled(bool),
+}
+
+/// Which account: by id (the admin pages) or by email (the operator's command line).
+#[derive(Clone, Copy, Debug)]
+pub enum Account<'a> {
+    Id(i64),
+    Email(&'a str),
+}
+
+/// Applies `change` to an account, audited as done by `actor` (an admin's id; `None` is the
+/// operator). The last active administrator can be neither demoted nor disabled: a deployment
+/// without one could only be repaired from the command line. Either way the account gets a new
+/// session epoch, which ends its sessions: rights change only with a fresh sign-in (and so a
+/// fresh session id), and a disabled account is signed out everywhere at once.
+pub async fn change_user(
     pool: &PgPool,
     actor: Option<i64>,
-    email: &str,
-    admin: bool,
+    account: Account<'_>,
+    change: Change,
 ) -> Result<i64, AppError> {
+    let (id, email) = match account {
+        Account::Id(id) => (Some(id), None),
+        Account::Email(email) => (None, Some(email.trim())),
+    };
+    let (admin, disabled, action) = match change {
+        Change::Admin(true) => (Some(true), None, Activity::AdminGrant),
+        Change::Admin(false) => (Some(false), None, Activity::AdminRevoke),
+        Change::Disabled(true) => (None, Some(true), Activity::UserDisable),
+        Change::Disabled(false) => (None, Some(false), Activity::UserEnable),
+    };
     let mut tx = pool.begin().await?;
     // The same lock as sign-up: two admins removing each other cannot leave none.
     sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
-    let id = sqlx::query_scalar!(
-        // A new epoch ends the user's sessions: rights change only with a fresh sign-in (and so
-        // a fresh session id), never inside a session that was issued for other rights.
-        "update users set is_admin = $2, auth_epoch = gen_random_uuid()
-         where lower(email) = lower($1) returning id",
-        email.trim(),
-        admin
+    let user = sqlx::query!(
+        "update users set is_admin = coalesce($3, is_admin), disabled = coalesce($4, disabled),
+                          auth_epoch = gen_random_uuid()
+         where id = $1 or lower(email) = lower($2) returning id, email",
+        id,
+        email,
+        admin,
+        disabled
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let admins = sqlx::query_scalar!(r#"select count(*) as "n!" from users where is_admin"#)
-        .fetch_one(&mut *tx)
-        .await?;
+    let admins = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from users where is_admin and not disabled"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if admins == 0 {
         return Err(AppError::LastAdmin);
     }
-    let action = match admin {
-        true => Activity::AdminGrant,
-        false => Activity::AdminRevoke,
-    };
     let by = actor.map_or("operator", |_| "admin");
     let event = Event {
         actor_id: actor,
-        detail: Some(json!({ "user": id, "email": email.trim(), "by": by })),
+        detail: Some(json!({ "user": user.id, "email": user.email, "by": by })),
         ..Event::new(action, Outcome::Ok)
     };
     // The change and its audit entry are committed together, or neither is.
     record(&mut *tx, event).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(user.id)
 }
 
 /// Checks a password under the per-email and per-address attempt limits. The attempt is counted
@@ -420,9 +448,18 @@ pub async fn sign_in(
             if let Some(by_address) = by_address {
                 limits::give_back(pool, by_address).await?;
             }
+            sqlx::query!(
+                "update users set last_sign_in_at = now() where id = $1",
+                user.id
+            )
+            .execute(pool)
+            .await?;
             Ok(user)
         }
-        Ok(None) => Err(AppError::BadCredentials),
+        Ok(None) => {
+            count_junk(pool, "sign_in.failed").await?;
+            Err(AppError::BadCredentials)
+        }
         Err(AppError::Busy) => {
             // Refused before the password was looked at: the attempt did not happen.
             for counter in counters {

@@ -248,30 +248,92 @@ async fn admins_are_granted_and_revoked_but_the_last_one_stays(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        set_admin(&pool, None, "ghost@example.com", true)
-            .await
-            .unwrap_err(),
+        change_user(
+            &pool,
+            None,
+            Account::Email("ghost@example.com"),
+            Change::Admin(true)
+        )
+        .await
+        .unwrap_err(),
         AppError::NotFound
     );
-    set_admin(&pool, None, "Second@Example.com", true)
-        .await
-        .unwrap();
-    set_admin(&pool, Some(first.id), "second@example.com", false)
-        .await
-        .unwrap();
+    change_user(
+        &pool,
+        None,
+        Account::Email("Second@Example.com"),
+        Change::Admin(true),
+    )
+    .await
+    .unwrap();
+    change_user(
+        &pool,
+        Some(first.id),
+        Account::Email("second@example.com"),
+        Change::Admin(false),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        set_admin(&pool, Some(first.id), "first@example.com", false)
-            .await
-            .unwrap_err(),
+        change_user(
+            &pool,
+            Some(first.id),
+            Account::Email("first@example.com"),
+            Change::Admin(false)
+        )
+        .await
+        .unwrap_err(),
         AppError::LastAdmin
     );
+    // A disabled admin does not count: the last *active* one can be neither disabled nor demoted.
+    let second = change_user(
+        &pool,
+        None,
+        Account::Email("second@example.com"),
+        Change::Admin(true),
+    )
+    .await
+    .unwrap();
+    change_user(
+        &pool,
+        Some(first.id),
+        Account::Id(second),
+        Change::Disabled(true),
+    )
+    .await
+    .unwrap();
+    for change in [Change::Disabled(true), Change::Admin(false)] {
+        assert_eq!(
+            change_user(&pool, Some(first.id), Account::Id(first.id), change)
+                .await
+                .unwrap_err(),
+            AppError::LastAdmin
+        );
+    }
+    change_user(
+        &pool,
+        Some(first.id),
+        Account::Id(second),
+        Change::Disabled(false),
+    )
+    .await
+    .unwrap();
+    change_user(
+        &pool,
+        Some(first.id),
+        Account::Id(second),
+        Change::Admin(false),
+    )
+    .await
+    .unwrap();
     let admins: Vec<String> = sqlx::query_scalar("select email from users where is_admin")
         .fetch_all(&pool)
         .await
         .unwrap();
     assert_eq!(admins, ["first@example.com"]);
     let audited: Vec<(String, Option<i64>, String)> = sqlx::query_as(
-        "select action, actor_id, detail->>'by' from audit_events where action like 'admin.%' order by id",
+        "select action, actor_id, detail->>'by' from audit_events
+         where action like 'admin.%' or action like 'user.%' order by id",
     )
     .fetch_all(&pool)
     .await
@@ -280,6 +342,10 @@ async fn admins_are_granted_and_revoked_but_the_last_one_stays(pool: PgPool) {
         audited,
         [
             ("admin.grant".into(), None, "operator".into()),
+            ("admin.revoke".into(), Some(first.id), "admin".into()),
+            ("admin.grant".into(), None, "operator".into()),
+            ("user.disable".into(), Some(first.id), "admin".into()),
+            ("user.enable".into(), Some(first.id), "admin".into()),
             ("admin.revoke".into(), Some(first.id), "admin".into()),
         ]
     );

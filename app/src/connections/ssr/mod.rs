@@ -1,6 +1,7 @@
 //! Server side of connections: queries (every one filtered by owner), the audited assumption
 //! that every AWS-touching request goes through, and verification.
 
+pub mod admin;
 pub mod guide;
 pub mod verify;
 
@@ -85,9 +86,10 @@ impl From<Row> for Connection {
 pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError> {
     let rows = sqlx::query_as!(
         Row,
-        "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
-                last_verified_at, created_at, s3_endpoint, sts_endpoint
-         from connections where owner_id = $1 order by lower(name), id",
+        r#"select id, name, role_arn, external_id, account_id,
+                case when disabled_at is null then status else 'disabled' end as "status!",
+                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint
+         from connections where owner_id = $1 order by lower(name), id"#,
         owner
     )
     .fetch_all(pool)
@@ -99,9 +101,10 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
 pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppError> {
     let row = sqlx::query_as!(
         Row,
-        "select id, name, role_arn, external_id, account_id, status, trust_warning, last_error,
-                last_verified_at, created_at, s3_endpoint, sts_endpoint
-         from connections where id = $1 and owner_id = $2",
+        r#"select id, name, role_arn, external_id, account_id,
+                case when disabled_at is null then status else 'disabled' end as "status!",
+                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint
+         from connections where id = $1 and owner_id = $2"#,
         id,
         owner
     )

@@ -224,6 +224,8 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
     let reviewed = [
         "account_id",
         "created_at",
+        "disabled_at",
+        "disabled_by",
         "external_id",
         "id",
         "last_error",

@@ -10,7 +10,7 @@ use crate::{
         access::{assume_audited, session_name},
         failure, RoleTarget, Scope,
     },
-    connections::Connection,
+    connections::{Connection, Status},
     error::{AppError, AwsProblem},
     state::AppState,
 };
@@ -27,13 +27,28 @@ pub enum Outcome {
 
 pub async fn verify(state: &AppState, user_id: i64, id: i64) -> Result<Connection, AppError> {
     let connection = get(&state.pool, user_id, id).await?;
+    check_and_store(state, user_id, user_id, &connection).await?;
+    get(&state.pool, user_id, id).await
+}
+
+/// Verifies `connection` of `owner` for `actor` (the owner, or an administrator's re-check:
+/// the assumptions are audited as theirs and CloudTrail names them) and stores the outcome.
+pub async fn check_and_store(
+    state: &AppState,
+    actor: i64,
+    owner: i64,
+    connection: &Connection,
+) -> Result<Outcome, AppError> {
+    if connection.status == Status::Disabled {
+        return Err(AppError::ConnectionDisabled);
+    }
     let role_arn = connection
         .role_arn
         .clone()
         .ok_or(AppError::RoleArnMissing)?;
-    let outcome = check(state, user_id, &connection, &role_arn).await?;
-    store(state, user_id, &connection, &role_arn, &outcome).await?;
-    get(&state.pool, user_id, id).await
+    let outcome = check(state, actor, connection, &role_arn).await?;
+    store(state, owner, connection, &role_arn, &outcome).await?;
+    Ok(outcome)
 }
 
 async fn check(

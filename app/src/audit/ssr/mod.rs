@@ -1,8 +1,18 @@
 use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 
-use super::{Activity, AuditEntry, Outcome};
-use crate::{error::AppError, format::rfc3339};
+mod archive;
+mod chain;
+mod export;
+mod search;
+
+pub use archive::archive;
+pub use chain::verify;
+pub use export::{export, Format};
+pub use search::search;
+
+use super::{Activity, Outcome};
+use crate::error::AppError;
 
 /// What happened. `detail` is for humans and must never hold a secret.
 #[derive(Debug)]
@@ -43,49 +53,37 @@ impl Outcome {
     }
 }
 
-/// Appends `event` to the log, on the pool or inside the caller's transaction (so that a change
-/// and its entry are committed together).
+/// Appends `event` to the chain, on the pool or inside the caller's transaction (so that a
+/// change and its entry are committed together). `audit_append` (see the migration) chains it.
 pub async fn record<'c>(db: impl PgExecutor<'c>, event: Event<'_>) -> Result<(), AppError> {
     sqlx::query!(
-        "insert into audit_events (actor_id, connection_id, action, bucket, key, outcome, aws_request_id, detail)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "select audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         event.actor_id,
         event.connection_id,
         event.action.name(),
         event.bucket,
         event.key,
         event.outcome.name(),
+        event.outcome.class(),
         event.aws_request_id,
-        event.detail.unwrap_or_else(|| Value::Object(Default::default())),
+        event
+            .detail
+            .unwrap_or_else(|| Value::Object(Default::default())),
     )
-    .execute(db)
+    .fetch_one(db)
     .await?;
     Ok(())
 }
 
-/// The newest entries first, with the actor's email where the user still exists (`operator`
-/// for what was done from the command line).
-pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
-    let rows = sqlx::query!(
-        "select e.id, e.at, coalesce(u.email, e.detail->>'by') as \"actor?\", e.connection_id, e.action, e.bucket, e.key, e.outcome, e.aws_request_id
-         from audit_events e left join users u on u.id = e.actor_id
-         order by e.id desc limit $1",
-        limit
+/// Counts one piece of anonymous junk (a failed sign-in, an unknown share token) for today:
+/// strangers can make these without end, so they are counted, not written row by row.
+pub async fn count_junk(pool: &PgPool, kind: &str) -> Result<(), AppError> {
+    sqlx::query!(
+        "insert into anonymous_counts (day, kind, n) values (current_date, $1, 1)
+         on conflict (day, kind) do update set n = anonymous_counts.n + 1",
+        kind
     )
-    .fetch_all(pool)
+    .execute(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: rfc3339(r.at),
-            actor: r.actor,
-            connection_id: r.connection_id,
-            action: r.action,
-            bucket: r.bucket,
-            key: r.key,
-            outcome: r.outcome,
-            aws_request_id: r.aws_request_id,
-        })
-        .collect())
+    Ok(())
 }

@@ -1,0 +1,193 @@
+//! Users: the list with search and paging, and one user's page with the actions on them.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::{
+    audit::AuditResults, connections::ConnectionsTable, get_user, list_connections, list_users,
+    when, AdminNav, ConnectionQuery, NextPage, SetAdmin, SetUserDisabled, UserQuery, UserRow,
+};
+use crate::{
+    audit::AuditFilter,
+    error::AppError,
+    forms::error_from_query,
+    ui::ErrorNotice,
+    url::{encode_component, use_query},
+};
+
+/// `/admin/users/<id>`.
+pub fn href(id: i64) -> String {
+    format!("/admin/users/{id}")
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query();
+    let search = Memo::new(move |_| {
+        let q = query.read();
+        UserQuery {
+            email: q.get("email").unwrap_or_default().to_owned(),
+            after: q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0),
+        }
+    });
+    let users = Resource::new(move || search.get(), list_users);
+    view! {
+        <Title text="Users · Admin"/>
+        <h1>"Users"</h1>
+        <AdminNav/>
+        <form method="get" action="/admin/users" class="filters" role="search">
+            <label>"Email contains"
+                <input type="search" name="email" prop:value=move || search.read().email.clone()/>
+            </label>
+            <button type="submit">"Search"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                    Ok(page) => {
+                        let email = search.read_untracked().email.clone();
+                        let next = page.next.map(|after| {
+                            format!("/admin/users?email={}&after={after}", encode_component(&email))
+                        });
+                        view! {
+                            <div class="table-wrap"><table>
+                                <thead><tr>
+                                    <th>"Email"</th><th>"Role"</th><th>"Status"</th>
+                                    <th>"Created"</th><th>"Last sign-in"</th><th>"Connections"</th>
+                                </tr></thead>
+                                <tbody>{page.rows.into_iter().map(|u| {
+                                    let email = u.email.clone();
+                                    view! {
+                                    <tr>
+                                        <td><A href=href(u.id)>{email}</A></td>
+                                        <td>{role(&u)}</td>
+                                        <td>{status(&u)}</td>
+                                        <td>{when(Some(&u.created_at))}</td>
+                                        <td>{when(u.last_sign_in_at.as_deref())}</td>
+                                        <td>{u.connections}</td>
+                                    </tr>
+                                }}).collect_view()}</tbody>
+                            </table></div>
+                            <NextPage href=next/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn role(u: &UserRow) -> &'static str {
+    if u.is_admin {
+        "Admin"
+    } else {
+        "User"
+    }
+}
+
+fn status(u: &UserRow) -> &'static str {
+    if u.disabled {
+        "Disabled"
+    } else {
+        "Active"
+    }
+}
+
+/// One user: who they are, the actions on them, their connections and their recent activity.
+#[component]
+pub fn AdminUserPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let user = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_user(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Title text="User · Admin"/>
+        <AdminNav/>
+        <ErrorNotice error=error_from_query()/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                    Ok(u) => view! { <UserView user=u/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UserView(user: UserRow) -> impl IntoView {
+    let connections = Resource::new(
+        move || user.id,
+        |owner| {
+            list_connections(ConnectionQuery {
+                owner_id: Some(owner),
+                ..ConnectionQuery::default()
+            })
+        },
+    );
+    let activity = AuditFilter {
+        actor: user.email.clone(),
+        ..AuditFilter::default()
+    };
+    view! {
+        <h1>{user.email.clone()}</h1>
+        <dl class="facts">
+            <dt>"Role"</dt><dd>{role(&user)}</dd>
+            <dt>"Status"</dt><dd>{status(&user)}</dd>
+            <dt>"Created"</dt><dd>{when(Some(&user.created_at))}</dd>
+            <dt>"Last sign-in"</dt><dd>{when(user.last_sign_in_at.as_deref())}</dd>
+        </dl>
+        <div class="actions">
+            <ToggleForm action=SetAdmin::PATH id=user.id field="admin" value=!user.is_admin
+                label=if user.is_admin { "Remove admin" } else { "Make admin" }/>
+            <ToggleForm action=SetUserDisabled::PATH id=user.id field="disabled" value=!user.disabled
+                label=if user.disabled { "Enable user" } else { "Disable user" }/>
+        </div>
+        <section class="card">
+            <h2>"Connections"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match connections.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(page) => view! { <ConnectionsTable rows=page.rows/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <section class="card">
+            <h2>"Recent activity"</h2>
+            <AuditResults filter=activity/>
+        </section>
+    }
+}
+
+/// A one-button form posting `id` and `field=value` to a server function: works before
+/// hydration, and an error comes back to this page as `?error=`.
+#[component]
+pub(super) fn ToggleForm(
+    action: &'static str,
+    id: i64,
+    field: &'static str,
+    value: bool,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="inline">
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name=field value=value.to_string()/>
+            <button type="submit" class="secondary">{label}</button>
+        </form>
+    }
+}

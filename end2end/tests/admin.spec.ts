@@ -1,0 +1,167 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { expect, test, type Page } from "@playwright/test";
+
+import { password, signUp, verifiedConnection } from "./helpers";
+
+/** `server admin grant EMAIL`, as the operator runs it, against the suite's database. */
+function grantAdmin(email: string) {
+  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
+  execFileSync(server, ["admin", "grant", email], { encoding: "utf8" });
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("link", { name: email })).toBeVisible();
+}
+
+/** `count` listings of the connection's buckets, as the hydrated app asks for them. */
+async function browseTimes(page: Page, connection: string, count: number) {
+  for (let i = 0; i < count; i++) {
+    const answer = await page.request.post("/api/buckets", {
+      form: { connection },
+      headers: { origin: new URL(page.url()).origin, accept: "application/json" },
+    });
+    expect(answer.status()).toBe(200);
+  }
+}
+
+test("an auditor searches, pages, exports and checks the trail, and acts on users and connections", async ({ browser }, testInfo) => {
+  test.setTimeout(180_000);
+  const auditorContext = await browser.newContext();
+  const auditor = await auditorContext.newPage();
+  const auditorEmail = await signUp(auditor);
+  grantAdmin(auditorEmail);
+  // New rights come with a fresh sign-in.
+  await auditor.goto("/");
+  await expect(auditor).toHaveURL(/\/sign-in/);
+  await signIn(auditor, auditorEmail);
+  await expect(auditor.getByRole("link", { name: "Admin" })).toBeVisible();
+
+  // Someone else works: a verified connection, 55 listings.
+  const userContext = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+  const user = await userContext.newPage();
+  const userEmail = await signUp(user);
+  const connection = await verifiedConnection(user, "Payroll archive", "read-only");
+  await browseTimes(user, connection, 55);
+
+  // The trail, filtered by that user: a full page, and the next one by its URL.
+  await auditor.goto("/admin/audit");
+  await auditor.getByLabel("Actor's email").fill(userEmail);
+  await auditor.getByLabel("Action").selectOption("list_buckets");
+  await auditor.getByRole("button", { name: "Search" }).click();
+  await expect(auditor).toHaveURL(/actor=.*action=list_buckets/);
+  const rows = auditor.locator("table.audit tbody tr");
+  await expect(rows).toHaveCount(50);
+  await auditor.getByRole("link", { name: "Older" }).click();
+  await expect(auditor).toHaveURL(/before=\d+-\d+/);
+  await expect(rows).toHaveCount(5);
+  // The URL is the search: another admin opening it sees the same rows.
+  const shared = auditor.url();
+  const second = await auditorContext.newPage();
+  await second.goto(shared);
+  await expect(second.locator("table.audit tbody tr")).toHaveCount(5);
+  await expect(second.getByLabel("Actor's email")).toHaveValue(userEmail);
+  await second.close();
+  // Nothing refused yet.
+  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&outcome=refused`);
+  await expect(auditor.getByText("No audit rows match.")).toBeVisible();
+
+  // Export: the file holds every matching row, with hashes.
+  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&action=list_buckets`);
+  await auditor.waitForLoadState("networkidle");
+  const download = auditor.waitForEvent("download");
+  await auditor.getByRole("link", { name: "CSV" }).click();
+  const file = await (await download).path();
+  const lines = readFileSync(file!, "utf8").trim().split("\n");
+  expect(lines[0]).toContain("prev_hash,hash");
+  expect(lines).toHaveLength(56);
+  expect(lines[1]).toContain(userEmail);
+  await expect(auditor.getByText("Saved: 55 rows")).toBeVisible();
+
+  // The chain holds.
+  await auditor.goto("/admin");
+  await auditor.getByRole("button", { name: "Check the chain" }).click();
+  await expect(auditor.getByText(/The chain holds: \d+ rows/)).toBeVisible();
+
+  // Connections: the user's, with its use from the trail; re-check; disable and enable.
+  await auditor.goto(`/admin/connections?owner=${encodeURIComponent(userEmail)}`);
+  const row = auditor.locator("tbody tr", { hasText: "Payroll archive" });
+  await expect(row).toContainText("Verified");
+  await expect(row.locator("td").nth(8)).toHaveText(/^(5[89]|6\d)$/); // 55 listings + the verification
+  await row.getByRole("link", { name: "Payroll archive" }).click();
+  await auditor.getByRole("button", { name: "Re-check" }).click();
+  await expect(auditor.getByText("Re-checked")).toBeVisible();
+  await expect(auditor.locator("table.audit tbody tr").first()).toContainText("connection.recheck");
+  await auditor.getByRole("button", { name: "Disable connection" }).click();
+  await expect(auditor.locator(".facts")).toContainText("Disabled by an administrator");
+  await user.goto(`/c/${connection}`);
+  await expect(user.getByRole("alert")).toContainText("An administrator disabled this connection");
+  await auditor.getByRole("button", { name: "Enable connection" }).click();
+  await expect(auditor.locator(".facts")).toContainText("Verified");
+  await user.goto(`/c/${connection}`);
+  await expect(user.getByRole("alert")).toHaveCount(0);
+
+  // Users: find them, disable (signed out at once), enable, promote, demote.
+  await auditor.goto("/admin/users");
+  await auditor.getByLabel("Email contains").fill(userEmail);
+  await auditor.getByRole("button", { name: "Search" }).click();
+  await auditor.getByRole("link", { name: userEmail }).click();
+  await expect(auditor.getByRole("heading", { name: userEmail })).toBeVisible();
+  await expect(auditor.getByRole("link", { name: "Payroll archive" })).toBeVisible();
+  await auditor.getByRole("button", { name: "Disable user" }).click();
+  await expect(auditor.locator(".facts")).toContainText("Disabled");
+  await user.goto("/");
+  await expect(user).toHaveURL(/\/sign-in/);
+  await user.getByLabel("Email").fill(userEmail);
+  await user.getByLabel("Password").fill(password);
+  await user.getByRole("button", { name: "Sign in" }).click();
+  await expect(user.getByRole("alert")).toContainText("This account is disabled");
+  await auditor.getByRole("button", { name: "Enable user" }).click();
+  await auditor.getByRole("button", { name: "Make admin" }).click();
+  await expect(auditor.locator(".facts")).toContainText("Admin");
+  await signIn(user, userEmail);
+  await expect(user.getByRole("link", { name: "Admin" })).toBeVisible();
+  await auditor.getByRole("button", { name: "Remove admin" }).click();
+  await expect(auditor.getByRole("button", { name: "Make admin" })).toBeVisible();
+
+  // The last active administrator: every other admin demoted, the auditor cannot leave.
+  await auditor.goto("/admin/users");
+  for (;;) {
+    const other = auditor.locator("tbody tr", { hasText: "Admin" }).filter({ hasNotText: auditorEmail }).first();
+    if ((await other.count()) === 0) break;
+    await other.getByRole("link").first().click();
+    await auditor.getByRole("button", { name: "Remove admin" }).click();
+    await expect(auditor.getByRole("button", { name: "Make admin" })).toBeVisible();
+    await auditor.goto("/admin/users");
+  }
+  await auditor.getByRole("link", { name: auditorEmail }).click();
+  await auditor.getByRole("button", { name: "Remove admin" }).click();
+  await expect(auditor.getByRole("alert")).toContainText("At least one administrator must remain");
+  await auditor.getByRole("button", { name: "Disable user" }).click();
+  await expect(auditor.getByRole("alert")).toContainText("At least one administrator must remain");
+
+  // Each action above is in the trail, with the auditor as actor.
+  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(auditorEmail)}`);
+  for (const action of ["user.disable", "user.enable", "admin.grant", "admin.revoke", "connection.disable", "connection.enable", "audit.export", "audit.verify"]) {
+    await expect(auditor.locator("table.audit tbody tr", { hasText: action }).first()).toBeVisible();
+  }
+
+  // A phone-width screen: the console stays usable (no sideways scrolling of the page).
+  await auditor.setViewportSize({ width: 390, height: 844 });
+  for (const path of ["/admin", "/admin/users", "/admin/connections", "/admin/audit"]) {
+    await auditor.goto(path);
+    await auditor.waitForLoadState("networkidle");
+    const overflow = await auditor.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, path).toBeLessThanOrEqual(1);
+  }
+  await auditor.goto("/admin/audit");
+  await auditor.screenshot({ path: testInfo.outputPath("admin-audit-phone.png"), fullPage: true });
+  await testInfo.attach("admin-audit-phone", { path: testInfo.outputPath("admin-audit-phone.png"), contentType: "image/png" });
+
+  await userContext.close();
+  await auditorContext.close();
+});

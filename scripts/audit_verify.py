@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Verifies an exported Crossview audit file offline (CSV or NDJSON, as the admin console or
+`server audit archive` writes it), with nothing but Python's standard library.
+
+    python3 scripts/audit_verify.py audit.ndjson
+    python3 scripts/audit_verify.py audit.csv
+
+Every row must hash to its `hash`: SHA-256 over its `prev_hash` and its canonical form (below).
+Where two rows follow each other in the chain (ids n and n+1), the second's `prev_hash` must be
+the first's `hash`. A filtered export checks every row and every link it holds; an unfiltered
+one (or an archive) checks the whole chain it covers. Exits 0 and prints a summary if all holds,
+1 and the first broken row if not.
+
+Canonical form: for each field in CANONICAL order, "-" when it is null (empty in CSV), else its
+UTF-8 byte length, ":", and the text. `at` is as exported (UTC, microseconds, "Z"); `detail` is
+the JSON text as exported, byte for byte.
+"""
+
+import csv
+import hashlib
+import json
+import sys
+
+CANONICAL = ["id", "at", "actor_id", "connection_id", "account_id", "action", "bucket", "key",
+             "outcome", "class", "aws_request_id", "detail"]
+
+
+def field(value):
+    if value is None:
+        return b"-"
+    data = str(value).encode("utf-8")
+    return str(len(data)).encode() + b":" + data
+
+
+def row_hash(row):
+    canonical = b"".join(field(row.get(name)) for name in CANONICAL)
+    return hashlib.sha256(bytes.fromhex(row["prev_hash"]) + canonical).hexdigest()
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        if path.endswith(".csv"):
+            for row in csv.DictReader(f):
+                # CSV has no null: an empty cell is one (no stored text field is ever empty).
+                yield {k: (v if v != "" else None) for k, v in row.items()}
+        else:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def main(path):
+    count, links, previous = 0, 0, None
+    for row in rows(path):
+        count += 1
+        if row_hash(row) != row["hash"]:
+            print(f"row {row['id']}: its content does not match its hash (altered)")
+            return 1
+        if previous is not None:
+            if int(row["id"]) <= int(previous["id"]):
+                print(f"row {row['id']}: out of order (after row {previous['id']})")
+                return 1
+            if int(row["id"]) == int(previous["id"]) + 1:
+                links += 1
+                if row["prev_hash"] != previous["hash"]:
+                    print(f"row {row['id']}: does not follow row {previous['id']} in the chain")
+                    return 1
+        previous = row
+    if count == 0:
+        print("no rows")
+        return 1
+    print(f"ok: {count} rows, {links} links checked; last hash {previous['hash']}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))

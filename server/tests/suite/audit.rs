@@ -1,0 +1,471 @@
+//! The audit trail: its hash chain holds under concurrent writers and shows tampering, searches
+//! combine filters and page by cursor, exports stream every row with hashes an auditor can check
+//! offline, and archiving drops whole months without breaking the chain.
+
+use app::{
+    audit::{
+        ssr::{record, search, verify, Event},
+        Activity, AuditFilter, ChainBreak, Outcome,
+    },
+    error::AppError,
+};
+use sqlx::PgPool;
+
+use crate::{
+    admins::{operator, user_id},
+    support::Browser,
+};
+
+const PASSWORD: &str = "a long enough passphrase";
+
+/// One audit row through the app's own path.
+async fn write(
+    pool: &PgPool,
+    actor: Option<i64>,
+    action: Activity,
+    bucket: &str,
+    key: &str,
+    outcome: Outcome,
+) {
+    let event = Event {
+        actor_id: actor,
+        bucket: Some(bucket),
+        key: Some(key),
+        ..Event::new(action, outcome)
+    };
+    record(pool, event).await.unwrap();
+}
+
+async fn rows(pool: &PgPool, n: usize) {
+    for i in 0..n {
+        let key = format!("reports/{i}.csv");
+        write(pool, None, Activity::Download, "payroll", &key, Outcome::Ok).await;
+    }
+}
+
+/// Runs `sql` as the database's superuser with every trigger off: what an attacker with the
+/// database's keys could do.
+async fn tamper(pool: &PgPool, sql: &str) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("set local session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn problem(pool: &PgPool) -> Option<ChainBreak> {
+    verify(pool).await.unwrap().problem
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_chain_shows_an_altered_a_removed_and_an_out_of_order_row(pool: PgPool) {
+    rows(&pool, 10).await;
+    let report = verify(&pool).await.unwrap();
+    assert_eq!(
+        (report.rows, report.first_id, report.problem),
+        (10, 1, None)
+    );
+    let (ok, said) = operator(&pool, &["audit", "verify"]);
+    assert!(
+        ok && said.contains("the audit chain holds: 10 rows"),
+        "{said}"
+    );
+
+    // Altered: one key changed in place.
+    tamper(
+        &pool,
+        "update audit_events set key = 'reports/x.csv' where id = 4",
+    )
+    .await;
+    assert_eq!(problem(&pool).await, Some(ChainBreak::Altered { id: 4 }));
+    let (ok, said) = operator(&pool, &["audit", "verify"]);
+    assert!(!ok && said.contains("row 4 was altered"), "{said}");
+    tamper(
+        &pool,
+        "update audit_events set key = 'reports/3.csv' where id = 4",
+    )
+    .await;
+    // The operator's verify runs were audited (rows 11 and 12): the chain holds again.
+    assert_eq!(problem(&pool).await, None);
+
+    // Removed: a row in the middle, then the newest one.
+    tamper(
+        &pool,
+        "create table kept as select * from audit_events where id in (6, 12)",
+    )
+    .await;
+    tamper(&pool, "delete from audit_events where id = 6").await;
+    assert_eq!(
+        problem(&pool).await,
+        Some(ChainBreak::Removed { from: 6, to: 6 })
+    );
+    tamper(
+        &pool,
+        "insert into audit_events select * from kept where id = 6",
+    )
+    .await;
+    assert_eq!(problem(&pool).await, None);
+    tamper(&pool, "delete from audit_events where id = 12").await;
+    assert_eq!(
+        problem(&pool).await,
+        Some(ChainBreak::Truncated { head: 12, last: 11 })
+    );
+    tamper(
+        &pool,
+        "insert into audit_events select * from kept where id = 12",
+    )
+    .await;
+    assert_eq!(problem(&pool).await, None);
+
+    // Inserted out of order: a copy of row 3 slipped in between rows 7 and 8.
+    tamper(
+        &pool,
+        "insert into audit_events
+         select 3, (select at from audit_events where id = 7) + interval '1 microsecond',
+                actor_id, connection_id, account_id, action, bucket, 'reports/forged.csv',
+                outcome, class, aws_request_id, detail, prev_hash, hash
+         from audit_events where id = 3",
+    )
+    .await;
+    assert_eq!(
+        problem(&pool).await,
+        Some(ChainBreak::OutOfOrder { id: 3, after: 7 })
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn concurrent_writers_keep_the_chain_whole_and_in_order(pool: PgPool) {
+    let writers = (0..8).map(|w| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let key = format!("w{w}/{i}");
+                write(&pool, None, Activity::Upload, "media", &key, Outcome::Ok).await;
+            }
+        })
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let report = verify(&pool).await.unwrap();
+    assert_eq!((report.rows, report.problem), (320, None));
+    // Ids are gapless and time never goes back along them.
+    let (count, max, backwards): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), max(id),
+                count(*) filter (where at < prev_at)
+         from (select id, at, lag(at) over (order by id) as prev_at from audit_events) t",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((count, max, backwards), (320, 320, 0));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn searches_combine_filters_and_page_by_cursor(pool: PgPool) {
+    let dana = crate::support::standin::owner(&pool, "dana@example.com").await;
+    let eve = crate::support::standin::owner(&pool, "eve@example.com").await;
+    rows(&pool, 120).await; // anonymous downloads from payroll
+    let denied = Outcome::Error("Denied".into());
+    write(
+        &pool,
+        Some(dana),
+        Activity::Download,
+        "payroll",
+        "2026/march.pdf",
+        denied.clone(),
+    )
+    .await;
+    write(
+        &pool,
+        Some(dana),
+        Activity::Download,
+        "payroll",
+        "2026/april.pdf",
+        Outcome::Ok,
+    )
+    .await;
+    write(
+        &pool,
+        Some(eve),
+        Activity::Delete,
+        "payroll",
+        "2026/march.pdf",
+        denied,
+    )
+    .await;
+    write(
+        &pool,
+        Some(eve),
+        Activity::Download,
+        "media",
+        "2026/%_odd",
+        Outcome::Ok,
+    )
+    .await;
+
+    let found = |filter: AuditFilter| {
+        let pool = pool.clone();
+        async move {
+            let page = search(&pool, &filter).await.unwrap();
+            page.rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    let f = |set: fn(&mut AuditFilter)| {
+        let mut filter = AuditFilter::default();
+        set(&mut filter);
+        filter
+    };
+    assert_eq!(
+        found(f(|f| f.actor = "DANA@example.com".into())).await,
+        [122, 121]
+    );
+    assert_eq!(found(f(|f| f.outcome = "refused".into())).await, [123, 121]);
+    assert_eq!(
+        found(f(|f| {
+            f.outcome = "refused".into();
+            f.action = "download".into();
+        }))
+        .await,
+        [121]
+    );
+    assert_eq!(found(f(|f| f.bucket = "media".into())).await, [124]);
+    // A prefix is literal: % and _ match only themselves.
+    assert_eq!(
+        found(f(|f| {
+            f.bucket = "media".into();
+            f.prefix = "2026/%_".into();
+        }))
+        .await,
+        [124]
+    );
+    assert_eq!(
+        found(f(|f| {
+            f.bucket = "payroll".into();
+            f.prefix = "2026/m".into();
+        }))
+        .await,
+        [123, 121]
+    );
+    assert!(found(f(|f| f.to = "2000-01-01".into())).await.is_empty());
+    assert!(found(f(|f| f.actor = "nobody@example.com".into()))
+        .await
+        .is_empty());
+
+    // Paging: newest first, 50 at a time, each page starting where the last ended.
+    let mut seen = Vec::new();
+    let mut filter = f(|f| f.bucket = "payroll".into());
+    loop {
+        let page = search(&pool, &filter).await.unwrap();
+        seen.extend(page.rows.iter().map(|r| r.id));
+        match page.next {
+            Some(cursor) => filter = filter.at_page(Some(&cursor)),
+            None => break,
+        }
+    }
+    let expected: Vec<i64> = (1..=123).rev().collect();
+    assert_eq!(seen, expected);
+
+    for bad in [
+        f(|f| f.outcome = "maybe".into()),
+        f(|f| f.account = "12345".into()),
+        f(|f| f.connection = "one".into()),
+        f(|f| f.from = "last march".into()),
+        f(|f| f.before = "junk".into()),
+    ] {
+        assert_eq!(
+            search(&pool, &bad).await.unwrap_err(),
+            AppError::SearchInvalid
+        );
+    }
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn exports_stream_every_row_with_hashes_that_verify_offline(pool: PgPool) {
+    let mut admin = Browser::new(pool.clone(), false).await;
+    admin.sign_up("auditor@example.com", PASSWORD).await;
+    let mut user = admin.another();
+    user.sign_up("user@example.com", PASSWORD).await;
+    rows(&pool, 300).await;
+    write(
+        &pool,
+        None,
+        Activity::Download,
+        "payroll",
+        "odd \"key\", with\nnewline ✓",
+        Outcome::Ok,
+    )
+    .await;
+
+    let dir = std::env::temp_dir().join(format!("crossview-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in ["csv", "ndjson"] {
+        let page = admin
+            .get(&format!(
+                "/admin/audit/export?format={format}&bucket=payroll"
+            ))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.header("content-disposition").starts_with("attachment"));
+        let lines = page.body.lines().count();
+        // 301 rows; the CSV adds a header, and its one key with a newline spans two lines
+        let expected = if format == "csv" { 303 } else { 301 };
+        assert_eq!(lines, expected, "{format}");
+        let file = dir.join(format!("audit.{format}"));
+        std::fs::write(&file, &page.body).unwrap();
+        let checked = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/audit_verify.py"
+            ))
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&checked.stdout);
+        assert!(
+            checked.status.success() && said.contains("ok: 301 rows, 300 links"),
+            "{said}"
+        );
+
+        // A byte changed in the file is caught offline too.
+        let forged = page.body.replacen("reports/7.csv", "reports/8.csv", 1);
+        std::fs::write(&file, forged).unwrap();
+        let checked = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/audit_verify.py"
+            ))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!checked.status.success());
+    }
+    // Exports are audited, as the admin; others get 403.
+    let exports: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'audit.export' and actor_id = $1",
+    )
+    .bind(user_id(&pool, "auditor@example.com").await)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(exports, 2);
+    assert_eq!(user.get("/admin/audit/export?format=csv").await.status, 403);
+    assert_eq!(
+        admin.get("/admin/audit/export?format=xml").await.status,
+        400
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn archiving_drops_whole_months_and_the_chain_goes_on(pool: PgPool) {
+    // 500 rows three and two months ago, chained as the database would have (the trail is
+    // empty, so they start from the genesis).
+    sqlx::query(
+        "select audit_partition(date_trunc('month', now()) - make_interval(months => m))
+         from generate_series(2, 3) m",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(SEED).execute(&pool).await.unwrap();
+    rows(&pool, 5).await;
+    assert_eq!(problem(&pool).await, None);
+
+    let dir = std::env::temp_dir().join(format!("crossview-archive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let (ok, said) = operator(
+        &pool,
+        &["audit", "archive", "--before", "2999-01", "--to", dir_arg],
+    );
+    assert!(
+        !ok && said.contains("only months before this one"),
+        "{said}"
+    );
+    let this_month: String = sqlx::query_scalar("select to_char(now(), 'YYYY-MM')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (ok, said) = operator(
+        &pool,
+        &["audit", "archive", "--before", &this_month, "--to", dir_arg],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(
+        said.matches("dropped from the database").count(),
+        2,
+        "{said}"
+    );
+
+    // The months are gone from the database, whole, and their files verify offline.
+    let left: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'list_objects'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+    let mut archived = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        archived += std::fs::read_to_string(&path).unwrap().lines().count();
+        let checked = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/audit_verify.py"
+            ))
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&checked.stdout)
+        );
+    }
+    assert_eq!(archived, 500);
+    // The rest of the chain starts where the archive ends; the archive itself was audited.
+    let report = verify(&pool).await.unwrap();
+    assert_eq!((report.first_id, report.problem), (501, None));
+    let (ok, said) = operator(
+        &pool,
+        &["audit", "archive", "--before", &this_month, "--to", dir_arg],
+    );
+    assert!(ok && said.contains("no month before"), "{said}");
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'audit.archive'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// 500 rows spread over the months three and two back, chained from the genesis with the
+/// migration's own aggregate, and the chain's head moved to the last one.
+const SEED: &str = "
+with seeded as (
+    select g as id,
+           date_trunc('month', now()) - interval '3 months' + g * interval '2 hours' as at,
+           null::bigint as actor_id, null::bigint as connection_id, null::text as account_id,
+           'list_objects' as action, 'old' as bucket, 'k/' || g as key, 'ok' as outcome,
+           'ok' as class, null::text as aws_request_id, '{}'::jsonb as detail
+    from generate_series(1, 500) g
+), chained as (
+    select *, audit_chain_agg(audit_canonical(id, at, actor_id, connection_id, account_id,
+                action, bucket, key, outcome, class, aws_request_id, detail))
+              over (order by id rows unbounded preceding) as hash
+    from seeded
+), inserted as (
+    insert into audit_events
+    select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class,
+           aws_request_id, detail,
+           coalesce(lag(hash) over (order by id), '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea),
+           hash
+    from chained
+    returning id, at, hash
+)
+update audit_chain set last_id = l.id, last_hash = l.hash, last_at = l.at
+from (select * from inserted order by id desc limit 1) l";
