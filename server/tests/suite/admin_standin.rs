@@ -34,11 +34,8 @@ async fn non_admins_get_403_from_every_admin_page_and_function(pool: PgPool) {
     ] {
         let page = user.get(path).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
-        assert_eq!(
-            admin.get(path).await.status.is_success(),
-            !path.contains("connections/1"),
-            "{path}"
-        );
+        // (a connection that does not exist is a page saying so, as everywhere)
+        assert!(admin.get(path).await.status.is_success(), "{path}");
     }
     for (endpoint, body) in [
         ("admin_users", String::new()),
