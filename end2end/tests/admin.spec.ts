@@ -66,8 +66,12 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   await expect(second.locator("table.audit tbody tr")).toHaveCount(5);
   await expect(second.getByLabel("Actor's email")).toHaveValue(userEmail);
   await second.close();
-  // Nothing refused yet.
+  // Refused so far: only verification's two probes, which AWS must refuse (wrong or no ExternalId).
   await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&outcome=refused`);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("verify_without_external_id");
+  await expect(rows.nth(1)).toContainText("verify_wrong_external_id");
+  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&outcome=failed`);
   await expect(auditor.getByText("No audit rows match.")).toBeVisible();
 
   // Export: the file holds every matching row, with hashes.
