@@ -164,7 +164,8 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
     expect(overflow, path).toBeLessThanOrEqual(1);
   }
   await auditor.goto("/admin/audit");
-  await auditor.screenshot({ path: testInfo.outputPath("admin-audit-phone.png"), fullPage: true });
+  await auditor.waitForLoadState("networkidle");
+  await auditor.screenshot({ path: testInfo.outputPath("admin-audit-phone.png") });
   await testInfo.attach("admin-audit-phone", { path: testInfo.outputPath("admin-audit-phone.png"), contentType: "image/png" });
 
   await userContext.close();

@@ -86,7 +86,7 @@ pub(super) fn ConnectionsTable(rows: Vec<ConnectionRow>) -> impl IntoView {
         return view! { <p>"No connections."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="wide">
             <thead><tr>
                 <th>"Id"</th><th>"Owner"</th><th>"Name"</th><th>"Account"</th><th>"Role ARN"</th>
                 <th>"Status"</th><th>"Last verified"</th><th>"Last used"</th>

@@ -52,7 +52,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                             format!("/admin/users?email={}&after={after}", encode_component(&email))
                         });
                         view! {
-                            <div class="table-wrap"><table>
+                            <div class="table-wrap"><table class="wide">
                                 <thead><tr>
                                     <th>"Email"</th><th>"Role"</th><th>"Status"</th>
                                     <th>"Created"</th><th>"Last sign-in"</th><th>"Connections"</th>
