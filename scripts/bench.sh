@@ -20,7 +20,7 @@ if [ "${1:-}" = "--audit" ]; then
   DATABASE_URL=$(ensure_database crossview_audit_bench)
   export DATABASE_URL CROSSVIEW_ENV=development COOKIE_SECURE=false
   SESSION_SECRET=$(session_secret)
-  export SESSION_SECRET PGBENCH="$(pg_bin)/pgbench"
+  export SESSION_SECRET PGBENCH="$(pg_bin)/pgbench" AWS_REGION=${AWS_REGION:-us-east-1}
   say "building the release server"
   cargo leptos build --release
   say "measuring"
