@@ -65,7 +65,8 @@ def timed(call):
 
 
 def search(crossview, filter_):
-    fields = {f"filter[{k}]": v for k, v in filter_.items()}
+    names = ("actor", "connection", "account", "action", "outcome", "bucket", "prefix", "from", "to", "before")
+    fields = {f"filter[{k}]": filter_.get(k, "") for k in names}
     page = crossview.call("admin_audit", **fields)
     if isinstance(page, dict) and "error" in page:
         sys.exit(f"search {filter_} failed: {page['error']}")

@@ -33,6 +33,7 @@ pub struct ListPage<T> {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UserQuery {
     /// Part of the email, any case.
     pub email: String,
@@ -52,6 +53,7 @@ pub struct UserRow {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionQuery {
     /// The owner's email, exactly (any case).
     pub owner: String,

@@ -11,6 +11,7 @@ pub const CLASSES: [&str; 3] = ["ok", "refused", "failed"];
 /// The filters of one search, as typed (empty means "any"). Times are UTC, `2026-03-01` or
 /// `2026-03-01T14:30`; `to` is exclusive. `before` is the cursor of the page to show.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuditFilter {
     pub actor: String,
     pub connection: String,
