@@ -113,7 +113,7 @@ pub fn export(
              where true"
         ));
         criteria.push_where(&mut q);
-        q.push(" order by e.at, e.id");
+        q.push(criteria.order_by("asc"));
         let mut rows = q.build_query_as::<ChainRow>().fetch(&pool);
         let mut chunk = format.header().as_bytes().to_vec();
         loop {
