@@ -77,29 +77,32 @@ impl TryFrom<&AuditFilter> for Criteria {
 impl Criteria {
     /// `and …` for each filter that is set.
     pub fn push_where(&self, q: &mut QueryBuilder<'_, Postgres>) {
-        if let Some(email) = &self.actor {
-            q.push(" and e.actor_id = (select id from users where lower(email) = lower(")
-                .push_bind(email.clone())
-                .push("))");
-        }
-        if let Some(id) = self.connection {
-            q.push(" and e.connection_id = ").push_bind(id);
+        let lead = self.lead();
+        let equal = [
+            ("e.actor_id", self.actor.as_deref().map(Value::User)),
+            ("e.connection_id", self.connection.map(Value::Id)),
+            ("e.account_id", self.account.as_deref().map(Value::Text)),
+            ("e.action", self.action.as_deref().map(Value::Text)),
+            ("e.bucket", self.bucket.as_deref().map(Value::Text)),
+        ];
+        for (column, value) in equal {
+            let Some(value) = value else { continue };
+            if lead == Some(column) {
+                // The leading filter as a one-value range: an equality would make Postgres treat
+                // the column as a constant, the time index would then be "in order" too, and
+                // after a burst of other rows at the newest end it would walk that, discarding.
+                q.push(format_args!(" and {column} between "));
+                value.push(q);
+                q.push(" and ");
+            } else {
+                q.push(format_args!(" and {column} = "));
+            }
+            value.push(q);
         }
         // The class is one of three constants: written out, so the partial index on the rarer
         // two is usable in every plan, generic ones included.
         if let Some(class) = CLASSES.iter().find(|c| self.class.as_deref() == Some(**c)) {
             q.push(format_args!(" and e.class = '{class}'"));
-        }
-        let equal = [
-            ("e.account_id", &self.account),
-            ("e.action", &self.action),
-            ("e.bucket", &self.bucket),
-        ];
-        for (column, value) in equal {
-            if let Some(value) = value {
-                q.push(format_args!(" and {column} = "))
-                    .push_bind(value.clone());
-            }
         }
         if let Some(prefix) = &self.prefix {
             q.push(" and e.key like ")
@@ -128,7 +131,16 @@ impl Criteria {
     /// the same; but it makes the filter's own (column, at, id) index the one that yields rows
     /// in order, and the planner takes it rather than walking the time index and discarding.
     pub fn order_by(&self, direction: &str) -> String {
-        let lead = if self.actor.is_some() {
+        let lead = self
+            .lead()
+            .map(|c| format!("{c} {direction}, "))
+            .unwrap_or_default();
+        format!(" order by {lead}e.at {direction}, e.id {direction}")
+    }
+
+    /// The column of the most selective equality filter that is set.
+    fn lead(&self) -> Option<&'static str> {
+        if self.actor.is_some() {
             Some("e.actor_id")
         } else if self.connection.is_some() {
             Some("e.connection_id")
@@ -142,11 +154,34 @@ impl Criteria {
             Some("e.class")
         } else {
             None
-        };
-        let lead = lead
-            .map(|c| format!("{c} {direction}, "))
-            .unwrap_or_default();
-        format!(" order by {lead}e.at {direction}, e.id {direction}")
+        }
+    }
+}
+
+/// A filter's value, bound into the query.
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    /// A user's id, from their email.
+    User(&'a str),
+    Id(i64),
+    Text(&'a str),
+}
+
+impl Value<'_> {
+    fn push(self, q: &mut QueryBuilder<'_, Postgres>) {
+        match self {
+            Value::User(email) => {
+                q.push("(select id from users where lower(email) = lower(")
+                    .push_bind(email.to_owned())
+                    .push("))");
+            }
+            Value::Id(id) => {
+                q.push_bind(id);
+            }
+            Value::Text(text) => {
+                q.push_bind(text.to_owned());
+            }
+        }
     }
 }
 
