@@ -230,14 +230,15 @@ declare
     v_account text;
     v_hash bytea;
 begin
+    -- before the lock: nothing that does not need the chain waits in turn for it
+    if p_connection_id is not null then
+        select account_id into v_account from connections where id = p_connection_id;
+    end if;
     select * into strict head from audit_chain for update;
     v_id := head.last_id + 1;
     v_at := greatest(clock_timestamp(), head.last_at);
     if v_at >= head.partitions_until then
         perform audit_ensure_partitions();
-    end if;
-    if p_connection_id is not null then
-        select account_id into v_account from connections where id = p_connection_id;
     end if;
     v_hash := sha256(head.last_hash || audit_canonical(
         v_id, v_at, p_actor_id, p_connection_id, v_account, p_action, p_bucket, p_key,

@@ -8,6 +8,9 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::AppError;
 
 /// Percent-encodes everything but the unreserved characters, so that `/ ? # % +` and spaces in
 /// a path segment or a query value mean nothing to the URL.
@@ -108,6 +111,33 @@ impl Query {
 pub fn use_query() -> Memo<Query> {
     let search = use_location().search;
     Memo::new(move |_| Query::parse(&search.read()))
+}
+
+/// A resource loaded by the page's numeric `:id` (a database id, so digits only: reading it
+/// from the params map is safe); any other `:id` is `NotFound`, like a missing row.
+pub fn load_by_id<T, F, Fut>(load: F) -> Resource<Result<T, AppError>>
+where
+    T: Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(i64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let load = std::sync::Arc::new(load);
+    Resource::new(id, move |id| {
+        let load = load.clone();
+        async move {
+            match id {
+                Some(id) => load(id).await,
+                None => Err(AppError::NotFound),
+            }
+        }
+    })
 }
 
 /// The current page's path as the URL carries it, still encoded.

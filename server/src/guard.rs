@@ -11,7 +11,7 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 
 /// Paths an anonymous visitor may load. Server functions under `/api` guard themselves.
@@ -54,12 +54,7 @@ pub async fn require_session(
         }
         // The admin console's pages and exports (their server functions refuse on their own).
         (Some(user), _) if admin_path && !user.is_admin => {
-            let refused = AppError::Forbidden;
-            let page = format!(
-                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
-                 <body><h1>Not allowed</h1><p>{refused}</p><p><a href=\"/\">Your connections</a></p></body></html>"
-            );
-            (refused.status(), Html(page)).into_response()
+            crate::refusal_page("Not allowed", &AppError::Forbidden)
         }
         (Some(_), _) | (None, true) => next.run(req).await,
         (None, false) => {

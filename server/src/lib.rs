@@ -124,16 +124,19 @@ async fn open_share(
     let no_store = [(header::CACHE_CONTROL, "no-store")];
     match result {
         Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
-        Err(err) => {
-            // A refusal may name the object's key: escaped, it is only ever text.
-            let message = app::ui::escape_html(&err.to_string());
-            let page = format!(
-                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
-                 <body><h1>This link does not work</h1><p>{message}</p></body></html>"
-            );
-            (err.status(), no_store, Html(page)).into_response()
-        }
+        Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
     }
+}
+
+/// A plain page saying why a request outside the app's pages was refused, with its status. The
+/// message may name an object's key: escaped, it is only ever text.
+pub(crate) fn refusal_page(heading: &str, err: &app::error::AppError) -> Response {
+    let message = app::ui::escape_html(&err.to_string());
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Crossview</title>\
+         <body><h1>{heading}</h1><p>{message}</p><p><a href=\"/\">Crossview</a></p></body></html>"
+    );
+    (err.status(), Html(page)).into_response()
 }
 
 /// Deletes expired sessions once an hour; sessions past expiry are already refused on read.

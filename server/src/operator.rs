@@ -15,14 +15,10 @@
 use std::path::Path;
 
 use app::{
-    audit::{
-        ssr::{archive, record, verify, Event},
-        Activity, Outcome,
-    },
+    audit::ssr::{archive, verify_audited},
     auth::ssr::{change_user, Account, Change},
     error::AppError,
 };
-use serde_json::json;
 use sqlx::PgPool;
 
 pub const USAGE: &str = "usage: server admin grant EMAIL | server admin revoke EMAIL | \
@@ -53,19 +49,9 @@ async fn admin(pool: &PgPool, email: &str, admin: bool) -> Result<String, String
 }
 
 async fn audit_verify(pool: &PgPool) -> Result<String, String> {
-    let report = verify(pool).await.map_err(|err| err.to_string())?;
-    let outcome = match &report.problem {
-        None => Outcome::Ok,
-        Some(_) => Outcome::Failed,
-    };
-    let event = Event {
-        detail: Some(json!({
-            "by": "operator", "rows": report.rows, "first_id": report.first_id,
-            "problem": report.problem.as_ref().map(ToString::to_string),
-        })),
-        ..Event::new(Activity::AuditVerify, outcome)
-    };
-    record(pool, event).await.map_err(|err| err.to_string())?;
+    let report = verify_audited(pool, None)
+        .await
+        .map_err(|err| err.to_string())?;
     match report.problem {
         None => Ok(format!(
             "the audit chain holds: {} rows from row {}, last hash {}",

@@ -29,7 +29,7 @@ pub fn AuditTrailPage() -> impl IntoView {
             <label>"Action"
                 <select name="action">
                     <option value="">"Any"</option>
-                    {Activity::ALL.into_iter().map(|a| view! {
+                    {Activity::ALL.iter().copied().map(|a| view! {
                         <option value=a.name() selected=move || filter.read().action == a.name()>{a.name()}</option>
                     }).collect_view()}
                 </select>

@@ -3,7 +3,7 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::components::A;
 
 use super::audit::AuditResults;
 use super::{
@@ -12,11 +12,11 @@ use super::{
 };
 use crate::{
     audit::AuditFilter,
+    connections::Status,
     connections::{RecheckConnection, SetConnectionDisabled},
-    error::AppError,
     forms::error_from_query,
     ui::ErrorNotice,
-    url::{encode_component, use_query},
+    url::{encode_component, load_by_id, use_query},
 };
 
 use crate::location::admin_connection_href as href;
@@ -116,33 +116,15 @@ pub(super) fn ConnectionsTable(rows: Vec<ConnectionRow>) -> impl IntoView {
 
 #[component]
 fn StatusCell(connection: ConnectionRow) -> impl IntoView {
-    let label = match connection.status.as_str() {
-        "disabled" => "Disabled by an administrator",
-        "verified" => "Verified",
-        "failed" => "Failed",
-        _ => "Pending",
-    };
     view! {
-        <span class=format!("badge {}", connection.status)>{label}</span>
+        <span class=format!("badge {}", connection.status.class())>{connection.status.label()}</span>
         {connection.trust_warning.then(|| view! { " " <span class="badge warning">"Open trust"</span> })}
     }
 }
 
 #[component]
 pub fn AdminConnectionPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let connection = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_connection(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let connection = load_by_id(get_connection);
     let rechecked = {
         let query = use_query();
         move || query.read().get("rechecked").is_some()
@@ -169,7 +151,7 @@ pub fn AdminConnectionPage() -> impl IntoView {
 fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
     let c = connection;
     let owner = c.owner.clone();
-    let disabled = c.status == "disabled";
+    let disabled = c.status == Status::Disabled;
     let timeline = AuditFilter {
         connection: c.id.to_string(),
         ..AuditFilter::default()

@@ -20,6 +20,7 @@ pub use users::{AdminUserPage, AdminUsersPage};
 use crate::call;
 use crate::{
     audit::{AuditFilter, AuditPage, ChainReport},
+    connections::Status,
     error::AppError,
     format::minutes_utc,
     ui::ErrorNotice,
@@ -74,7 +75,7 @@ pub struct ConnectionRow {
     pub name: String,
     pub account_id: Option<String>,
     pub role_arn: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trust_warning: bool,
     pub last_verified_at: Option<String>,
     pub last_used_at: Option<String>,
@@ -127,28 +128,8 @@ pub async fn junk_counts() -> Result<Vec<JunkCount>, AppError> {
 /// Walks the whole chain (audited, with what it found).
 #[server(endpoint = "admin_audit_verify")]
 pub async fn verify_chain() -> Result<ChainReport, AppError> {
-    call::admin(async |cx| {
-        use crate::audit::{
-            ssr::{record, verify, Event},
-            Activity, Outcome,
-        };
-        let report = verify(cx.pool()).await?;
-        let outcome = match &report.problem {
-            None => Outcome::Ok,
-            Some(_) => Outcome::Failed,
-        };
-        let event = Event {
-            actor_id: Some(cx.user.id),
-            detail: Some(serde_json::json!({
-                "by": "admin", "rows": report.rows,
-                "problem": report.problem.as_ref().map(ToString::to_string),
-            })),
-            ..Event::new(Activity::AuditVerify, outcome)
-        };
-        record(cx.pool(), event).await?;
-        Ok(report)
-    })
-    .await
+    call::admin(async |cx| crate::audit::ssr::verify_audited(cx.pool(), Some(cx.user.id)).await)
+        .await
 }
 
 /// Makes a user an administrator, or not (`admin`). The last active administrator stays one.

@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 
 use super::{ConnectionQuery, ConnectionRow, JunkCount, ListPage, UserQuery, UserRow};
-use crate::{audit::Activity, error::AppError, format::rfc3339};
+use crate::{audit::Activity, connections::Status, error::AppError, format::rfc3339};
 
 /// Rows per page of the user and connection lists.
 const PAGE: i64 = 50;
@@ -20,16 +20,32 @@ fn paged<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> ListPage<T> {
 
 /// Users whose email contains `q.email`, by id, `PAGE` at a time after `q.after`.
 pub async fn users(pool: &PgPool, q: &UserQuery) -> Result<ListPage<UserRow>, AppError> {
+    select_users(pool, q, None).await
+}
+
+pub async fn user(pool: &PgPool, id: i64) -> Result<UserRow, AppError> {
+    let mut page = select_users(pool, &UserQuery::default(), Some(id)).await?;
+    page.rows.pop().ok_or(AppError::NotFound)
+}
+
+/// The user list's one query: `only` picks a single user.
+async fn select_users(
+    pool: &PgPool,
+    q: &UserQuery,
+    only: Option<i64>,
+) -> Result<ListPage<UserRow>, AppError> {
     let pattern = format!("%{}%", like_escape(&q.email.trim().to_lowercase()));
     let rows = sqlx::query!(
         r#"select u.id, u.email, u.is_admin, u.disabled, u.created_at, u.last_sign_in_at,
                   (select count(*) from connections c where c.owner_id = u.id) as "connections!"
            from users u
            where lower(u.email) like $1 escape '\' and u.id > $2
+             and ($4::bigint is null or u.id = $4)
            order by u.id limit $3"#,
         pattern,
         q.after,
-        PAGE + 1
+        PAGE + 1,
+        only
     )
     .fetch_all(pool)
     .await?;
@@ -48,34 +64,33 @@ pub async fn users(pool: &PgPool, q: &UserQuery) -> Result<ListPage<UserRow>, Ap
     Ok(paged(rows, |u: &UserRow| u.id))
 }
 
-pub async fn user(pool: &PgPool, id: i64) -> Result<UserRow, AppError> {
-    let row = sqlx::query!(
-        r#"select u.id, u.email, u.is_admin, u.disabled, u.created_at, u.last_sign_in_at,
-                  (select count(*) from connections c where c.owner_id = u.id) as "connections!"
-           from users u where u.id = $1"#,
-        id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    Ok(UserRow {
-        id: row.id,
-        email: row.email,
-        is_admin: row.is_admin,
-        disabled: row.disabled,
-        created_at: rfc3339(row.created_at),
-        last_sign_in_at: row.last_sign_in_at.map(rfc3339),
-        connections: row.connections,
-    })
-}
-
-/// Connections matching the filters, by id. The last use and the last 24 hours' counts come
-/// from the audit trail's (connection, time) index, which carries the class and action.
+/// Connections matching the filters, by id.
 pub async fn connections(
     pool: &PgPool,
     q: &ConnectionQuery,
 ) -> Result<ListPage<ConnectionRow>, AppError> {
+    select_connections(pool, q, None).await
+}
+
+pub async fn connection(pool: &PgPool, id: i64) -> Result<ConnectionRow, AppError> {
+    let mut page = select_connections(pool, &ConnectionQuery::default(), Some(id)).await?;
+    page.rows.pop().ok_or(AppError::NotFound)
+}
+
+/// The connection list's one query (`only` picks a single connection). The last use and the
+/// last 24 hours' counts come from the audit trail's (connection, time) index, which carries
+/// the class and action.
+async fn select_connections(
+    pool: &PgPool,
+    q: &ConnectionQuery,
+    only: Option<i64>,
+) -> Result<ListPage<ConnectionRow>, AppError> {
     let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let assumptions: Vec<String> = Activity::ALL
+        .iter()
+        .filter(|a| a.assumes_role())
+        .map(|a| a.name().to_owned())
+        .collect();
     let rows = sqlx::query!(
         r#"select c.id, c.owner_id, u.email as owner, c.name, c.account_id, c.role_arn,
                   case when c.disabled_at is null then c.status else 'disabled' end as "status!",
@@ -91,15 +106,16 @@ pub async fn connections(
              and ($2::text is null or lower(u.email) = lower($2))
              and ($3::text is null or c.account_id = $3)
              and ($4::text is null or (case when c.disabled_at is null then c.status else 'disabled' end) = $4)
-             and c.id > $5
+             and c.id > $5 and ($8::bigint is null or c.id = $8)
            order by c.id limit $7"#,
         q.owner_id,
         text(&q.owner),
         text(&q.account),
         text(&q.status),
         q.after,
-        &ASSUMPTIONS.map(|a| a.name().to_owned())[..],
-        PAGE + 1
+        &assumptions[..],
+        PAGE + 1,
+        only
     )
     .fetch_all(pool)
     .await?;
@@ -112,7 +128,7 @@ pub async fn connections(
             name: r.name,
             account_id: r.account_id,
             role_arn: r.role_arn,
-            status: r.status,
+            status: Status::from_stored(&r.status),
             trust_warning: r.trust_warning,
             last_verified_at: r.last_verified_at.map(rfc3339),
             last_used_at: r.last_used_at.map(rfc3339),
@@ -121,48 +137,6 @@ pub async fn connections(
         })
         .collect();
     Ok(paged(rows, |c: &ConnectionRow| c.id))
-}
-
-/// What counts as an assumption in the connection list: every action that assumes the role.
-const ASSUMPTIONS: [Activity; 22] = {
-    use Activity::*;
-    [
-        Verify,
-        VerifyWithoutExternalId,
-        VerifyWrongExternalId,
-        ListBuckets,
-        ListObjects,
-        Details,
-        Download,
-        Preview,
-        Upload,
-        UploadStart,
-        UploadParts,
-        UploadComplete,
-        UploadAbort,
-        FolderCreate,
-        FolderCount,
-        Delete,
-        Copy,
-        Move,
-        Versions,
-        VersionRestore,
-        ShareCreate,
-        ShareOpen,
-    ]
-};
-
-pub async fn connection(pool: &PgPool, id: i64) -> Result<ConnectionRow, AppError> {
-    let query = ConnectionQuery {
-        after: id - 1,
-        ..ConnectionQuery::default()
-    };
-    connections(pool, &query)
-        .await?
-        .rows
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(AppError::NotFound)
 }
 
 /// Failed sign-ins and unknown share tokens, per day, the last week.

@@ -2,7 +2,7 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::components::A;
 
 use super::{
     audit::AuditResults, connections::ConnectionsTable, get_user, list_connections, list_users,
@@ -10,10 +10,9 @@ use super::{
 };
 use crate::{
     audit::AuditFilter,
-    error::AppError,
     forms::error_from_query,
     ui::ErrorNotice,
-    url::{encode_component, use_query},
+    url::{encode_component, load_by_id, use_query},
 };
 
 /// `/admin/users/<id>`.
@@ -98,19 +97,7 @@ fn status(u: &UserRow) -> &'static str {
 /// One user: who they are, the actions on them, their connections and their recent activity.
 #[component]
 pub fn AdminUserPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let user = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_user(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let user = load_by_id(get_user);
     view! {
         <Title text="User · Admin"/>
         <AdminNav/>

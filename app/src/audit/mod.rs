@@ -66,145 +66,78 @@ pub enum ChainBreak {
     Truncated { head: i64, last: i64 },
 }
 
-/// What was done: for an assumption, what the credentials were for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activity {
-    Verify,
-    VerifyWithoutExternalId,
-    VerifyWrongExternalId,
-    ListBuckets,
-    ListObjects,
-    Details,
-    Download,
-    Preview,
-    Upload,
-    UploadStart,
-    UploadParts,
-    UploadComplete,
-    UploadAbort,
-    FolderCreate,
-    FolderCount,
-    Delete,
-    Copy,
-    Move,
-    Versions,
-    VersionRestore,
-    ShareCreate,
-    ShareOpen,
-    ShareRevoke,
-    BucketAdd,
-    BucketRemove,
-    ConnectionCreate,
-    ConnectionSetRole,
-    ConnectionSetEndpoints,
-    ConnectionRename,
-    ConnectionDelete,
-    AdminGrant,
-    AdminRevoke,
-    UserDisable,
-    UserEnable,
-    ConnectionDisable,
-    ConnectionEnable,
-    ConnectionRecheck,
-    AuditExport,
-    AuditVerify,
-    AuditArchive,
+/// Declares [`Activity`] from one list: each action, the name stored for it (never change one:
+/// old rows keep it), and whether it assumes the connection's role.
+macro_rules! activities {
+    ($($variant:ident => $name:literal, $assumes:literal;)*) => {
+        /// What was done: for an assumption, what the credentials were for.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Activity {
+            $($variant,)*
+        }
+
+        impl Activity {
+            /// Every action, in the order the search form lists them.
+            pub const ALL: &'static [Activity] = &[$(Activity::$variant,)*];
+
+            /// The name stored in the trail.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Activity::$variant => $name,)*
+                }
+            }
+
+            /// Whether doing it assumes the connection's role (what the admin pages count).
+            pub fn assumes_role(self) -> bool {
+                match self {
+                    $(Activity::$variant => $assumes,)*
+                }
+            }
+        }
+    };
 }
 
-impl Activity {
-    /// Every action, in the order the search form lists them.
-    pub const ALL: [Activity; 40] = {
-        use Activity::*;
-        [
-            Verify,
-            VerifyWithoutExternalId,
-            VerifyWrongExternalId,
-            ListBuckets,
-            ListObjects,
-            Details,
-            Download,
-            Preview,
-            Upload,
-            UploadStart,
-            UploadParts,
-            UploadComplete,
-            UploadAbort,
-            FolderCreate,
-            FolderCount,
-            Delete,
-            Copy,
-            Move,
-            Versions,
-            VersionRestore,
-            ShareCreate,
-            ShareOpen,
-            ShareRevoke,
-            BucketAdd,
-            BucketRemove,
-            ConnectionCreate,
-            ConnectionSetRole,
-            ConnectionSetEndpoints,
-            ConnectionRename,
-            ConnectionDelete,
-            AdminGrant,
-            AdminRevoke,
-            UserDisable,
-            UserEnable,
-            ConnectionDisable,
-            ConnectionEnable,
-            ConnectionRecheck,
-            AuditExport,
-            AuditVerify,
-            AuditArchive,
-        ]
-    };
-
-    /// The name stored in the log; never change one (old rows keep it).
-    pub fn name(self) -> &'static str {
-        use Activity::*;
-        match self {
-            Verify => "verify",
-            VerifyWithoutExternalId => "verify_without_external_id",
-            VerifyWrongExternalId => "verify_wrong_external_id",
-            ListBuckets => "list_buckets",
-            ListObjects => "list_objects",
-            Details => "details",
-            Download => "download",
-            Preview => "preview",
-            Upload => "upload",
-            UploadStart => "upload.start",
-            UploadParts => "upload.parts",
-            UploadComplete => "upload.complete",
-            UploadAbort => "upload.abort",
-            FolderCreate => "folder.create",
-            FolderCount => "folder.count",
-            Delete => "delete",
-            Copy => "copy",
-            Move => "move",
-            Versions => "versions",
-            VersionRestore => "version.restore",
-            ShareCreate => "share.create",
-            ShareOpen => "share.open",
-            ShareRevoke => "share.revoke",
-            BucketAdd => "bucket.add",
-            BucketRemove => "bucket.remove",
-            ConnectionCreate => "connection.create",
-            ConnectionSetRole => "connection.set_role",
-            ConnectionSetEndpoints => "connection.set_endpoints",
-            ConnectionRename => "connection.rename",
-            ConnectionDelete => "connection.delete",
-            AdminGrant => "admin.grant",
-            AdminRevoke => "admin.revoke",
-            UserDisable => "user.disable",
-            UserEnable => "user.enable",
-            ConnectionDisable => "connection.disable",
-            ConnectionEnable => "connection.enable",
-            ConnectionRecheck => "connection.recheck",
-            AuditExport => "audit.export",
-            AuditVerify => "audit.verify",
-            AuditArchive => "audit.archive",
-        }
-    }
+activities! {
+    Verify => "verify", true;
+    VerifyWithoutExternalId => "verify_without_external_id", true;
+    VerifyWrongExternalId => "verify_wrong_external_id", true;
+    ListBuckets => "list_buckets", true;
+    ListObjects => "list_objects", true;
+    Details => "details", true;
+    Download => "download", true;
+    Preview => "preview", true;
+    Upload => "upload", true;
+    UploadStart => "upload.start", true;
+    UploadParts => "upload.parts", true;
+    UploadComplete => "upload.complete", true;
+    UploadAbort => "upload.abort", true;
+    FolderCreate => "folder.create", true;
+    FolderCount => "folder.count", true;
+    Delete => "delete", true;
+    Copy => "copy", true;
+    Move => "move", true;
+    Versions => "versions", true;
+    VersionRestore => "version.restore", true;
+    ShareCreate => "share.create", true;
+    ShareOpen => "share.open", true;
+    ShareRevoke => "share.revoke", false;
+    BucketAdd => "bucket.add", false;
+    BucketRemove => "bucket.remove", false;
+    ConnectionCreate => "connection.create", false;
+    ConnectionSetRole => "connection.set_role", false;
+    ConnectionSetEndpoints => "connection.set_endpoints", false;
+    ConnectionRename => "connection.rename", false;
+    ConnectionDelete => "connection.delete", false;
+    AdminGrant => "admin.grant", false;
+    AdminRevoke => "admin.revoke", false;
+    UserDisable => "user.disable", false;
+    UserEnable => "user.enable", false;
+    ConnectionDisable => "connection.disable", false;
+    ConnectionEnable => "connection.enable", false;
+    ConnectionRecheck => "connection.recheck", false;
+    AuditExport => "audit.export", false;
+    AuditVerify => "audit.verify", false;
+    AuditArchive => "audit.archive", false;
 }
 
 /// How it ended.

@@ -35,6 +35,26 @@ impl Connection {
 }
 
 impl Status {
+    /// From the name stored in the database (`pending`, `verified`, …).
+    pub fn from_stored(name: &str) -> Self {
+        match name {
+            "verified" => Status::Verified,
+            "failed" => Status::Failed,
+            "disabled" => Status::Disabled,
+            _ => Status::Pending,
+        }
+    }
+
+    /// The badge's CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Verified => "verified",
+            Status::Failed => "failed",
+            Status::Disabled => "disabled",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Pending => "Pending",

@@ -2,7 +2,6 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use super::{
     connection_guide, connection_options, get_connection, list_connections, Connection, SetupGuide,
@@ -13,18 +12,12 @@ use crate::{
     format::minutes_utc,
     forms::error_from_query,
     ui::{CopyBlock, CopyButton, ErrorNotice},
-    url::{encode_path, use_query},
+    url::{encode_path, load_by_id, use_query},
 };
 
 #[component]
 fn StatusBadge(connection: Connection) -> impl IntoView {
-    let word = connection
-        .status
-        .label()
-        .split(' ')
-        .next()
-        .unwrap_or_default();
-    let class = format!("badge {}", word.to_lowercase());
+    let class = format!("badge {}", connection.status.class());
     view! {
         <span class=class>{connection.status.label()}</span>
         {connection.trust_warning.then(|| view! { <span class="badge warning">"Open trust"</span> })}
@@ -120,25 +113,8 @@ pub fn NewConnectionPage() -> impl IntoView {
 
 #[component]
 pub fn ConnectionPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let connection = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_connection(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
-    let guide = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => connection_guide(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let connection = load_by_id(get_connection);
+    let guide = load_by_id(connection_guide);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the connection…"</p> }>
             {move || Suspend::new(async move {

@@ -55,6 +55,21 @@ async fn tamper(pool: &PgPool, sql: &str) {
     tx.commit().await.unwrap();
 }
 
+/// `python3 scripts/audit_verify.py FILE`, as an auditor runs it: whether it passed, and what
+/// it said.
+fn verify_offline(file: &std::path::Path) -> (bool, String) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/audit_verify.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 async fn problem(pool: &PgPool) -> Option<ChainBreak> {
     verify(pool).await.unwrap().problem
 }
@@ -315,32 +330,14 @@ async fn exports_stream_every_row_with_hashes_that_verify_offline(pool: PgPool) 
         assert_eq!(lines, expected, "{format}");
         let file = dir.join(format!("audit.{format}"));
         std::fs::write(&file, &page.body).unwrap();
-        let checked = std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../scripts/audit_verify.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&checked.stdout);
-        assert!(
-            checked.status.success() && said.contains("ok: 301 rows, 300 links"),
-            "{said}"
-        );
+        let (ok, said) = verify_offline(&file);
+        assert!(ok && said.contains("ok: 301 rows, 300 links"), "{said}");
 
         // A byte changed in the file is caught offline too.
         let forged = page.body.replacen("reports/7.csv", "reports/8.csv", 1);
         std::fs::write(&file, forged).unwrap();
-        let checked = std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../scripts/audit_verify.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(!checked.status.success());
+        let (ok, said) = verify_offline(&file);
+        assert!(!ok, "{said}");
     }
     // Exports are audited, as the admin; others get 403.
     let exports: i64 = sqlx::query_scalar(
@@ -411,19 +408,8 @@ async fn archiving_drops_whole_months_and_the_chain_goes_on(pool: PgPool) {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         archived += std::fs::read_to_string(&path).unwrap().lines().count();
-        let checked = std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../scripts/audit_verify.py"
-            ))
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            checked.status.success(),
-            "{}",
-            String::from_utf8_lossy(&checked.stdout)
-        );
+        let (ok, said) = verify_offline(&path);
+        assert!(ok, "{said}");
     }
     assert_eq!(archived, 500);
     // The rest of the chain starts where the archive ends; the archive itself was audited.

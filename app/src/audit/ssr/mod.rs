@@ -11,7 +11,7 @@ pub use chain::verify;
 pub use export::{export, Format};
 pub use search::search;
 
-use super::{Activity, Outcome};
+use super::{Activity, ChainReport, Outcome};
 use crate::error::AppError;
 
 /// What happened. `detail` is for humans and must never hold a secret.
@@ -73,6 +73,27 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, event: Event<'_>) -> Result<(),
     .fetch_one(db)
     .await?;
     Ok(())
+}
+
+/// Walks the chain (see [`verify`]) and audits the walk and what it found, as done by `actor`
+/// (an admin; `None` is the operator, from the command line).
+pub async fn verify_audited(pool: &PgPool, actor: Option<i64>) -> Result<ChainReport, AppError> {
+    let report = verify(pool).await?;
+    let outcome = match report.problem {
+        None => Outcome::Ok,
+        Some(_) => Outcome::Failed,
+    };
+    let event = Event {
+        actor_id: actor,
+        detail: Some(serde_json::json!({
+            "by": if actor.is_some() { "admin" } else { "operator" },
+            "rows": report.rows, "first_id": report.first_id,
+            "problem": report.problem.as_ref().map(ToString::to_string),
+        })),
+        ..Event::new(Activity::AuditVerify, outcome)
+    };
+    record(pool, event).await?;
+    Ok(report)
 }
 
 /// Counts one piece of anonymous junk (a failed sign-in, an unknown share token) for today:

@@ -67,12 +67,7 @@ impl From<Row> for Connection {
             role_arn: r.role_arn,
             external_id: r.external_id,
             account_id: r.account_id,
-            status: match r.status.as_str() {
-                "verified" => Status::Verified,
-                "failed" => Status::Failed,
-                "disabled" => Status::Disabled,
-                _ => Status::Pending,
-            },
+            status: Status::from_stored(&r.status),
             trust_warning: r.trust_warning,
             last_error: r.last_error.as_deref().and_then(AwsProblem::from_code),
             last_verified_at: r.last_verified_at.map(rfc3339),
