@@ -93,11 +93,11 @@ def check_role(iam, principal_arn):
     return role["Arn"], external_id
 
 
-def cors_for_crossview(s3, bucket, origin):
+def cors_for_crossview(s3, bucket, origins):
     """The CORS rule Crossview's connection page tells customers to apply: browsers on Crossview's
-    origin may GET, PUT and HEAD, and read ETag (multipart uploads need it)."""
+    origins may GET, PUT and HEAD, and read ETag (multipart uploads need it)."""
     rule = {
-        "AllowedOrigins": [origin],
+        "AllowedOrigins": origins,
         "AllowedMethods": ["GET", "PUT", "HEAD"],
         "AllowedHeaders": ["*"],
         "ExposeHeaders": ["ETag"],
@@ -174,14 +174,14 @@ def demo_archive(s3):
     put_many(s3, "crossview-demo-photos", keys)
 
 
-def demo_buckets(s3, origin):
+def demo_buckets(s3, origins):
     """What the demo shows: `crossview-demo-photos` (real images under year/month folders, odd
     names; `archive/` comes from demo_archive) and `crossview-demo-reports` (versioned: a PDF, a
     WAV, CSV and text files, and a policy saved three times)."""
     photos, reports = "crossview-demo-photos", "crossview-demo-reports"
     for bucket in (photos, reports):
         s3.create_bucket(Bucket=bucket)
-        cors_for_crossview(s3, bucket, origin)
+        cors_for_crossview(s3, bucket, origins)
     s3.put_bucket_versioning(Bucket=reports, VersioningConfiguration={"Status": "Enabled"})
     image = png(48, 32)
     names = []
@@ -252,7 +252,7 @@ DEEP_KEY = "/".join(f"level-{n:02d}" for n in range(1, 21)) + "/bottom.txt"
 BIG_KEYS = 2500
 
 
-def browse_buckets(s3, origin):
+def browse_buckets(s3, origins):
     """What the browsing tests walk: `cv-big` holds 2,500 keys at its root (pages of
     1000/1000/500); `cv-empty` nothing; `cv-mixed` odd keys, a folder of folders only, a zero-byte
     folder marker, a 20-level prefix and three folders to walk down; `cv-other` stays out of reach
@@ -260,7 +260,7 @@ def browse_buckets(s3, origin):
     its own); `cv-transfers` is where the browser tests upload, download and preview."""
     for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other", "cv-work", "cv-transfers"):
         s3.create_bucket(Bucket=name)
-        cors_for_crossview(s3, name, origin)
+        cors_for_crossview(s3, name, origins)
     s3.put_object(Bucket="cv-transfers", Key="preview/photo.png", Body=TINY_PNG, ContentType="image/png")
     s3.put_object(
         Bucket="cv-transfers",
@@ -296,7 +296,7 @@ def browse_buckets(s3, origin):
     s3.put_object(Bucket="cv-other", Key="secret.txt", Body=b"not for the one-bucket role\n")
     # A versioned bucket with a document saved twice.
     s3.create_bucket(Bucket="cv-versions")
-    cors_for_crossview(s3, "cv-versions", origin)
+    cors_for_crossview(s3, "cv-versions", origins)
     s3.put_bucket_versioning(Bucket="cv-versions", VersioningConfiguration={"Status": "Enabled"})
     for text in (b"first draft\n", b"second draft\n"):
         s3.put_object(Bucket="cv-versions", Key="doc.txt", Body=text)
@@ -393,10 +393,12 @@ def main():
     parser.add_argument("--browse", action="store_true")
     parser.add_argument(
         "--origin",
-        default=os.environ.get("CROSSVIEW_ORIGIN", "http://127.0.0.1:3000"),
-        help="Crossview's origin, which the buckets' CORS rule allows",
+        action="append",
+        help="Crossview's origin, which the buckets' CORS rule allows (repeat for several; "
+        "default $CROSSVIEW_ORIGIN or http://127.0.0.1:3000)",
     )
     args = parser.parse_args()
+    args.origin = args.origin or [os.environ.get("CROSSVIEW_ORIGIN", "http://127.0.0.1:3000")]
     if args.command == "role":
         return put_role(args)
     if args.command in ("put", "keys", "head", "uploads"):

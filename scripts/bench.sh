@@ -10,6 +10,9 @@
 #                                    the audit trail (scripts/bench_audit.py): search pages, export
 #                                    rate and memory, chained appends, over 10 million rows
 #                                    (seeded once into the database crossview_audit_bench).
+#   scripts/bench.sh --start         cold start (scripts/bench_start.py): exec → first /healthz 200
+#                                    and → first signed-in folder page, on a migrated database;
+#                                    the first visit's transferred bytes.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -22,7 +25,7 @@ if [ "${1:-}" = "--audit" ]; then
   SESSION_SECRET=$(session_secret)
   export SESSION_SECRET PGBENCH="$(pg_bin)/pgbench" AWS_REGION=${AWS_REGION:-us-east-1}
   say "building the release server"
-  cargo leptos build --release
+  cargo leptos build --release --precompress
   say "measuring"
   exec python3 scripts/bench_audit.py --server "$CARGO_TARGET_DIR/release/server" "$@"
 fi
@@ -45,12 +48,14 @@ SESSION_SECRET=$(session_secret)
 export SESSION_SECRET
 
 say "building the release server"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 say "measuring"
 server="$CARGO_TARGET_DIR/release/server"
 if [ "${1:-}" = "--transfers" ]; then
   python3 scripts/bench_transfers.py --server "$server" --store "$MOTO_URL"
+elif [ "${1:-}" = "--start" ]; then
+  python3 scripts/bench_start.py --server "$server"
 else
   python3 scripts/bench_browse.py --server "$server" "$@"
 fi

@@ -143,6 +143,42 @@ ensure_postgres() {
   PG_URL="postgres://postgres@127.0.0.1:$port"
 }
 
+# PgBouncer in transaction mode in front of $PG_URL, as Neon, Supabase and Vercel Postgres pool:
+# sets POOLED_URL (no database in it; append /NAME). Crossview behind it needs DB_STATEMENT_CACHE=0
+# and DATABASE_URL_DIRECT for migrations (see the README's "Pooled Postgres").
+start_pgbouncer() {
+  apt_install pgbouncer
+  local dir="$DATA/pgbouncer" port=6432 upstream=${PG_URL#postgres://}
+  local user=${upstream%%@*} hostport=${upstream#*@}
+  mkdir -p "$dir"
+  # PgBouncer refuses to run as root: it runs as postgres (Debian's package creates the user).
+  chown postgres "$dir"
+  printf '"%s" ""\n' "$user" >"$dir/users.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=${hostport%:*} port=${hostport#*:}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 20
+; sqlx sends it at start-up; PgBouncer does not track it and would refuse the connection
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    runuser -u postgres -- /usr/sbin/pgbouncer -d "$dir/pgbouncer.ini"
+    wait_for_port "$port" "PgBouncer"
+    PIDS+=("$(cat "$dir/pgbouncer.pid")")
+  fi
+  POOLED_URL="postgres://$user@127.0.0.1:$port"
+}
+
 # ensure_database NAME -> echoes its URL
 ensure_database() {
   local name=$1

@@ -48,6 +48,7 @@ import html
 import json
 import os
 import re
+import secrets
 import sys
 import urllib.parse
 
@@ -401,6 +402,9 @@ def _dispatch_with_counts(self, environ, start_response):
         replaced = {h.lower() for h in overrides} | {h.lower() for h, _ in cors}
         headers = [(n, v) for n, v in headers if n.lower() not in replaced]
         headers += list(overrides.items()) + cors
+        # S3 names every answer with a request id (moto does not): clients log it.
+        if not any(n.lower() == "x-amz-request-id" for n, _ in headers):
+            headers.append(("x-amz-request-id", secrets.token_hex(8).upper()))
         return start_response(status, headers, *rest)
 
     # CompleteMultipartUpload (POST) and ListParts (GET) of an upload: root elements as S3's.

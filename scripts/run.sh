@@ -16,7 +16,7 @@ build=(cargo leptos build)
 export LEPTOS_SITE_ROOT=target/site-dev
 if [ "${1:-}" = "--release" ]; then
   profile=release
-  build=(cargo leptos build --release)
+  build=(cargo leptos build --release --precompress)
   export LEPTOS_SITE_ROOT=target/site
 fi
 

@@ -3,6 +3,9 @@
 #   1. Rust unit and #[sqlx::test] tests, and integration tests against the AWS stand-in in
 #      strict mode (trust policies and ExternalIds enforced);
 #   2. the Playwright suite in Chromium against the release build;
+#   3. each way Crossview is hosted: the Vercel Function from its Build Output behind a stand-in
+#      of Vercel's edge, two instances behind a round-robin balancer through PgBouncer, and the
+#      container image (each with the Playwright hosting walk, or scripts/container-test.sh);
 # and fails on unformatted code or any clippy warning, in the server and the wasm build alike.
 # Installs what it needs first. One cargo profile (release) serves the build and every test.
 source "$(dirname "$0")/lib.sh"
@@ -19,9 +22,11 @@ ensure_postgres
 
 say "starting the AWS stand-in (strict mode) with the browsing and demo worlds"
 start_moto strict
-# Its buckets' CORS rule allows the origin the Playwright suite opens.
+# Its buckets' CORS rule allows the origins the Playwright runs open: the release server, the
+# Vercel edge's stand-in and the balancer in front of two instances (see below).
 python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/strict.env" --browse --demo \
-  --origin http://127.0.0.1:3000 >/dev/null
+  --origin http://127.0.0.1:3000 --origin http://127.0.0.1:3100 --origin http://127.0.0.1:3200 \
+  >/dev/null
 # shellcheck disable=SC1091
 source "$DATA/strict.env"
 
@@ -45,7 +50,7 @@ export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 say "building the release site (server + wasm), with clippy"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 say "Rust tests (unit, Postgres, strict AWS stand-in)"
 cargo test --release --workspace --no-fail-fast -- --include-ignored 2>&1 | tee "$DATA/logs/cargo-test.log"
@@ -61,10 +66,54 @@ PIDS+=($!)
 wait_for_port 3000 "the release server"
 (cd end2end && npx playwright test) 2>&1 | tee "$DATA/logs/e2e.log"
 
+# A fresh, empty database named $1 (dropped first if a previous run left one).
+fresh_database() {
+  psql "$PG_URL/postgres" -qc "drop database if exists $1 with (force)" >/dev/null
+  ensure_database "$1" >/dev/null
+}
+
+say "Vercel: the Build Output's function in local mode, behind a stand-in of Vercel's edge"
+bash scripts/vercel-build.sh --no-build
+fresh_database crossview_vercel
+(cd .vercel/output/functions/index.func &&
+  VERCEL_DEV_PORT=3101 DATABASE_URL="$PG_URL/crossview_vercel" exec ./executable) \
+  >"$DATA/logs/vercel-function.log" 2>&1 &
+PIDS+=($!)
+python3 scripts/edge.py --port 3100 --vercel .vercel/output --upstream 127.0.0.1:3101 &
+PIDS+=($!)
+wait_for_port 3101 "the Vercel function" && wait_for_port 3100 "the edge"
+(cd end2end && CROSSVIEW_URL=http://127.0.0.1:3100 npx playwright test hosting.spec.ts) 2>&1 |
+  tee "$DATA/logs/e2e-vercel.log"
+
+say "Two instances behind a round-robin balancer, through PgBouncer in transaction mode"
+start_pgbouncer
+fresh_database crossview_instances
+for port in 4001 4002; do
+  # Both start at once on the empty database: one migrates (direct URL), the other waits for it.
+  DATABASE_URL="$POOLED_URL/crossview_instances" DATABASE_URL_DIRECT="$PG_URL/crossview_instances" \
+    DB_STATEMENT_CACHE=0 UPLOAD_PARALLEL_PARTS=1 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/instance-$port.log" 2>&1 &
+  PIDS+=($!)
+done
+python3 scripts/edge.py --port 3200 --upstream 127.0.0.1:4001 --upstream 127.0.0.1:4002 &
+PIDS+=($!)
+wait_for_port 4001 "instance 1" && wait_for_port 4002 "instance 2" && wait_for_port 3200 "the balancer"
+(cd end2end && CROSSVIEW_URL=http://127.0.0.1:3200 \
+  CROSSVIEW_INSTANCES=http://127.0.0.1:4001,http://127.0.0.1:4002 npx playwright test hosting.spec.ts) 2>&1 |
+  tee "$DATA/logs/e2e-instances.log"
+
+say "Container: the Dockerfile's image built from this release build, and run"
+bash scripts/container-test.sh
+
 say "no credential in the database or the logs"
 bash scripts/scan-secrets.sh "$DATABASE_URL" "$DATA/logs/cargo-test.log" "$DATA/logs/e2e.log" \
-  "$DATA/logs/e2e-server.log"
+  "$DATA/logs/e2e-server.log" "$DATA/logs/vercel-function.log" "$DATA/logs/instance-4001.log" \
+  "$DATA/logs/instance-4002.log" "$DATA/logs/container.log"
 
 rust_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/cargo-test.log" | awk '{s+=$1} END {print s+0}')
-e2e_passed=$(grep -Eo '[0-9]+ passed' "$DATA/logs/e2e.log" | tail -n 1 | awk '{print $1+0}')
+e2e_passed=0
+for log in e2e e2e-vercel e2e-instances; do
+  n=$(grep -Eo '[0-9]+ passed' "$DATA/logs/$log.log" | tail -n 1 | awk '{print $1+0}')
+  e2e_passed=$((e2e_passed + n))
+done
 echo "$((rust_passed + e2e_passed)) passed, 0 failed"

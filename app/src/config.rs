@@ -9,8 +9,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 /// [`SecretString`]s: their `Debug` prints nothing of them.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// May hold a password.
-    pub database_url: SecretString,
+    pub database: Database,
     /// At least 64 bytes; signs the session cookie.
     pub session_secret: SecretString,
     pub development: bool,
@@ -20,8 +19,6 @@ pub struct Config {
     pub trust_proxy: bool,
     /// How many trusted proxies append to `X-Forwarded-For` in front of Crossview (default 1).
     pub trusted_proxy_hops: usize,
-    pub db_max_connections: u32,
-    pub db_acquire_timeout: Duration,
     /// Path-style S3 addressing, for the local AWS stand-in and S3-compatible stores.
     pub s3_force_path_style: bool,
     /// Let users type their own ExternalId (off: Crossview generates every one).
@@ -48,6 +45,55 @@ pub struct Config {
     /// Where custom endpoints may point (`CUSTOM_ENDPOINT_HOSTS`): host patterns such as
     /// `minio.internal:9000` or `*.example.com`, lower-cased.
     pub custom_endpoint_hosts: Vec<String>,
+    /// Bearer token for `/metrics`; unset, the endpoint does not exist (metrics are not public).
+    pub metrics_token: Option<SecretString>,
+}
+
+/// How to reach Postgres: all an operator's command needs.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// May hold a password. Behind a transaction-mode pooler (PgBouncer, Neon, Supabase) this
+    /// is the pooled URL.
+    pub url: SecretString,
+    /// A session-mode (direct) URL for migrations, which hold an advisory lock for the whole
+    /// session: a transaction-mode pooler cannot keep it. `None`: `url` is direct.
+    pub direct_url: Option<SecretString>,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Prepared statements kept per connection; 0 behind a transaction-mode pooler, where the
+    /// next transaction may run on another server connection that never saw them.
+    pub statement_cache: usize,
+}
+
+impl Database {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let number = |key: &'static str, default: u64| number(key, get(key), default);
+        let url = get("DATABASE_URL").ok_or(ConfigError::Missing(
+            "DATABASE_URL",
+            "set it to a Postgres URL such as postgres://user:password@host/crossview",
+        ))?;
+        Ok(Database {
+            url: url.into(),
+            direct_url: get("DATABASE_URL_DIRECT").map(SecretString::from),
+            max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
+            acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
+            statement_cache: number("DB_STATEMENT_CACHE", 100)? as usize,
+        })
+    }
+}
+
+/// `value` of `key` as a whole number, `default` when unset.
+fn number(key: &'static str, value: Option<String>, default: u64) -> Result<u64, ConfigError> {
+    value.map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .map_err(|_| ConfigError::Invalid(key, format!("expected a number, got {v:?}")))
+    })
 }
 
 /// What uploads may be, and how large files travel (`transfers` turns this into its rules).
@@ -97,10 +143,7 @@ impl Config {
             }
         };
 
-        let database_url = get("DATABASE_URL").ok_or(ConfigError::Missing(
-            "DATABASE_URL",
-            "set it to a Postgres URL such as postgres://user:password@host/crossview",
-        ))?;
+        let database = Database::from_lookup(get)?;
         let session_secret = get("SESSION_SECRET").ok_or(ConfigError::Missing(
             "SESSION_SECRET",
             "set it to 64 or more random characters (e.g. `openssl rand -hex 64`)",
@@ -125,13 +168,7 @@ impl Config {
         if !cookie_secure && !development {
             return Err(ConfigError::InsecureCookies);
         }
-        let number = |key: &'static str, default: u64| -> Result<u64, ConfigError> {
-            get(key).map_or(Ok(default), |v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| ConfigError::Invalid(key, format!("expected a number, got {v:?}")))
-            })
-        };
+        let number = |key: &'static str, default: u64| number(key, get(key), default);
         // An address proves nothing: admins come from the first sign-up, an admin, or the
         // operator's `server admin grant`. A deployment still setting this must hear it.
         if get("ADMIN_EMAILS").is_some() {
@@ -190,15 +227,22 @@ impl Config {
             custom_endpoint_hosts,
             presign_seconds: presign_seconds as u32,
             uploads,
-            database_url: database_url.into(),
+            database,
+            metrics_token: match get("METRICS_TOKEN") {
+                Some(token) if token.len() < 32 => {
+                    return Err(ConfigError::Invalid(
+                        "METRICS_TOKEN",
+                        "use 32 or more random characters (e.g. `openssl rand -hex 32`)".into(),
+                    ))
+                }
+                token => token.map(SecretString::from),
+            },
             session_secret: session_secret.into(),
             development,
             cookie_secure,
             allow_signup: flag("ALLOW_SIGNUP", true)?,
             trust_proxy: flag("TRUST_PROXY", false)?,
             trusted_proxy_hops: number("TRUSTED_PROXY_HOPS", 1)?.clamp(1, 10) as usize,
-            db_max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
-            db_acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
             s3_force_path_style: flag("AWS_S3_FORCE_PATH_STYLE", false)?,
             allow_custom_external_id: flag("ALLOW_CUSTOM_EXTERNAL_ID", false)?,
             allow_custom_endpoints,

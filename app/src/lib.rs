@@ -37,6 +37,8 @@ pub mod db;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
 
 #[cfg(test)]
 mod architecture;

@@ -1,10 +1,13 @@
 //! Crossview's HTTP server: the router with its layers, health probes, and start-up.
 
+pub(crate) mod assets;
 mod audit_export;
 mod guard;
 mod headers;
+mod observe;
 pub mod operator;
 mod outage;
+pub mod start;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -26,7 +29,6 @@ use axum::{
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
-use tower_http::{services::ServeDir, trace::TraceLayer};
 use tower_sessions::{
     cookie::{Key, SameSite},
     Expiry, SessionManagerLayer,
@@ -55,10 +57,7 @@ pub fn router(state: AppState) -> Router {
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
 
     let routes = generate_route_list(App);
-    let assets = {
-        let options = &state.leptos_options;
-        ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
-    };
+    let assets = assets::service(&state.leptos_options);
     Router::new()
         .route("/s/{token}", get(open_share))
         .route("/admin/audit/export", get(audit_export::export_audit))
@@ -75,6 +74,8 @@ pub fn router(state: AppState) -> Router {
             config.session_max,
             guard::require_session,
         ))
+        // Inside the session layers, to name the user; outside the guard, to log its refusals.
+        .layer(middleware::from_fn(observe::requests))
         .layer(auth)
         .layer(middleware::from_fn_with_state(
             state.pool.clone(),
@@ -83,13 +84,13 @@ pub fn router(state: AppState) -> Router {
         // Probes and the site's own files need no session, so they never wait on Postgres.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::scrape))
         .nest_service("/pkg", assets)
         .layer(middleware::from_fn(guard::same_origin_only))
         .layer(middleware::from_fn_with_state(
             config.development,
             headers::security_headers,
         ))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

@@ -1,25 +1,17 @@
-use std::{net::SocketAddr, process::ExitCode, sync::Arc};
+use std::{net::SocketAddr, process::ExitCode};
 
-use app::{
-    aws::AwsGateway,
-    config::{Config, ExposeSecret},
-    db::MIGRATOR,
-    state::AppState,
-};
-use leptos::config::get_configuration;
-use sqlx::postgres::PgPoolOptions;
-use tracing_subscriber::EnvFilter;
+use app::config::Database;
+use server::start;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // A .env file is a development convenience; real deployments set the environment.
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    start::logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("healthcheck") {
+        return healthcheck().await;
+    }
     if !args.is_empty() {
         return operator(&args).await;
     }
@@ -32,21 +24,25 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `server admin …` or `server audit …`: an operator's command, with only `DATABASE_URL`.
+/// `server admin …` or `server audit …`: an operator's command, with only `DATABASE_URL` (and
+/// `DATABASE_URL_DIRECT` behind a pooler).
 async fn operator(args: &[String]) -> ExitCode {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        eprintln!("DATABASE_URL is not set");
-        return ExitCode::FAILURE;
-    };
-    let pool = match PgPoolOptions::new().max_connections(1).connect(&url).await {
-        Ok(pool) => pool,
+    let db = match Database::from_env() {
+        Ok(db) => db,
         Err(err) => {
-            eprintln!("cannot connect to Postgres: {err}");
+            eprintln!("{err}");
             return ExitCode::FAILURE;
         }
     };
-    if let Err(err) = MIGRATOR.run(&pool).await {
-        eprintln!("migrations failed: {err}");
+    let pool = match start::pool(&db).await {
+        Ok(pool) => pool,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(err) = start::migrate(&pool, &db).await {
+        eprintln!("{err}");
         return ExitCode::FAILURE;
     }
     match server::operator::run(&pool, args).await {
@@ -62,34 +58,9 @@ async fn operator(args: &[String]) -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env()?;
-    let leptos_options = get_configuration(None)?.leptos_options;
-    let addr = leptos_options.site_addr;
-
-    let pool = PgPoolOptions::new()
-        .max_connections(config.db_max_connections)
-        .acquire_timeout(config.db_acquire_timeout)
-        .connect(config.database_url.expose_secret())
-        .await
-        .map_err(|err| format!("cannot connect to Postgres: {err}"))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|err| format!("migrations failed: {err}"))?;
-    // The audit trail's partitions for this month and the next two (appends create them too).
-    sqlx::query("select audit_ensure_partitions()")
-        .execute(&pool)
-        .await?;
-    tokio::spawn(server::prune_sessions(pool.clone()));
-
-    let aws = AwsGateway::from_env(&config).await;
-    let state = AppState {
-        leptos_options,
-        pool,
-        aws,
-        config: Arc::new(config),
-    };
-
+    let state = start::state().await?;
+    let addr = state.leptos_options.site_addr;
+    tokio::spawn(server::prune_sessions(state.pool.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Crossview is listening on http://{addr}");
     axum::serve(
@@ -100,6 +71,37 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     tracing::info!("Crossview stopped");
     Ok(())
+}
+
+/// `server healthcheck`: asks the running server's `/healthz` (at `LEPTOS_SITE_ADDR`, on
+/// loopback when it listens on every address); exit 0 if it answers 200. A container's health
+/// check, in an image with no shell and no curl.
+async fn healthcheck() -> ExitCode {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let Ok(mut addr) = addr.parse::<SocketAddr>() else {
+        eprintln!("LEPTOS_SITE_ADDR={addr:?} is not an address");
+        return ExitCode::FAILURE;
+    };
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head.ends_with(b" 200"))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(3), probe).await {
+        Ok(Ok(true)) => ExitCode::SUCCESS,
+        outcome => {
+            eprintln!("{addr}/healthz: {outcome:?}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// SIGTERM (how platforms stop a server) or Ctrl-C: stop accepting, finish in-flight requests.

@@ -18,6 +18,7 @@ use crate::{
     iam::Action,
     location::{folder_of, name_in},
     state::AppState,
+    telemetry::{metrics, RequestFacts},
     url::encode_component,
 };
 
@@ -109,6 +110,13 @@ pub async fn assume_audited(
             failure.request_id.clone(),
         ),
     };
+    metrics::assumption(outcome.name());
+    if let Some(facts) = RequestFacts::current() {
+        facts.update(|f| f.connection_id = Some(connection));
+        if let Some(id) = &request_id {
+            facts.add_aws_request_id(id);
+        }
+    }
     let event = Event {
         actor_id: Some(actor),
         connection_id: Some(connection),

@@ -15,7 +15,11 @@ use aws_sdk_sts::{
 use tokio::sync::OnceCell;
 
 use super::Scope;
-use crate::{config::Config, error::AwsProblem};
+use crate::{
+    config::Config,
+    error::AwsProblem,
+    telemetry::{RequestFacts, S3Timing},
+};
 
 /// Lifetime of assumed credentials: AWS's minimum, since each serves one request.
 pub const SESSION_SECONDS: i32 = 900;
@@ -80,7 +84,10 @@ impl Assumed {
         if let Some(endpoint) = &self.s3_endpoint {
             config = config.endpoint_url(endpoint);
         }
-        aws_sdk_s3::Client::from_conf(config.build())
+        let timing = S3Timing {
+            facts: RequestFacts::current(),
+        };
+        aws_sdk_s3::Client::from_conf(config.interceptor(timing).build())
     }
 
     /// An STS client on these credentials (verification asks it who they belong to).

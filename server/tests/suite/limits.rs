@@ -1,13 +1,11 @@
 //! Attempt limits and floods over HTTP: what a stranger can repeat is counted before the work it
 //! costs, across parallel requests, and memory stays bounded whatever arrives at once.
 
-use std::{process::Stdio, time::Duration};
-
 use axum::http::StatusCode;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 
-use crate::support::{config_with, state_with, Browser};
+use crate::support::{config_with, peak_rss_mib, state_with, Browser, Served};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -164,72 +162,6 @@ async fn weak_passwords_are_refused_with_the_reason(pool: PgPool) {
     let long = "x".repeat(129);
     let page = browser.sign_up("dana.smith@example.com", &long).await;
     assert_refused(&page, "PasswordTooLong");
-}
-
-/// Peak resident memory of a process (Linux), in MiB.
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib / 1024
-}
-
-/// The real server binary, on its own port, against this test's database; killed when dropped.
-struct Served {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    async fn start(pool: &PgPool, env: &[(&str, &str)]) -> Served {
-        let database: String = sqlx::query_scalar("select current_database()")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: run scripts/test.sh");
-        let url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let served = Served {
-            child: std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-                .env("DATABASE_URL", url)
-                .env("SESSION_SECRET", "f".repeat(64))
-                .env("CROSSVIEW_ENV", "development")
-                .env("COOKIE_SECURE", "false")
-                .env("LEPTOS_SITE_ADDR", addr.clone())
-                .env("LEPTOS_OUTPUT_NAME", "crossview")
-                .env("RUST_LOG", "warn")
-                .envs(env.iter().copied())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-            addr,
-        };
-        for _ in 0..300 {
-            if tokio::net::TcpStream::connect(&served.addr).await.is_ok() {
-                return served;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not start on {}", served.addr);
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 /// A sign-in form post from `client` (as one trusted proxy reports it); the answer's status.

@@ -2,6 +2,7 @@
 //! one per file). Each file is named for what it proves:
 //!
 //! - `http`, `readiness`, `admins`: the real router in-process, with real Postgres and sessions;
+//! - `hosting`: many instances on one database, start-up, static files (the real binary);
 //! - `limits`: attempt limits and floods, in-process and against the real server binary;
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
@@ -15,6 +16,7 @@ mod audit;
 mod aws_standin;
 mod browse_standin;
 mod connections_standin;
+mod hosting;
 mod http;
 mod limits;
 mod objects_standin;

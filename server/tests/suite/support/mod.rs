@@ -218,3 +218,100 @@ impl Browser {
         .await
     }
 }
+
+/// Peak resident memory of a process (Linux), in MiB.
+pub fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+/// The URL of the database `pool` is on, as a separate process reaches it.
+pub async fn database_url(pool: &PgPool) -> String {
+    let database: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: run scripts/test.sh");
+    format!("{}/{database}", base.rsplit_once('/').unwrap().0)
+}
+
+/// The real server binary, on its own port, against this test's database; killed when dropped.
+pub struct Served {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Started and listening.
+    pub async fn start(pool: &PgPool, env: &[(&str, &str)]) -> Served {
+        Self::spawn(&database_url(pool).await, env)
+            .listening()
+            .await
+    }
+
+    /// Started and listening, its standard output (the logs) going to `log`.
+    pub async fn logged(pool: &PgPool, env: &[(&str, &str)], log: &std::path::Path) -> Served {
+        let log = std::fs::File::create(log).unwrap();
+        Self::spawn_to(&database_url(pool).await, env, log.into())
+            .listening()
+            .await
+    }
+
+    /// Started on `database_url`, not yet waited for.
+    pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> Served {
+        Self::spawn_to(database_url, env, std::process::Stdio::null())
+    }
+
+    fn spawn_to(database_url: &str, env: &[(&str, &str)], stdout: std::process::Stdio) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        Served {
+            child: std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .env("DATABASE_URL", database_url)
+                .env("SESSION_SECRET", "f".repeat(64))
+                .env("CROSSVIEW_ENV", "development")
+                .env("COOKIE_SECURE", "false")
+                .env("LEPTOS_SITE_ADDR", addr.clone())
+                .env("LEPTOS_OUTPUT_NAME", "crossview")
+                .env("RUST_LOG", "warn")
+                .envs(env.iter().copied())
+                .stdout(stdout)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+            addr,
+        }
+    }
+
+    /// Waits until the server accepts connections (at most 15 seconds).
+    pub async fn listening(mut self) -> Served {
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(&self.addr).await.is_ok() {
+                return self;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server on {} exited: {status}", self.addr);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start on {}", self.addr);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}

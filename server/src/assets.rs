@@ -1,0 +1,45 @@
+//! The site's own files under `/pkg` (wasm, JS, CSS). With content-hashed names (cargo-leptos
+//! `hash-files`) a name never changes meaning, so browsers and CDNs keep a file for a year without
+//! asking again; without them (a development build) they must ask every time. Each file is
+//! served precompressed, brotli or gzip by `Accept-Encoding`, from the `.br`/`.gz` copies the
+//! release build writes beside it: nothing is compressed per request.
+
+use axum::{
+    body::Body,
+    http::{header, HeaderValue, Response},
+    Router,
+};
+use leptos::config::LeptosOptions;
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+
+const HASHED: &str = "public, max-age=31536000, immutable";
+const UNHASHED: &str = "no-cache";
+
+/// The `/pkg` folder as a service.
+pub fn service(options: &LeptosOptions) -> Router {
+    let folder = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    let policy = HeaderValue::from_static(match options.hash_files {
+        true => HASHED,
+        false => UNHASHED,
+    });
+    let files = ServeDir::new(folder)
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
+        // Only a file found is cacheable: a 404 for a name that a newer deploy will have must not
+        // be remembered.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            move |res: &Response<Body>| res.status().is_success().then(|| policy.clone()),
+        ))
+}
+
+/// Whether cargo-leptos left the assets' hashes beside this executable (its `hash-files`
+/// setting): then pages name the hashed files.
+pub fn hashed_beside_exe(options: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+        .is_some_and(|path| path.exists())
+}

@@ -1,0 +1,137 @@
+//! Start-up, shared by every way Crossview runs (the binary, a container, a Vercel Function):
+//! configuration from the environment, the pool, the schema, the state. Nothing here waits for
+//! AWS (Crossview's own principal is resolved on first use), and a current schema costs one
+//! query, so a new instance answers within milliseconds.
+
+use std::sync::Arc;
+
+use app::{
+    aws::AwsGateway,
+    config::{Config, Database, ExposeSecret},
+    db::MIGRATOR,
+    state::AppState,
+};
+use leptos::config::get_configuration;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Connection, PgConnection, PgPool,
+};
+use tracing_subscriber::EnvFilter;
+
+/// Logs to standard output, filtered by `RUST_LOG` (default `info`): readable lines, or one JSON
+/// object per line with `LOG_FORMAT=json` (what log platforms ingest).
+pub fn logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let lines = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("LOG_FORMAT").as_deref() {
+        // The event's own fields only: the spans of the libraries underneath add nothing here.
+        Ok("json") => lines
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+        Ok("text") | Err(_) => lines.init(),
+        Ok(other) => {
+            lines.init();
+            tracing::warn!("LOG_FORMAT={other:?} is neither json nor text: logging text");
+        }
+    }
+}
+
+/// Everything a serving process needs, ready to serve: the schema is current when this returns.
+pub async fn state() -> Result<AppState, String> {
+    let config = Config::from_env().map_err(|err| err.to_string())?;
+    let mut leptos_options = get_configuration(None)
+        .map_err(|err| format!("leptos configuration: {err}"))?
+        .leptos_options;
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = crate::assets::hashed_beside_exe(&leptos_options);
+    }
+    let pool = pool(&config.database).await?;
+    migrate(&pool, &config.database).await?;
+    let aws = AwsGateway::from_env(&config).await;
+    Ok(AppState {
+        leptos_options,
+        pool,
+        aws,
+        config: Arc::new(config),
+    })
+}
+
+/// The pool on `DATABASE_URL`, with the statement cache `DB_STATEMENT_CACHE` allows (0 behind a
+/// transaction-mode pooler).
+pub async fn pool(db: &Database) -> Result<PgPool, String> {
+    let options: PgConnectOptions = db
+        .url
+        .expose_secret()
+        .parse()
+        .map_err(|err| format!("DATABASE_URL: {err}"))?;
+    PgPoolOptions::new()
+        .max_connections(db.max_connections)
+        .acquire_timeout(db.acquire_timeout)
+        .connect_with(options.statement_cache_capacity(db.statement_cache))
+        .await
+        .map_err(|err| format!("cannot connect to Postgres: {err}"))
+}
+
+/// What start-up did to the schema.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration of this build was already applied: one query, no lock.
+    Current,
+    /// This process applied migrations, or waited while another did.
+    Migrated,
+}
+
+/// Brings the schema up to this build's. A current schema is seen with one read over the pool;
+/// otherwise the migrations run on one direct connection (`DATABASE_URL_DIRECT`, else
+/// `DATABASE_URL`), under sqlx's session advisory lock: of instances starting together exactly
+/// one applies them and the others wait for it, then find nothing left to do.
+pub async fn migrate(pool: &PgPool, db: &Database) -> Result<Schema, String> {
+    if is_current(pool).await {
+        return Ok(Schema::Current);
+    }
+    let url = db.direct_url.as_ref().unwrap_or(&db.url);
+    let mut direct = PgConnection::connect(url.expose_secret())
+        .await
+        .map_err(|err| format!("cannot connect to Postgres for migrations: {err}"))?;
+    MIGRATOR
+        .run(&mut direct)
+        .await
+        .map_err(|err| format!("migrations failed: {err}"))?;
+    // The audit trail's partitions for this month and the next two (appends create them too).
+    sqlx::query("select audit_ensure_partitions()")
+        .execute(&mut direct)
+        .await
+        .map_err(|err| format!("audit partitions: {err}"))?;
+    let _ = direct.close().await;
+    Ok(Schema::Migrated)
+}
+
+/// Whether every migration this build carries is applied with the same checksum, and the audit
+/// trail has its partitions for the month after this one. Any error (no migrations table yet)
+/// means "no": the locked path decides.
+pub async fn is_current(pool: &PgPool) -> bool {
+    let applied: Vec<(i64, Vec<u8>, bool)> = match sqlx::query_as(
+        "select version, checksum,
+                (select partitions_until > now() + interval '1 month' from audit_chain)
+         from _sqlx_migrations where success",
+    )
+    .fetch_all(pool)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(_) => return false,
+    };
+    let partitioned = applied.iter().all(|(_, _, ahead)| *ahead);
+    partitioned
+        && MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| {
+                applied
+                    .iter()
+                    .any(|(v, sum, _)| *v == m.version && *sum == *m.checksum)
+            })
+}
