@@ -143,15 +143,40 @@ ensure_postgres() {
   PG_URL="postgres://postgres@127.0.0.1:$port"
 }
 
+# PgBouncer >= 1.21 (it tracks prepared statements in transaction mode, as Neon's and Supabase's
+# poolers do; sqlx prepares named statements). Debian 12 packages 1.18, so it is built once per
+# machine from Debian 13's source package (deb.debian.org), into .data/pgbouncer-bin: ~20 s.
+ensure_pgbouncer() {
+  PGBOUNCER="$DATA/pgbouncer-bin/bin/pgbouncer"
+  [ -x "$PGBOUNCER" ] && return 0
+  apt_install libevent-dev libssl-dev pkg-config make gcc
+  local src=/etc/apt/sources.list.d/crossview-trixie-src.list sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if [ ! -f "$src" ]; then
+    echo "deb-src http://deb.debian.org/debian trixie main" | $sudo tee "$src" >/dev/null
+    $sudo apt-get update -qq
+  fi
+  say "building PgBouncer from Debian 13's source package (once per machine)"
+  local work
+  work=$(mktemp -d)
+  (cd "$work" && apt-get source --download-only pgbouncer/trixie >/dev/null 2>&1 &&
+    tar xzf pgbouncer_*.orig.tar.gz && cd pgbouncer-*/ &&
+    ./configure --prefix="$DATA/pgbouncer-bin" --without-cares --without-systemd >/dev/null &&
+    make -j2 >/dev/null && make install >/dev/null)
+  rm -rf "$work"
+  [ -x "$PGBOUNCER" ]
+}
+
 # PgBouncer in transaction mode in front of $PG_URL, as Neon, Supabase and Vercel Postgres pool:
-# sets POOLED_URL (no database in it; append /NAME). Crossview behind it needs DB_STATEMENT_CACHE=0
-# and DATABASE_URL_DIRECT for migrations (see the README's "Pooled Postgres").
+# sets POOLED_URL (no database in it; append /NAME). Migrations go over DATABASE_URL_DIRECT (see
+# the README's "Pooled Postgres").
 start_pgbouncer() {
-  apt_install pgbouncer
+  ensure_pgbouncer
   local dir="$DATA/pgbouncer" port=6432 upstream=${PG_URL#postgres://}
   local user=${upstream%%@*} hostport=${upstream#*@}
   mkdir -p "$dir"
-  # PgBouncer refuses to run as root: it runs as postgres (Debian's package creates the user).
+  # PgBouncer refuses to run as root: it runs as postgres.
+  id postgres >/dev/null 2>&1 || useradd --system --home "$DATA" postgres
   chown postgres "$dir"
   printf '"%s" ""\n' "$user" >"$dir/users.txt"
   cat >"$dir/pgbouncer.ini" <<INI
@@ -164,6 +189,8 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/users.txt
 pool_mode = transaction
+; prepared statements follow the client across server connections (PgBouncer >= 1.21)
+max_prepared_statements = 500
 max_client_conn = 500
 default_pool_size = 20
 ; sqlx sends it at start-up; PgBouncer does not track it and would refuse the connection
@@ -172,7 +199,7 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    runuser -u postgres -- /usr/sbin/pgbouncer -d "$dir/pgbouncer.ini"
+    runuser -u postgres -- "$PGBOUNCER" -d "$dir/pgbouncer.ini"
     wait_for_port "$port" "PgBouncer"
     PIDS+=("$(cat "$dir/pgbouncer.pid")")
   fi

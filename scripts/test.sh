@@ -91,7 +91,7 @@ fresh_database crossview_instances
 for port in 4001 4002; do
   # Both start at once on the empty database: one migrates (direct URL), the other waits for it.
   DATABASE_URL="$POOLED_URL/crossview_instances" DATABASE_URL_DIRECT="$PG_URL/crossview_instances" \
-    DB_STATEMENT_CACHE=0 UPLOAD_PARALLEL_PARTS=1 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    UPLOAD_PARALLEL_PARTS=1 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/instance-$port.log" 2>&1 &
   PIDS+=($!)
 done

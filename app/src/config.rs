@@ -60,9 +60,6 @@ pub struct Database {
     pub direct_url: Option<SecretString>,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
-    /// Prepared statements kept per connection; 0 behind a transaction-mode pooler, where the
-    /// next transaction may run on another server connection that never saw them.
-    pub statement_cache: usize,
 }
 
 impl Database {
@@ -82,7 +79,6 @@ impl Database {
             direct_url: get("DATABASE_URL_DIRECT").map(SecretString::from),
             max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
             acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
-            statement_cache: number("DB_STATEMENT_CACHE", 100)? as usize,
         })
     }
 }

@@ -12,10 +12,7 @@ use app::{
     state::AppState,
 };
 use leptos::config::get_configuration;
-use sqlx::{
-    postgres::{PgConnectOptions, PgPoolOptions},
-    Connection, PgConnection, PgPool,
-};
+use sqlx::{postgres::PgPoolOptions, Connection, PgConnection, PgPool};
 use tracing_subscriber::EnvFilter;
 
 /// Logs to standard output, filtered by `RUST_LOG` (default `info`): readable lines, or one JSON
@@ -59,18 +56,13 @@ pub async fn state() -> Result<AppState, String> {
     })
 }
 
-/// The pool on `DATABASE_URL`, with the statement cache `DB_STATEMENT_CACHE` allows (0 behind a
-/// transaction-mode pooler).
+/// The pool on `DATABASE_URL` (direct, or a transaction-mode pooler that keeps prepared
+/// statements: sqlx prepares named ones and reuses them).
 pub async fn pool(db: &Database) -> Result<PgPool, String> {
-    let options: PgConnectOptions = db
-        .url
-        .expose_secret()
-        .parse()
-        .map_err(|err| format!("DATABASE_URL: {err}"))?;
     PgPoolOptions::new()
         .max_connections(db.max_connections)
         .acquire_timeout(db.acquire_timeout)
-        .connect_with(options.statement_cache_capacity(db.statement_cache))
+        .connect(db.url.expose_secret())
         .await
         .map_err(|err| format!("cannot connect to Postgres: {err}"))
 }
