@@ -23,6 +23,13 @@ rm -rf "$out"
 mkdir -p "$out/static" "$func"
 (cd target/site && find . -type f ! -name '*.br' ! -name '*.gz' -print0 |
   xargs -0 -I{} install -D -m 644 {} "$ROOT/$out/static/{}")
+# Vercel runs functions on Amazon Linux 2023 (glibc 2.34): a binary asking for newer symbols
+# would not load there.
+newest=$(objdump -T "$CARGO_TARGET_DIR/release/vercel" | grep -oE 'GLIBC_[0-9.]+' | sort -Vu | tail -n 1)
+if [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -n 1)" != GLIBC_2.34 ]; then
+  echo "the vercel binary needs $newest; Vercel's image has GLIBC_2.34 (build there, or with cargo zigbuild)" >&2
+  exit 1
+fi
 install -m 755 "$CARGO_TARGET_DIR/release/vercel" "$func/executable"
 install -m 644 "$CARGO_TARGET_DIR/release/hash.txt" "$func/hash.txt"
 
