@@ -145,9 +145,11 @@ ensure_postgres() {
 
 # PgBouncer >= 1.21 (it tracks prepared statements in transaction mode, as Neon's and Supabase's
 # poolers do; sqlx prepares named statements). Debian 12 packages 1.18, so it is built once per
-# machine from Debian 13's source package (deb.debian.org), into .data/pgbouncer-bin: ~20 s.
+# machine from Debian 13's source package (deb.debian.org), into /usr/local (~20 s): outside the
+# clone, whose folders the postgres user it runs as may not be allowed to enter.
 ensure_pgbouncer() {
-  PGBOUNCER="$DATA/pgbouncer-bin/bin/pgbouncer"
+  local prefix=/usr/local/lib/crossview-pgbouncer
+  PGBOUNCER="$prefix/bin/pgbouncer"
   [ -x "$PGBOUNCER" ] && return 0
   apt_install libevent-dev libssl-dev pkg-config make gcc
   local src=/etc/apt/sources.list.d/crossview-trixie-src.list sudo=""
@@ -161,8 +163,8 @@ ensure_pgbouncer() {
   work=$(mktemp -d)
   (cd "$work" && apt-get source --download-only pgbouncer/trixie >/dev/null 2>&1 &&
     tar xzf pgbouncer_*.orig.tar.gz && cd pgbouncer-*/ &&
-    ./configure --prefix="$DATA/pgbouncer-bin" --without-cares --without-systemd >/dev/null &&
-    make -j2 >/dev/null && make install >/dev/null)
+    ./configure --prefix="$prefix" --without-cares --without-systemd >/dev/null &&
+    make -j2 >/dev/null && $sudo make install >/dev/null)
   rm -rf "$work"
   [ -x "$PGBOUNCER" ]
 }
@@ -172,11 +174,11 @@ ensure_pgbouncer() {
 # the README's "Pooled Postgres").
 start_pgbouncer() {
   ensure_pgbouncer
-  local dir="$DATA/pgbouncer" port=6432 upstream=${PG_URL#postgres://}
+  # PgBouncer refuses to run as root: it runs as postgres, with its files where that user may go.
+  local dir=/tmp/crossview-pgbouncer port=6432 upstream=${PG_URL#postgres://}
   local user=${upstream%%@*} hostport=${upstream#*@}
-  mkdir -p "$dir"
-  # PgBouncer refuses to run as root: it runs as postgres.
   id postgres >/dev/null 2>&1 || useradd --system --home "$DATA" postgres
+  mkdir -p "$dir"
   chown postgres "$dir"
   printf '"%s" ""\n' "$user" >"$dir/users.txt"
   cat >"$dir/pgbouncer.ini" <<INI
