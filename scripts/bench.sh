@@ -41,8 +41,7 @@ python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/de
 # shellcheck disable=SC1091
 source "$DATA/bench.env"
 
-psql "$PG_URL/postgres" -qc 'drop database if exists crossview_bench with (force)' >/dev/null
-DATABASE_URL=$(ensure_database crossview_bench)
+DATABASE_URL=$(fresh_database crossview_bench)
 export DATABASE_URL CROSSVIEW_ENV=development COOKIE_SECURE=false VERIFY_PROPAGATION_SECS=2
 SESSION_SECRET=$(session_secret)
 export SESSION_SECRET

@@ -25,8 +25,7 @@ grep -q '^COPY rootfs /$' "$image/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -t crossview:test "$image" >/dev/null
 say "image crossview:test: $(docker image inspect -f '{{.Size}}' crossview:test | awk '{printf "%.0f MB", $1/1e6}')"
 
-psql "$PG_URL/postgres" -qc 'drop database if exists crossview_container with (force)' >/dev/null
-DATABASE_URL=$(ensure_database crossview_container)
+DATABASE_URL=$(fresh_database crossview_container)
 docker rm -f crossview-test >/dev/null 2>&1 || true
 docker run -d --name crossview-test --network host \
   -e DATABASE_URL="$DATABASE_URL" -e SESSION_SECRET="$(session_secret)" \

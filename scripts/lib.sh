@@ -216,6 +216,12 @@ ensure_database() {
   echo "$PG_URL/$name"
 }
 
+# fresh_database NAME -> echoes its URL: an empty database, whatever an earlier run left there
+fresh_database() {
+  psql "$PG_URL/postgres" -qc "drop database if exists \"$1\" with (force)" >/dev/null
+  ensure_database "$1"
+}
+
 # A session secret kept under .data so that sessions survive a restart of the dev server.
 session_secret() {
   [ -f "$DATA/session-secret" ] || python3 -c 'import secrets; print(secrets.token_hex(64))' >"$DATA/session-secret"

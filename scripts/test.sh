@@ -56,8 +56,7 @@ say "Rust tests (unit, Postgres, strict AWS stand-in)"
 cargo test --release --workspace --no-fail-fast -- --include-ignored 2>&1 | tee "$DATA/logs/cargo-test.log"
 
 say "Playwright tests in Chromium"
-psql "$PG_URL/postgres" -qc 'drop database if exists crossview_e2e with (force)' >/dev/null
-DATABASE_URL=$(ensure_database crossview_e2e)
+DATABASE_URL=$(fresh_database crossview_e2e)
 # The release server as built above (`cargo leptos end-to-end` would regenerate the wasm
 # bindings first, a minute or two for nothing), then the suite.
 export LEPTOS_SITE_ADDR=127.0.0.1:3000
@@ -66,15 +65,9 @@ PIDS+=($!)
 wait_for_port 3000 "the release server"
 (cd end2end && npx playwright test) 2>&1 | tee "$DATA/logs/e2e.log"
 
-# A fresh, empty database named $1 (dropped first if a previous run left one).
-fresh_database() {
-  psql "$PG_URL/postgres" -qc "drop database if exists $1 with (force)" >/dev/null
-  ensure_database "$1" >/dev/null
-}
-
 say "Vercel: the Build Output's function in local mode, behind a stand-in of Vercel's edge"
 bash scripts/vercel-build.sh --no-build
-fresh_database crossview_vercel
+fresh_database crossview_vercel >/dev/null
 (cd .vercel/output/functions/index.func &&
   VERCEL_DEV_PORT=3101 DATABASE_URL="$PG_URL/crossview_vercel" exec ./executable) \
   >"$DATA/logs/vercel-function.log" 2>&1 &
@@ -87,7 +80,7 @@ wait_for_port 3101 "the Vercel function" && wait_for_port 3100 "the edge"
 
 say "Two instances behind a round-robin balancer, through PgBouncer in transaction mode"
 start_pgbouncer
-fresh_database crossview_instances
+fresh_database crossview_instances >/dev/null
 for port in 4001 4002; do
   # Both start at once on the empty database: one migrates (direct URL), the other waits for it.
   DATABASE_URL="$POOLED_URL/crossview_instances" DATABASE_URL_DIRECT="$PG_URL/crossview_instances" \

@@ -23,7 +23,7 @@ use app::{
 use axum::{
     body::{Body, Bytes},
     extract::{MatchedPath, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -41,7 +41,7 @@ pub async fn requests(auth: AuthSession, mut req: Request, next: Next) -> Respon
     let facts = RequestFacts::default();
     facts.update(|f| f.user_id = auth.user.as_ref().map(|u| u.id));
     req.extensions_mut().insert(facts.clone());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let res = next.run(req).await;
     let outcome = Outcome {
         started,
@@ -97,7 +97,7 @@ struct Outcome {
     started: Instant,
     id: String,
     route: String,
-    method: String,
+    method: Method,
     status: u16,
     facts: RequestFacts,
 }
@@ -105,7 +105,7 @@ struct Outcome {
 impl Drop for Outcome {
     fn drop(&mut self) {
         let took = self.started.elapsed();
-        metrics::request(&self.route, &self.method, self.status, took);
+        metrics::request(&self.route, self.method.as_str(), self.status, took);
         let seen = self.facts.snapshot();
         tracing::info!(
             target: "crossview::request",

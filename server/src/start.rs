@@ -38,7 +38,19 @@ pub fn logging() {
 
 /// Everything a serving process needs, ready to serve: the schema is current when this returns.
 pub async fn state() -> Result<AppState, String> {
-    let config = Config::from_env().map_err(|err| err.to_string())?;
+    state_with_defaults(&[]).await
+}
+
+/// [`state`], with `defaults` for variables the environment leaves unset (an entry's own
+/// defaults: the Vercel Function trusts its edge's `X-Forwarded-For`).
+pub async fn state_with_defaults(defaults: &[(&str, &str)]) -> Result<AppState, String> {
+    let config = Config::from_lookup(|key| {
+        std::env::var(key).ok().or_else(|| {
+            let (_, value) = defaults.iter().find(|(name, _)| *name == key)?;
+            Some((*value).to_owned())
+        })
+    })
+    .map_err(|err| err.to_string())?;
     let mut leptos_options = get_configuration(None)
         .map_err(|err| format!("leptos configuration: {err}"))?
         .leptos_options;

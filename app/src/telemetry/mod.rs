@@ -26,10 +26,12 @@ pub struct Facts {
 impl RequestFacts {
     /// The facts of the request being served, if this runs inside one.
     pub fn current() -> Option<Self> {
-        leptos::prelude::use_context::<http::request::Parts>()?
-            .extensions
-            .get::<RequestFacts>()
-            .cloned()
+        // Borrowed, not `use_context`: that would clone the request's every header to read one
+        // extension, twice a browse request.
+        leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+            parts.extensions.get::<RequestFacts>().cloned()
+        })
+        .flatten()
     }
 
     pub fn update(&self, change: impl FnOnce(&mut Facts)) {

@@ -26,10 +26,7 @@ async fn main() -> Result<(), Error> {
     start::logging();
     // Requests reach a function only through Vercel's edge, which sets X-Forwarded-For to the
     // client's address: that is the address rate limits count (unless the operator says else).
-    if std::env::var_os("TRUST_PROXY").is_none() {
-        std::env::set_var("TRUST_PROXY", "true");
-    }
-    let state = start::state().await?;
+    let state = start::state_with_defaults(&[("TRUST_PROXY", "true")]).await?;
     tokio::spawn(server::prune_sessions(state.pool.clone()));
     vercel_runtime::run(Streamed(server::router(state))).await
 }
