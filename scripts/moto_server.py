@@ -31,7 +31,7 @@ moto's CompleteMultipartUpload and ListParts answers have the wrong root element
 …Result), which the SDK refuses to parse.
 
 One addition for tests: AssumeRole calls are counted per role, with the last one's session
-policy and duration (GET /_standin/assume-role-calls). And, as S3 does, a GET applies
+policy, duration and session name (GET /_standin/assume-role-calls). And, as S3 does, a GET applies
 `response-content-disposition` / `-type` / `-cache-control` from its query, and every answer
 exposes ETag to scripts, as a bucket with Crossview's CORS rule does.
 Everything else is moto's own server (which closes every connection after one response).
@@ -72,7 +72,10 @@ def _condition_holds(operator, value, expected):
         # "true": the key must be absent; "false": it must be present.
         return any((v.lower() == "true") == (value is None) for v in expected)
     if value is None:
-        return base != operator  # only the ...IfExists forms let an absent key through
+        # Only the ...IfExists forms let an absent key through, and the negated operators, which
+        # IAM counts as matching a key that is not there (a Deny on StringNotLike s3:prefix
+        # refuses a listing without a prefix).
+        return base != operator or base in ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike")
     if base == "StringEquals":
         return value in expected
     if base == "StringNotEquals":
@@ -164,11 +167,31 @@ def setup_class(self, request, full_url, headers, *args, **kwargs):
         seen["calls"] += 1
         seen["policy"] = self.querystring.get("Policy", [None])[0]
         seen["duration"] = self.querystring.get("DurationSeconds", [None])[0]
+        seen["session_name"] = self.querystring.get("RoleSessionName", [None])[0]
     environ = getattr(request, "environ", None) or {}
     self._standin_raw_uri = environ.get("RAW_URI")
 
 
 responses.BaseResponse.setup_class = setup_class
+
+from moto.sts import responses as sts_responses
+from moto.sts.exceptions import STSValidationError
+
+_assume_role = sts_responses.TokenResponse.assume_role
+
+
+def _assume_role_within_limits(self):
+    # AWS refuses a session policy over 2,048 characters; moto takes any.
+    policy = self._get_param("Policy")
+    if policy is not None and len(policy) > 2048:
+        raise STSValidationError(
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
+            "Member must have length less than or equal to 2048"
+        )
+    return _assume_role(self)
+
+
+sts_responses.TokenResponse.assume_role = _assume_role_within_limits
 
 _authorize = authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action
 
@@ -333,6 +356,53 @@ def _session_policy(access_key):
 _check_action_permitted = access_control.IAMRequestBase.check_action_permitted
 
 
+def _listed(values, matches):
+    values = values if isinstance(values, list) else [values]
+    return any(matches(v) for v in values)
+
+
+def _statement_applies(statement, action, resource, context):
+    """Whether one statement of a session policy speaks to this request, as IAM decides it:
+    Action or NotAction, Resource or NotResource (IAM wildcards and escapes), and every
+    condition (moto's own evaluation turns a failed condition into a Deny, and knows no
+    NotResource)."""
+    if "NotAction" in statement:
+        if _listed(statement["NotAction"], lambda a: _match(a, action)):
+            return False
+    elif not _listed(statement.get("Action", []), lambda a: _match(a, action)):
+        return False
+    if "NotResource" in statement:
+        if _listed(statement["NotResource"], lambda r: _match(r, resource)):
+            return False
+    elif not _listed(statement.get("Resource", []), lambda r: r == "*" or _match(r, resource)):
+        return False
+    for operator, keys in (statement.get("Condition") or {}).items():
+        for key, expected in keys.items():
+            expected = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            if not _condition_holds(operator, context.get(key.lower()), expected):
+                return False
+    return True
+
+
+def _session_allows(policy, action, resource, context):
+    """An explicit Deny wins, then an Allow; nothing said is a Deny."""
+    statements = json.loads(policy)["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    applying = [s["Effect"] for s in statements if _statement_applies(s, action, resource, context)]
+    return "Deny" not in applying and "Allow" in applying
+
+
+def _request_context(request):
+    """The condition keys a session policy may name: S3's `s3:prefix` on listings (present,
+    possibly empty, when the request names a prefix; absent otherwise)."""
+    _, _, query = (request._path or "").partition("?")
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    context = {}
+    if "prefix" in params:
+        context["s3:prefix"] = params["prefix"][0]
+    return context
+
+
 def _check_action_permitted_with_session_policy(self, resource):
     """AWS allows a session's request only if both the role's policies and the session policy
     given to AssumeRole allow it; moto ignores the session policy."""
@@ -342,8 +412,7 @@ def _check_action_permitted_with_session_policy(self, resource):
     policy = _session_policy(self._access_key)
     if policy is None:
         return
-    result = access_control.IAMPolicy(policy).is_action_permitted(self._action, resource)
-    if result != access_control.PermissionResult.PERMITTED:
+    if not _session_allows(policy, self._action, resource, _request_context(self)):
         print(f"stand-in: the session policy does not allow {self._action} on {resource}", file=sys.stderr)
         self._raise_access_denied()
 

@@ -8,11 +8,12 @@ use std::{
 };
 
 /// One folder per capability. `shell` composes them and is imported by nothing.
-const FEATURES: [&str; 7] = [
+const FEATURES: [&str; 8] = [
     "account",
     "admin",
     "browse",
     "connections",
+    "grants",
     "objects",
     "shares",
     "transfers",

@@ -104,6 +104,18 @@ pub enum AppError {
     ConnectionDisabled,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
+    #[error("That is outside the locations you may use on this connection. Open one of them from the connection's page.")]
+    OutsideLocation,
+    #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
+    ReadOnlyLocation,
+    #[error("A location is a bucket and, if you like, a folder in it ending in / (at most 256 characters, without * ? $ or an empty, . or .. folder), like reports/2026/ or uploads/users/{{user}}/.")]
+    LocationInvalid,
+    #[error("No Crossview user has that email address. Ask them to sign up first.")]
+    GranteeUnknown,
+    #[error("You own this connection already: grant its locations to someone else.")]
+    GranteeIsOwner,
+    #[error("A grant ends in the future: pick a later date, or none.")]
+    GrantExpiryInvalid,
     #[error("The role does not allow {action} on {resource}.")]
     Denied { action: Action, resource: String },
     #[error("{0}")]
@@ -232,7 +244,7 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
                 Forbidden | AccountDisabled | ConnectionDisabled | SignupClosed
-                | EndpointNotAllowed => StatusCode::FORBIDDEN,
+                | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -274,6 +286,10 @@ pub mod ssr {
                 | FolderNameInvalid
                 | ConfirmationMismatch
                 | SearchInvalid
+                | LocationInvalid
+                | GranteeUnknown
+                | GranteeIsOwner
+                | GrantExpiryInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

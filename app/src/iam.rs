@@ -97,6 +97,33 @@ impl fmt::Display for Action {
     }
 }
 
+/// Where one user may act on a connection restricted to locations: one bucket, the keys under
+/// `prefix` (`""`: all of them; `{user}` already replaced by the acting user's id), reading only
+/// unless `writable`. Each assumption's session policy is fenced to the one a request uses, and
+/// pages leave out what it forbids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reach {
+    pub bucket: String,
+    pub prefix: String,
+    pub writable: bool,
+    /// Through a teammate's grant, not the user's own connection.
+    pub via: Option<Via>,
+}
+
+/// The grant a user acts under, and who gave it (the connection's owner): both are audited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Via {
+    pub grant: i64,
+    pub grantor: i64,
+}
+
+impl Reach {
+    /// `s3://bucket/prefix`, as pages and the audit trail show it.
+    pub fn uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Action;

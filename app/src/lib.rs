@@ -2,7 +2,7 @@
 //! the server (feature `ssr`) and hydrated in the browser (feature `hydrate`).
 //!
 //! Features, one folder each (pages, server functions, and server-only code in `ssr`):
-//! `account`, `admin`, `browse`, `connections`, `objects`, `shares`, `transfers`; `shell` is the
+//! `account`, `admin`, `browse`, `connections`, `grants`, `objects`, `shares`, `transfers`; `shell` is the
 //! document and the router that puts them together. Shared plumbing, which no feature owns and
 //! which imports no feature: `aws`, `audit`, `auth`, `call`, `config`, `error`, `forms`,
 //! `db`, `format`, `iam`, `limits`, `location`, `state`, `ui`, `url`. See ARCHITECTURE.md.
@@ -16,6 +16,7 @@ pub mod connections;
 pub mod error;
 pub mod format;
 pub mod forms;
+pub mod grants;
 pub mod iam;
 pub mod location;
 pub mod objects;

@@ -14,6 +14,7 @@ use crate::{
     audit::AuditFilter,
     connections::Status,
     connections::{RecheckConnection, SetConnectionDisabled},
+    grants::LocationsSection,
     forms::error_from_query,
     ui::ErrorNotice,
     url::{encode_component, load_by_id, use_query},
@@ -175,6 +176,7 @@ fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
             <ToggleForm action=SetConnectionDisabled::PATH id=c.id field="disabled" value=!disabled
                 label=if disabled { "Enable connection" } else { "Disable connection" }/>
         </div>
+        <LocationsSection connection=c.id back=crate::location::admin_connection_href(c.id)/>
         <section class="card">
             <h2>"Timeline"</h2>
             <AuditResults filter=timeline/>

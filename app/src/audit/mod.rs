@@ -135,6 +135,10 @@ activities! {
     ConnectionDisable => "connection.disable", false;
     ConnectionEnable => "connection.enable", false;
     ConnectionRecheck => "connection.recheck", false;
+    LocationAdd => "location.add", false;
+    LocationRemove => "location.remove", false;
+    GrantCreate => "grant.create", false;
+    GrantRevoke => "grant.revoke", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;

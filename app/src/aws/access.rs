@@ -15,49 +15,72 @@ use crate::{
         Activity, Outcome,
     },
     error::AppError,
-    iam::Action,
+    iam::{Action, Reach, Via},
     location::{folder_of, name_in},
     state::AppState,
     telemetry::{metrics, RequestFacts},
     url::encode_component,
 };
 
+/// In a location's prefix, the acting user's id.
+pub const USER_PLACEHOLDER: &str = "{user}";
+
 /// `crossview-user-<id>`: what the customer's CloudTrail shows as the session.
 pub fn session_name(user_id: i64) -> String {
     format!("crossview-user-{user_id}")
 }
 
-/// A user's verified connection, as a request uses it: which role, under which ExternalId.
-/// The ExternalId is an identifier, not a secret; nothing AWS issued is here.
+/// A user's verified connection, as a request uses it: which role, under which ExternalId, and
+/// where the user may act with it. The ExternalId is an identifier, not a secret; nothing AWS
+/// issued is here.
 #[derive(Debug)]
 pub struct Role {
     pub connection: i64,
     /// The connection's name, as pages show it.
     pub name: String,
+    pub owner: i64,
     arn: String,
     external_id: String,
     s3_endpoint: Option<String>,
     sts_endpoint: Option<String>,
+    /// The locations the user may act in: `None` for the owner of an unrestricted connection;
+    /// for a grantee, what their live grants give (never empty).
+    pub reach: Option<Vec<Reach>>,
+    /// The one location the request was fenced to, once assumed.
+    pub within: Option<Reach>,
 }
 
 impl Role {
-    /// One of `owner`'s connections, verified; anyone else's is `NotFound`, like a missing one.
-    /// A disabled owner's connections, and connections an administrator disabled, are refused
-    /// here, whoever asks (share links included): nothing of theirs reaches AWS.
-    async fn load(state: &AppState, owner: i64, id: i64) -> Result<Role, AppError> {
+    /// A connection as `user` may use it: their own, or one of whose locations a live grant
+    /// gives them. Anything else is `NotFound`, like a missing one (a revoked or lapsed grant
+    /// too, from the next request on). A disabled owner's connections, and connections an
+    /// administrator disabled, are refused here, whoever asks (share links included): nothing
+    /// of theirs reaches AWS.
+    pub async fn load(state: &AppState, user: i64, id: i64) -> Result<Role, AppError> {
         let row = sqlx::query!(
-            r#"select c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint, c.sts_endpoint,
-                    u.disabled as owner_disabled, c.disabled_at is not null as "disabled!"
+            r#"select c.owner_id, c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint,
+                    c.sts_endpoint, u.disabled as owner_disabled,
+                    c.disabled_at is not null as "disabled!",
+                    exists (select 1 from locations l where l.connection_id = c.id) as "restricted!"
              from connections c join users u on u.id = c.owner_id
-             where c.id = $1 and c.owner_id = $2"#,
-            id,
-            owner
+             where c.id = $1"#,
+            id
         )
         .fetch_optional(&state.pool)
         .await?
         .ok_or(AppError::NotFound)?;
-        if row.owner_disabled {
-            return Err(AppError::AccountDisabled);
+        let owner = row.owner_id == user;
+        let reach = match (owner, row.restricted) {
+            (true, false) => None,
+            _ => Some(reach(&state.pool, id, user, owner).await?),
+        };
+        if !owner && reach.as_ref().is_none_or(Vec::is_empty) {
+            return Err(AppError::NotFound);
+        }
+        match (row.owner_disabled, owner) {
+            (true, true) => return Err(AppError::AccountDisabled),
+            (true, false) => return Err(AppError::ConnectionDisabled),
+            _ => {}
         }
         if row.disabled {
             return Err(AppError::ConnectionDisabled);
@@ -66,13 +89,22 @@ impl Role {
             ("verified", Some(arn)) => Ok(Role {
                 connection: id,
                 name: row.name,
+                owner: row.owner_id,
                 arn,
                 external_id: row.external_id,
                 s3_endpoint: row.s3_endpoint,
                 sts_endpoint: row.sts_endpoint,
+                reach,
+                within: None,
             }),
             _ => Err(AppError::ConnectionNotVerified),
         }
+    }
+
+    /// What the audit trail adds to `detail` for an action done through this role: the location
+    /// it stayed in and, for a grantee, the grant and its grantor.
+    pub fn stamp(&self, detail: serde_json::Value) -> serde_json::Value {
+        fenced(detail, self.within.as_ref())
     }
 
     /// `arn:<the role's partition>:s3:::<bucket>`.
@@ -83,6 +115,47 @@ impl Role {
     pub fn object_arn(&self, bucket: &str, key: &str) -> String {
         format!("{}/{key}", self.bucket_arn(bucket))
     }
+}
+
+/// The locations `user` may act in on connection `id`: all of them for its owner, else those
+/// the user's live grants name, each read-write only where both the location and the grant
+/// are. `{user}` becomes the acting user's id.
+async fn reach(
+    pool: &sqlx::PgPool,
+    id: i64,
+    user: i64,
+    owner: bool,
+) -> Result<Vec<Reach>, AppError> {
+    let rows = sqlx::query!(
+        r#"select l.bucket, l.prefix, l.writable and coalesce(g.writable, true) as "writable!",
+                g.id as "grant?", c.owner_id
+         from locations l
+         join connections c on c.id = l.connection_id
+         left join grants g on g.location_id = l.id and g.grantee_id = $2
+             and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
+         where l.connection_id = $1 and ($3 or g.id is not null)
+         order by l.bucket, l.prefix"#,
+        id,
+        user,
+        owner
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Reach {
+            bucket: r.bucket,
+            prefix: r.prefix.replace(USER_PLACEHOLDER, &user.to_string()),
+            writable: r.writable,
+            via: match (owner, r.grant) {
+                (false, Some(grant)) => Some(Via {
+                    grant,
+                    grantor: r.owner_id,
+                }),
+                _ => None,
+            },
+        })
+        .collect())
 }
 
 /// One AssumeRole, audited whatever its outcome. Every assumption in Crossview goes through here.
@@ -123,15 +196,19 @@ pub async fn assume_audited(
         bucket: scope.bucket(),
         key: scope.key(),
         aws_request_id: request_id.as_deref(),
-        detail: Some(json!({ "with_external_id": target.external_id.is_some() })),
+        detail: Some(fenced(
+            json!({ "with_external_id": target.external_id.is_some() }),
+            target.location,
+        )),
         ..Event::new(action, outcome)
     };
     record(&state.pool, event).await?;
     result.map_err(|failure| AppError::Aws(failure.problem))
 }
 
-/// The entry point for every request that uses a connection: owner check, verified check, and a
-/// fresh assumption narrowed to `scope`. The credentials live as long as the request.
+/// The entry point for every request that uses a connection: access check (owner or grantee),
+/// verified check, the location the request stays in, and a fresh assumption narrowed to
+/// `scope` and fenced to that location. The credentials live as long as the request.
 pub async fn assume_for(
     state: &AppState,
     user_id: i64,
@@ -139,19 +216,60 @@ pub async fn assume_for(
     scope: &Scope,
 ) -> Result<(Role, Assumed), AppError> {
     let role = Role::load(state, user_id, connection_id).await?;
-    let name = session_name(user_id);
-    let target = RoleTarget {
-        role_arn: &role.arn,
-        external_id: Some(&role.external_id),
-        session_name: &name,
-        endpoints: Endpoints {
-            s3: role.s3_endpoint.as_deref(),
-            sts: role.sts_endpoint.as_deref(),
-        },
-    };
-    let assumed =
-        assume_audited(state, user_id, connection_id, target, scope, scope.action()).await?;
-    Ok((role, assumed))
+    role.assume(state, user_id, scope).await
+}
+
+impl Role {
+    /// Assumes this role for `user`'s request: a request outside the user's locations is
+    /// refused here, before AWS, and audited as refused; the session policy fences it anyway.
+    pub async fn assume(
+        mut self,
+        state: &AppState,
+        user: i64,
+        scope: &Scope,
+    ) -> Result<(Role, Assumed), AppError> {
+        self.within = match self.reach.as_deref().map(|reach| scope.within(reach)) {
+            None => None,
+            Some(Ok(within)) => within.cloned(),
+            Some(Err(refused)) => {
+                let event = Event {
+                    actor_id: Some(user),
+                    connection_id: Some(self.connection),
+                    bucket: scope.bucket(),
+                    key: scope.key(),
+                    ..Event::new(scope.action(), Outcome::Error(refused.code()))
+                };
+                record(&state.pool, event).await?;
+                return Err(refused);
+            }
+        };
+        let name = session_name(user);
+        let target = RoleTarget {
+            role_arn: &self.arn,
+            external_id: Some(&self.external_id),
+            session_name: &name,
+            endpoints: Endpoints {
+                s3: self.s3_endpoint.as_deref(),
+                sts: self.sts_endpoint.as_deref(),
+            },
+            location: self.within.as_ref(),
+        };
+        let assumed =
+            assume_audited(state, user, self.connection, target, scope, scope.action()).await?;
+        Ok((self, assumed))
+    }
+}
+
+/// `detail` with the location an assumption was fenced to (and the grant it used), if any.
+fn fenced(mut detail: serde_json::Value, location: Option<&Reach>) -> serde_json::Value {
+    if let (Some(location), Some(fields)) = (location, detail.as_object_mut()) {
+        fields.insert("location".into(), location.uri().into());
+        if let Some(via) = location.via {
+            fields.insert("grant".into(), via.grant.into());
+            fields.insert("grantor".into(), via.grantor.into());
+        }
+    }
+    detail
 }
 
 /// One object of one of the user's connections, checked for shape before AWS is asked.
@@ -242,9 +360,11 @@ impl<'a> Target<'a> {
         PresigningConfig::expires_in(Duration::from_secs(seconds)).map_err(AppError::internal)
     }
 
-    /// What the server itself did to the object (beyond the assumption), in the audit log.
+    /// What the server itself did to the object (beyond the assumption) through `role`, in the
+    /// audit log.
     pub async fn audit<T>(
         &self,
+        role: &Role,
         action: Activity,
         result: &Result<T, AppError>,
         detail: serde_json::Value,
@@ -254,7 +374,7 @@ impl<'a> Target<'a> {
             connection_id: Some(self.connection),
             bucket: Some(self.bucket),
             key: Some(self.key),
-            detail: Some(detail),
+            detail: Some(role.stamp(detail)),
             ..Event::new(action, Outcome::of(result))
         };
         record(&self.state.pool, event).await

@@ -18,6 +18,7 @@ use super::Scope;
 use crate::{
     config::Config,
     error::AwsProblem,
+    iam::Reach,
     telemetry::{RequestFacts, S3Timing},
 };
 
@@ -51,6 +52,8 @@ pub struct RoleTarget<'a> {
     pub session_name: &'a str,
     /// An S3-compatible store's own endpoints; `None` means AWS.
     pub endpoints: Endpoints<'a>,
+    /// On a connection restricted to locations, the one this assumption is fenced to.
+    pub location: Option<&'a Reach>,
 }
 
 /// A connection's custom endpoints (MinIO, Ceph RGW); both `None` for AWS itself.
@@ -209,7 +212,7 @@ impl AwsGateway {
             .role_arn(target.role_arn)
             .role_session_name(target.session_name)
             .set_external_id(target.external_id.map(str::to_owned))
-            .policy(scope.session_policy(partition))
+            .policy(scope.session_policy(partition, target.location))
             .duration_seconds(scope.session_seconds())
             .send()
             .await

@@ -1,9 +1,17 @@
 //! What one request may do with a connection, and the session policy that narrows the assumed
-//! credentials to exactly that.
+//! credentials to exactly that — and, on a connection restricted to locations, to the one
+//! location the request stays in.
 
 use serde_json::{json, Value};
 
-use crate::{audit::Activity, iam::Action};
+use crate::{
+    audit::Activity,
+    error::AppError,
+    iam::{Action, Reach},
+};
+
+/// AWS's limit on a session policy's text (AssumeRole's `Policy`, 2,048 characters).
+pub const POLICY_LIMIT: usize = 2048;
 
 /// The permission one request needs. The session policy built from it is intersected by AWS
 /// with the role's own policies, so the temporary credentials can never do more than this.
@@ -13,8 +21,8 @@ pub enum Scope {
     Verify,
     /// ListBuckets and looking up bucket regions.
     ListBuckets,
-    /// Read one bucket's listing.
-    ListBucket { bucket: String },
+    /// Read one bucket's listing under `prefix` (`""`: from its root; HeadBucket too).
+    ListBucket { bucket: String, prefix: String },
     /// Named object actions (`s3:GetObject`, …) on one key; `purpose` names it in the audit log.
     Object {
         bucket: String,
@@ -38,10 +46,11 @@ pub enum Scope {
         purpose: Activity,
     },
     /// Listing a folder and acting on every key under it (delete a folder, copy or move one):
-    /// `s3:ListBucket` on the bucket and `actions` on each `(prefix, actions)` pair's keys; a
-    /// prefix not ending in `/` names one key only.
+    /// `s3:ListBucket` on the bucket (every listing under `within`) and `actions` on each
+    /// `(prefix, actions)` pair's keys; a prefix not ending in `/` names one key only.
     Folders {
         bucket: String,
+        within: String,
         grants: Vec<(String, Vec<Action>)>,
         purpose: Activity,
     },
@@ -72,7 +81,7 @@ impl Scope {
 
     pub fn bucket(&self) -> Option<&str> {
         match self {
-            Scope::ListBucket { bucket }
+            Scope::ListBucket { bucket, .. }
             | Scope::Object { bucket, .. }
             | Scope::Versions { bucket, .. }
             | Scope::Presign { bucket, .. }
@@ -91,53 +100,132 @@ impl Scope {
         }
     }
 
-    /// The session policy for AssumeRole (JSON).
-    pub fn session_policy(&self, partition: &str) -> String {
-        let statements = match self {
-            // Deny-all: the credentials prove the trust works and can do nothing else.
-            Scope::Verify => vec![json!({ "Effect": "Deny", "Action": "*", "Resource": "*" })],
-            Scope::ListBuckets => vec![json!({
-                "Effect": "Allow",
-                "Action": [Action::ListAllMyBuckets, Action::GetBucketLocation],
-                "Resource": "*",
-            })],
-            Scope::ListBucket { bucket } => vec![list_statement(partition, bucket)],
+    /// Every key or prefix the request names in its bucket (listed or acted on), and whether it
+    /// changes anything; `None` for the scopes that touch no bucket.
+    fn touches(&self) -> Option<(&str, Vec<&str>, bool)> {
+        let writes = |actions: &[Action]| actions.iter().any(|a| Action::WRITE.contains(a));
+        match self {
+            Scope::Verify | Scope::ListBuckets => None,
+            Scope::ListBucket { bucket, prefix } => Some((bucket, vec![prefix], false)),
             Scope::Object {
                 bucket,
                 key,
                 actions,
                 ..
-            } => vec![object_statement(
-                partition,
-                bucket,
-                &escape_policy_key(key),
-                actions,
-            )],
-            Scope::Versions {
+            }
+            | Scope::Versions {
                 bucket,
                 key,
                 actions,
                 ..
-            } => vec![
-                json!({
-                    "Effect": "Allow",
-                    "Action": [Action::ListBucketVersions, Action::GetBucketLocation],
-                    "Resource": format!("arn:{partition}:s3:::{bucket}"),
-                }),
-                object_statement(partition, bucket, &escape_policy_key(key), actions),
-            ],
+            } => Some((bucket, vec![key], writes(actions))),
             Scope::Presign {
                 bucket,
                 key,
                 action,
                 ..
-            } => vec![object_statement(
+            } => Some((bucket, vec![key], writes(&[*action]))),
+            Scope::Folders {
+                bucket,
+                within,
+                grants,
+                ..
+            } => {
+                let named = std::iter::once(within.as_str())
+                    .chain(grants.iter().map(|(prefix, _)| prefix.as_str()));
+                let changes = grants.iter().any(|(_, actions)| writes(actions));
+                Some((bucket, named.collect(), changes))
+            }
+        }
+    }
+
+    /// On a connection restricted to `reach`, the one location this request stays in (the
+    /// session policy names it alone). Verification touches no bucket (`None`); a request
+    /// outside every location, listing the account's buckets included, is refused, and a
+    /// change inside a read-only one too, before anything is sent to AWS.
+    pub fn within<'r>(&self, reach: &'r [Reach]) -> Result<Option<&'r Reach>, AppError> {
+        if *self == Scope::Verify {
+            return Ok(None);
+        }
+        let (bucket, named, writes) = self.touches().ok_or(AppError::OutsideLocation)?;
+        let mut holding = reach
+            .iter()
+            .filter(|r| r.bucket == bucket && named.iter().all(|n| n.starts_with(&r.prefix)))
+            .peekable();
+        let first = holding.peek().copied().ok_or(AppError::OutsideLocation)?;
+        match writes {
+            false => Ok(Some(first)),
+            true => holding
+                .find(|r| r.writable)
+                .map(Some)
+                .ok_or(AppError::ReadOnlyLocation),
+        }
+    }
+
+    /// The session policy for AssumeRole (JSON), within `location` where the connection is
+    /// restricted. Names keys exactly; when that would pass AWS's limit (keys up to 1,024
+    /// bytes), the object statements name the location's prefix (or the bucket) instead, which
+    /// the request's own keys are under.
+    pub fn session_policy(&self, partition: &str, location: Option<&Reach>) -> String {
+        let exact = self.policy(partition, location, false);
+        match exact.len() <= POLICY_LIMIT {
+            true => exact,
+            false => self.policy(partition, location, true),
+        }
+    }
+
+    fn policy(&self, partition: &str, location: Option<&Reach>, widened: bool) -> String {
+        let mut statements = match (self, widened) {
+            // Deny-all: the credentials prove the trust works and can do nothing else.
+            (Scope::Verify, _) => vec![json!({ "Effect": "Deny", "Action": "*", "Resource": "*" })],
+            (Scope::ListBuckets, _) => vec![json!({
+                "Effect": "Allow",
+                "Action": [Action::ListAllMyBuckets, Action::GetBucketLocation],
+                "Resource": "*",
+            })],
+            (Scope::ListBucket { bucket, .. }, _) => vec![list_statement(partition, bucket)],
+            (_, true) => self.widened(partition, location),
+            (
+                Scope::Object {
+                    bucket,
+                    key,
+                    actions,
+                    ..
+                },
+                false,
+            ) => vec![object_statement(
+                partition,
+                bucket,
+                &escape_policy_key(key),
+                actions,
+            )],
+            (
+                Scope::Versions {
+                    bucket,
+                    key,
+                    actions,
+                    ..
+                },
+                false,
+            ) => vec![
+                versions_statement(partition, bucket),
+                object_statement(partition, bucket, &escape_policy_key(key), actions),
+            ],
+            (
+                Scope::Presign {
+                    bucket,
+                    key,
+                    action,
+                    ..
+                },
+                false,
+            ) => vec![object_statement(
                 partition,
                 bucket,
                 &escape_policy_key(key),
                 &[*action],
             )],
-            Scope::Folders { bucket, grants, .. } => {
+            (Scope::Folders { bucket, grants, .. }, false) => {
                 std::iter::once(list_statement(partition, bucket))
                     .chain(grants.iter().map(|(prefix, actions)| {
                         // A folder (or the whole bucket) grants every key under it; a key, itself.
@@ -150,9 +238,86 @@ impl Scope {
                     .collect()
             }
         };
-        let policy: Value = json!({ "Version": "2012-10-17", "Statement": statements });
-        policy.to_string()
+        if let Some(location) = location {
+            statements.extend(fences(partition, location));
+        }
+        json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
     }
+
+    /// The object scopes' statements with every key replaced by the location's prefix (or the
+    /// whole bucket): one statement with all the request's object actions.
+    fn widened(&self, partition: &str, location: Option<&Reach>) -> Vec<Value> {
+        let Some((bucket, _, _)) = self.touches() else {
+            return Vec::new();
+        };
+        let named: Vec<Action> = match self {
+            Scope::Object { actions, .. } | Scope::Versions { actions, .. } => actions.clone(),
+            Scope::Presign { action, .. } => vec![*action],
+            Scope::Folders { grants, .. } => grants.iter().flat_map(|(_, a)| a.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let mut actions = Vec::new();
+        for action in named {
+            if !actions.contains(&action) {
+                actions.push(action);
+            }
+        }
+        let prefix = location.map_or("", |l| l.prefix.as_str());
+        let under = format!("{}*", escape_policy_key(prefix));
+        let mut statements = vec![object_statement(partition, bucket, &under, &actions)];
+        match self {
+            Scope::Versions { .. } => statements.push(versions_statement(partition, bucket)),
+            Scope::Folders { .. } => statements.push(list_statement(partition, bucket)),
+            _ => {}
+        }
+        statements
+    }
+}
+
+/// What keeps a session inside one location whatever the statements before them allow: explicit
+/// denies, which no Allow can outweigh. Nothing outside the bucket and the location's keys;
+/// nothing on the bucket itself but listing (and finding its region); listing only under the
+/// prefix (a listing without one is refused too: IAM's negated operators match a missing key);
+/// and in a read-only location, nothing but reading.
+fn fences(partition: &str, location: &Reach) -> Vec<Value> {
+    let bucket = format!("arn:{partition}:s3:::{}", location.bucket);
+    let under = format!("{}*", escape_policy_key(&location.prefix));
+    let mut fences = vec![
+        json!({
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "NotResource": [bucket, format!("{bucket}/{under}")],
+        }),
+        json!({
+            "Effect": "Deny",
+            "NotAction": ["s3:List*", Action::GetBucketLocation],
+            "Resource": bucket,
+        }),
+    ];
+    if !location.prefix.is_empty() {
+        fences.push(json!({
+            "Effect": "Deny",
+            "Action": "s3:List*",
+            "Resource": bucket,
+            "Condition": { "StringNotLike": { "s3:prefix": under } },
+        }));
+    }
+    if !location.writable {
+        fences.push(json!({
+            "Effect": "Deny",
+            "NotAction": ["s3:Get*", "s3:List*"],
+            "Resource": "*",
+        }));
+    }
+    fences
+}
+
+fn versions_statement(partition: &str, bucket: &str) -> Value {
+    json!({
+        "Effect": "Allow",
+        "Action": [Action::ListBucketVersions, Action::GetBucketLocation],
+        "Resource": format!("arn:{partition}:s3:::{bucket}"),
+    })
 }
 
 fn list_statement(partition: &str, bucket: &str) -> Value {
@@ -191,7 +356,7 @@ mod tests {
             actions: vec![Action::GetObject],
             purpose: Activity::Details,
         };
-        let policy: Value = serde_json::from_str(&scope.session_policy("aws")).unwrap();
+        let policy: Value = serde_json::from_str(&scope.session_policy("aws", None)).unwrap();
         assert_eq!(
             policy["Statement"][0]["Resource"],
             "arn:aws:s3:::b/odd/${*}${?}${$}{x}.txt"
@@ -211,7 +376,7 @@ mod tests {
         assert_eq!(presign(600).session_seconds(), 900, "AWS's minimum");
         assert_eq!(presign(7200).session_seconds(), 7200);
         assert_eq!(Scope::ListBuckets.session_seconds(), 900);
-        let policy: Value = serde_json::from_str(&presign(600).session_policy("aws")).unwrap();
+        let policy: Value = serde_json::from_str(&presign(600).session_policy("aws", None)).unwrap();
         assert_eq!(policy["Statement"][0]["Action"], json!(["s3:GetObject"]));
         assert_eq!(policy["Statement"][0]["Resource"], "arn:aws:s3:::b/k");
     }
@@ -220,6 +385,7 @@ mod tests {
     fn a_folder_scope_lists_the_bucket_and_acts_under_its_prefixes_only() {
         let scope = Scope::Folders {
             bucket: "b".into(),
+            within: "from/a*b/".into(),
             grants: vec![
                 (
                     "from/a*b/".into(),
@@ -230,7 +396,7 @@ mod tests {
             ],
             purpose: Activity::Move,
         };
-        let policy: Value = serde_json::from_str(&scope.session_policy("aws")).unwrap();
+        let policy: Value = serde_json::from_str(&scope.session_policy("aws", None)).unwrap();
         let statements = policy["Statement"].as_array().unwrap();
         assert_eq!(statements[0]["Resource"], "arn:aws:s3:::b");
         assert_eq!(statements[0]["Action"][0], "s3:ListBucket");
@@ -247,9 +413,118 @@ mod tests {
         );
     }
 
+    fn reach(bucket: &str, prefix: &str, writable: bool) -> Reach {
+        Reach {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            writable,
+            via: None,
+        }
+    }
+
+    fn object(key: &str, actions: Vec<Action>) -> Scope {
+        Scope::Object {
+            bucket: "b".into(),
+            key: key.into(),
+            actions,
+            purpose: Activity::Details,
+        }
+    }
+
+    #[test]
+    fn a_request_stays_in_one_location_or_is_refused() {
+        let reach = [
+            reach("b", "reports/2026/", false),
+            reach("b", "reports/2026/drafts/", true),
+            reach("c", "", true),
+        ];
+        let list = |bucket: &str, prefix: &str| Scope::ListBucket {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        };
+        assert_eq!(list("b", "reports/2026/").within(&reach), Ok(Some(&reach[0])));
+        assert_eq!(list("b", "reports/2026/q1").within(&reach), Ok(Some(&reach[0])));
+        for (bucket, prefix) in [("b", "reports/"), ("b", "reports/2025/"), ("b", ""), ("d", "")] {
+            assert_eq!(
+                list(bucket, prefix).within(&reach),
+                Err(AppError::OutsideLocation),
+                "{bucket}/{prefix}"
+            );
+        }
+        assert_eq!(Scope::ListBuckets.within(&reach), Err(AppError::OutsideLocation));
+        assert_eq!(Scope::Verify.within(&reach), Ok(None));
+        let put = |key: &str| object(key, vec![Action::PutObject]);
+        assert_eq!(put("reports/2026/a.txt").within(&reach), Err(AppError::ReadOnlyLocation));
+        // A change goes to the writable location that holds it, even inside a read-only one.
+        assert_eq!(put("reports/2026/drafts/a.txt").within(&reach), Ok(Some(&reach[1])));
+        assert_eq!(put("anything").within(&reach[2..]), Err(AppError::OutsideLocation));
+        // A copy out of the location is refused whole: every key it names must be inside.
+        let copy = Scope::Folders {
+            bucket: "b".into(),
+            within: "reports/2026/drafts/".into(),
+            grants: vec![
+                ("reports/2026/drafts/".into(), vec![Action::GetObject]),
+                ("elsewhere/".into(), vec![Action::PutObject]),
+            ],
+            purpose: Activity::Copy,
+        };
+        assert_eq!(copy.within(&reach), Err(AppError::OutsideLocation));
+    }
+
+    #[test]
+    fn a_location_fences_the_session_with_denies() {
+        let location = reach("b", "team/x*y/", false);
+        let scope = object("team/x*y/a.txt", vec![Action::GetObject]);
+        let policy: Value =
+            serde_json::from_str(&scope.session_policy("aws", Some(&location))).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements[0]["Effect"], "Allow");
+        assert_eq!(
+            statements[1],
+            json!({"Effect": "Deny", "Action": "s3:*",
+                   "NotResource": ["arn:aws:s3:::b", "arn:aws:s3:::b/team/x${*}y/*"]})
+        );
+        assert_eq!(statements[2]["NotAction"], json!(["s3:List*", "s3:GetBucketLocation"]));
+        assert_eq!(
+            statements[3]["Condition"],
+            json!({"StringNotLike": {"s3:prefix": "team/x${*}y/*"}})
+        );
+        assert_eq!(statements[4]["NotAction"], json!(["s3:Get*", "s3:List*"]));
+        // A whole-bucket, writable location needs neither the prefix nor the read-only fence.
+        let whole = reach("b", "", true);
+        let policy: Value = serde_json::from_str(&scope.session_policy("aws", Some(&whole))).unwrap();
+        assert_eq!(policy["Statement"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_key_too_long_for_the_limit_is_named_by_its_location() {
+        let location = reach("b", &"p/".repeat(128), true);
+        let key = format!("{}{}", location.prefix, "k".repeat(1000));
+        let scope = object(&key, vec![Action::GetObject, Action::PutObject]);
+        let exact = scope.policy("aws", Some(&location), false);
+        assert!(exact.len() > POLICY_LIMIT);
+        let policy = scope.session_policy("aws", Some(&location));
+        assert!(policy.len() <= POLICY_LIMIT, "{}", policy.len());
+        let policy: Value = serde_json::from_str(&policy).unwrap();
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            format!("arn:aws:s3:::b/{}*", location.prefix)
+        );
+        assert_eq!(policy["Statement"][0]["Action"], json!(["s3:GetObject", "s3:PutObject"]));
+        // The longest location a bucket may have still leaves room for every fence.
+        let longest = reach(&"b".repeat(63), &format!("{}/", "p".repeat(255)), false);
+        let folders = Scope::Folders {
+            bucket: longest.bucket.clone(),
+            within: longest.prefix.clone(),
+            grants: vec![(longest.prefix.clone(), vec![Action::GetObject])],
+            purpose: Activity::FolderCount,
+        };
+        assert!(folders.session_policy("aws", Some(&longest)).len() <= POLICY_LIMIT);
+    }
+
     #[test]
     fn verify_scope_allows_nothing() {
-        let policy: Value = serde_json::from_str(&Scope::Verify.session_policy("aws")).unwrap();
+        let policy: Value = serde_json::from_str(&Scope::Verify.session_policy("aws", None)).unwrap();
         assert_eq!(policy["Statement"][0]["Effect"], "Deny");
     }
 }

@@ -70,6 +70,7 @@ async fn one_assume_role_with_the_external_id_and_a_policy_for_one_key() {
         external_id: Some("the-external-id"),
         session_name: "crossview-user-7",
         endpoints: Endpoints::default(),
+        location: None,
     };
     let scope = Scope::Object {
         bucket: "photos".into(),
@@ -132,6 +133,7 @@ async fn refusals_are_classified_by_code_not_text() {
         external_id: Some("x"),
         session_name: "s",
         endpoints: Endpoints::default(),
+        location: None,
     };
     for (rule, problem) in [
         (&denied, AwsProblem::TrustDenied),

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 pub use pages::{BrowsePage, BucketsPage};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{error::AppError, iam::Reach};
 #[cfg(feature = "ssr")]
 use crate::{call, location};
 
@@ -35,6 +35,9 @@ pub struct BucketPage {
     pub list_denied: bool,
     /// Buckets the user added by name to this connection.
     pub added: Vec<Bucket>,
+    /// A connection restricted to locations (or shared with the user at some): those, instead
+    /// of the account's buckets.
+    pub locations: Option<Vec<Reach>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +57,9 @@ pub struct Listing {
     pub objects: Vec<ObjectEntry>,
     /// The opaque ContinuationToken of the next page.
     pub next: Option<String>,
+    /// The location this folder is in, on a connection restricted to locations: nothing above
+    /// its prefix is reachable, and a read-only one offers no changes.
+    pub within: Option<Reach>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +80,8 @@ pub struct ObjectDetails {
     pub tags: Option<Vec<(String, String)>>,
     pub s3_uri: String,
     pub arn: String,
+    /// The location the object is in, on a connection restricted to locations.
+    pub within: Option<Reach>,
 }
 
 #[server(endpoint = "buckets")]

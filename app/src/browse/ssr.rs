@@ -11,7 +11,7 @@ use crate::{
         Activity, Outcome,
     },
     aws::{
-        access::assume_for,
+        access::{assume_for, Role},
         bucket::{plausible_bucket_name, valid_bucket_name},
         region::{in_bucket_region, remember_region},
         s3_failure, Scope,
@@ -39,7 +39,19 @@ pub async fn buckets(
     connection_id: i64,
     token: Option<String>,
 ) -> Result<BucketPage, AppError> {
-    let (role, assumed) = assume_for(state, user_id, connection_id, &Scope::ListBuckets).await?;
+    let role = Role::load(state, user_id, connection_id).await?;
+    // A connection restricted to locations shows those, and asks AWS nothing.
+    if let Some(reach) = role.reach {
+        return Ok(BucketPage {
+            connection: role.name,
+            buckets: Vec::new(),
+            next: None,
+            list_denied: false,
+            added: Vec::new(),
+            locations: Some(reach),
+        });
+    }
+    let (role, assumed) = role.assume(state, user_id, &Scope::ListBuckets).await?;
     let listed = assumed
         .s3(None)
         .list_buckets()
@@ -119,6 +131,7 @@ pub async fn buckets(
         next,
         list_denied,
         added,
+        locations: None,
     })
 }
 
@@ -136,6 +149,7 @@ pub async fn add_bucket(
     }
     let scope = Scope::ListBucket {
         bucket: name.to_owned(),
+        prefix: String::new(),
     };
     let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
     let arn = role.bucket_arn(name);
@@ -222,6 +236,7 @@ pub async fn objects(
     }
     let scope = Scope::ListBucket {
         bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
     };
     let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
     let arn = role.bucket_arn(bucket);
@@ -260,6 +275,7 @@ pub async fn objects(
             .filter(|o| !(o.size == 0 && o.key.ends_with('/')))
             .collect(),
         next: out.next_continuation_token().map(str::to_owned),
+        within: role.within,
     })
 }
 
@@ -336,5 +352,6 @@ pub async fn details(
         tags,
         s3_uri: format!("s3://{bucket}/{key}"),
         arn,
+        within: role.within,
     })
 }

@@ -11,6 +11,7 @@ use crate::{
     error::AppError,
     format::minutes_utc,
     forms::error_from_query,
+    grants::{LocationsSection, SharedWithMe},
     ui::{CopyBlock, CopyButton, ErrorNotice},
     url::{encode_path, load_by_id, use_query},
 };
@@ -34,6 +35,7 @@ pub fn ConnectionsPage() -> impl IntoView {
             <h1>"Connections"</h1>
             <a class="button primary" href="/connections/new">"New connection"</a>
         </div>
+        <SharedWithMe/>
         <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
             {move || Suspend::new(async move {
                 match connections.await {
@@ -192,6 +194,7 @@ fn ConnectionView(
                 <button type="submit" class="primary">"Save and verify"</button>
             </form>
         </details>
+        <LocationsSection connection=id back=format!("/connections/{id}")/>
         <section class="card">
             <h2>"Manage"</h2>
             <form method="post" action=super::RenameConnection::PATH class="stack narrow-form">

@@ -42,12 +42,12 @@ pub struct Chosen<'a> {
     pub folders: &'a [String],
 }
 
-/// The role assumed for listing and acting under some prefixes of one bucket.
+/// The role assumed for listing under `within` and acting under some prefixes of one bucket.
 async fn assume_folders(
     state: &AppState,
     user: i64,
     connection: i64,
-    bucket: &str,
+    (bucket, within): (&str, &str),
     grants: Vec<(String, Vec<Action>)>,
     purpose: Activity,
 ) -> Result<(Role, Assumed), AppError> {
@@ -56,6 +56,7 @@ async fn assume_folders(
     }
     let scope = Scope::Folders {
         bucket: bucket.to_owned(),
+        within: within.to_owned(),
         grants,
         purpose,
     };
@@ -180,7 +181,7 @@ pub async fn create_folder(
     .await
     .map(|_| ());
     target
-        .audit(Activity::FolderCreate, &result, json!({}))
+        .audit(&role, Activity::FolderCreate, &result, json!({}))
         .await?;
     result.map(|_| key)
 }
@@ -196,7 +197,7 @@ pub async fn count(
         state,
         user,
         connection,
-        bucket,
+        (bucket, folder),
         Vec::new(),
         Activity::FolderCount,
     )
@@ -242,7 +243,8 @@ pub async fn delete(
     }
     let grants = vec![(within.to_owned(), vec![Action::DeleteObject])];
     let (role, assumed) =
-        assume_folders(state, user, connection, bucket, grants, Activity::Delete).await?;
+        assume_folders(state, user, connection, (bucket, within), grants, Activity::Delete)
+            .await?;
     let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let s3 = match folders.first() {
@@ -279,7 +281,7 @@ pub async fn delete(
     audit(
         state,
         user,
-        role.connection,
+        &role,
         Activity::Delete,
         bucket,
         within,
@@ -339,7 +341,7 @@ async fn delete_batch(
 async fn audit(
     state: &AppState,
     user: i64,
-    connection: i64,
+    role: &Role,
     action: Activity,
     bucket: &str,
     key: &str,
@@ -353,10 +355,10 @@ async fn audit(
     };
     let event = Event {
         actor_id: Some(user),
-        connection_id: Some(connection),
+        connection_id: Some(role.connection),
         bucket: Some(bucket),
         key: Some(key),
-        detail: Some(detail),
+        detail: Some(role.stamp(detail)),
         ..Event::new(action, outcome)
     };
     record(&state.pool, event).await
@@ -452,8 +454,7 @@ pub async fn restore_version(target: &Target<'_>, version: &str) -> Result<(), A
     .await
     .map(|_| ());
     target
-        .audit(
-            Activity::VersionRestore,
+        .audit(&role, Activity::VersionRestore,
             &result,
             json!({ "version": version }),
         )
@@ -498,7 +499,7 @@ pub async fn copy(
     } else {
         Activity::Copy
     };
-    let (role, assumed) = assume_folders(state, user, connection, bucket, grants, purpose).await?;
+    let (role, assumed) = assume_folders(state, user, connection, (bucket, from), grants, purpose).await?;
     let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let listed_from = if folder { from } else { folder_of(from) };
@@ -555,7 +556,7 @@ pub async fn copy(
     audit(
         state,
         user,
-        role.connection,
+        &role,
         purpose,
         bucket,
         from,

@@ -53,21 +53,25 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
     .await?;
     let token = new_token();
     let expires_at = OffsetDateTime::now_utc() + Duration::hours(hours.into());
+    // A link made under a teammate's grant names it, and dies with it.
+    let grant = role.within.as_ref().and_then(|w| w.via).map(|via| via.grant);
     sqlx::query!(
-        "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
+                                  grant_id)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         digest(&token),
         target.user,
         target.connection,
         bucket,
         key,
-        expires_at
+        expires_at,
+        grant
     )
     .execute(&target.state.pool)
     .await?;
     let result: Result<(), AppError> = Ok(());
     let detail = json!({ "expires_at": rfc3339(expires_at) });
-    target.audit(Activity::ShareCreate, &result, detail).await?;
+    target.audit(&role, Activity::ShareCreate, &result, detail).await?;
     Ok(NewShare {
         path: format!("/s/{token}"),
         expires_at: rfc3339(expires_at),
@@ -89,10 +93,12 @@ pub async fn open(
         limits::take(&state.pool, &[counter]).await?;
     }
     let link = sqlx::query!(
-        "select l.id, l.owner_id, l.connection_id, l.bucket, l.key, l.expires_at, l.revoked_at,
-                u.disabled as owner_disabled
+        r#"select l.id, l.owner_id, l.connection_id, l.bucket, l.key, l.expires_at, l.revoked_at,
+                u.disabled as owner_disabled, l.grant_id,
+                g.revoked_at is not null or g.expires_at <= now() as "grant_gone?"
          from share_links l join users u on u.id = l.owner_id
-         where l.token_hash = $1",
+         left join grants g on g.id = l.grant_id
+         where l.token_hash = $1"#,
         digest(token)
     )
     .fetch_optional(&state.pool)
@@ -105,15 +111,17 @@ pub async fn open(
     if let Some(counter) = counter {
         limits::give_back(&state.pool, counter).await?;
     }
+    // A link made under a grant that was revoked or lapsed is revoked with it.
+    let revoked = link.revoked_at.is_some() || link.grant_gone == Some(true);
     let refused = match (
-        link.revoked_at,
+        revoked,
         link.expires_at <= OffsetDateTime::now_utc(),
         link.owner_disabled,
     ) {
-        (Some(_), _, _) => Some(Outcome::Revoked),
-        (None, true, _) => Some(Outcome::Expired),
-        (None, false, true) => Some(Outcome::Error(AppError::AccountDisabled.code())),
-        (None, false, false) => None,
+        (true, _, _) => Some(Outcome::Revoked),
+        (false, true, _) => Some(Outcome::Expired),
+        (false, false, true) => Some(Outcome::Error(AppError::AccountDisabled.code())),
+        (false, false, false) => None,
     };
     let target = Target::new(
         state,
@@ -127,11 +135,15 @@ pub async fn open(
         None => target.download_url(None).await,
     };
     let outcome = refused.unwrap_or_else(|| Outcome::of(&result));
+    let mut detail = json!({ "link": link.id, "owner": link.owner_id });
+    if let Some(grant) = link.grant_id {
+        detail["grant"] = grant.into();
+    }
     let event = Event {
         connection_id: Some(link.connection_id),
         bucket: Some(&link.bucket),
         key: Some(&link.key),
-        detail: Some(json!({ "link": link.id, "owner": link.owner_id })),
+        detail: Some(detail),
         ..Event::new(Activity::ShareOpen, outcome)
     };
     record(&state.pool, event).await?;

@@ -160,7 +160,7 @@ pub async fn start_upload(
     .map(|(out, _)| out);
     let detail = json!({ "size": size, "multipart": true });
     target
-        .audit(Activity::UploadStart, &created, detail)
+        .audit(&role, Activity::UploadStart, &created, detail)
         .await?;
     let upload_id = created?
         .upload_id
@@ -301,7 +301,7 @@ pub async fn complete_upload(
     };
     let detail = json!({ "parts": parts.len(), "size": declared });
     target
-        .audit(Activity::UploadComplete, &result, detail)
+        .audit(&role, Activity::UploadComplete, &result, detail)
         .await?;
     result
 }
@@ -360,7 +360,7 @@ pub async fn abort_upload(target: &Target<'_>, upload_id: &str) -> Result<(), Ap
     .await
     .map(|_| ());
     target
-        .audit(Activity::UploadAbort, &result, json!({}))
+        .audit(&role, Activity::UploadAbort, &result, json!({}))
         .await?;
     result
 }

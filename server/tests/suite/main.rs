@@ -6,7 +6,8 @@
 //! - `limits`: attempt limits and floods, in-process and against the real server binary;
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
-//!   `shares_standin`, `versions_standin`: each capability against the strict stand-in.
+//!   `shares_standin`, `versions_standin`, `grants_standin`: each capability against the
+//!   strict stand-in.
 
 mod support;
 
@@ -16,6 +17,7 @@ mod audit;
 mod aws_standin;
 mod browse_standin;
 mod connections_standin;
+mod grants_standin;
 mod hosting;
 mod http;
 mod limits;

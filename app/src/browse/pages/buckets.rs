@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     format::minutes,
     forms::refusal_from_query,
-    iam,
+    iam::{self, Reach},
     location::*,
     ui::ErrorNotice,
     url::use_query,
@@ -48,6 +48,11 @@ pub fn BucketsPage() -> impl IntoView {
                         <Crumbs connection=id connection_name="Connection".to_owned()/>
                         <ErrorNotice error=Some(err)/>
                     }.into_any(),
+                    Ok(page) if page.locations.is_some() => view! {
+                        <Crumbs connection=id connection_name=page.connection.clone()/>
+                        <h1>"Locations"</h1>
+                        <LocationTable connection=id locations=page.locations.clone().unwrap_or_default()/>
+                    }.into_any(),
                     Ok(page) => view! {
                         <Crumbs connection=id connection_name=page.connection.clone()/>
                         <h1>"Buckets"</h1>
@@ -81,6 +86,28 @@ pub fn BucketsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The places of a connection restricted to locations (or shared with the user at some): the
+/// user's way in, since nothing above them can be listed.
+#[component]
+fn LocationTable(connection: i64, locations: Vec<Reach>) -> impl IntoView {
+    view! {
+        <p class="muted">"This connection reaches only these places."</p>
+        <section class="card table-wrap">
+            <table class="listing locations">
+                <thead><tr><th>"Location"</th><th>"Access"</th></tr></thead>
+                <tbody>
+                    {locations.into_iter().map(|l| view! {
+                        <tr>
+                            <td><a class="entry folder" href=folder_href(connection, &l.bucket, &l.prefix)>{l.uri()}</a></td>
+                            <td>{if l.writable { "read-write" } else { "read-only" }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 

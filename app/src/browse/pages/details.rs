@@ -73,8 +73,10 @@ pub(super) fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
                             <ShareForm connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
                             <h2>"Versions"</h2>
                             <Versions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
-                            <h2>"Manage"</h2>
-                            <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            {d.within.as_ref().is_none_or(|w| w.writable).then(|| view! {
+                                <h2>"Manage"</h2>
+                                <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                            })}
                         }.into_any(),
                     }}
                     <p><a href=place.folder()>"← Back to the folder"</a></p>

@@ -10,6 +10,7 @@ use crate::{
     browse::{list_objects, Listing},
     error::AppError,
     format::{human_size, minutes},
+    iam::Reach,
     location::*,
     objects::{FolderActions, FolderState},
     transfers::{Uploader, Uploads},
@@ -78,26 +79,45 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                     return view! { <ErrorNotice error=Some(AppError::NotFound)/> }.into_any();
                 };
                 let connection_name = result.as_ref().map(|l| l.connection.clone()).unwrap_or_else(|_| "Connection".into());
+                let root = result.as_ref().ok().and_then(|l| l.within.as_ref()).map(|w| w.prefix.clone());
                 view! {
                     <Crumbs connection=place.connection connection_name=connection_name
-                        bucket=place.bucket.clone() prefix=place.prefix.clone()/>
+                        bucket=place.bucket.clone() prefix=place.prefix.clone() root=root/>
                     <div class="page-head">
                         <h1>{breadcrumbs(&place.prefix).last().map(|(n, _)| n.clone()).unwrap_or_else(|| place.bucket.clone())}</h1>
                         <FilterBox place=place.clone()/>
                     </div>
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(page) => view! {
-                            <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
-                                prefix=place.prefix.clone() uploaded=refresh/>
-                            <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
-                                prefix=place.prefix.clone()/>
-                            <Entries place=place.clone() listing=page selected=actions.selected/>
-                        }.into_any(),
+                        Ok(page) => {
+                            // A read-only location offers no change at all (its policy refuses them).
+                            let writable = page.within.as_ref().is_none_or(|w| w.writable);
+                            view! {
+                                {page.within.clone().map(|within| view! { <LocationNote within/> }.into_any())}
+                                {writable.then(|| view! {
+                                    <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
+                                        prefix=place.prefix.clone() uploaded=refresh/>
+                                    <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
+                                        prefix=place.prefix.clone()/>
+                                }.into_any())}
+                                <Entries place=place.clone() listing=page selected=actions.selected/>
+                            }.into_any()
+                        }
                     }}
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// Which location of a restricted (or shared) connection this folder is in, and its mode.
+#[component]
+fn LocationNote(within: Reach) -> impl IntoView {
+    let mode = if within.writable { "read-write" } else { "read-only" };
+    view! {
+        <p class="notice info location-note" role="status">
+            "In location " <code>{within.uri()}</code> " (" {mode} {within.via.map(|_| ", shared with you")} ")."
+        </p>
     }
 }
 

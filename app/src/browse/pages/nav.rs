@@ -56,25 +56,32 @@ pub(super) fn Pager(base: String, tokens: Vec<String>, next: Option<String>) -> 
     })
 }
 
+/// The trail to a folder. Within a location (`root`: its prefix), the folders above it are
+/// named but not linked: they cannot be opened.
 #[component]
 pub(super) fn Crumbs(
     connection: i64,
     connection_name: String,
     #[prop(optional, into)] bucket: Option<String>,
     #[prop(optional, into)] prefix: String,
+    #[prop(default = None)] root: Option<String>,
 ) -> impl IntoView {
     let trail = bucket.map(|bucket| {
-        let folders = breadcrumbs(&prefix)
-            .into_iter()
-            .map(|(name, folder)| {
-                let href = folder_href(connection, &bucket, &folder);
-                view! { <li><a href=href>{name}</a></li> }
-            })
-            .collect_view();
-        view! {
-            <li><a href=folder_href(connection, &bucket, "")>{bucket.clone()}</a></li>
-            {folders}
-        }
+        let name = bucket.clone();
+        let crumb = move |name: String, folder: &str| match &root {
+            Some(root) if folder.len() < root.len() => view! { <li>{name}</li> }.into_any(),
+            _ => {
+                let href = folder_href(connection, &bucket, folder);
+                view! { <li><a href=href>{name}</a></li> }.into_any()
+            }
+        };
+        std::iter::once(crumb(name, ""))
+            .chain(
+                breadcrumbs(&prefix)
+                    .into_iter()
+                    .map(|(name, folder)| crumb(name, &folder)),
+            )
+            .collect_view()
     });
     view! {
         <nav class="crumbs" aria-label="Location">

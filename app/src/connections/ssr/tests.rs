@@ -294,6 +294,7 @@ async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
     let state = state(&pool, mocked_gateway(&[&rule]));
     let scope = Scope::ListBucket {
         bucket: "photos".into(),
+        prefix: String::new(),
     };
 
     assume_for(&state, owner, id, &scope).await.unwrap();

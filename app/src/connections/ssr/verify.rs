@@ -63,6 +63,7 @@ async fn check(
         external_id: Some(&connection.external_id),
         session_name: &name,
         endpoints: connection.endpoints(),
+        location: None,
     };
 
     // A role created seconds ago may still be denied while IAM propagates it: retry, bounded.

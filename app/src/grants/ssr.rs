@@ -1,0 +1,321 @@
+//! Locations and grants in Postgres. Who may use what is decided again on every request, in
+//! `aws::access::Role::load`: a revoked or lapsed grant stops the very next one.
+
+use serde_json::json;
+use sqlx::PgPool;
+use time::{Date, Month, OffsetDateTime, Time};
+
+use super::{canonical_prefix, Grant, Location, Shared};
+use crate::{
+    audit::{
+        ssr::{record, Event},
+        Activity, Outcome,
+    },
+    aws::{access::USER_PLACEHOLDER, bucket::valid_bucket_name},
+    error::AppError,
+    format::rfc3339,
+    iam::Reach,
+};
+
+/// Who may change a connection's locations and grants: its owner, or an administrator. Anyone
+/// else is told it does not exist.
+pub async fn managed(pool: &PgPool, actor: i64, connection: i64) -> Result<(), AppError> {
+    let allowed = sqlx::query_scalar!(
+        r#"select c.owner_id = $2 or u.is_admin as "allowed!"
+         from connections c, users u where c.id = $1 and u.id = $2"#,
+        connection,
+        actor
+    )
+    .fetch_optional(pool)
+    .await?;
+    match allowed {
+        Some(true) => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The connection's locations, each with its live (unrevoked) grants, expired ones included.
+pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Location>, AppError> {
+    let locations = sqlx::query!(
+        "select id, bucket, prefix, writable from locations
+         where connection_id = $1 order by bucket, prefix",
+        connection
+    )
+    .fetch_all(pool)
+    .await?;
+    let grants = sqlx::query!(
+        "select g.id, g.location_id, u.email, g.writable, g.expires_at, g.created_at
+         from grants g join locations l on l.id = g.location_id join users u on u.id = g.grantee_id
+         where l.connection_id = $1 and g.revoked_at is null
+         order by u.email, g.id",
+        connection
+    )
+    .fetch_all(pool)
+    .await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(locations
+        .into_iter()
+        .map(|l| Location {
+            grants: grants
+                .iter()
+                .filter(|g| g.location_id == l.id)
+                .map(|g| Grant {
+                    id: g.id,
+                    grantee: g.email.clone(),
+                    writable: g.writable,
+                    expires_at: g.expires_at.map(rfc3339),
+                    created_at: rfc3339(g.created_at),
+                    expired: g.expires_at.is_some_and(|t| t <= now),
+                })
+                .collect(),
+            id: l.id,
+            bucket: l.bucket,
+            yours: l.prefix.replace(USER_PLACEHOLDER, &viewer.to_string()),
+            prefix: l.prefix,
+            writable: l.writable,
+        })
+        .collect())
+}
+
+/// What a change to locations or grants is, in the audit trail.
+async fn audit(
+    pool: &PgPool,
+    actor: i64,
+    connection: i64,
+    action: Activity,
+    (bucket, prefix): (&str, &str),
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let event = Event {
+        actor_id: Some(actor),
+        connection_id: Some(connection),
+        bucket: Some(bucket),
+        key: Some(prefix).filter(|p| !p.is_empty()),
+        detail: Some(detail),
+        ..Event::new(action, Outcome::Ok)
+    };
+    record(pool, event).await
+}
+
+pub async fn add(
+    pool: &PgPool,
+    actor: i64,
+    connection: i64,
+    bucket: &str,
+    prefix: &str,
+    writable: bool,
+) -> Result<i64, AppError> {
+    managed(pool, actor, connection).await?;
+    let bucket = bucket.trim();
+    let prefix = canonical_prefix(prefix).ok_or(AppError::LocationInvalid)?;
+    if !valid_bucket_name(bucket) {
+        return Err(AppError::BucketNameInvalid);
+    }
+    // Adding it again changes its mode.
+    let id = sqlx::query_scalar!(
+        "insert into locations (connection_id, bucket, prefix, writable) values ($1, $2, $3, $4)
+         on conflict (connection_id, bucket, prefix) do update set writable = excluded.writable
+         returning id",
+        connection,
+        bucket,
+        prefix,
+        writable
+    )
+    .fetch_one(pool)
+    .await?;
+    let detail = json!({ "location": id, "writable": writable });
+    audit(
+        pool,
+        actor,
+        connection,
+        Activity::LocationAdd,
+        (bucket, &prefix),
+        detail,
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn remove(pool: &PgPool, actor: i64, connection: i64, id: i64) -> Result<(), AppError> {
+    managed(pool, actor, connection).await?;
+    let gone = sqlx::query!(
+        "delete from locations where id = $1 and connection_id = $2 returning bucket, prefix",
+        id,
+        connection
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let detail = json!({ "location": id });
+    audit(
+        pool,
+        actor,
+        connection,
+        Activity::LocationRemove,
+        (&gone.bucket, &gone.prefix),
+        detail,
+    )
+    .await
+}
+
+/// A grant as the form asks for it.
+pub struct NewGrant<'a> {
+    pub location: i64,
+    pub email: &'a str,
+    pub writable: bool,
+    /// `YYYY-MM-DD` (the grant lasts to the end of that day, UTC), or empty: until revoked.
+    pub until: &'a str,
+}
+
+/// `YYYY-MM-DD`, as a date input sends it.
+fn calendar_day(text: &str) -> Option<Date> {
+    let mut parts = text.splitn(3, '-').map(str::parse::<u16>);
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) = (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Date::from_calendar_date(year.into(), month, u8::try_from(day).ok()?).ok()
+}
+
+/// Gives a user one location (again: replaces their live grant of it).
+pub async fn grant(
+    pool: &PgPool,
+    actor: i64,
+    connection: i64,
+    new: NewGrant<'_>,
+) -> Result<i64, AppError> {
+    managed(pool, actor, connection).await?;
+    let expires_at = match new.until.trim() {
+        "" => None,
+        day => {
+            let end = calendar_day(day)
+                .and_then(Date::next_day)
+                .ok_or(AppError::GrantExpiryInvalid)?;
+            let end = end.with_time(Time::MIDNIGHT).assume_utc();
+            if end <= OffsetDateTime::now_utc() {
+                return Err(AppError::GrantExpiryInvalid);
+            }
+            Some(end)
+        }
+    };
+    let location = sqlx::query!(
+        "select l.bucket, l.prefix, c.owner_id from locations l
+         join connections c on c.id = l.connection_id
+         where l.id = $1 and l.connection_id = $2",
+        new.location,
+        connection
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let grantee = sqlx::query_scalar!(
+        "select id from users where lower(email) = lower($1)",
+        new.email.trim()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::GranteeUnknown)?;
+    if grantee == location.owner_id {
+        return Err(AppError::GranteeIsOwner);
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update grants set revoked_at = now()
+         where location_id = $1 and grantee_id = $2 and revoked_at is null",
+        new.location,
+        grantee
+    )
+    .execute(&mut *tx)
+    .await?;
+    let id = sqlx::query_scalar!(
+        "insert into grants (location_id, grantee_id, writable, expires_at)
+         values ($1, $2, $3, $4) returning id",
+        new.location,
+        grantee,
+        new.writable,
+        expires_at
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = Event {
+        actor_id: Some(actor),
+        connection_id: Some(connection),
+        bucket: Some(&location.bucket),
+        key: Some(location.prefix.as_str()).filter(|p| !p.is_empty()),
+        detail: Some(json!({
+            "grant": id, "grantee": grantee, "grantor": location.owner_id,
+            "location": new.location, "writable": new.writable,
+            "expires_at": expires_at.map(rfc3339),
+        })),
+        ..Event::new(Activity::GrantCreate, Outcome::Ok)
+    };
+    record(&mut *tx, event).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn revoke(pool: &PgPool, actor: i64, connection: i64, id: i64) -> Result<(), AppError> {
+    managed(pool, actor, connection).await?;
+    let gone = sqlx::query!(
+        "update grants g set revoked_at = now()
+         from locations l, connections c
+         where g.id = $1 and l.id = g.location_id and l.connection_id = $2
+             and c.id = l.connection_id and g.revoked_at is null
+         returning l.bucket, l.prefix, g.grantee_id, c.owner_id",
+        id,
+        connection
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let detail = json!({ "grant": id, "grantee": gone.grantee_id, "grantor": gone.owner_id });
+    audit(
+        pool,
+        actor,
+        connection,
+        Activity::GrantRevoke,
+        (&gone.bucket, &gone.prefix),
+        detail,
+    )
+    .await
+}
+
+/// The connections shared with `user` through live grants, with each place as they reach it.
+pub async fn shared_with(pool: &PgPool, user: i64) -> Result<Vec<Shared>, AppError> {
+    let rows = sqlx::query!(
+        "select c.id, c.name, o.email as owner, l.bucket, l.prefix,
+                l.writable and g.writable as \"writable!\", g.expires_at
+         from grants g
+         join locations l on l.id = g.location_id
+         join connections c on c.id = l.connection_id
+         join users o on o.id = c.owner_id
+         where g.grantee_id = $1 and g.revoked_at is null
+             and (g.expires_at is null or g.expires_at > now())
+             and c.disabled_at is null and not o.disabled
+         order by c.name, c.id, l.bucket, l.prefix",
+        user
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut shared: Vec<Shared> = Vec::new();
+    for r in rows {
+        let place = Reach {
+            bucket: r.bucket,
+            prefix: r.prefix.replace(USER_PLACEHOLDER, &user.to_string()),
+            writable: r.writable,
+            via: None,
+        };
+        let until = r.expires_at.map(rfc3339);
+        match shared.last_mut() {
+            Some(last) if last.connection == r.id => last.locations.push((place, until)),
+            _ => shared.push(Shared {
+                connection: r.id,
+                name: r.name,
+                owner: r.owner,
+                locations: vec![(place, until)],
+            }),
+        }
+    }
+    Ok(shared)
+}
