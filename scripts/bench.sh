@@ -13,6 +13,11 @@
 #   scripts/bench.sh --start         cold start (scripts/bench_start.py): exec → first /healthz 200
 #                                    and → first signed-in folder page, on a migrated database;
 #                                    the first visit's transferred bytes.
+#   scripts/bench.sh --compare       Crossview beside the Node reference (scripts/bench_compare.py,
+#                                    ../shared/bench/node-reference when it is there): CPU per
+#                                    folder page and the ratio, AWS calls and Postgres round trips
+#                                    per page, added latency with 8 users, bytes per page and per
+#                                    first visit, peak RSS with 200 users.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -55,6 +60,11 @@ if [ "${1:-}" = "--transfers" ]; then
   python3 scripts/bench_transfers.py --server "$server" --store "$MOTO_URL"
 elif [ "${1:-}" = "--start" ]; then
   python3 scripts/bench_start.py --server "$server"
+elif [ "${1:-}" = "--compare" ]; then
+  shift
+  export ROOT DATA
+  python3 scripts/bench_compare.py --server "$server" \
+    --node-database "$(fresh_database crossview_bench_node)" "$@"
 else
   python3 scripts/bench_browse.py --server "$server" "$@"
 fi

@@ -67,7 +67,24 @@ class CountingProxy:
         self.opened = 0
         # Bytes Crossview sent and received through the proxy (requests and answers).
         self.bytes = 0
+        # Every AWS call: (started, ended, who), `who` being the AssumeRole's session name, which
+        # the temporary access key it returns carries on to the S3 calls signed with it.
+        self.calls = []
+        self.sessions = {}
         threading.Thread(target=self.accept, daemon=True).start()
+
+    def caller(self, head, body, answer):
+        """The session name an AWS call belongs to (learnt from AssumeRole), if any."""
+        if b"Action=AssumeRole" in body:
+            fields = dict(
+                pair.split("=", 1) for pair in body.decode(errors="replace").split("&") if "=" in pair
+            )
+            who = fields.get("RoleSessionName", "")
+            key = answer.partition(b"<AccessKeyId>")[2].partition(b"</AccessKeyId>")[0]
+            self.sessions[key.decode()] = who
+            return who
+        credential = head.partition(b"Credential=")[2].partition(b"/")[0]
+        return self.sessions.get(credential.decode(), "")
 
     def accept(self):
         while True:
@@ -97,6 +114,7 @@ class CountingProxy:
         with conn:
             while (message := self.read_message(conn)) is not None:
                 head, body = message
+                started = time.perf_counter()
                 method = head.split(b" ", 1)[0]
                 with socket.create_connection(self.upstream) as up:
                     up.sendall(head + body)
@@ -114,6 +132,7 @@ class CountingProxy:
                     lines.append(b"Content-Length: %d" % len(payload))
                 answer = b"\r\n".join(lines) + b"\r\n\r\n" + payload
                 self.bytes += len(head) + len(body) + len(answer)
+                self.calls.append((started, time.perf_counter(), self.caller(head, body, payload)))
                 conn.sendall(answer)
 
 

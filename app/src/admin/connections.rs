@@ -14,8 +14,8 @@ use crate::{
     audit::AuditFilter,
     connections::Status,
     connections::{RecheckConnection, SetConnectionDisabled},
-    grants::LocationsSection,
     forms::error_from_query,
+    grants::LocationsSection,
     ui::ErrorNotice,
     url::{encode_component, load_by_id, use_query},
 };

@@ -376,7 +376,8 @@ mod tests {
         assert_eq!(presign(600).session_seconds(), 900, "AWS's minimum");
         assert_eq!(presign(7200).session_seconds(), 7200);
         assert_eq!(Scope::ListBuckets.session_seconds(), 900);
-        let policy: Value = serde_json::from_str(&presign(600).session_policy("aws", None)).unwrap();
+        let policy: Value =
+            serde_json::from_str(&presign(600).session_policy("aws", None)).unwrap();
         assert_eq!(policy["Statement"][0]["Action"], json!(["s3:GetObject"]));
         assert_eq!(policy["Statement"][0]["Resource"], "arn:aws:s3:::b/k");
     }
@@ -442,22 +443,45 @@ mod tests {
             bucket: bucket.into(),
             prefix: prefix.into(),
         };
-        assert_eq!(list("b", "reports/2026/").within(&reach), Ok(Some(&reach[0])));
-        assert_eq!(list("b", "reports/2026/q1").within(&reach), Ok(Some(&reach[0])));
-        for (bucket, prefix) in [("b", "reports/"), ("b", "reports/2025/"), ("b", ""), ("d", "")] {
+        assert_eq!(
+            list("b", "reports/2026/").within(&reach),
+            Ok(Some(&reach[0]))
+        );
+        assert_eq!(
+            list("b", "reports/2026/q1").within(&reach),
+            Ok(Some(&reach[0]))
+        );
+        for (bucket, prefix) in [
+            ("b", "reports/"),
+            ("b", "reports/2025/"),
+            ("b", ""),
+            ("d", ""),
+        ] {
             assert_eq!(
                 list(bucket, prefix).within(&reach),
                 Err(AppError::OutsideLocation),
                 "{bucket}/{prefix}"
             );
         }
-        assert_eq!(Scope::ListBuckets.within(&reach), Err(AppError::OutsideLocation));
+        assert_eq!(
+            Scope::ListBuckets.within(&reach),
+            Err(AppError::OutsideLocation)
+        );
         assert_eq!(Scope::Verify.within(&reach), Ok(None));
         let put = |key: &str| object(key, vec![Action::PutObject]);
-        assert_eq!(put("reports/2026/a.txt").within(&reach), Err(AppError::ReadOnlyLocation));
+        assert_eq!(
+            put("reports/2026/a.txt").within(&reach),
+            Err(AppError::ReadOnlyLocation)
+        );
         // A change goes to the writable location that holds it, even inside a read-only one.
-        assert_eq!(put("reports/2026/drafts/a.txt").within(&reach), Ok(Some(&reach[1])));
-        assert_eq!(put("anything").within(&reach[2..]), Err(AppError::OutsideLocation));
+        assert_eq!(
+            put("reports/2026/drafts/a.txt").within(&reach),
+            Ok(Some(&reach[1]))
+        );
+        assert_eq!(
+            put("anything").within(&reach[2..]),
+            Err(AppError::OutsideLocation)
+        );
         // A copy out of the location is refused whole: every key it names must be inside.
         let copy = Scope::Folders {
             bucket: "b".into(),
@@ -484,7 +508,10 @@ mod tests {
             json!({"Effect": "Deny", "Action": "s3:*",
                    "NotResource": ["arn:aws:s3:::b", "arn:aws:s3:::b/team/x${*}y/*"]})
         );
-        assert_eq!(statements[2]["NotAction"], json!(["s3:List*", "s3:GetBucketLocation"]));
+        assert_eq!(
+            statements[2]["NotAction"],
+            json!(["s3:List*", "s3:GetBucketLocation"])
+        );
         assert_eq!(
             statements[3]["Condition"],
             json!({"StringNotLike": {"s3:prefix": "team/x${*}y/*"}})
@@ -492,7 +519,8 @@ mod tests {
         assert_eq!(statements[4]["NotAction"], json!(["s3:Get*", "s3:List*"]));
         // A whole-bucket, writable location needs neither the prefix nor the read-only fence.
         let whole = reach("b", "", true);
-        let policy: Value = serde_json::from_str(&scope.session_policy("aws", Some(&whole))).unwrap();
+        let policy: Value =
+            serde_json::from_str(&scope.session_policy("aws", Some(&whole))).unwrap();
         assert_eq!(policy["Statement"].as_array().unwrap().len(), 3);
     }
 
@@ -510,7 +538,10 @@ mod tests {
             policy["Statement"][0]["Resource"],
             format!("arn:aws:s3:::b/{}*", location.prefix)
         );
-        assert_eq!(policy["Statement"][0]["Action"], json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(
+            policy["Statement"][0]["Action"],
+            json!(["s3:GetObject", "s3:PutObject"])
+        );
         // The longest location a bucket may have still leaves room for every fence.
         let longest = reach(&"b".repeat(63), &format!("{}/", "p".repeat(255)), false);
         let folders = Scope::Folders {
@@ -524,7 +555,8 @@ mod tests {
 
     #[test]
     fn verify_scope_allows_nothing() {
-        let policy: Value = serde_json::from_str(&Scope::Verify.session_policy("aws", None)).unwrap();
+        let policy: Value =
+            serde_json::from_str(&Scope::Verify.session_policy("aws", None)).unwrap();
         assert_eq!(policy["Statement"][0]["Effect"], "Deny");
     }
 }

@@ -10,9 +10,9 @@ use leptos::prelude::*;
 pub use pages::{BrowsePage, BucketsPage};
 use serde::{Deserialize, Serialize};
 
-use crate::{error::AppError, iam::Reach};
 #[cfg(feature = "ssr")]
 use crate::{call, location};
+use crate::{error::AppError, iam::Reach};
 
 /// At most this many entries a page: S3's own maximum, so one page is one ListObjectsV2 call.
 pub const PAGE_SIZE: i32 = 1000;

@@ -85,7 +85,15 @@ pub async fn add_location(
         .keep("bucket", &bucket)
         .keep("prefix", &prefix)
         .signed_in(async |cx| {
-            ssr::add(cx.pool(), cx.user.id, connection, &bucket, &prefix, mode == "write").await?;
+            ssr::add(
+                cx.pool(),
+                cx.user.id,
+                connection,
+                &bucket,
+                &prefix,
+                mode == "write",
+            )
+            .await?;
             call::redirect(&page);
             Ok(())
         })
@@ -180,16 +188,34 @@ mod tests {
     #[test]
     fn prefixes_are_folders_without_wildcards() {
         assert_eq!(canonical_prefix(""), Some(String::new()));
-        assert_eq!(canonical_prefix(" reports/2026 "), Some("reports/2026/".into()));
+        assert_eq!(
+            canonical_prefix(" reports/2026 "),
+            Some("reports/2026/".into())
+        );
         assert_eq!(
             canonical_prefix("uploads/users/{user}/"),
             Some("uploads/users/{user}/".into())
         );
-        assert_eq!(canonical_prefix("ünï côdé/+ %/"), Some("ünï côdé/+ %/".into()));
-        for bad in ["/abs", "a//b/", "../up/", "a/./b", "all*/", "one?/", "${aws:username}/"] {
+        assert_eq!(
+            canonical_prefix("ünï côdé/+ %/"),
+            Some("ünï côdé/+ %/".into())
+        );
+        for bad in [
+            "/abs",
+            "a//b/",
+            "../up/",
+            "a/./b",
+            "all*/",
+            "one?/",
+            "${aws:username}/",
+        ] {
             assert_eq!(canonical_prefix(bad), None, "{bad}");
         }
-        assert_eq!(canonical_prefix(&"a".repeat(256)), None, "257 with its slash");
+        assert_eq!(
+            canonical_prefix(&"a".repeat(256)),
+            None,
+            "257 with its slash"
+        );
         assert!(canonical_prefix(&"a".repeat(255)).is_some());
     }
 }

@@ -4,12 +4,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use super::{list_locations, shared_with_me, Grant, Location};
-use crate::{
-    format::minutes_utc,
-    location::folder_href,
-    ui::ErrorNotice,
-    url::use_query,
-};
+use crate::{format::minutes_utc, location::folder_href, ui::ErrorNotice, url::use_query};
 
 /// Where a locations form goes back to: the owner's page of the connection, or the admin
 /// console's; never anywhere else.
@@ -74,7 +69,7 @@ fn LocationList(connection: i64, list: Vec<Location>, back: String) -> impl Into
             <thead><tr><th>"Location"</th><th>"Access"</th><th>"Granted to"</th><th></th></tr></thead>
             <tbody>
                 {list.into_iter().map(|l| {
-                    let (id, back) = (l.id.to_string(), back.clone());
+                    let back = back.clone();
                     view! {
                         <tr>
                             <td><a href=folder_href(connection, &l.bucket, &l.yours)
@@ -82,13 +77,8 @@ fn LocationList(connection: i64, list: Vec<Location>, back: String) -> impl Into
                             <td>{mode(l.writable)}</td>
                             <td><GrantList connection grants=l.grants.clone() back=back.clone()/></td>
                             <td>
-                                <form method="post" action=super::RemoveLocation::PATH>
-                                    <input type="hidden" name="connection" value=connection.to_string()/>
-                                    <input type="hidden" name="id" value=id/>
-                                    <input type="hidden" name="back" value=back/>
-                                    <button type="submit" class="link danger"
-                                        aria-label=format!("Remove location {}", l.uri())>"Remove"</button>
-                                </form>
+                                <ItemButton action=super::RemoveLocation::PATH connection id=l.id back
+                                    label="Remove" aria=format!("Remove location {}", l.uri())/>
                             </td>
                         </tr>
                     }
@@ -115,13 +105,8 @@ fn GrantList(connection: i64, grants: Vec<Grant>, back: String) -> impl IntoView
                 view! {
                     <li class="grant">
                         <span>{g.grantee.clone()}</span>" ("{mode(g.writable)}{until}") "
-                        <form method="post" action=super::RevokeGrant::PATH class="inline">
-                            <input type="hidden" name="connection" value=connection.to_string()/>
-                            <input type="hidden" name="id" value=g.id.to_string()/>
-                            <input type="hidden" name="back" value=back.clone()/>
-                            <button type="submit" class="link danger"
-                                aria-label=format!("Revoke {}'s grant", g.grantee)>"Revoke"</button>
-                        </form>
+                        <ItemButton action=super::RevokeGrant::PATH connection id=g.id back=back.clone()
+                            label="Revoke" aria=format!("Revoke {}'s grant", g.grantee)/>
                     </li>
                 }
             }).collect_view()}
@@ -130,10 +115,37 @@ fn GrantList(connection: i64, grants: Vec<Grant>, back: String) -> impl IntoView
     .into_any()
 }
 
+/// One button that posts `id` of this connection's locations or grants to `action` (remove,
+/// revoke); `aria` names what it acts on.
+#[component]
+fn ItemButton(
+    action: &'static str,
+    connection: i64,
+    id: i64,
+    back: String,
+    label: &'static str,
+    aria: String,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="inline">
+            <input type="hidden" name="connection" value=connection.to_string()/>
+            <input type="hidden" name="id" value=id.to_string()/>
+            <input type="hidden" name="back" value=back/>
+            <button type="submit" class="link danger" aria-label=aria>{label}</button>
+        </form>
+    }
+}
+
 #[component]
 fn AddLocationForm(connection: i64, back: String) -> impl IntoView {
     let query = use_query();
-    let typed = move |name: &str| query.read_untracked().get(name).unwrap_or_default().to_owned();
+    let typed = move |name: &str| {
+        query
+            .read_untracked()
+            .get(name)
+            .unwrap_or_default()
+            .to_owned()
+    };
     view! {
         <h3>"Add a location"</h3>
         <form method="post" action=super::AddLocation::PATH class="inline-form add-location">
@@ -158,7 +170,11 @@ fn AddLocationForm(connection: i64, back: String) -> impl IntoView {
 #[component]
 fn GrantForm(connection: i64, list: Vec<Location>, back: String) -> impl IntoView {
     let query = use_query();
-    let email = query.read_untracked().get("email").unwrap_or_default().to_owned();
+    let email = query
+        .read_untracked()
+        .get("email")
+        .unwrap_or_default()
+        .to_owned();
     view! {
         <h3>"Grant a location to a teammate"</h3>
         <p class="muted">

@@ -170,7 +170,8 @@ pub struct NewGrant<'a> {
 /// `YYYY-MM-DD`, as a date input sends it.
 fn calendar_day(text: &str) -> Option<Date> {
     let mut parts = text.splitn(3, '-').map(str::parse::<u16>);
-    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) = (parts.next(), parts.next(), parts.next())
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return None;
     };

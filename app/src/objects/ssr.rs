@@ -242,9 +242,15 @@ pub async fn delete(
         return Err(AppError::ConfirmationMismatch);
     }
     let grants = vec![(within.to_owned(), vec![Action::DeleteObject])];
-    let (role, assumed) =
-        assume_folders(state, user, connection, (bucket, within), grants, Activity::Delete)
-            .await?;
+    let (role, assumed) = assume_folders(
+        state,
+        user,
+        connection,
+        (bucket, within),
+        grants,
+        Activity::Delete,
+    )
+    .await?;
     let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let s3 = match folders.first() {
@@ -454,7 +460,9 @@ pub async fn restore_version(target: &Target<'_>, version: &str) -> Result<(), A
     .await
     .map(|_| ());
     target
-        .audit(&role, Activity::VersionRestore,
+        .audit(
+            &role,
+            Activity::VersionRestore,
             &result,
             json!({ "version": version }),
         )
@@ -499,7 +507,8 @@ pub async fn copy(
     } else {
         Activity::Copy
     };
-    let (role, assumed) = assume_folders(state, user, connection, (bucket, from), grants, purpose).await?;
+    let (role, assumed) =
+        assume_folders(state, user, connection, (bucket, from), grants, purpose).await?;
     let arn = role.bucket_arn(bucket);
     let mut report = Report::default();
     let listed_from = if folder { from } else { folder_of(from) };
@@ -553,17 +562,7 @@ pub async fn copy(
     }
     let detail =
         json!({ "from": from, "to": to, "done": report.done, "failed": report.failed.len() });
-    audit(
-        state,
-        user,
-        &role,
-        purpose,
-        bucket,
-        from,
-        &report,
-        detail,
-    )
-    .await?;
+    audit(state, user, &role, purpose, bucket, from, &report, detail).await?;
     Ok(report)
 }
 

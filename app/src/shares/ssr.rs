@@ -54,7 +54,11 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
     let token = new_token();
     let expires_at = OffsetDateTime::now_utc() + Duration::hours(hours.into());
     // A link made under a teammate's grant names it, and dies with it.
-    let grant = role.within.as_ref().and_then(|w| w.via).map(|via| via.grant);
+    let grant = role
+        .within
+        .as_ref()
+        .and_then(|w| w.via)
+        .map(|via| via.grant);
     sqlx::query!(
         "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
                                   grant_id)
@@ -71,7 +75,9 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
     .await?;
     let result: Result<(), AppError> = Ok(());
     let detail = json!({ "expires_at": rfc3339(expires_at) });
-    target.audit(&role, Activity::ShareCreate, &result, detail).await?;
+    target
+        .audit(&role, Activity::ShareCreate, &result, detail)
+        .await?;
     Ok(NewShare {
         path: format!("/s/{token}"),
         expires_at: rfc3339(expires_at),

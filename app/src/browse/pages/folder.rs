@@ -113,7 +113,11 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
 /// Which location of a restricted (or shared) connection this folder is in, and its mode.
 #[component]
 fn LocationNote(within: Reach) -> impl IntoView {
-    let mode = if within.writable { "read-write" } else { "read-only" };
+    let mode = if within.writable {
+        "read-write"
+    } else {
+        "read-only"
+    };
     view! {
         <p class="notice info location-note" role="status">
             "In location " <code>{within.uri()}</code> " (" {mode} {within.via.map(|_| ", shared with you")} ")."

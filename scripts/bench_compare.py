@@ -1,0 +1,317 @@
+"""Crossview beside the Node reference (what a user would pick instead), in one run.
+
+Run by `scripts/bench.sh --compare`, which starts the strict stand-in and builds the release
+server. Both servers get the same stand-in (each through a counting proxy), the same bucket
+(`bench-1k`, 1,000 keys), the same role and ExternalId and the same Postgres, and the same
+requests, one after another; then Crossview alone under load. It prints:
+
+  - server CPU ms per 1000-key folder page for each (utime + stime from /proc) and the ratio;
+  - AWS calls and Postgres round trips (Sync or simple Query messages, counted by a proxy in
+    front of Postgres) per Crossview page;
+  - added latency, p50/p99: a page's time minus the time its own AWS calls took at the proxy,
+    with 8 signed-in users browsing at once;
+  - bytes on the wire: the folder page (Accept-Encoding: br), and a first visit (HTML, JS,
+    wasm, CSS);
+  - 1k-key against 50k-key bucket CPU per page (the page lists one page of one folder whatever the
+    bucket holds);
+  - the server's peak RSS with 200 signed-in users browsing at once.
+
+The Node reference lives outside the project (`../shared/bench/node-reference`, or
+`--node-reference DIR`); without it, Crossview's figures are printed alone and the script says so.
+"""
+
+import argparse
+import http.client
+import os
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import aws_world  # noqa: E402
+from bench_browse import CountingProxy, cpu_seconds, free_port, seed  # noqa: E402
+from demo_account import Crossview  # noqa: E402
+
+PASSWORD = "a long enough passphrase"
+
+
+class PostgresProxy:
+    """Forwards Postgres connections and counts round trips: the client's Sync ('S') and simple
+    Query ('Q') messages, each of which the server answers before the client goes on."""
+
+    def __init__(self, port):
+        self.upstream = ("127.0.0.1", port)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.round_trips = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            client, _ = self.server.accept()
+            upstream = socket.create_connection(self.upstream)
+            threading.Thread(target=self.pipe, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self.client_side, args=(client, upstream), daemon=True).start()
+
+    @staticmethod
+    def pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    @staticmethod
+    def exact(source, n):
+        data = b""
+        while len(data) < n:
+            chunk = source.recv(n - len(data))
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        return data
+
+    def client_side(self, client, upstream):
+        try:
+            # Untyped messages first: an SSLRequest (answered 'N': this one speaks plain) and then
+            # the StartupMessage.
+            while True:
+                size = self.exact(client, 4)
+                rest = self.exact(client, struct.unpack("!I", size)[0] - 4)
+                upstream.sendall(size + rest)
+                if rest[:4] != struct.pack("!I", 80877103):
+                    break
+            while True:
+                kind = self.exact(client, 1)
+                size = self.exact(client, 4)
+                rest = self.exact(client, struct.unpack("!I", size)[0] - 4)
+                if kind in (b"S", b"Q"):
+                    self.round_trips += 1
+                upstream.sendall(kind + size + rest)
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+
+
+def get(port, path, headers=None):
+    """One GET, the body as sent (compressed if the server chose to): (status, headers, bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def wait_for(port):
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port)):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"nothing listens on {port}")
+
+
+def cpu_per_page(pid, request, n):
+    for _ in range(20):
+        request()
+    before = cpu_seconds(pid)
+    for _ in range(n):
+        request()
+    return 1000 * (cpu_seconds(pid) - before) / n
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Browser(Crossview):
+    """A signed-in user's page loads, as a browser sends them (cookie, Accept-Encoding)."""
+
+    def page(self, port, path):
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        status, headers, body = get(
+            port, path, {"Cookie": cookie, "Accept": "text/html", "Accept-Encoding": "br, gzip"}
+        )
+        assert status == 200, (status, body[:200])
+        return headers, body
+
+
+def node_reference(args, proxy, role_arn, external_id):
+    """Starts the Node reference on its own copy (dependencies installed once), its table in a
+    database of the same Postgres; returns (process, port), or None when it is not there."""
+    source = args.node_reference
+    if not os.path.isfile(os.path.join(source, "server.mjs")):
+        print(f"the Node reference is not at {source}: Crossview's figures alone")
+        return None
+    copy = os.path.join(os.environ["DATA"], "node-reference")
+    os.makedirs(copy, exist_ok=True)
+    for name in ("server.mjs", "package.json", "package-lock.json"):
+        if os.path.exists(os.path.join(source, name)):
+            shutil.copy(os.path.join(source, name), copy)
+    if not os.path.isdir(os.path.join(copy, "node_modules")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=copy, check=True)
+    url = args.node_database
+    psql = ["psql", url, "-qv", "ON_ERROR_STOP=1", "-c"]
+    subprocess.run(psql + ["drop table if exists connections"], check=True)
+    subprocess.run(
+        psql + ["create table connections (id int primary key, role_arn text not null, external_id text not null)"],
+        check=True,
+    )
+    subprocess.run(
+        psql + [f"insert into connections values (1, '{role_arn}', '{external_id}')"], check=True
+    )
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, PORT=str(port), AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")
+    process = subprocess.Popen(["node", "server.mjs"], cwd=copy, env=env)
+    wait_for(port)
+    return process, port
+
+
+def added_latency(port, proxy, users, path_of, seconds):
+    """Each user browses its folder page again and again for `seconds`, all at once; a page's
+    added latency is its time minus its own AWS calls' time at the proxy."""
+    added, stop = [], time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def browse(user, session):
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            user.page(port, path_of(user))
+            ended = time.perf_counter()
+            aws = sum(
+                end - start
+                for start, end, who in list(proxy.calls)
+                if who == session and start >= started and end <= ended
+            )
+            with lock:
+                added.append(1000 * (ended - started - aws))
+
+    threads = [threading.Thread(target=browse, args=pair) for pair in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    added.sort()
+    return statistics.median(added), added[int(0.99 * (len(added) - 1))], len(added)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True, help="the release server binary")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--node-reference", default=os.path.join(os.environ["ROOT"], "..", "shared", "bench", "node-reference"))
+    parser.add_argument("--node-database", required=True, help="a Postgres database for the Node reference's table")
+    parser.add_argument("--users", type=int, default=200, help="signed-in users browsing at once, for the peak RSS")
+    args = parser.parse_args()
+
+    print("seeding bench-1k and bench-50k (once per stand-in)")
+    seed("bench-1k", 1000)
+    seed("bench-50k", 50_000)
+
+    aws_proxy = CountingProxy(os.environ["AWS_ENDPOINT_URL"])
+    database = urllib.parse.urlparse(os.environ["DATABASE_URL"])
+    pg_proxy = PostgresProxy(database.port or 5432)
+    proxied = database._replace(netloc=f"{database.username}@127.0.0.1:{pg_proxy.port}").geturl()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSVIEW_STANDIN_ADMIN")}
+    env.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws_proxy.port}",
+        LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
+        RUST_LOG="warn",
+        DATABASE_URL=proxied,
+        SIGNUP_PER_ADDRESS_PER_HOUR="100000",
+    )
+    server = subprocess.Popen([args.server], env=env)
+    node = None
+    try:
+        wait_for(port)
+        base = f"http://127.0.0.1:{port}"
+        stamp = int(time.time())
+        owner = Browser(base)
+        owner.sign_up_or_in(f"bench-owner-{stamp}@example.com", PASSWORD)
+        connection = owner.verified_connection("Benchmark", f"crossview-compare-{stamp}")
+        cid = connection["id"]
+        page_path = f"/c/{cid}/bench-1k"
+
+        # Side by side: the same page, the same requests, one after the other.
+        node = node_reference(args, aws_proxy, connection["role_arn"], connection["external_id"])
+        crossview_cpu = cpu_per_page(server.pid, lambda: owner.page(port, page_path), args.requests)
+        calls, trips = len(aws_proxy.calls), pg_proxy.round_trips
+        for _ in range(args.requests):
+            owner.page(port, page_path)
+        aws_per_page = (len(aws_proxy.calls) - calls) / args.requests
+        trips_per_page = (pg_proxy.round_trips - trips) / args.requests
+        print(f"\n{args.requests} page loads each (1,000 keys), after 20 warm-up loads:")
+        print(f"  Crossview: {crossview_cpu:6.2f} ms CPU/page, {aws_per_page:.2f} AWS calls, "
+              f"{trips_per_page:.2f} Postgres round trips per page")
+        if node:
+            process, node_port = node
+
+            def node_page():
+                status, _, body = get(node_port, "/browse?connection=1&bucket=bench-1k&prefix=")
+                assert status == 200 and body.count(b"<tr>") == 1000, (status, body[:200])
+
+            node_cpu = cpu_per_page(process.pid, node_page, args.requests)
+            print(f"  Node:      {node_cpu:6.2f} ms CPU/page")
+            print(f"  ratio Crossview ÷ Node: {crossview_cpu / node_cpu:.3f} (goal ≤ 0.100)")
+
+        # Bytes: the page, and what a first visit fetches besides.
+        headers, body = owner.page(port, page_path)
+        print(f"\nfolder page: {len(body) / 1024:.1f} KB on the wire "
+              f"({headers.get('Content-Encoding', 'identity')}); goal ≤ 40 KB")
+        html = body if headers.get("Content-Encoding") is None else None
+        _, _, plain = get(port, page_path, {"Cookie": "; ".join(f"{c.name}={c.value}" for c in owner.cookies)})
+        html = html or plain
+        assets = sorted({part.split('"')[0] for part in html.decode(errors="replace").split('"/pkg/')[1:]})
+        first = len(body)
+        for asset in assets:
+            _, _, data = get(port, f"/pkg/{asset}", {"Accept-Encoding": "br, gzip"})
+            first += len(data)
+        print(f"first visit (page + {len(assets)} assets): {first / 1024:.1f} KB; goal ≤ 300 KB")
+
+        large = f"/c/{cid}/bench-50k"
+        small_cpu = cpu_per_page(server.pid, lambda: owner.page(port, page_path), args.requests // 2)
+        large_cpu = cpu_per_page(server.pid, lambda: owner.page(port, large), args.requests // 2)
+        print(f"\nCPU per first page, 50k-key ÷ 1k-key bucket: {large_cpu / small_cpu:.2f} "
+              f"({large_cpu:.2f} / {small_cpu:.2f} ms)")
+
+        # Teammates: the owner shares the bucket, each browses it with a session of their own.
+        owner.call("location_add", connection=cid, bucket="bench-1k", prefix="", mode="read", back="")
+        location = owner.call("locations", connection=cid)[0]["id"]
+        users = []
+        for n in range(args.users):
+            user = Browser(base)
+            email = f"bench-{stamp}-{n}@example.com"
+            user.sign_up_or_in(email, PASSWORD)
+            owner.call("grant_create", connection=cid, location=location, email=email, mode="read",
+                       until="", back="")
+            users.append((user, f"crossview-user-{user.call('current_user')['id']}"))
+        p50, p99, pages = added_latency(port, aws_proxy, users[:8], lambda _: page_path, 15)
+        print(f"\nadded latency, 8 users at once ({pages} pages): p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+              f"(goal ≤ 2 / ≤ 5)")
+        _, _, pages = added_latency(port, aws_proxy, users, lambda _: page_path, 15)
+        print(f"peak RSS with {len(users)} signed-in users browsing at once ({pages} pages): "
+              f"{peak_rss_mib(server.pid):.1f} MiB (goal ≤ 60)")
+    finally:
+        for process in (server, node[0] if node else None):
+            if process:
+                process.terminate()
+                process.wait()
+
+
+if __name__ == "__main__":
+    main()
