@@ -29,7 +29,6 @@ use axum::{
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
-use tower_http::{compression::CompressionLayer, CompressionLevel};
 use tower_sessions::{
     cookie::{Key, SameSite},
     Expiry, SessionManagerLayer,
@@ -82,15 +81,6 @@ pub fn router(state: AppState) -> Router {
             state.pool.clone(),
             outage::database_away,
         ))
-        // Pages and server functions in gzip when the browser accepts it (a 1000-row folder page:
-        // 362 KB → 15 KB). Not brotli: measured on that page, its encoder (a 4 MiB window per
-        // response) doubled the server's memory under load and cost more CPU than gzip. The
-        // site's own files are brotli, compressed once at build time.
-        .layer(
-            CompressionLayer::new()
-                .no_br()
-                .quality(CompressionLevel::Precise(4)),
-        )
         // Probes and the site's own files need no session, so they never wait on Postgres.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
