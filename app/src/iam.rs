@@ -117,6 +117,14 @@ pub struct Via {
     pub grantor: i64,
 }
 
+/// A location's or a grant's access, as pages name it.
+pub fn mode(writable: bool) -> &'static str {
+    match writable {
+        true => "read-write",
+        false => "read-only",
+    }
+}
+
 impl Reach {
     /// `s3://bucket/prefix`, as pages and the audit trail show it.
     pub fn uri(&self) -> String {

@@ -57,34 +57,60 @@ impl Role {
     /// administrator disabled, are refused here, whoever asks (share links included): nothing
     /// of theirs reaches AWS.
     pub async fn load(state: &AppState, user: i64, id: i64) -> Result<Role, AppError> {
-        let row = sqlx::query!(
+        // One round trip: the connection on every row, with each of its locations (if any) and
+        // the user's live grant of it (if any).
+        let rows = sqlx::query!(
             r#"select c.owner_id, c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint,
                     c.sts_endpoint, u.disabled as owner_disabled,
                     c.disabled_at is not null as "disabled!",
-                    exists (select 1 from locations l where l.connection_id = c.id) as "restricted!"
+                    l.bucket as "bucket?", l.prefix as "prefix?",
+                    l.writable as "location_writable?",
+                    g.id as "grant?", g.writable as "grant_writable?"
              from connections c join users u on u.id = c.owner_id
-             where c.id = $1"#,
-            id
+             left join locations l on l.connection_id = c.id
+             left join grants g on g.location_id = l.id and g.grantee_id = $2
+                 and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
+             where c.id = $1
+             order by l.bucket, l.prefix"#,
+            id,
+            user
         )
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
-        let owner = row.owner_id == user;
-        let reach = match (owner, row.restricted) {
-            (true, false) => None,
-            _ => Some(reach(&state.pool, id, user, owner).await?),
-        };
-        if !owner && reach.as_ref().is_none_or(Vec::is_empty) {
+        .fetch_all(&state.pool)
+        .await?;
+        let first = rows.first().ok_or(AppError::NotFound)?;
+        let owner = first.owner_id == user;
+        // The owner reaches every location, a grantee those of their live grants, each
+        // read-write only where both the location and the grant are.
+        let reach: Vec<Reach> = rows
+            .iter()
+            .filter(|r| owner || r.grant.is_some())
+            .filter_map(|r| {
+                Some(Reach {
+                    bucket: r.bucket.clone()?,
+                    prefix: r
+                        .prefix
+                        .as_deref()?
+                        .replace(USER_PLACEHOLDER, &user.to_string()),
+                    writable: r.location_writable? && r.grant_writable.unwrap_or(true),
+                    via: r.grant.filter(|_| !owner).map(|grant| Via {
+                        grant,
+                        grantor: r.owner_id,
+                    }),
+                })
+            })
+            .collect();
+        if !owner && reach.is_empty() {
             return Err(AppError::NotFound);
         }
-        match (row.owner_disabled, owner) {
+        match (first.owner_disabled, owner) {
             (true, true) => return Err(AppError::AccountDisabled),
             (true, false) => return Err(AppError::ConnectionDisabled),
             _ => {}
         }
-        if row.disabled {
+        if first.disabled {
             return Err(AppError::ConnectionDisabled);
         }
+        let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
         match (row.status.as_str(), row.role_arn) {
             ("verified", Some(arn)) => Ok(Role {
                 connection: id,
@@ -94,7 +120,8 @@ impl Role {
                 external_id: row.external_id,
                 s3_endpoint: row.s3_endpoint,
                 sts_endpoint: row.sts_endpoint,
-                reach,
+                // An owner's connection without locations reaches whatever the role reaches.
+                reach: (!reach.is_empty()).then_some(reach),
                 within: None,
             }),
             _ => Err(AppError::ConnectionNotVerified),
@@ -115,47 +142,6 @@ impl Role {
     pub fn object_arn(&self, bucket: &str, key: &str) -> String {
         format!("{}/{key}", self.bucket_arn(bucket))
     }
-}
-
-/// The locations `user` may act in on connection `id`: all of them for its owner, else those
-/// the user's live grants name, each read-write only where both the location and the grant
-/// are. `{user}` becomes the acting user's id.
-async fn reach(
-    pool: &sqlx::PgPool,
-    id: i64,
-    user: i64,
-    owner: bool,
-) -> Result<Vec<Reach>, AppError> {
-    let rows = sqlx::query!(
-        r#"select l.bucket, l.prefix, l.writable and coalesce(g.writable, true) as "writable!",
-                g.id as "grant?", c.owner_id
-         from locations l
-         join connections c on c.id = l.connection_id
-         left join grants g on g.location_id = l.id and g.grantee_id = $2
-             and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
-         where l.connection_id = $1 and ($3 or g.id is not null)
-         order by l.bucket, l.prefix"#,
-        id,
-        user,
-        owner
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Reach {
-            bucket: r.bucket,
-            prefix: r.prefix.replace(USER_PLACEHOLDER, &user.to_string()),
-            writable: r.writable,
-            via: match (owner, r.grant) {
-                (false, Some(grant)) => Some(Via {
-                    grant,
-                    grantor: r.owner_id,
-                }),
-                _ => None,
-            },
-        })
-        .collect())
 }
 
 /// One AssumeRole, audited whatever its outcome. Every assumption in Crossview goes through here.

@@ -4,7 +4,9 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use super::{list_locations, shared_with_me, Grant, Location};
-use crate::{format::minutes_utc, location::folder_href, ui::ErrorNotice, url::use_query};
+use crate::{
+    format::minutes_utc, iam::mode, location::folder_href, ui::ErrorNotice, url::use_query,
+};
 
 /// Where a locations form goes back to: the owner's page of the connection, or the admin
 /// console's; never anywhere else.
@@ -14,13 +16,6 @@ pub(super) fn back_to(back: &str, connection: i64) -> String {
     match back == admin {
         true => admin,
         false => format!("/connections/{connection}"),
-    }
-}
-
-fn mode(writable: bool) -> &'static str {
-    match writable {
-        true => "read-write",
-        false => "read-only",
     }
 }
 

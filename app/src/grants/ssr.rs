@@ -78,8 +78,8 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
 }
 
 /// What a change to locations or grants is, in the audit trail.
-async fn audit(
-    pool: &PgPool,
+async fn audit<'c>(
+    db: impl sqlx::PgExecutor<'c>,
     actor: i64,
     connection: i64,
     action: Activity,
@@ -94,7 +94,7 @@ async fn audit(
         detail: Some(detail),
         ..Event::new(action, Outcome::Ok)
     };
-    record(pool, event).await
+    record(db, event).await
 }
 
 pub async fn add(
@@ -239,19 +239,21 @@ pub async fn grant(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let event = Event {
-        actor_id: Some(actor),
-        connection_id: Some(connection),
-        bucket: Some(&location.bucket),
-        key: Some(location.prefix.as_str()).filter(|p| !p.is_empty()),
-        detail: Some(json!({
-            "grant": id, "grantee": grantee, "grantor": location.owner_id,
-            "location": new.location, "writable": new.writable,
-            "expires_at": expires_at.map(rfc3339),
-        })),
-        ..Event::new(Activity::GrantCreate, Outcome::Ok)
-    };
-    record(&mut *tx, event).await?;
+    let detail = json!({
+        "grant": id, "grantee": grantee, "grantor": location.owner_id,
+        "location": new.location, "writable": new.writable,
+        "expires_at": expires_at.map(rfc3339),
+    });
+    let place = (location.bucket.as_str(), location.prefix.as_str());
+    audit(
+        &mut *tx,
+        actor,
+        connection,
+        Activity::GrantCreate,
+        place,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -102,7 +102,7 @@ fn LocationTable(connection: i64, locations: Vec<Reach>) -> impl IntoView {
                     {locations.into_iter().map(|l| view! {
                         <tr>
                             <td><a class="entry folder" href=folder_href(connection, &l.bucket, &l.prefix)>{l.uri()}</a></td>
-                            <td>{if l.writable { "read-write" } else { "read-only" }}</td>
+                            <td>{iam::mode(l.writable)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

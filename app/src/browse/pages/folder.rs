@@ -10,7 +10,7 @@ use crate::{
     browse::{list_objects, Listing},
     error::AppError,
     format::{human_size, minutes},
-    iam::Reach,
+    iam::{self, Reach},
     location::*,
     objects::{FolderActions, FolderState},
     transfers::{Uploader, Uploads},
@@ -113,11 +113,7 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
 /// Which location of a restricted (or shared) connection this folder is in, and its mode.
 #[component]
 fn LocationNote(within: Reach) -> impl IntoView {
-    let mode = if within.writable {
-        "read-write"
-    } else {
-        "read-only"
-    };
+    let mode = iam::mode(within.writable);
     view! {
         <p class="notice info location-note" role="status">
             "In location " <code>{within.uri()}</code> " (" {mode} {within.via.map(|_| ", shared with you")} ")."
