@@ -94,27 +94,26 @@ class CountingProxy:
 
     @staticmethod
     def read_message(stream):
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = stream.recv(1)
-            if not chunk:
-                return None
-            head += chunk
+        """One request from a buffered reader: (head, body, when its first line arrived)."""
+        first = stream.readline()
+        if not first:
+            return None
+        arrived = time.perf_counter()
+        head = first
+        while (line := stream.readline()) not in (b"\r\n", b""):
+            head += line
+        head += b"\r\n"
         length = 0
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
-        body = b""
-        while len(body) < length:
-            body += stream.recv(length - len(body))
-        return head, body
+        return head, stream.read(length) if length else b"", arrived
 
     def serve(self, conn):
-        with conn:
-            while (message := self.read_message(conn)) is not None:
-                head, body = message
-                started = time.perf_counter()
+        with conn, conn.makefile("rb") as stream:
+            while (message := self.read_message(stream)) is not None:
+                head, body, started = message
                 method = head.split(b" ", 1)[0]
                 with socket.create_connection(self.upstream) as up:
                     up.sendall(head + body)

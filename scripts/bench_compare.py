@@ -23,6 +23,7 @@ The Node reference lives outside the project (`../shared/bench/node-reference`, 
 import argparse
 import http.client
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -39,6 +40,8 @@ from bench_browse import CountingProxy, cpu_seconds, free_port, seed  # noqa: E4
 from demo_account import Crossview  # noqa: E402
 
 PASSWORD = "a long enough passphrase"
+# What the browsers accept (--accept-encoding).
+ACCEPT_ENCODING = "br, gzip"
 
 
 class PostgresProxy:
@@ -50,6 +53,9 @@ class PostgresProxy:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.round_trips = 0
+        # What each round trip asked, in order: the statement parsed or run before its Sync
+        # ('' for one that executes a statement prepared earlier on that connection).
+        self.asked = []
         threading.Thread(target=self.accept, daemon=True).start()
 
     def accept(self):
@@ -89,12 +95,22 @@ class PostgresProxy:
                 upstream.sendall(size + rest)
                 if rest[:4] != struct.pack("!I", 80877103):
                     break
+            statement, prepared = "", {}
             while True:
                 kind = self.exact(client, 1)
                 size = self.exact(client, 4)
                 rest = self.exact(client, struct.unpack("!I", size)[0] - 4)
+                if kind == b"P":
+                    name, text = rest.split(b"\0")[:2]
+                    statement = prepared[name] = text.decode(errors="replace")
+                elif kind == b"B":
+                    statement = prepared.get(rest.split(b"\0")[1], statement)
+                elif kind == b"Q":
+                    statement = rest.rstrip(b"\0").decode(errors="replace")
                 if kind in (b"S", b"Q"):
                     self.round_trips += 1
+                    self.asked.append(" ".join(statement.split())[:100])
+                    statement = ""
                 upstream.sendall(kind + size + rest)
         except OSError:
             pass
@@ -109,7 +125,7 @@ def get(port, path, headers=None):
     response = conn.getresponse()
     body = response.read()
     conn.close()
-    return response.status, dict(response.getheaders()), body
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
 def wait_for(port):
@@ -131,11 +147,19 @@ def cpu_per_page(pid, request, n):
     return 1000 * (cpu_seconds(pid) - before) / n
 
 
-def peak_rss_mib(pid):
+def status_mib(pid, field):
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def peak_rss_mib(pid):
+    return status_mib(pid, "VmHWM:")
+
+
+def rss_mib(pid):
+    return status_mib(pid, "VmRSS:")
 
 
 class Browser(Crossview):
@@ -144,7 +168,7 @@ class Browser(Crossview):
     def page(self, port, path):
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
         status, headers, body = get(
-            port, path, {"Cookie": cookie, "Accept": "text/html", "Accept-Encoding": "br, gzip"}
+            port, path, {"Cookie": cookie, "Accept": "text/html", "Accept-Encoding": ACCEPT_ENCODING}
         )
         assert status == 200, (status, body[:200])
         return headers, body
@@ -216,7 +240,12 @@ def main():
     parser.add_argument("--node-reference", default=os.path.join(os.environ["ROOT"], "..", "shared", "bench", "node-reference"))
     parser.add_argument("--node-database", required=True, help="a Postgres database for the Node reference's table")
     parser.add_argument("--users", type=int, default=200, help="signed-in users browsing at once, for the peak RSS")
+    parser.add_argument("--show-queries", action="store_true", help="print one page's Postgres round trips")
+    parser.add_argument("--profile", action="store_true", help="perf profile of Crossview's page loads")
+    parser.add_argument("--accept-encoding", default="br, gzip", help="what the browsers accept")
     args = parser.parse_args()
+    global ACCEPT_ENCODING
+    ACCEPT_ENCODING = args.accept_encoding
 
     print("seeding bench-1k and bench-50k (once per stand-in)")
     seed("bench-1k", 1000)
@@ -225,7 +254,10 @@ def main():
     aws_proxy = CountingProxy(os.environ["AWS_ENDPOINT_URL"])
     database = urllib.parse.urlparse(os.environ["DATABASE_URL"])
     pg_proxy = PostgresProxy(database.port or 5432)
-    proxied = database._replace(netloc=f"{database.username}@127.0.0.1:{pg_proxy.port}").geturl()
+    # Plain text, so that the proxy can read the messages it counts.
+    proxied = database._replace(
+        netloc=f"{database.username}@127.0.0.1:{pg_proxy.port}", query="sslmode=disable"
+    ).geturl()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSVIEW_STANDIN_ADMIN")}
     env.update(
@@ -249,12 +281,31 @@ def main():
 
         # Side by side: the same page, the same requests, one after the other.
         node = node_reference(args, aws_proxy, connection["role_arn"], connection["external_id"])
+        profiler = None
+        if args.profile:
+            profiler = subprocess.Popen(
+                ["perf", "record", "-F", "499", "--call-graph", "dwarf,32768", "-o", os.path.join(os.environ["DATA"], "perf.data"),
+                 "-p", str(server.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         crossview_cpu = cpu_per_page(server.pid, lambda: owner.page(port, page_path), args.requests)
+        if profiler:
+            profiler.send_signal(2)
+            profiler.wait()
+            report = subprocess.run(
+                ["perf", "report", "-i", os.path.join(os.environ["DATA"], "perf.data"), "--no-children",
+                 "--sort", "dso,symbol", "--stdio", "-g", "none", "--percent-limit", "0.7"],
+                capture_output=True, text=True).stdout
+            print("profile of Crossview's page loads (self time):")
+            print("\n".join(line[:160] for line in report.splitlines() if "%" in line and not line.startswith("#")))
         calls, trips = len(aws_proxy.calls), pg_proxy.round_trips
         for _ in range(args.requests):
             owner.page(port, page_path)
         aws_per_page = (len(aws_proxy.calls) - calls) / args.requests
         trips_per_page = (pg_proxy.round_trips - trips) / args.requests
+        if args.show_queries:
+            asked = len(pg_proxy.asked)
+            owner.page(port, page_path)
+            print("one page's Postgres round trips:", *pg_proxy.asked[asked:], sep="\n  ")
         print(f"\n{args.requests} page loads each (1,000 keys), after 20 warm-up loads:")
         print(f"  Crossview: {crossview_cpu:6.2f} ms CPU/page, {aws_per_page:.2f} AWS calls, "
               f"{trips_per_page:.2f} Postgres round trips per page")
@@ -272,14 +323,15 @@ def main():
         # Bytes: the page, and what a first visit fetches besides.
         headers, body = owner.page(port, page_path)
         print(f"\nfolder page: {len(body) / 1024:.1f} KB on the wire "
-              f"({headers.get('Content-Encoding', 'identity')}); goal ≤ 40 KB")
-        html = body if headers.get("Content-Encoding") is None else None
+              f"({headers.get('content-encoding', 'identity')}); goal ≤ 40 KB")
+        html = body if headers.get("content-encoding") is None else None
         _, _, plain = get(port, page_path, {"Cookie": "; ".join(f"{c.name}={c.value}" for c in owner.cookies)})
         html = html or plain
-        assets = sorted({part.split('"')[0] for part in html.decode(errors="replace").split('"/pkg/')[1:]})
+        assert html.count(b'class="object"') == 1000, "the page lists 1000 objects"
+        assets = sorted(set(re.findall(rb"/pkg/crossview\.[\w-]+\.(?:js|wasm|css)", html)))
         first = len(body)
         for asset in assets:
-            _, _, data = get(port, f"/pkg/{asset}", {"Accept-Encoding": "br, gzip"})
+            _, _, data = get(port, asset.decode(), {"Accept-Encoding": "br, gzip"})
             first += len(data)
         print(f"first visit (page + {len(assets)} assets): {first / 1024:.1f} KB; goal ≤ 300 KB")
 
@@ -300,12 +352,33 @@ def main():
             owner.call("grant_create", connection=cid, location=location, email=email, mode="read",
                        until="", back="")
             users.append((user, f"crossview-user-{user.call('current_user')['id']}"))
+        # Under load, a second server, on Postgres directly (the counting proxy would add its own
+        # time to every round trip), serving the same sessions; its memory holds no sign-up.
+        server.terminate()
+        server.wait()
+        port = free_port()
+        env.update(DATABASE_URL=os.environ["DATABASE_URL"], LEPTOS_SITE_ADDR=f"127.0.0.1:{port}")
+        server = subprocess.Popen([args.server], env=env)
+        wait_for(port)
         p50, p99, pages = added_latency(port, aws_proxy, users[:8], lambda _: page_path, 15)
         print(f"\nadded latency, 8 users at once ({pages} pages): p50 {p50:.2f} ms, p99 {p99:.2f} ms "
               f"(goal ≤ 2 / ≤ 5)")
+        # The peak while they browse (VmHWM would also count the sign-ups' password hashing).
+        peak, done = [0.0], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_mib(server.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         _, _, pages = added_latency(port, aws_proxy, users, lambda _: page_path, 15)
+        done.set()
+        sampler.join()
         print(f"peak RSS with {len(users)} signed-in users browsing at once ({pages} pages): "
-              f"{peak_rss_mib(server.pid):.1f} MiB (goal ≤ 60)")
+              f"{peak[0]:.1f} MiB (goal ≤ 60; {peak_rss_mib(server.pid):.1f} MiB since start, "
+              f"sign-ups' password hashing included)")
     finally:
         for process in (server, node[0] if node else None):
             if process:

@@ -29,6 +29,13 @@ use axum::{
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
+use tower_http::{
+    compression::{
+        predicate::{DefaultPredicate, NotForContentType, Predicate},
+        CompressionLayer,
+    },
+    CompressionLevel,
+};
 use tower_sessions::{
     cookie::{Key, SameSite},
     Expiry, SessionManagerLayer,
@@ -81,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             state.pool.clone(),
             outage::database_away,
         ))
+        .layer(compression())
         // Probes and the site's own files need no session, so they never wait on Postgres.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -92,6 +100,23 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         .with_state(state)
+}
+
+/// Pages and server functions in gzip when the browser accepts it (a 1000-row folder page:
+/// 362 KB → 15 KB). Not brotli: measured on that page, its encoder (a 4 MiB window per response)
+/// doubled the server's memory under load and cost more CPU than gzip; the site's own files are
+/// brotli, compressed once at build time. The audit export (CSV, NDJSON) is sent as it is:
+/// compressed on the fly, its streamed download never completed in Chromium (the browser
+/// suite's export step).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .no_br()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("text/csv"))
+                .and(NotForContentType::const_new("application/x-ndjson")),
+        )
 }
 
 /// The process is up.

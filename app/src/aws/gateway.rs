@@ -5,7 +5,12 @@
 //! that touches a connection calls [`AwsGateway::assume`] once and gets clients that carry that
 //! request's temporary credentials only; they are dropped with the request and never stored.
 
-use std::{fmt, sync::Arc, time::SystemTime};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Arc, RwLock},
+    time::SystemTime,
+};
 
 use aws_config::{timeout::TimeoutConfig, BehaviorVersion, SdkConfig};
 use aws_sdk_sts::{
@@ -32,7 +37,13 @@ pub struct AwsGateway {
     s3_force_path_style: bool,
     /// Crossview's own ARN: not a secret, so it may be remembered.
     principal: Arc<OnceCell<String>>,
+    /// Buckets' regions seen by this process, by (S3 endpoint, bucket): what Postgres keeps
+    /// for every instance, remembered here so that a page does not ask for it again.
+    regions: Arc<RwLock<HashMap<(String, String), String>>>,
 }
+
+/// The most bucket regions a process remembers before starting over (each a few dozen bytes).
+const REGIONS_REMEMBERED: usize = 10_000;
 
 impl fmt::Debug for AwsGateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,7 +178,26 @@ impl AwsGateway {
             sts,
             s3_force_path_style,
             principal: Arc::default(),
+            regions: Arc::default(),
         }
+    }
+
+    /// The region this process last saw `bucket` in, on the S3 `endpoint`.
+    pub fn known_region(&self, endpoint: &str, bucket: &str) -> Option<String> {
+        let regions = self.regions.read().unwrap_or_else(|e| e.into_inner());
+        regions
+            .get(&(endpoint.to_owned(), bucket.to_owned()))
+            .cloned()
+    }
+
+    /// Remembers `bucket`'s region. A region remembered wrongly (a bucket deleted and made
+    /// again elsewhere) costs one redirected call, which corrects it.
+    pub fn learn_region(&self, endpoint: &str, bucket: &str, region: &str) {
+        let mut regions = self.regions.write().unwrap_or_else(|e| e.into_inner());
+        if regions.len() >= REGIONS_REMEMBERED {
+            regions.clear();
+        }
+        regions.insert((endpoint.to_owned(), bucket.to_owned()), region.to_owned());
     }
 
     pub fn base_config(&self) -> &SdkConfig {

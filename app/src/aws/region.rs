@@ -7,27 +7,34 @@ use aws_sdk_s3::{
     config::http::HttpResponse,
     error::{ProvideErrorMetadata, SdkError},
 };
-use sqlx::PgPool;
 
 use super::{region_redirect, s3_failure, Assumed};
 use crate::{error::AppError, iam::Action, state::AppState};
 
+/// The bucket's region: as this process remembers it, else as Postgres does.
 async fn cached_region(
-    pool: &PgPool,
+    state: &AppState,
     endpoint: &str,
     bucket: &str,
 ) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar!(
+    if let Some(region) = state.aws.known_region(endpoint, bucket) {
+        return Ok(Some(region));
+    }
+    let region = sqlx::query_scalar!(
         "select region from bucket_regions where endpoint = $1 and bucket = $2",
         endpoint,
         bucket
     )
-    .fetch_optional(pool)
-    .await?)
+    .fetch_optional(&state.pool)
+    .await?;
+    if let Some(region) = &region {
+        state.aws.learn_region(endpoint, bucket, region);
+    }
+    Ok(region)
 }
 
 pub async fn remember_region(
-    pool: &PgPool,
+    state: &AppState,
     endpoint: &str,
     bucket: &str,
     region: &str,
@@ -39,8 +46,9 @@ pub async fn remember_region(
         bucket,
         region
     )
-    .execute(pool)
+    .execute(&state.pool)
     .await?;
+    state.aws.learn_region(endpoint, bucket, region);
     Ok(())
 }
 
@@ -62,7 +70,7 @@ where
     // S3-compatible stores have one endpoint for every bucket: regions do not apply.
     let endpoint = assumed.s3_endpoint_key();
     let cached = match assumed.is_aws() {
-        true => cached_region(&state.pool, endpoint, bucket).await?,
+        true => cached_region(state, endpoint, bucket).await?,
         false => None,
     };
     let s3 = assumed.s3(cached.as_deref());
@@ -70,7 +78,7 @@ where
         Ok(out) => Ok((out, s3)),
         Err(err) => match region_redirect(&err) {
             Some(region) if assumed.is_aws() && cached.as_deref() != Some(region.as_str()) => {
-                remember_region(&state.pool, endpoint, bucket, &region).await?;
+                remember_region(state, endpoint, bucket, &region).await?;
                 let s3 = assumed.s3(Some(&region));
                 match call(s3.clone()).await {
                     Ok(out) => Ok((out, s3)),
@@ -94,7 +102,7 @@ pub async fn signing_client(
         return Ok(assumed.s3(None));
     }
     let endpoint = assumed.s3_endpoint_key();
-    if let Some(region) = cached_region(&state.pool, endpoint, bucket).await? {
+    if let Some(region) = cached_region(state, endpoint, bucket).await? {
         return Ok(assumed.s3(Some(&region)));
     }
     let s3 = assumed.s3(None);
@@ -109,7 +117,7 @@ pub async fn signing_client(
     };
     match region.filter(|r| !r.is_empty()) {
         Some(region) => {
-            remember_region(&state.pool, endpoint, bucket, &region).await?;
+            remember_region(state, endpoint, bucket, &region).await?;
             Ok(assumed.s3(Some(&region)))
         }
         None => Ok(s3),

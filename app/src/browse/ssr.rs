@@ -94,6 +94,11 @@ pub async fn buckets(
         )
         .execute(&state.pool)
         .await?;
+        for (name, region) in names.iter().zip(&regions) {
+            state
+                .aws
+                .learn_region(assumed.s3_endpoint_key(), name, region);
+        }
     }
     let mut added: Vec<Bucket> = added_buckets(&state.pool, connection_id)
         .await?
@@ -162,7 +167,7 @@ pub async fn add_bucket(
     )
     .await?;
     if let (Some(region), true) = (head.bucket_region(), assumed.is_aws()) {
-        remember_region(&state.pool, assumed.s3_endpoint_key(), name, region).await?;
+        remember_region(state, assumed.s3_endpoint_key(), name, region).await?;
     }
     sqlx::query!(
         "insert into connection_buckets (connection_id, name) values ($1, $2)

@@ -26,17 +26,28 @@ pub fn page_policy(nonce: &str, s3: &S3Origins) -> String {
     )
 }
 
-/// The S3 endpoints in use for `user`: the custom endpoints of their connections, and AWS's
-/// (Crossview's own endpoint override, such as a local stand-in, or else the regional S3
-/// endpoints of the default region and of every region a bucket was seen in).
+/// The S3 endpoints in use for `user`: the custom endpoints of their connections (their own and
+/// those shared with them), and AWS's (Crossview's own endpoint override, such as a local
+/// stand-in, or else the regional S3 endpoints of the default region and of every region a
+/// bucket was seen in).
 pub async fn s3_origins(state: &AppState, user: i64) -> Result<S3Origins, AppError> {
-    let mut origins: Vec<String> = sqlx::query_scalar!(
-        "select distinct s3_endpoint as \"e!\" from connections
-         where owner_id = $1 and s3_endpoint is not null",
-        user
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    // Custom endpoints are used only where the deployment allows them (every assumption checks
+    // again), so without that setting there is nothing to look up.
+    let mut origins: Vec<String> = match state.config.allow_custom_endpoints {
+        false => Vec::new(),
+        true => {
+            sqlx::query_scalar!(
+                r#"select distinct c.s3_endpoint as "e!" from connections c
+             where c.s3_endpoint is not null and (c.owner_id = $1 or exists (
+                 select 1 from locations l join grants g on g.location_id = l.id
+                 where l.connection_id = c.id and g.grantee_id = $1 and g.revoked_at is null
+                     and (g.expires_at is null or g.expires_at > now())))"#,
+                user
+            )
+            .fetch_all(&state.pool)
+            .await?
+        }
+    };
     let base = state.aws.base_config();
     match base.endpoint_url() {
         Some(endpoint) => origins.push(origin_of(endpoint)),

@@ -66,11 +66,26 @@ async fn a_current_schema_costs_one_read_and_an_old_one_is_migrated(pool: PgPool
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn static_files_are_hashed_kept_for_a_year_and_precompressed(pool: PgPool) {
+async fn pages_are_compressed_and_static_files_hashed_kept_for_a_year_and_precompressed(
+    pool: PgPool,
+) {
     let server = Served::start(&pool, &[]).await;
     let base = format!("http://{}", server.addr);
     let page = http("GET", &format!("{base}/sign-in"), &[]).await;
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("content-encoding"), None);
+    // Pages are compressed in gzip when the browser accepts it (not brotli: see the router),
+    // and say that they vary by it.
+    for (accepts, encoding) in [
+        ("gzip", Some("gzip")),
+        ("br, gzip", Some("gzip")),
+        ("br", None),
+    ] {
+        let accepts = [("Accept-Encoding", accepts)];
+        let packed = http("GET", &format!("{base}/sign-in"), &accepts).await;
+        assert_eq!(packed.header("content-encoding"), encoding, "{accepts:?}");
+        assert_eq!(packed.header("cache-control"), Some("no-store"));
+    }
     let names: Vec<&str> = page
         .body
         .split(['"', '\''])
