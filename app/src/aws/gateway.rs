@@ -37,13 +37,17 @@ pub struct AwsGateway {
     s3_force_path_style: bool,
     /// Crossview's own ARN: not a secret, so it may be remembered.
     principal: Arc<OnceCell<String>>,
-    /// Buckets' regions seen by this process, by (S3 endpoint, bucket): what Postgres keeps
-    /// for every instance, remembered here so that a page does not ask for it again.
-    regions: Arc<RwLock<HashMap<(String, String), String>>>,
+    /// Buckets' regions as this process last read or learnt them, by (S3 endpoint, bucket),
+    /// `None` where none is known (the default region serves): what Postgres keeps for every
+    /// instance, remembered here so that a page does not ask for it again.
+    regions: Arc<RwLock<Regions>>,
 }
 
+/// A bucket's region (if known) by S3 endpoint and bucket name.
+type Regions = HashMap<(String, String), Option<String>>;
+
 /// The most bucket regions a process remembers before starting over (each a few dozen bytes).
-const REGIONS_REMEMBERED: usize = 10_000;
+pub(crate) const REGIONS_REMEMBERED: usize = 10_000;
 
 impl fmt::Debug for AwsGateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,22 +186,27 @@ impl AwsGateway {
         }
     }
 
-    /// The region this process last saw `bucket` in, on the S3 `endpoint`.
-    pub fn known_region(&self, endpoint: &str, bucket: &str) -> Option<String> {
+    /// What this process remembers of `bucket`'s region on the S3 `endpoint`: nothing yet
+    /// (`None`), or the region if one is known.
+    pub fn known_region(&self, endpoint: &str, bucket: &str) -> Option<Option<String>> {
         let regions = self.regions.read().unwrap_or_else(|e| e.into_inner());
         regions
             .get(&(endpoint.to_owned(), bucket.to_owned()))
             .cloned()
     }
 
-    /// Remembers `bucket`'s region. A region remembered wrongly (a bucket deleted and made
-    /// again elsewhere) costs one redirected call, which corrects it.
-    pub fn learn_region(&self, endpoint: &str, bucket: &str, region: &str) {
+    /// Remembers `bucket`'s region, or that none is known. Remembered wrongly (a region another
+    /// instance learnt since, a bucket made again elsewhere), it costs one redirected call,
+    /// which corrects it.
+    pub fn learn_region(&self, endpoint: &str, bucket: &str, region: Option<&str>) {
         let mut regions = self.regions.write().unwrap_or_else(|e| e.into_inner());
         if regions.len() >= REGIONS_REMEMBERED {
             regions.clear();
         }
-        regions.insert((endpoint.to_owned(), bucket.to_owned()), region.to_owned());
+        regions.insert(
+            (endpoint.to_owned(), bucket.to_owned()),
+            region.map(str::to_owned),
+        );
     }
 
     pub fn base_config(&self) -> &SdkConfig {

@@ -17,8 +17,8 @@ async fn cached_region(
     endpoint: &str,
     bucket: &str,
 ) -> Result<Option<String>, AppError> {
-    if let Some(region) = state.aws.known_region(endpoint, bucket) {
-        return Ok(Some(region));
+    if let Some(known) = state.aws.known_region(endpoint, bucket) {
+        return Ok(known);
     }
     let region = sqlx::query_scalar!(
         "select region from bucket_regions where endpoint = $1 and bucket = $2",
@@ -27,9 +27,7 @@ async fn cached_region(
     )
     .fetch_optional(&state.pool)
     .await?;
-    if let Some(region) = &region {
-        state.aws.learn_region(endpoint, bucket, region);
-    }
+    state.aws.learn_region(endpoint, bucket, region.as_deref());
     Ok(region)
 }
 
@@ -48,7 +46,7 @@ pub async fn remember_region(
     )
     .execute(&state.pool)
     .await?;
-    state.aws.learn_region(endpoint, bucket, region);
+    state.aws.learn_region(endpoint, bucket, Some(region));
     Ok(())
 }
 

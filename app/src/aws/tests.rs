@@ -150,3 +150,26 @@ async fn refusals_are_classified_by_code_not_text() {
         assert_eq!(rule.num_calls(), 1);
     }
 }
+
+#[test]
+fn bucket_regions_are_remembered_known_or_not_and_forgotten_when_too_many() {
+    let aws = mocked_gateway(&[]);
+    assert_eq!(aws.known_region("aws", "payroll"), None);
+    // Read once and found nowhere: the default region serves it, no need to ask again.
+    aws.learn_region("aws", "payroll", None);
+    assert_eq!(aws.known_region("aws", "payroll"), Some(None));
+    aws.learn_region("aws", "payroll", Some("eu-west-1"));
+    assert_eq!(
+        aws.known_region("aws", "payroll"),
+        Some(Some("eu-west-1".into()))
+    );
+    // By endpoint: the same name on an S3-compatible store is another bucket.
+    assert_eq!(aws.known_region("https://minio.example", "payroll"), None);
+    for n in 1..gateway::REGIONS_REMEMBERED {
+        aws.learn_region("aws", &format!("bucket-{n}"), None);
+    }
+    assert!(aws.known_region("aws", "payroll").is_some());
+    aws.learn_region("aws", "one-too-many", None);
+    assert_eq!(aws.known_region("aws", "payroll"), None);
+    assert_eq!(aws.known_region("aws", "one-too-many"), Some(None));
+}

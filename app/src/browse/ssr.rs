@@ -97,7 +97,7 @@ pub async fn buckets(
         for (name, region) in names.iter().zip(&regions) {
             state
                 .aws
-                .learn_region(assumed.s3_endpoint_key(), name, region);
+                .learn_region(assumed.s3_endpoint_key(), name, Some(region));
         }
     }
     let mut added: Vec<Bucket> = added_buckets(&state.pool, connection_id)
