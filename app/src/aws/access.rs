@@ -77,20 +77,19 @@ impl Role {
         )
         .fetch_all(&state.pool)
         .await?;
-        let first = rows.first().ok_or(AppError::NotFound)?;
-        let owner = first.owner_id == user;
+        let mut rows = rows.into_iter();
+        let row = rows.next().ok_or(AppError::NotFound)?;
+        let owner = row.owner_id == user;
+        let user_id = user.to_string();
         // The owner reaches every location, a grantee those of their live grants, each
         // read-write only where both the location and the grant are.
-        let reach: Vec<Reach> = rows
-            .iter()
+        let reach: Vec<Reach> = std::iter::once(&row)
+            .chain(rows.as_slice())
             .filter(|r| owner || r.grant.is_some())
             .filter_map(|r| {
                 Some(Reach {
                     bucket: r.bucket.clone()?,
-                    prefix: r
-                        .prefix
-                        .as_deref()?
-                        .replace(USER_PLACEHOLDER, &user.to_string()),
+                    prefix: r.prefix.as_deref()?.replace(USER_PLACEHOLDER, &user_id),
                     writable: r.location_writable? && r.grant_writable.unwrap_or(true),
                     via: r.grant.filter(|_| !owner).map(|grant| Via {
                         grant,
@@ -102,15 +101,14 @@ impl Role {
         if !owner && reach.is_empty() {
             return Err(AppError::NotFound);
         }
-        match (first.owner_disabled, owner) {
+        match (row.owner_disabled, owner) {
             (true, true) => return Err(AppError::AccountDisabled),
             (true, false) => return Err(AppError::ConnectionDisabled),
             _ => {}
         }
-        if first.disabled {
+        if row.disabled {
             return Err(AppError::ConnectionDisabled);
         }
-        let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
         match (row.status.as_str(), row.role_arn) {
             ("verified", Some(arn)) => Ok(Role {
                 connection: id,
