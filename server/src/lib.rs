@@ -1,5 +1,6 @@
 //! Crossview's HTTP server: the router with its layers, health probes, and start-up.
 
+mod admission;
 pub(crate) mod assets;
 mod audit_export;
 mod guard;
@@ -89,6 +90,10 @@ pub fn router(state: AppState) -> Router {
             outage::database_away,
         ))
         .layer(compression())
+        .layer(middleware::from_fn_with_state(
+            admission::permits(),
+            admission::admit,
+        ))
         // Probes and the site's own files need no session, so they never wait on Postgres.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -320,6 +320,33 @@ async fn folder_urls_round_trip_odd_keys(pool: PgPool) {
     );
 }
 
+/// The folder page sends its listing once, as the table's rows: each key is in its row's
+/// `data-key` (percent-encoded), and nowhere else whole, in particular not in the hydration data.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_folder_page_sends_its_keys_once_as_rows(pool: PgPool) {
+    let (mut browser, c) = browser_with_connection(&pool, "rows-once", READ_ALL).await;
+    let page = browser
+        .get(&location::folder_href(c.id, "cv-mixed", "odd/"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for key in ["odd/with space.txt", "odd/a+b=c.txt", "odd/100% done.txt"] {
+        let data_key = format!(r#"data-key="{}""#, app::url::encode_component(key));
+        assert_eq!(page.body.matches(&data_key).count(), 1, "{data_key}");
+        assert!(!page.body.contains(key), "{key} travels twice");
+    }
+    assert!(page
+        .body
+        .contains(r#"data-key="odd%2Ftrailing%20slash%2F""#));
+    // The hydration data (JSON in a JS string) holds the rest of the listing, not its rows.
+    assert!(
+        page.body.contains(r#"\"connection\":\"rows-once\""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"\"objects\""#), "{}", page.body);
+}
+
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) {

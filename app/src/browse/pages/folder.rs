@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 
-use super::{details::*, nav::*};
+use super::{details::*, nav::*, rows::RowsInPage};
 use crate::{
     browse::{list_objects, Listing},
     error::AppError,
@@ -15,6 +15,7 @@ use crate::{
     objects::{FolderActions, FolderState},
     transfers::{Uploader, Uploads},
     ui::ErrorNotice,
+    url::encode_component,
 };
 
 /// A folder of a bucket, or (with `?object=`) one object's details.
@@ -31,7 +32,8 @@ pub fn BrowsePage() -> impl IntoView {
 
 #[component]
 fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
-    let listing = Resource::new(
+    // The rows travel once, in the table: see `rows`.
+    let listing = Resource::<_, RowsInPage>::new_with_options(
         move || {
             place.get().map(|p| {
                 (
@@ -50,6 +52,7 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                 None => Err(AppError::NotFound),
             }
         },
+        false,
     );
     let (pending, set_pending) = signal(false);
     let uploads = Uploads::new();
@@ -183,12 +186,17 @@ fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> i
         };
         return view! { <p class="muted empty-listing">{what}</p> }.into_any();
     }
+    // Total orders (ties by key), so that the browser, which reads the rows back from this
+    // table in its order, hydrates exactly these rows in exactly this order.
     match place.sort {
         Sort::Name => objects.sort_by(|a, b| a.key.cmp(&b.key)),
-        Sort::Size => objects.sort_by_key(|o| o.size),
-        Sort::Modified => objects.sort_by(|a, b| a.last_modified.cmp(&b.last_modified)),
+        Sort::Size => objects.sort_by(|a, b| (a.size, &a.key).cmp(&(b.size, &b.key))),
+        Sort::Modified => {
+            objects.sort_by(|a, b| (&a.last_modified, &a.key).cmp(&(&b.last_modified, &b.key)))
+        }
     }
     let mut folders = folders;
+    folders.sort();
     if place.descending {
         objects.reverse();
         if place.sort == Sort::Name {
@@ -227,7 +235,7 @@ fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> i
                     {folders.into_iter().map(|folder| {
                         let name = name_in(&folder, &place.prefix).trim_end_matches('/').to_owned();
                         view! {
-                            <tr class="folder">
+                            <tr class="folder" data-key=encode_component(&folder)>
                                 <Pick key=folder.clone() name=format!("{name}/") selected=selected/>
                                 <td><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)>
                                     <span class="icon-folder" aria-hidden="true"></span>{name}"/"
@@ -240,12 +248,14 @@ fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> i
                         let name = name_in(&o.key, &place.prefix).to_owned();
                         let name = if name.is_empty() { "(object named like its folder)".to_owned() } else { name };
                         view! {
-                            <tr class="object">
+                            <tr class="object" data-key=encode_component(&o.key)>
                                 <Pick key=o.key.clone() name=name.clone() selected=selected/>
                                 <td><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)>{name}</a></td>
-                                <td title=format!("{} bytes", o.size)>{human_size(o.size.unsigned_abs())}</td>
-                                <td>{o.last_modified.as_deref().map(minutes).unwrap_or_default()}</td>
-                                <td>{o.storage_class.clone().unwrap_or_else(|| "STANDARD".into())}</td>
+                                <td title=format!("{} bytes", o.size)>
+                                    <data value=o.size>{human_size(o.size.unsigned_abs())}</data>
+                                </td>
+                                <td>{o.last_modified.map(|at| view! { <time datetime=at.clone()>{minutes(&at)}</time> })}</td>
+                                <td>{o.storage_class.unwrap_or_else(|| "STANDARD".into())}</td>
                             </tr>
                         }
                     }).collect_view()}

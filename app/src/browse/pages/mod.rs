@@ -4,6 +4,7 @@ mod buckets;
 mod details;
 mod folder;
 mod nav;
+mod rows;
 
 pub use buckets::BucketsPage;
 pub use folder::BrowsePage;
