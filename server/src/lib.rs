@@ -13,7 +13,7 @@ pub mod start;
 use std::{net::SocketAddr, time::Duration};
 
 use app::{
-    auth::ssr::{client_address_of, Backend},
+    auth::ssr::{client_address_of, one_read_per_request, Backend, Sessions, AUTH_DATA_KEY},
     config::ExposeSecret,
     shell,
     state::AppState,
@@ -41,7 +41,6 @@ use tower_sessions::{
     cookie::{Key, SameSite},
     Expiry, SessionManagerLayer,
 };
-use tower_sessions_sqlx_store::PostgresStore;
 
 /// The session cookie's name. Over HTTPS it carries the `__Host-` prefix, which browsers accept
 /// only from a secure origin, for the whole site, without a `Domain`: no subdomain can set it.
@@ -55,14 +54,16 @@ pub fn session_cookie(secure: bool) -> &'static str {
 /// The whole application: pages, server functions, static files, probes, and every layer.
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+    let sessions = SessionManagerLayer::new(Sessions::new(state.pool.clone()))
         .with_name(session_cookie(config.cookie_secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
         .with_signed(Key::from(config.session_secret.expose_secret().as_bytes()));
-    let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
+    let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions)
+        .with_data_key(AUTH_DATA_KEY)
+        .build();
 
     let routes = generate_route_list(App);
     let assets = assets::service(&state.leptos_options);
@@ -85,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         // Inside the session layers, to name the user; outside the guard, to log its refusals.
         .layer(middleware::from_fn(observe::requests))
         .layer(auth)
+        // Outside axum-login's layer: the place where a session's load leaves its user.
+        .layer(middleware::from_fn(one_read_per_request))
         .layer(middleware::from_fn_with_state(
             state.pool.clone(),
             outage::database_away,

@@ -1,6 +1,9 @@
 //! Server side of accounts: the axum-login backend, password hashing, and the queries.
 
 mod hashing;
+mod sessions;
+
+pub use sessions::{one_read_per_request, Sessions, AUTH_DATA_KEY};
 
 use std::{fmt, net::SocketAddr};
 
@@ -114,6 +117,9 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<SessionUser>, AppError> {
+        if let Some(user) = sessions::loaded_user(*id) {
+            return Ok(user);
+        }
         let user = sqlx::query_as!(
             SessionUser,
             r#"select id, email, is_admin, auth_epoch::text as "epoch!"

@@ -1,0 +1,248 @@
+//! Where sessions are kept: tower-sessions' records in `tower_sessions.session` (the rows and the
+//! MessagePack encoding of `tower-sessions-sqlx-store`, whose sessions stay valid), plus the
+//! signed-in user's id in a column of its own.
+//!
+//! That column is what lets a page read its session and its user in one query: loading a session
+//! joins the user, and axum-login's next step, [`super::Backend::get_user`], takes that user from
+//! this request ([`loaded_user`]) instead of asking Postgres a second time. The join applies
+//! the same rule as `get_user`'s own query (a disabled user is no user), and axum-login still
+//! compares the session's auth hash with the user's epoch afterwards.
+
+use std::cell::RefCell;
+
+use axum::{extract::Request, middleware::Next, response::Response};
+use axum_login::tower_sessions::{
+    session::{Id, Record},
+    session_store::{self, SessionStore},
+};
+use sqlx::PgPool;
+
+use super::SessionUser;
+
+/// Where axum-login keeps its data in a session: its default, named here and set on its layer by
+/// the server, so that this store reads the same place.
+pub const AUTH_DATA_KEY: &str = "axum-login.data";
+
+tokio::task_local! {
+    /// The user read with this request's session: their id, and the user unless disabled.
+    static LOADED: RefCell<Option<(i64, Option<SessionUser>)>>;
+}
+
+/// Gives each request a place for the user its session load reads. A layer outside axum-login's.
+pub async fn one_read_per_request(request: Request, next: Next) -> Response {
+    LOADED.scope(RefCell::new(None), next.run(request)).await
+}
+
+/// The user `id` as this request's session load read them, once; `None` if it did not (no
+/// session, a session saved before the column existed, or another user).
+pub(super) fn loaded_user(id: i64) -> Option<Option<SessionUser>> {
+    let loaded = LOADED.try_with(|slot| slot.borrow_mut().take()).ok()??;
+    (loaded.0 == id).then_some(loaded.1)
+}
+
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    pool: PgPool,
+}
+
+impl Sessions {
+    pub fn new(pool: PgPool) -> Self {
+        Sessions { pool }
+    }
+}
+
+/// The signed-in user's id in a session's data, as axum-login writes it.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
+}
+
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+fn backend(err: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id that is already taken (as likely as guessing one) is drawn again.
+        loop {
+            let stored = sqlx::query!(
+                "insert into tower_sessions.session (id, data, expiry_date, user_id)
+                 values ($1, $2, $3, $4) on conflict (id) do nothing",
+                record.id.to_string(),
+                encode(record)?,
+                record.expiry_date,
+                user_of(record),
+            )
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if stored.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sqlx::query!(
+            "insert into tower_sessions.session (id, data, expiry_date, user_id)
+             values ($1, $2, $3, $4)
+             on conflict (id) do update
+             set data = excluded.data, expiry_date = excluded.expiry_date,
+                 user_id = excluded.user_id",
+            record.id.to_string(),
+            encode(record)?,
+            record.expiry_date,
+            user_of(record),
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row = sqlx::query!(
+            r#"select s.data, s.user_id, u.id as "id?", u.email as "email?",
+                      u.is_admin as "is_admin?", u.auth_epoch::text as "epoch?"
+               from tower_sessions.session s
+               left join users u on u.id = s.user_id and not u.disabled
+               where s.id = $1 and s.expiry_date > now()"#,
+            id.to_string()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        if let Some(user_id) = row.user_id {
+            let user = match (row.id, row.email, row.is_admin, row.epoch) {
+                (Some(id), Some(email), Some(is_admin), Some(epoch)) => Some(SessionUser {
+                    id,
+                    email,
+                    is_admin,
+                    epoch,
+                }),
+                _ => None,
+            };
+            // Outside a request (no place for it), the user is simply read again.
+            let _ = LOADED.try_with(|slot| *slot.borrow_mut() = Some((user_id, user)));
+        }
+        let record = rmp_serde::from_slice(&row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(record))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query!(
+            "delete from tower_sessions.session where id = $1",
+            id.to_string()
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn load_in_request(store: &Sessions, id: &Id, user: i64) -> Option<Option<SessionUser>> {
+        LOADED
+            .scope(RefCell::new(None), async {
+                assert!(store.load(id).await.unwrap().is_some(), "the session loads");
+                let handed = loaded_user(user);
+                if handed.is_some() {
+                    assert!(loaded_user(user).is_none(), "handed over once");
+                }
+                handed
+            })
+            .await
+    }
+
+    async fn column(pool: &PgPool, id: &Id) -> Option<i64> {
+        sqlx::query_scalar("select user_id from tower_sessions.session where id = $1")
+            .bind(id.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn a_session_load_reads_its_user_in_the_same_query(pool: PgPool) {
+        let user: i64 = sqlx::query_scalar(
+            "insert into users (email, password_hash) values ('s@example.com', 'x') returning id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let store = Sessions::new(pool.clone());
+        let mut record = Record {
+            id: Id::default(),
+            data: [(
+                AUTH_DATA_KEY.to_owned(),
+                json!({ "user_id": user, "auth_hash": [1, 2, 3] }),
+            )]
+            .into(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        store.create(&mut record).await.unwrap();
+        assert_eq!(column(&pool, &record.id).await, Some(user));
+        let loaded = store.load(&record.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data, record.data, "the data round-trips");
+
+        let read = load_in_request(&store, &record.id, user).await;
+        let read = read
+            .expect("read with the session")
+            .expect("an enabled user");
+        assert_eq!((read.id, read.email.as_str()), (user, "s@example.com"));
+        // Asked for another user, it answers nothing (that user is read on their own).
+        assert!(load_in_request(&store, &record.id, user + 1)
+            .await
+            .is_none());
+
+        // A disabled user is no user, as in `get_user`'s own query.
+        sqlx::query("update users set disabled = true where id = $1")
+            .bind(user)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(matches!(
+            load_in_request(&store, &record.id, user).await,
+            Some(None)
+        ));
+
+        // A session saved before the column existed still loads; its user is read on their own.
+        sqlx::query("update tower_sessions.session set user_id = null")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(load_in_request(&store, &record.id, user).await.is_none());
+
+        // Signing out saves the session without a user: the column follows.
+        store.save(&record).await.unwrap();
+        assert_eq!(column(&pool, &record.id).await, Some(user));
+        record.data.clear();
+        store.save(&record).await.unwrap();
+        assert_eq!(column(&pool, &record.id).await, None);
+
+        // An expired session is no session; a deleted one neither.
+        record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        store.save(&record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+        store.delete(&record.id).await.unwrap();
+        let left: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+}
