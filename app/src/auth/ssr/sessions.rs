@@ -64,45 +64,41 @@ fn backend(err: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
-#[async_trait::async_trait]
-impl SessionStore for Sessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A new id that is already taken (as likely as guessing one) is drawn again.
-        loop {
-            let stored = sqlx::query!(
-                "insert into tower_sessions.session (id, data, expiry_date, user_id)
-                 values ($1, $2, $3, $4) on conflict (id) do nothing",
-                record.id.to_string(),
-                encode(record)?,
-                record.expiry_date,
-                user_of(record),
-            )
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-            if stored.rows_affected() == 1 {
-                return Ok(());
-            }
-            record.id = Id::default();
-        }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query!(
+impl Sessions {
+    /// Writes `record`; one whose id is taken is replaced only if `replace`. Whether it was written.
+    async fn write(&self, record: &Record, replace: bool) -> session_store::Result<bool> {
+        let written = sqlx::query!(
             "insert into tower_sessions.session (id, data, expiry_date, user_id)
              values ($1, $2, $3, $4)
              on conflict (id) do update
              set data = excluded.data, expiry_date = excluded.expiry_date,
-                 user_id = excluded.user_id",
+                 user_id = excluded.user_id
+             where $5",
             record.id.to_string(),
             encode(record)?,
             record.expiry_date,
             user_of(record),
+            replace,
         )
         .execute(&self.pool)
         .await
         .map_err(backend)?;
+        Ok(written.rows_affected() == 1)
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id that is already taken (as likely as guessing one) is drawn again.
+        while !self.write(record, false).await? {
+            record.id = Id::default();
+        }
         Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(record, true).await.map(drop)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -196,6 +192,15 @@ mod tests {
         };
         store.create(&mut record).await.unwrap();
         assert_eq!(column(&pool, &record.id).await, Some(user));
+        // A new session whose id is taken gets another; the first is left as it was.
+        let mut clash = Record {
+            id: record.id,
+            data: Default::default(),
+            expiry_date: record.expiry_date,
+        };
+        store.create(&mut clash).await.unwrap();
+        assert_ne!(clash.id, record.id);
+        assert_eq!(column(&pool, &record.id).await, Some(user));
         let loaded = store.load(&record.id).await.unwrap().unwrap();
         assert_eq!(loaded.data, record.data, "the data round-trips");
 
@@ -239,10 +244,10 @@ mod tests {
         store.save(&record).await.unwrap();
         assert!(store.load(&record.id).await.unwrap().is_none());
         store.delete(&record.id).await.unwrap();
-        let left: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session")
-            .fetch_one(&pool)
+        let left: Vec<String> = sqlx::query_scalar("select id from tower_sessions.session")
+            .fetch_all(&pool)
             .await
             .unwrap();
-        assert_eq!(left, 0);
+        assert_eq!(left, [clash.id.to_string()]);
     }
 }
