@@ -45,12 +45,6 @@ pub struct Sessions {
     pool: PgPool,
 }
 
-impl Sessions {
-    pub fn new(pool: PgPool) -> Self {
-        Sessions { pool }
-    }
-}
-
 /// The signed-in user's id in a session's data, as axum-login writes it.
 fn user_of(record: &Record) -> Option<i64> {
     record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
@@ -65,6 +59,10 @@ fn backend(err: sqlx::Error) -> session_store::Error {
 }
 
 impl Sessions {
+    pub fn new(pool: PgPool) -> Self {
+        Sessions { pool }
+    }
+
     /// Writes `record`; one whose id is taken is replaced only if `replace`. Whether it was written.
     async fn write(&self, record: &Record, replace: bool) -> session_store::Result<bool> {
         let written = sqlx::query!(
