@@ -328,7 +328,9 @@ def main():
         _, _, plain = get(port, page_path, {"Cookie": "; ".join(f"{c.name}={c.value}" for c in owner.cookies)})
         html = html or plain
         assert html.count(b'class="object"') == 1000, "the page lists 1000 objects"
-        assets = sorted(set(re.findall(rb"/pkg/crossview\.[\w-]+\.(?:js|wasm|css)", html)))
+        # Every file the page names under /pkg: the stylesheet, the loader, the main wasm, and the
+        # preloaded wasm chunks of the page's lazy routes with the chunk loader.
+        assets = sorted(set(re.findall(rb"/pkg/[\w.-]+\.(?:js|wasm|css)", html)))
         first = len(body)
         for asset in assets:
             _, _, data = get(port, asset.decode(), {"Accept-Encoding": "br, gzip"})

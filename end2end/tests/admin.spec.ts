@@ -18,6 +18,17 @@ async function signIn(page: Page, email: string) {
   await expect(page.getByRole("link", { name: email })).toBeVisible();
 }
 
+/** A new account made an administrator, signed in again (new rights come with a fresh sign-in). */
+async function signedInAdmin(page: Page): Promise<string> {
+  const email = await signUp(page);
+  grantAdmin(email);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await signIn(page, email);
+  await expect(page.getByRole("link", { name: "Admin" })).toBeVisible();
+  return email;
+}
+
 /** `count` listings of the connection's buckets, as the hydrated app asks for them. */
 async function browseTimes(page: Page, connection: string, count: number) {
   for (let i = 0; i < count; i++) {
@@ -33,13 +44,7 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   test.setTimeout(180_000);
   const auditorContext = await browser.newContext({ baseURL });
   const auditor = await auditorContext.newPage();
-  const auditorEmail = await signUp(auditor);
-  grantAdmin(auditorEmail);
-  // New rights come with a fresh sign-in.
-  await auditor.goto("/");
-  await expect(auditor).toHaveURL(/\/sign-in/);
-  await signIn(auditor, auditorEmail);
-  await expect(auditor.getByRole("link", { name: "Admin" })).toBeVisible();
+  const auditorEmail = await signedInAdmin(auditor);
 
   // Someone else works: a verified connection, 55 listings.
   const userContext = await browser.newContext({ baseURL, permissions: ["clipboard-read", "clipboard-write"] });
@@ -170,4 +175,32 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
 
   await userContext.close();
   await auditorContext.close();
+});
+
+test("a search link shows its filters before the page's code runs, and what is typed meanwhile stays", async ({ browser, baseURL, page }) => {
+  await signedInAdmin(page);
+  const search = "/admin/audit?actor=someone%40example.com&bucket=reports";
+
+  // Without JavaScript (or before the wasm arrives) the form already holds the URL's filters.
+  const plain = await browser.newContext({ baseURL, javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const plainPage = await plain.newPage();
+  await plainPage.goto(search);
+  await expect(plainPage.getByLabel("Actor's email")).toHaveValue("someone@example.com");
+  await expect(plainPage.getByRole("searchbox", { name: "Bucket" })).toHaveValue("reports");
+  await plain.close();
+
+  // The wasm arrives late, as on a slow network: text typed before hydration is not replaced.
+  await page.route(/\/pkg\/crossview\.[\w-]+\.wasm$/, async (route) => {
+    await new Promise((done) => setTimeout(done, 3000));
+    await route.continue();
+  });
+  const wasm = page.waitForResponse(/\/pkg\/crossview\.[\w-]+\.wasm$/);
+  await page.goto(search, { waitUntil: "domcontentloaded" });
+  await page.getByLabel("Actor's email").fill("typed@example.com");
+  await wasm;
+  await page.waitForLoadState("networkidle");
+  await expect(page.getByLabel("Actor's email")).toHaveValue("typed@example.com");
+  await expect(page.getByRole("searchbox", { name: "Bucket" })).toHaveValue("reports");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/actor=typed%40example\.com&.*bucket=reports/);
 });

@@ -23,9 +23,9 @@ pub fn AuditTrailPage() -> impl IntoView {
         <h1>"Audit trail"</h1>
         <AdminNav/>
         <form method="get" action="/admin/audit" class="filters" role="search">
-            <label>"Actor's email"<input type="search" name="actor" prop:value=field(|f| &f.actor)/></label>
-            <label>"Connection id"<input type="search" name="connection" inputmode="numeric" prop:value=field(|f| &f.connection)/></label>
-            <label>"AWS account"<input type="search" name="account" inputmode="numeric" prop:value=field(|f| &f.account)/></label>
+            <label>"Actor's email"<input type="search" name="actor" value=field(|f| &f.actor)/></label>
+            <label>"Connection id"<input type="search" name="connection" inputmode="numeric" value=field(|f| &f.connection)/></label>
+            <label>"AWS account"<input type="search" name="account" inputmode="numeric" value=field(|f| &f.account)/></label>
             <label>"Action"
                 <select name="action">
                     <option value="">"Any"</option>
@@ -42,10 +42,10 @@ pub fn AuditTrailPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label>"Bucket"<input type="search" name="bucket" prop:value=field(|f| &f.bucket)/></label>
-            <label>"Key prefix"<input type="search" name="prefix" prop:value=field(|f| &f.prefix)/></label>
-            <label>"From (UTC)"<input type="datetime-local" name="from" prop:value=field(|f| &f.from)/></label>
-            <label>"Until (UTC)"<input type="datetime-local" name="to" prop:value=field(|f| &f.to)/></label>
+            <label>"Bucket"<input type="search" name="bucket" value=field(|f| &f.bucket)/></label>
+            <label>"Key prefix"<input type="search" name="prefix" value=field(|f| &f.prefix)/></label>
+            <label>"From (UTC)"<input type="datetime-local" name="from" value=field(|f| &f.from)/></label>
+            <label>"Until (UTC)"<input type="datetime-local" name="to" value=field(|f| &f.to)/></label>
             <button type="submit">"Search"</button>
             <A href="/admin/audit" attr:class="button secondary">"Clear"</A>
         </form>

@@ -45,11 +45,11 @@ pub fn AdminConnectionsPage() -> impl IntoView {
         <AdminNav/>
         <form method="get" action="/admin/connections" class="filters" role="search">
             <label>"Owner's email"
-                <input type="search" name="owner" prop:value=move || search.read().owner.clone()/>
+                <input type="search" name="owner" value=move || search.read().owner.clone()/>
             </label>
             <label>"AWS account"
                 <input type="search" name="account" inputmode="numeric"
-                    prop:value=move || search.read().account.clone()/>
+                    value=move || search.read().account.clone()/>
             </label>
             <label>"Status"
                 <select name="status">

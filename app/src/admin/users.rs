@@ -37,7 +37,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         <AdminNav/>
         <form method="get" action="/admin/users" class="filters" role="search">
             <label>"Email contains"
-                <input type="search" name="email" prop:value=move || search.read().email.clone()/>
+                <input type="search" name="email" value=move || search.read().email.clone()/>
             </label>
             <button type="submit">"Search"</button>
         </form>
