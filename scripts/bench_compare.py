@@ -328,8 +328,8 @@ def main():
         _, _, plain = get(port, page_path, {"Cookie": "; ".join(f"{c.name}={c.value}" for c in owner.cookies)})
         html = html or plain
         assert html.count(b'class="object"') == 1000, "the page lists 1000 objects"
-        # Every file the page names under /pkg: the stylesheet, the loader, the main wasm, and the
-        # preloaded wasm chunks of the page's lazy routes with the chunk loader.
+        # Every file the page names under /pkg (stylesheet, JS, wasm, and anything it preloads),
+        # not only the ones named after the site: a first visit fetches them all.
         assets = sorted(set(re.findall(rb"/pkg/[\w.-]+\.(?:js|wasm|css)", html)))
         first = len(body)
         for asset in assets:
