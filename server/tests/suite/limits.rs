@@ -188,7 +188,8 @@ async fn two_hundred_parallel_sign_ins_keep_memory_bounded(pool: PgPool) {
     .await;
     let before = peak_rss_mib(server.pid());
     // Every attempt from its own address for its own email, so no limit stops it before the
-    // password hash: only the hashing cap stands between the flood and the memory.
+    // password hash: only the admission bound (16 at once) and the hashing cap (a thread and a
+    // queue of 4 per core: 10 on 2 cores) stand between the flood and the memory.
     let mut flood = JoinSet::new();
     for i in 0..200 {
         let addr = server.addr.clone();

@@ -19,8 +19,10 @@ use argon2::{
 
 use crate::error::AppError;
 
-/// Runs that may wait for a hashing thread, per core.
-const QUEUE_PER_CORE: usize = 8;
+/// Runs that may wait for a hashing thread, per core. Kept below what the server admits at once
+/// (`server::admission::IN_FLIGHT`, 16) on small machines, so that a flood of sign-ins is
+/// answered `Busy` rather than queued behind seconds of hashing.
+const QUEUE_PER_CORE: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send>;
 
