@@ -19,9 +19,9 @@ use argon2::{
 
 use crate::error::AppError;
 
-/// Runs that may wait for a hashing thread, per core. Kept below what the server admits at once
-/// (`server::admission::IN_FLIGHT`, 16) on small machines, so that a flood of sign-ins is
-/// answered `Busy` rather than queued behind seconds of hashing.
+/// Runs that may wait for a hashing thread, per core. A sign-in that runs or waits here holds one
+/// of the server's admission permits (`server::admission`, 16): on 2 cores, hashing can hold at
+/// most 10 of them, so a flood of sign-ins is answered `Busy` and pages keep the other 6.
 const QUEUE_PER_CORE: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send>;
