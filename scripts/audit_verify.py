@@ -11,12 +11,14 @@ the first's `hash`. A filtered export checks every row and every link it holds; 
 one (or an archive) checks the whole chain it covers. Exits 0 and prints a summary if all holds,
 1 and the first broken row if not.
 
-Canonical form: for each field in CANONICAL order, "-" when it is null (empty in CSV), else its
-UTF-8 byte length, ":", and the text. `at` is as exported (UTC, microseconds, "Z"); `detail` is
-the JSON text as exported, byte for byte.
+Canonical form: for each field in CANONICAL order, "-" when it is null, else its UTF-8 byte
+length, ":", and the text. `at` is as exported (UTC, microseconds, "Z"); `detail` is the JSON
+text as exported, byte for byte. In CSV a null is an unquoted empty cell and every text is
+quoted (`""` is the empty text); a text that a spreadsheet would take for a formula (starting
+with = + - @, a tab or a carriage return), or that starts with ', was written with one more '
+in front, which is taken off here. NDJSON is the byte-exact format.
 """
 
-import csv
 import hashlib
 import json
 import sys
@@ -37,12 +39,50 @@ def row_hash(row):
     return hashlib.sha256(bytes.fromhex(row["prev_hash"]) + canonical).hexdigest()
 
 
+def csv_records(text):
+    """RFC 4180 records as lists of (text, quoted) cells: Python's csv module cannot tell an
+    empty quoted cell from an unquoted one, which is how Crossview tells "" from null."""
+    record, cell, quoted, i = [], [], False, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"' and not cell:
+            end = i + 1
+            while True:
+                end = text.index('"', end)
+                if text.startswith('""', end):
+                    end += 2
+                    continue
+                break
+            cell.append(text[i + 1:end].replace('""', '"'))
+            quoted, i = True, end + 1
+            continue
+        if c in ",\n":
+            record.append(("".join(cell), quoted))
+            cell, quoted = [], False
+            if c == "\n":
+                yield record
+                record = []
+        elif c != "\r":
+            cell.append(c)
+        i += 1
+    if cell or record:
+        record.append(("".join(cell), quoted))
+        yield record
+
+
+def csv_value(text, quoted):
+    if not quoted:
+        return None if text == "" else text
+    return text[1:] if text.startswith("'") else text
+
+
 def rows(path):
     with open(path, newline="", encoding="utf-8") as f:
         if path.endswith(".csv"):
-            for row in csv.DictReader(f):
-                # CSV has no null: an empty cell is one (no stored text field is ever empty).
-                yield {k: (v if v != "" else None) for k, v in row.items()}
+            records = csv_records(f.read())
+            names = [name for name, _ in next(records)]
+            for record in records:
+                yield {name: csv_value(*cell) for name, cell in zip(names, record)}
         else:
             for line in f:
                 if line.strip():

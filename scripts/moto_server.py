@@ -180,13 +180,24 @@ from moto.sts.exceptions import STSValidationError
 _assume_role = sts_responses.TokenResponse.assume_role
 
 
+# The characters AWS documents for a session policy: tab, line feed, carriage return and
+# U+0020-U+00FF. Anything else (CJK, emoji, Greek, Cyrillic) is refused, as STS refuses it.
+POLICY_CHARSET = re.compile("[\u0009\u000A\u000D\u0020-\u00FF]+")
+
+
 def _assume_role_within_limits(self):
-    # AWS refuses a session policy over 2,048 characters; moto takes any.
+    # AWS refuses a session policy over 2,048 characters, or outside its charset; moto takes any.
     policy = self._get_param("Policy")
     if policy is not None and len(policy) > 2048:
         raise STSValidationError(
             "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
             "Member must have length less than or equal to 2048"
+        )
+    if policy is not None and not POLICY_CHARSET.fullmatch(policy):
+        raise STSValidationError(
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: "
+            "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
         )
     return _assume_role(self)
 

@@ -47,6 +47,21 @@ pub struct Config {
     pub custom_endpoint_hosts: Vec<String>,
     /// Bearer token for `/metrics`; unset, the endpoint does not exist (metrics are not public).
     pub metrics_token: Option<SecretString>,
+    /// How long a client may take to send a request, and a request to be answered.
+    pub timeouts: Timeouts,
+}
+
+/// A client that sends slowly, or a request that never ends, holds a connection but never a
+/// share of the server beyond these bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From a connection's first byte (or its last request) to the end of the request's headers.
+    pub header_read: Duration,
+    /// From the headers to the end of the request's body.
+    pub body_read: Duration,
+    /// From admission to the end of a page's or server function's response (the audit export
+    /// streams for as long as the client reads it).
+    pub request: Duration,
 }
 
 /// How to reach Postgres: all an operator's command needs.
@@ -120,6 +135,17 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// A 32-byte key for one purpose (`label`), derived from `SESSION_SECRET` with HKDF-SHA256:
+    /// what one purpose signs can never be passed off as another's, and none is the cookie key.
+    pub fn subkey(&self, label: &str) -> [u8; 32] {
+        let secret = self.session_secret.expose_secret().as_bytes();
+        let mut key = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, secret)
+            .expand(label.as_bytes(), &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        key
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
@@ -214,7 +240,13 @@ impl Config {
                 n => Ok(Duration::from_secs(n)),
             }
         };
+        let timeouts = Timeouts {
+            header_read: seconds("HEADER_READ_TIMEOUT_SECS", 10)?,
+            body_read: seconds("BODY_READ_TIMEOUT_SECS", 15)?,
+            request: seconds("REQUEST_TIMEOUT_SECS", 60)?,
+        };
         Ok(Config {
+            timeouts,
             signups_per_address_per_hour: number("SIGNUP_PER_ADDRESS_PER_HOUR", 10)?
                 .clamp(1, 100_000) as i32,
             session_max: Duration::from_secs(session_max_hours * 3600),
@@ -341,6 +373,15 @@ mod tests {
             (Duration::from_secs(3), Duration::from_secs(30))
         );
         assert!(cfg.custom_endpoint_hosts.is_empty() && !cfg.allow_custom_endpoints);
+        let secs = Duration::from_secs;
+        assert_eq!(
+            cfg.timeouts,
+            Timeouts {
+                header_read: secs(10),
+                body_read: secs(15),
+                request: secs(60)
+            }
+        );
     }
 
     #[test]
@@ -361,6 +402,8 @@ mod tests {
             ("SESSION_MAX_HOURS", "721"),
             ("AWS_TIMEOUT_SECS", "0"),
             ("AWS_CONNECT_TIMEOUT_SECS", "soon"),
+            ("BODY_READ_TIMEOUT_SECS", "0"),
+            ("REQUEST_TIMEOUT_SECS", "a minute"),
         ] {
             let err = with(key, bad).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{key} is invalid")), "{err}");

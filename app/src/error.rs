@@ -225,7 +225,13 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// On the server this is a request whose body did not decode into the function's
+    /// arguments (wrong encoding, wrong types, garbage): the client's mistake, answered 400.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::BAD_REQUEST);
+        }
         AppError::Request(value.to_string())
     }
 }

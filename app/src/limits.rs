@@ -21,6 +21,10 @@ pub struct Limit {
 }
 
 impl Limit {
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     const fn new(kind: &'static str, max: i32, window_secs: i32) -> Limit {
         Limit {
             kind,
@@ -32,10 +36,17 @@ impl Limit {
 
 const MINUTES_15: i32 = 15 * 60;
 
-/// Password checks for one email (accounts or not: the answer never reveals which).
-pub const SIGN_IN_EMAIL: Limit = Limit::new("sign_in.email", 5, MINUTES_15);
-/// Password checks from one client address (which may be a whole office behind one NAT).
+/// Password checks for one email from one untrusted client (accounts or not: the answer never
+/// reveals which).
+pub const SIGN_IN_EMAIL_CLIENT: Limit = Limit::new("sign_in.email_client", 5, MINUTES_15);
+/// Password checks for one email from all untrusted clients together: a slowdown against
+/// guessing from many addresses, which never applies to the account's trusted browsers.
+pub const SIGN_IN_EMAIL: Limit = Limit::new("sign_in.email_untrusted", 20, MINUTES_15);
+/// Password checks from one untrusted client address (which may be a whole office behind NAT).
 pub const SIGN_IN_ADDRESS: Limit = Limit::new("sign_in.address", 20, MINUTES_15);
+/// Password checks from one trusted browser (its device cookie's id): its own counter, which
+/// strangers' guesses never fill.
+pub const SIGN_IN_DEVICE: Limit = Limit::new("sign_in.device", 10, MINUTES_15);
 /// Accounts created from one client address per hour (`SIGNUP_PER_ADDRESS_PER_HOUR`).
 pub const fn sign_up_address(max: i32) -> Limit {
     Limit::new("sign_up.address", max, 60 * 60)

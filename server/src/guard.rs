@@ -14,6 +14,23 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
+/// Answers 501 to any method Crossview does not serve, before anything else sees the request
+/// (its name is the client's to invent: it never reaches a log line or a metric's label).
+pub async fn known_methods(req: Request, next: Next) -> Response {
+    if app::telemetry::metrics::method_label(req.method()) == "other" {
+        return (
+            StatusCode::NOT_IMPLEMENTED,
+            [(
+                header::ALLOW,
+                "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH",
+            )],
+            "method not implemented",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
 /// Paths an anonymous visitor may load. Server functions under `/api` guard themselves.
 fn is_public(path: &str) -> bool {
     matches!(
@@ -66,17 +83,20 @@ pub async fn require_session(
 
 /// Refuses what another site could make a browser send (CSRF, login CSRF): every request that
 /// is not a GET, HEAD or OPTIONS must show it comes from this site, and server functions (under
-/// `/api/`) are refused when fetch metadata says another site asked for them, GETs included (a
-/// download link opened from elsewhere), or when they come in an encoding no server function
+/// `/api/`) and the admin console (under `/admin`) are refused when fetch metadata says another
+/// site asked for them, GETs included (a download link opened from elsewhere), or when they come in an encoding no server function
 /// declares (`text/plain` and multipart forms can be posted cross-site without a preflight).
 pub async fn same_origin_only(req: Request, next: Next) -> Response {
     let headers = req.headers();
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let api = req.uri().path().starts_with("/api/");
+    let path = req.uri().path();
+    let api = path.starts_with("/api/");
+    // The admin console's GETs too: its export is a download another site could start.
+    let guarded = api || path == "/admin" || path.starts_with("/admin/");
     let refused = if write {
         !from_this_site(headers)
     } else {
-        api && matches!(fetch_site(headers), Some("cross-site" | "same-site"))
+        guarded && matches!(fetch_site(headers), Some("cross-site" | "same-site"))
     };
     if refused {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();

@@ -1,6 +1,6 @@
 //! Crossview's HTTP server: the router with its layers, health probes, and start-up.
 
-mod admission;
+pub mod admission;
 pub(crate) mod assets;
 mod audit_export;
 mod guard;
@@ -8,9 +8,12 @@ mod headers;
 mod observe;
 pub mod operator;
 mod outage;
+pub mod serve;
 pub mod start;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use admission::Admission;
 
 use app::{
     auth::ssr::{client_address_of, one_read_per_request, Backend, Sessions, AUTH_DATA_KEY},
@@ -31,6 +34,7 @@ use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::{
         predicate::{DefaultPredicate, NotForContentType, Predicate},
         CompressionLayer,
@@ -67,6 +71,13 @@ pub fn router(state: AppState) -> Router {
 
     let routes = generate_route_list(App);
     let assets = assets::service(&state.leptos_options);
+    let admission = Admission::new(
+        config.timeouts,
+        admission::Trust {
+            proxy: config.trust_proxy,
+            hops: config.trusted_proxy_hops,
+        },
+    );
     Router::new()
         .route("/s/{token}", get(open_share))
         .route("/admin/audit/export", get(audit_export::export_audit))
@@ -83,6 +94,10 @@ pub fn router(state: AppState) -> Router {
             config.session_max,
             guard::require_session,
         ))
+        .layer(middleware::from_fn_with_state(
+            admission.clone(),
+            admission::per_user,
+        ))
         // Inside the session layers, to name the user; outside the guard, to log its refusals.
         .layer(middleware::from_fn(observe::requests))
         .layer(auth)
@@ -94,12 +109,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(compression())
         .layer(middleware::from_fn_with_state(
-            admission::permits(),
+            admission.clone(),
             admission::admit,
         ))
         // Probes and the site's own files need no session, so they never wait on Postgres.
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route(
+            "/readyz",
+            get(move |State(pool)| readyz(pool, admission.clone())),
+        )
         .route("/metrics", get(observe::scrape))
         .nest_service("/pkg", assets)
         .layer(middleware::from_fn(guard::same_origin_only))
@@ -107,7 +125,21 @@ pub fn router(state: AppState) -> Router {
             config.development,
             headers::security_headers,
         ))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(middleware::from_fn(guard::known_methods))
         .with_state(state)
+}
+
+/// A handler that panicked: logged with a reference the user can quote, and answered 500 with
+/// it, instead of a connection dropped without an answer.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    let err = app::error::AppError::internal(format!("panic: {cause}"));
+    refusal_page("Something went wrong", &err)
 }
 
 /// Pages and server functions in gzip when the browser accepts it (a 1000-row folder page:
@@ -132,14 +164,30 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Postgres answers. A fresh connection is tried on every probe, so this recovers by itself
-/// when the database comes back.
-async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
+/// Postgres answers, and requests are being admitted. A fresh connection is tried on every
+/// probe, so this recovers by itself when the database comes back; an instance whose every
+/// permit has been taken for [`admission::SATURATED`] is not ready, so that an orchestrator
+/// sends traffic elsewhere or restarts it.
+async fn readyz(pool: PgPool, admission: Arc<Admission>) -> (StatusCode, String) {
+    if let Some(took) = admission.saturated_for() {
+        let why = format!(
+            "saturated: every request slot taken for {} s",
+            took.as_secs()
+        );
+        tracing::warn!("readiness: {why}");
+        return (StatusCode::SERVICE_UNAVAILABLE, why);
+    }
     match outage::database_answers(&pool).await {
-        Ok(()) => (StatusCode::OK, "ready"),
+        Ok(()) => match admission.proxy_warning() {
+            None => (StatusCode::OK, "ready".into()),
+            Some(warning) => (StatusCode::OK, format!("ready; warning: {warning}")),
+        },
         Err(err) => {
             tracing::warn!("readiness: {err}");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable".into(),
+            )
         }
     }
 }
@@ -185,5 +233,28 @@ pub async fn prune_sessions(pool: PgPool) {
         {
             tracing::warn!("could not prune expired sessions: {err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// A handler's panic is answered 500 with a reference, not a dropped connection.
+    #[tokio::test]
+    async fn a_panic_is_answered_500_with_a_reference() {
+        let app: Router = Router::new()
+            .route("/", get(|| async { panic!("boom") }))
+            .layer(CatchPanicLayer::custom(panicked));
+        let request = axum::http::Request::new(Body::empty());
+        let res = app.oneshot(request).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("(reference "), "{body}");
+        assert!(!body.contains("boom"), "the cause stays in the log");
     }
 }

@@ -63,12 +63,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(server::prune_sessions(state.pool.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Crossview is listening on http://{addr}");
-    axum::serve(
-        listener,
-        server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let timeouts = state.config.timeouts;
+    server::serve::serve(listener, server::router(state), timeouts, shutdown_signal()).await;
     tracing::info!("Crossview stopped");
     Ok(())
 }

@@ -23,7 +23,7 @@ use app::{
 use axum::{
     body::{Body, Bytes},
     extract::{MatchedPath, Request, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -41,7 +41,7 @@ pub async fn requests(auth: AuthSession, mut req: Request, next: Next) -> Respon
     let facts = RequestFacts::default();
     facts.update(|f| f.user_id = auth.user.as_ref().map(|u| u.id));
     req.extensions_mut().insert(facts.clone());
-    let method = req.method().clone();
+    let method = metrics::method_label(req.method());
     let res = next.run(req).await;
     let outcome = Outcome {
         started,
@@ -97,7 +97,7 @@ struct Outcome {
     started: Instant,
     id: String,
     route: String,
-    method: Method,
+    method: &'static str,
     status: u16,
     facts: RequestFacts,
 }
@@ -105,12 +105,12 @@ struct Outcome {
 impl Drop for Outcome {
     fn drop(&mut self) {
         let took = self.started.elapsed();
-        metrics::request(&self.route, self.method.as_str(), self.status, took);
+        metrics::request(&self.route, self.method, self.status, took);
         let seen = self.facts.snapshot();
         tracing::info!(
             target: "crossview::request",
             request_id = %self.id,
-            method = %self.method,
+            method = self.method,
             route = %self.route,
             status = self.status,
             latency_ms = took.as_secs_f64() * 1000.0,

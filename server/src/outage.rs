@@ -1,10 +1,12 @@
 //! While Postgres is away: a clear 503 instead of an empty 500.
 //!
 //! The session and authentication layers read Postgres before any page can render, and when
-//! that read fails they answer a bare 500 with no body. This layer sits outside them: only when
-//! a response is such a bare 500 does it ask the database whether it answers, and if it does
-//! not, the visitor gets the same message the forms show, with 503 and `Retry-After`. Nothing is
-//! cached: the next request after the database returns is served normally.
+//! that read fails they answer a bare 500 with no body; a form's server function sends the
+//! browser back with `?error=…`. This layer sits outside them: only when a response is a 500 or
+//! such a redirect with an internal or unavailable error does it ask the database whether it
+//! answers, and if it does not, the visitor gets the same message everywhere, with 503 and
+//! `Retry-After`. Nothing is cached: the next request after the database returns is served
+//! normally.
 
 use std::time::Duration;
 
@@ -40,9 +42,7 @@ pub async fn database_away(State(pool): State<PgPool>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     let res = next.run(req).await;
-    let bare_failure = res.status() == StatusCode::INTERNAL_SERVER_ERROR
-        && !res.headers().contains_key(header::CONTENT_TYPE);
-    if !bare_failure {
+    if !failed(&res) {
         return res;
     }
     match database_answers(&pool).await {
@@ -52,6 +52,19 @@ pub async fn database_away(State(pool): State<PgPool>, req: Request, next: Next)
             unavailable(wants_html)
         }
     }
+}
+
+/// A failure that may be the database's: a 500 (a bare one from the session layers, or a
+/// server function's), or a plain form sent back with an internal or unavailable error.
+fn failed(res: &Response) -> bool {
+    let back_with = |code: &str| {
+        res.headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.contains(&format!("error={code}")))
+    };
+    res.status() == StatusCode::INTERNAL_SERVER_ERROR
+        || (res.status().is_redirection() && (back_with("Internal") || back_with("Unavailable")))
 }
 
 /// A browser gets a page that tries again by itself; a hydrated page's server-function call

@@ -18,8 +18,12 @@ use tracing_subscriber::EnvFilter;
 /// Logs to standard output, filtered by `RUST_LOG` (default `info`): readable lines, or one JSON
 /// object per line with `LOG_FORMAT=json` (what log platforms ingest).
 pub fn logging() {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let lines = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person at a terminal: a pipe or a log file gets plain text.
+    let lines = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     match std::env::var("LOG_FORMAT").as_deref() {
         // The event's own fields only: the spans of the libraries underneath add nothing here.
         Ok("json") => lines

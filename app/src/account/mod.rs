@@ -30,6 +30,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             }
             let user = ssr::create_user(&state.pool, &state.config, &email, &password).await?;
             ssr::log_in(&mut auth, &user).await?;
+            ssr::device::remember(&state.config, &ssr::normal_email(&email));
             call::redirect("/");
             Ok(())
         })
@@ -44,8 +45,18 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
         .anyone(async |state| {
             let mut auth = ssr::auth_session().await?;
             let address = ssr::client_address(&state.config).await;
-            let user = ssr::sign_in(&state.pool, &email, &password, address.as_deref()).await?;
+            let normal = ssr::normal_email(&email);
+            let device = ssr::device::of_request(&state.config, &normal);
+            let user = ssr::sign_in(
+                &state.pool,
+                &email,
+                &password,
+                address.as_deref(),
+                device.as_deref(),
+            )
+            .await?;
             ssr::log_in(&mut auth, &user).await?;
+            ssr::device::remember(&state.config, &normal);
             call::redirect(ssr::safe_next(&next));
             Ok(())
         })

@@ -180,6 +180,8 @@ const REFUSALS: &[&str] = &[
     "RegionDisabled",
     "UploadTooLarge",
     "UploadTypeRefused",
+    "OutsideLocation",
+    "ReadOnlyLocation",
 ];
 
 impl Outcome {

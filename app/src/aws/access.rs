@@ -8,7 +8,10 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::json;
 
-use super::{bucket, endpoint, region, s3_failure, Assumed, Endpoints, RoleTarget, Scope};
+use super::{
+    bucket, endpoint, region, s3_failure, scope::MAX_KEY_BYTES, Assumed, Endpoints, RoleTarget,
+    Scope,
+};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -24,6 +27,8 @@ use crate::{
 
 /// In a location's prefix, the acting user's id.
 pub const USER_PLACEHOLDER: &str = "{user}";
+/// The longest a presigned URL made for a share link or a grantee lives: 5 minutes.
+pub const SHARED_URL_SECONDS: u32 = 300;
 
 /// `crossview-user-<id>`: what the customer's CloudTrail shows as the session.
 pub fn session_name(user_id: i64) -> String {
@@ -212,6 +217,7 @@ impl Role {
         user: i64,
         scope: &Scope,
     ) -> Result<(Role, Assumed), AppError> {
+        scope.check()?;
         self.within = match self.reach.as_deref().map(|reach| scope.within(reach)) {
             None => None,
             Some(Ok(within)) => within.cloned(),
@@ -263,6 +269,8 @@ pub struct Target<'a> {
     pub connection: i64,
     pub bucket: &'a str,
     pub key: &'a str,
+    /// Reached through a share link: its URLs are short-lived.
+    shared: bool,
 }
 
 impl<'a> Target<'a> {
@@ -276,7 +284,7 @@ impl<'a> Target<'a> {
         if !bucket::plausible_bucket_name(bucket) {
             return Err(AppError::BucketNameInvalid);
         }
-        if key.is_empty() || key.len() > 1024 {
+        if key.is_empty() || key.len() > MAX_KEY_BYTES {
             return Err(AppError::KeyInvalid);
         }
         Ok(Target {
@@ -285,6 +293,7 @@ impl<'a> Target<'a> {
             connection,
             bucket,
             key,
+            shared: false,
         })
     }
 
@@ -324,23 +333,44 @@ impl<'a> Target<'a> {
         action: Action,
         purpose: Activity,
     ) -> Result<(Role, Assumed), AppError> {
+        let role = Role::load(self.state, self.user, self.connection).await?;
         let scope = Scope::Presign {
             bucket: self.bucket.to_owned(),
             key: self.key.to_owned(),
             action,
-            url_seconds: self.state.config.presign_seconds,
+            url_seconds: self.url_seconds(&role),
             purpose,
         };
-        assume_for(self.state, self.user, self.connection, &scope).await
+        role.assume(self.state, self.user, &scope).await
+    }
+
+    /// A URL made for someone other than the connection's owner (a share link's holder, or a
+    /// grantee) lives at most [`SHARED_URL_SECONDS`], whatever `PRESIGN_SECONDS` says: S3
+    /// cannot revoke a presigned URL, so that is how long a revoked link or grant still works.
+    fn url_seconds(&self, role: &Role) -> u32 {
+        let seconds = self.state.config.presign_seconds;
+        match self.shared || role.owner != self.user {
+            true => seconds.min(SHARED_URL_SECONDS),
+            false => seconds,
+        }
+    }
+
+    /// This target as a share link's holder reaches it (see [`Self::url_seconds`]).
+    pub fn shared(self) -> Self {
+        Target {
+            shared: true,
+            ..self
+        }
     }
 
     pub fn arn(&self, role: &Role) -> String {
         role.object_arn(self.bucket, self.key)
     }
 
-    /// How long a presigned URL lives (the deployment's `PRESIGN_SECONDS`).
-    pub fn expires(&self) -> Result<PresigningConfig, AppError> {
-        let seconds = self.state.config.presign_seconds.into();
+    /// How long a presigned URL made through `role` lives (the deployment's `PRESIGN_SECONDS`,
+    /// or less for someone else's URL: [`Self::url_seconds`]).
+    pub fn expires(&self, role: &Role) -> Result<PresigningConfig, AppError> {
+        let seconds = self.url_seconds(role).into();
         PresigningConfig::expires_in(Duration::from_secs(seconds)).map_err(AppError::internal)
     }
 
@@ -397,7 +427,7 @@ impl<'a> Target<'a> {
             .key(key)
             .set_version_id(version)
             .response_content_disposition(attachment(name_in(key, folder_of(key))))
-            .presigned(self.expires()?)
+            .presigned(self.expires(&role)?)
             .await
             .map_err(|err| s3_failure(err, Action::GetObject, &arn))?;
         Ok(presigned.uri().to_owned())

@@ -12,6 +12,29 @@ use crate::{
 
 /// AWS's limit on a session policy's text (AssumeRole's `Policy`, 2,048 characters).
 pub const POLICY_LIMIT: usize = 2048;
+/// S3's longest key, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// `value` as JSON in printable ASCII: every other character as a `\uXXXX` escape (UTF-16,
+/// so a pair of them above the BMP). AWS takes session policies only in U+0009, U+000A,
+/// U+000D and U+0020–U+00FF, and a key in any other script would otherwise make every request
+/// on it fail; the escapes mean the same to IAM's JSON parser.
+pub fn ascii_json(value: &Value) -> String {
+    let text = value.to_string();
+    let mut ascii = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ' '..='~' => ascii.push(c),
+            // serde_json escapes every control character below U+0020 already; this is the rest.
+            _ => {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    ascii.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    ascii
+}
 
 /// The permission one request needs. The session policy built from it is intersected by AWS
 /// with the role's own policies, so the temporary credentials can never do more than this.
@@ -97,6 +120,22 @@ impl Scope {
             | Scope::Presign { key, .. } => Some(key),
             Scope::Folders { grants, .. } => grants.first().map(|(prefix, _)| prefix.as_str()),
             _ => None,
+        }
+    }
+
+    /// Whether every name in the request has a shape S3 accepts: a bucket name, keys and
+    /// prefixes of at most 1,024 bytes (S3's own limit). Checked before anything is sent to AWS
+    /// or written to the audit trail: a longer key would make the SDK build a URI it refuses.
+    pub fn check(&self) -> Result<(), AppError> {
+        let Some((bucket, named, _)) = self.touches() else {
+            return Ok(());
+        };
+        if !super::bucket::plausible_bucket_name(bucket) {
+            return Err(AppError::BucketNameInvalid);
+        }
+        match named.iter().all(|name| name.len() <= MAX_KEY_BYTES) {
+            true => Ok(()),
+            false => Err(AppError::KeyInvalid),
         }
     }
 
@@ -241,7 +280,7 @@ impl Scope {
         if let Some(location) = location {
             statements.extend(fences(partition, location));
         }
-        json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
+        ascii_json(&json!({ "Version": "2012-10-17", "Statement": statements }))
     }
 
     /// The object scopes' statements with every key replaced by the location's prefix (or the
@@ -347,6 +386,57 @@ fn escape_policy_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys in any script make a policy of printable ASCII that reads back as the same key.
+    #[test]
+    fn policies_are_printable_ascii_whatever_the_key() {
+        for key in ["写真/東京 🗼.jpg", "Ελληνικά/файл.txt", "é\u{7f}\u{a0}ÿ"] {
+            let scope = Scope::Object {
+                bucket: "b".into(),
+                key: key.into(),
+                actions: vec![Action::GetObject],
+                purpose: Activity::Details,
+            };
+            let policy = scope.session_policy("aws", None);
+            assert!(
+                policy.bytes().all(|b| (b' '..=b'~').contains(&b)),
+                "{policy}"
+            );
+            let read: Value = serde_json::from_str(&policy).unwrap();
+            assert_eq!(
+                read["Statement"][0]["Resource"],
+                format!("arn:aws:s3:::b/{key}")
+            );
+        }
+        assert!(ascii_json(&json!("🗼")).eq_ignore_ascii_case(r#""\ud83d\uddfc""#));
+    }
+
+    #[test]
+    fn names_longer_than_s3_takes_are_refused_before_aws() {
+        let object = |bucket: &str, key: String| Scope::Object {
+            bucket: bucket.into(),
+            key,
+            actions: vec![Action::GetObject],
+            purpose: Activity::Details,
+        };
+        assert_eq!(object("b-1", "k".repeat(1024)).check(), Ok(()));
+        assert_eq!(
+            object("b-1", "k".repeat(1025)).check(),
+            Err(AppError::KeyInvalid)
+        );
+        let bucket = "b".repeat(64);
+        assert_eq!(
+            object(&bucket, "k".into()).check(),
+            Err(AppError::BucketNameInvalid)
+        );
+        let folders = Scope::Folders {
+            bucket: "b-1".into(),
+            within: "w/".into(),
+            grants: vec![("x".repeat(64 << 10), vec![Action::GetObject])],
+            purpose: Activity::Copy,
+        };
+        assert_eq!(folders.check(), Err(AppError::KeyInvalid));
+    }
 
     #[test]
     fn object_scope_names_exactly_one_key() {

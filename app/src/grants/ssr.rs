@@ -210,6 +210,7 @@ pub async fn grant(
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    crate::auth::ssr::validate_email(new.email.trim())?;
     let grantee = sqlx::query_scalar!(
         "select id from users where lower(email) = lower($1)",
         new.email.trim()

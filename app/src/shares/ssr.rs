@@ -87,17 +87,13 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
 /// Opens a link: a presigned download URL for its object, made on a fresh assumption of the
 /// owner's connection. Revoked and expired links, and links of a disabled owner, are refused and
 /// audited. Tokens that match no link are not: they are counted per client `address` (one
-/// counter, not a row each, so junk cannot flood the log), and past the limit that address may
-/// open nothing at all for a while, so guessing cannot tell a live token from a dead one.
+/// counter, not a row each, so junk cannot flood the log), and past the limit that address is
+/// told to wait instead of being told "not found".
 pub async fn open(
     state: &AppState,
     token: &str,
     address: Option<&str>,
 ) -> Result<String, AppError> {
-    let counter = address.map(|address| (&limits::SHARE_UNKNOWN_ADDRESS, address));
-    if let Some(counter) = counter {
-        limits::take(&state.pool, &[counter]).await?;
-    }
     let link = sqlx::query!(
         r#"select l.id, l.owner_id, l.connection_id, l.bucket, l.key, l.expires_at, l.revoked_at,
                 u.disabled as owner_disabled, l.grant_id,
@@ -109,14 +105,15 @@ pub async fn open(
     )
     .fetch_optional(&state.pool)
     .await?;
+    // Looked up first, counted only when it misses: a live link always opens, however many
+    // junk tokens came from the same address (a token is 256 random bits: no guess finds one).
     let Some(link) = link else {
+        if let Some(address) = address {
+            limits::take(&state.pool, &[(&limits::SHARE_UNKNOWN_ADDRESS, address)]).await?;
+        }
         count_junk(&state.pool, "share.unknown").await?;
         return Err(AppError::NotFound);
     };
-    // A real link: the attempt was not a guess.
-    if let Some(counter) = counter {
-        limits::give_back(&state.pool, counter).await?;
-    }
     // A link made under a grant that was revoked or lapsed is revoked with it.
     let revoked = link.revoked_at.is_some() || link.grant_gone == Some(true);
     let refused = match (
@@ -135,7 +132,8 @@ pub async fn open(
         link.connection_id,
         &link.bucket,
         &link.key,
-    )?;
+    )?
+    .shared();
     let result = match refused {
         Some(_) => Err(AppError::ShareLinkGone),
         None => target.download_url(None).await,

@@ -55,7 +55,23 @@ fn with(change: impl FnOnce(&mut Registry)) {
 }
 
 /// One HTTP request answered.
-pub fn request(route: &str, method: &str, status: u16, took: Duration) {
+/// An HTTP method as a label: one of the methods Crossview answers, or `other`, so that no
+/// client can grow the metrics (or a log field) by inventing methods.
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+pub fn request(route: &str, method: &'static str, status: u16, took: Duration) {
     let class = match status {
         100..=199 => "1xx",
         200..=299 => "2xx",

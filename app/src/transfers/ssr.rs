@@ -92,7 +92,7 @@ pub async fn preview_url(
         _ => request,
     };
     let presigned = request
-        .presigned(target.expires()?)
+        .presigned(target.expires(&role)?)
         .await
         .map_err(|err| s3_failure(err, Action::GetObject, &arn))?;
     Ok(presigned.uri().to_owned())
@@ -129,7 +129,7 @@ pub async fn start_upload(
             .key(target.key)
             .content_type(content_type)
             .content_length(length(size)?)
-            .presigned(target.expires()?)
+            .presigned(target.expires(&role)?)
             .await
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
         return Ok(UploadPlan::Single {
@@ -217,7 +217,7 @@ pub async fn part_urls(
             .upload_id(&upload.id)
             .part_number(number as i32)
             .content_length(length(this_part)?)
-            .presigned(target.expires()?)
+            .presigned(target.expires(&role)?)
             .await
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
         urls.push(presigned.uri().to_owned());

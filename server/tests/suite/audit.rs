@@ -118,7 +118,7 @@ async fn the_chain_shows_an_altered_a_removed_and_an_out_of_order_row(pool: PgPo
     );
     tamper(
         &pool,
-        "insert into audit_events select * from kept where id = 6",
+        "insert into audit_events (id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class, aws_request_id, detail, prev_hash, hash) select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class, aws_request_id, detail, prev_hash, hash from kept where id = 6",
     )
     .await;
     assert_eq!(problem(&pool).await, None);
@@ -129,7 +129,7 @@ async fn the_chain_shows_an_altered_a_removed_and_an_out_of_order_row(pool: PgPo
     );
     tamper(
         &pool,
-        "insert into audit_events select * from kept where id = 12",
+        "insert into audit_events (id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class, aws_request_id, detail, prev_hash, hash) select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class, aws_request_id, detail, prev_hash, hash from kept where id = 12",
     )
     .await;
     assert_eq!(problem(&pool).await, None);
@@ -176,6 +176,39 @@ async fn concurrent_writers_keep_the_chain_whole_and_in_order(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!((count, max, backwards), (320, 320, 0));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn verify_on_a_live_chain_never_reports_its_newest_rows_removed(pool: PgPool) {
+    rows(&pool, 1000).await;
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (pool, running) = (pool.clone(), running.clone());
+            tokio::spawn(async move {
+                let mut i: u64 = 0;
+                while running.load(std::sync::atomic::Ordering::Relaxed) {
+                    let key = format!("live{w}/{i}");
+                    write(&pool, None, Activity::Upload, "media", &key, Outcome::Ok).await;
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    let mut walks = 0;
+    for _ in 0..15 {
+        let report = verify(&pool).await.unwrap();
+        assert_eq!(report.problem, None, "walk {walks} of {} rows", report.rows);
+        walks += 1;
+    }
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut written = 0;
+    for writer in writers {
+        written += writer.await.unwrap();
+    }
+    assert!(written > 0, "the writers ran while the walks did");
+    assert_eq!(verify(&pool).await.unwrap().rows, 1000 + written);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -461,3 +494,85 @@ with seeded as (
 )
 update audit_chain set last_id = l.id, last_hash = l.hash, last_at = l.at
 from (select * from inserted order by id desc limit 1) l";
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn csv_exports_defuse_formulas_keep_null_apart_from_empty_and_still_verify(pool: PgPool) {
+    let mut admin = Browser::new(pool.clone(), false).await;
+    admin.sign_up("sheets@example.com", PASSWORD).await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"open\")";
+    for key in [
+        formula, "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'quoted", "", "plain",
+    ] {
+        write(&pool, None, Activity::Download, "payroll", key, Outcome::Ok).await;
+    }
+    record(&pool, Event::new(Activity::Download, Outcome::Ok))
+        .await
+        .unwrap();
+    let page = admin.get("/admin/audit/export?format=csv").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("\"'=HYPERLINK(\"\"http"),
+        "{}",
+        page.body
+    );
+    for defused in [
+        "\"'+1\"",
+        "\"'-1\"",
+        "\"'@SUM(A1)\"",
+        "\"'\tx\"",
+        "\"''quoted\"",
+    ] {
+        assert!(page.body.contains(defused), "{defused} in {}", page.body);
+    }
+    assert!(page.body.contains(",\"plain\","), "{}", page.body);
+    // The empty key is quoted; the row without a key or bucket has bare empty cells.
+    assert!(page.body.contains(",\"payroll\",\"\","), "{}", page.body);
+    assert!(page.body.contains(",,,\"ok\","), "{}", page.body);
+    let dir = std::env::temp_dir().join(format!("crossview-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("audit.csv");
+    std::fs::write(&file, &page.body).unwrap();
+    let (ok, said) = verify_offline(&file);
+    assert!(ok, "{said}");
+    // Null and empty hash differently: the verifier must read them apart to pass.
+    let swapped = page
+        .body
+        .replacen(",\"payroll\",\"\",", ",\"payroll\",,", 1);
+    std::fs::write(&file, swapped).unwrap();
+    let (ok, said) = verify_offline(&file);
+    assert!(!ok, "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn share_link_opens_are_anonymous_not_the_operator_and_filter_apart(pool: PgPool) {
+    let opened = Event {
+        detail: Some(serde_json::json!({ "link": 7, "owner": 1 })),
+        ..Event::new(Activity::ShareOpen, Outcome::Ok)
+    };
+    record(&pool, opened).await.unwrap();
+    write(&pool, None, Activity::AdminGrant, "b-1", "k", Outcome::Ok).await;
+    let by = |actor: &str| AuditFilter {
+        actor: actor.into(),
+        ..AuditFilter::default()
+    };
+    let everyone = search(&pool, &AuditFilter::default()).await.unwrap().rows;
+    let actors: Vec<_> = everyone.iter().map(|r| r.actor.clone()).collect();
+    assert_eq!(
+        actors,
+        [
+            Some("operator".to_owned()),
+            Some("anonymous (link 7)".to_owned())
+        ]
+    );
+    for (kind, action) in [("anonymous", "share.open"), ("Operator", "admin.grant")] {
+        let rows = search(&pool, &by(kind)).await.unwrap().rows;
+        let actions: Vec<_> = rows.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, [action], "{kind}");
+    }
+    let kinds: Vec<String> = sqlx::query_scalar("select actor_kind from audit_events order by id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["anonymous", "operator"]);
+}

@@ -69,6 +69,44 @@ async fn the_stand_in_enforces_external_ids_like_aws() {
     }
 }
 
+/// AWS takes session policies in tab, line feed, carriage return and U+0020–U+00FF only; so
+/// does the stand-in, so that a policy naming a key in another script fails here as it would
+/// there. The same key escaped as `\uXXXX` is accepted.
+#[tokio::test]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn the_stand_in_refuses_session_policies_outside_awss_charset() {
+    let gw = gateway().await;
+    let sts = aws_sdk_sts::Client::new(gw.base_config());
+    let role = env("CROSSVIEW_STANDIN_CHECK_ROLE_ARN");
+    let id = env("CROSSVIEW_STANDIN_CHECK_EXTERNAL_ID");
+    let policy = |resource: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/{resource}"}}]}}"#
+        )
+    };
+    let assume = |policy: String| {
+        sts.assume_role()
+            .role_arn(&role)
+            .role_session_name("crossview-charset")
+            .external_id(&id)
+            .policy(policy)
+            .send()
+    };
+    for raw in ["写真/東京 🗼.jpg", "Ελληνικά/файл.txt"] {
+        let err = assume(policy(raw)).await.expect_err("refused like AWS");
+        let code = err
+            .as_service_error()
+            .and_then(|e| aws_sdk_sts::error::ProvideErrorMetadata::code(e));
+        assert_eq!(code, Some("ValidationError"), "{raw}");
+    }
+    assume(policy(r"caf\u00e9 \u5199\u771f \ud83d\uddfc"))
+        .await
+        .expect("escaped, the same characters are accepted");
+    assume(policy("café"))
+        .await
+        .expect("Latin-1 itself is within the charset");
+}
+
 // Presigned URLs, the way S3 treats them. The strict stand-in checks a query-string signature
 // (SigV4 query authentication) like a header one, refuses it once expired, and authorizes the
 // action with the role's policy *and* the session policy given to AssumeRole.

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::support::{
     database_url,
-    standin::{browser_with_connection, http, http_with_body, READ_ALL},
+    standin::{browser_with_connection, http, READ_ALL},
     Served,
 };
 
@@ -128,21 +128,6 @@ async fn pages_are_compressed_and_static_files_hashed_kept_for_a_year_and_precom
     );
 }
 
-/// Signs `email` in on the real server; its session cookie (`name=value`).
-async fn signed_in(server: &Served, email: &str) -> String {
-    let body = format!("email={email}&password=a+long+enough+passphrase&next=");
-    let url = format!("http://{}/api/sign_in", server.addr);
-    let headers = [
-        ("Content-Type", "application/x-www-form-urlencoded"),
-        ("Accept", "application/json"),
-        ("Sec-Fetch-Site", "same-origin"),
-    ];
-    let answer = http_with_body("POST", &url, &headers, body.as_bytes()).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let cookie = answer.header("set-cookie").expect("a session cookie");
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn a_request_is_one_json_line_and_the_metrics_count_it_behind_a_token(pool: PgPool) {
@@ -161,7 +146,7 @@ async fn a_request_is_one_json_line_and_the_metrics_count_it_behind_a_token(pool
     )
     .await;
     let base = format!("http://{}", server.addr);
-    let cookie = signed_in(&server, "observed@example.com").await;
+    let cookie = server.sign_in("observed@example.com").await;
     let page = http(
         "GET",
         &format!("{base}/c/{}/cv-big", connection.id),
@@ -248,4 +233,18 @@ async fn metrics_are_not_served_without_a_token(pool: PgPool) {
     let server = Served::start(&pool, &[]).await;
     let answer = http("GET", &format!("http://{}/metrics", server.addr), &[]).await;
     assert_eq!(answer.status, 404);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn what_the_server_writes_to_a_pipe_has_no_colour_codes(pool: PgPool) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", database_url(&pool).await)
+        .env("SESSION_SECRET", "too short")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a short secret is refused");
+    let printed = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(printed.contains("SESSION_SECRET"), "{printed}");
+    assert!(!printed.contains('\u{1b}'), "colour codes in {printed:?}");
 }

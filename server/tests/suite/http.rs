@@ -584,3 +584,117 @@ async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPo
     let form = browser.get(page.location()).await;
     assert!(form.body.contains(r#"value="50%25 off""#), "{}", form.body);
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_admin_console_refuses_what_another_site_asks_for(pool: PgPool) {
+    let mut admin = Browser::new(pool, false).await;
+    admin.sign_up("first-admin@example.com", PASSWORD).await;
+    for path in ["/admin", "/admin/audit", "/admin/audit/export?format=csv"] {
+        for (site, refused) in [
+            ("cross-site", true),
+            ("same-site", true),
+            ("same-origin", false),
+            ("none", false),
+        ] {
+            let req = admin
+                .request("GET", path)
+                .header("accept", "text/html")
+                .header("sec-fetch-site", site)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let page = admin.send(req).await;
+            assert_eq!(
+                page.status == StatusCode::FORBIDDEN,
+                refused,
+                "{path} from {site}"
+            );
+            if !refused {
+                assert_eq!(page.status, StatusCode::OK, "{path} from {site}");
+            }
+        }
+    }
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_body_that_does_not_decode_is_answered_400_with_what_was_wrong(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    browser.sign_up("decoder@example.com", PASSWORD).await;
+    let json =
+        |endpoint: &str, body: &str| (endpoint.to_owned(), "application/json", body.to_owned());
+    let form = |endpoint: &str, body: &str| {
+        let encoding = "application/x-www-form-urlencoded";
+        (endpoint.to_owned(), encoding, body.to_owned())
+    };
+    for (endpoint, content_type, body) in [
+        // wrongly typed fields
+        json(
+            "upload_parts",
+            r#"{"connection":"one","bucket":1,"key":[],"upload":{}}"#,
+        ),
+        json(
+            "upload_complete",
+            r#"{"connection":1,"bucket":"b","key":"k","upload":"x","parts":"all"}"#,
+        ),
+        json(
+            "upload_abort",
+            r#"{"connection":true,"bucket":"b","key":"k","upload":null}"#,
+        ),
+        // garbage, and fields missing
+        json("objects_delete", "not json at all {"),
+        json("upload_start", "{}"),
+        // JSON to a form endpoint, and a form to a JSON one
+        form("sign_in", r#"{"email":"a@b.c","password":"x"}"#),
+        form("objects_copy", "connection=1&bucket=b&from=a&to=b"),
+    ] {
+        let req = browser
+            .request("POST", &format!("/api/{endpoint}"))
+            .header("accept", "application/json")
+            .header("content-type", content_type)
+            .header("sec-fetch-site", "same-origin")
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        let page = browser.send(req).await;
+        assert_eq!(
+            page.status,
+            StatusCode::BAD_REQUEST,
+            "{endpoint} {body}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("\"Request\""),
+            "{endpoint}: {}",
+            page.body
+        );
+    }
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn private_peers_without_trust_proxy_are_reported_by_readyz(pool: PgPool) {
+    let mut browser = Browser::new(pool, false).await;
+    let from = |browser: &Browser, peer: [u8; 4]| {
+        let mut req = browser
+            .request("GET", "/sign-in")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let peer = std::net::SocketAddr::from((peer, 40000));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    let req = from(&browser, [127, 0, 0, 1]);
+    browser.send(req).await;
+    assert_eq!(
+        browser.get("/readyz").await.body,
+        "ready",
+        "loopback is no proxy"
+    );
+    let req = from(&browser, [10, 1, 2, 3]);
+    browser.send(req).await;
+    let ready = browser.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert!(
+        ready.body.contains("set TRUST_PROXY=true"),
+        "{}",
+        ready.body
+    );
+}

@@ -57,6 +57,40 @@ async fn forty_parallel_wrong_guesses_get_five_checks_and_then_the_right_passwor
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn fifty_wrong_guesses_never_lock_the_victim_out_of_their_trusted_browser(pool: PgPool) {
+    let mut victim = behind_proxy(&pool, "198.51.100.5").await;
+    victim.sign_up("victim@example.com", PASSWORD).await;
+    assert!(victim.device.is_some(), "signing up trusts this browser");
+    victim.post_form("/api/sign_out", &[]).await;
+
+    let attacker = victim.another().at_address("203.0.113.9");
+    for i in 0..50 {
+        let page = attacker
+            .another()
+            .sign_in("victim@example.com", &format!("wrong guess {i}"))
+            .await;
+        assert!(page.location().contains("error="), "{}", page.location());
+    }
+    // The attacker has spent every untrusted counter: even the right password waits there.
+    let page = attacker
+        .another()
+        .sign_in("victim@example.com", PASSWORD)
+        .await;
+    assert_refused(&page, "RateLimited");
+    // The victim, in the browser they signed in with before, is let in at once.
+    let page = victim.sign_in("victim@example.com", PASSWORD).await;
+    assert_eq!(page.location(), "/", "signed in at once");
+    assert!(victim.get("/").await.body.contains("victim@example.com"));
+    // A device cookie counts only for the account it was issued for.
+    let mut borrowed = attacker.another();
+    borrowed.device = victim.device.clone();
+    let page = borrowed
+        .sign_in("someone-else@example.com", "wrong guess")
+        .await;
+    assert_refused(&page, "BadCredentials");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn sign_ups_from_one_address_and_password_changes_are_throttled(pool: PgPool) {
     let browser = behind_proxy(&pool, "198.51.100.20").await;
     for i in 0..crate::support::config(false).signups_per_address_per_hour {
@@ -213,4 +247,32 @@ async fn two_hundred_parallel_sign_ins_keep_memory_bounded(pool: PgPool) {
         peak < 200,
         "peak RSS {peak} MiB (was {before} MiB before the flood)"
     );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn ipv6_clients_are_counted_by_their_64(pool: PgPool) {
+    let browser = behind_proxy(&pool, "2001:db8:7:7::1").await;
+    let max = crate::support::config(false).signups_per_address_per_hour;
+    for i in 0..max {
+        // A fresh address for every sign-up, all in one /64.
+        let address = format!("2001:db8:7:7:{:x}::{:x}", i + 1, i * 7 + 1);
+        let page = browser
+            .another()
+            .at_address(&address)
+            .sign_up(&format!("v6-{i}@example.com"), PASSWORD)
+            .await;
+        assert_eq!(page.location(), "/", "sign-up {i}");
+    }
+    let page = browser
+        .another()
+        .at_address("2001:db8:7:7:ffff::ffff")
+        .sign_up("one-more@example.com", PASSWORD)
+        .await;
+    assert_refused(&page, "RateLimited");
+    let next_door = browser.another().at_address("2001:db8:7:8::1");
+    let page = next_door
+        .another()
+        .sign_up("next-door@example.com", PASSWORD)
+        .await;
+    assert_eq!(page.location(), "/");
 }

@@ -3,6 +3,7 @@
 //!
 //! - `http`, `readiness`, `admins`: the real router in-process, with real Postgres and sessions;
 //! - `hosting`: many instances on one database, start-up, static files (the real binary);
+//! - `availability`: slow clients and invented input never stall or grow the server;
 //! - `limits`: attempt limits and floods, in-process and against the real server binary;
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
@@ -14,6 +15,7 @@ mod support;
 mod admin_standin;
 mod admins;
 mod audit;
+mod availability;
 mod aws_standin;
 mod browse_standin;
 mod connections_standin;

@@ -108,3 +108,59 @@ async fn signed_in_pages_explain_a_database_outage_with_503_and_recover(
     );
     assert!(browser.get("/").await.body.contains("outage@example.com"));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn signing_in_while_postgres_is_away_is_the_same_503(
+    _: PgPoolOptions,
+    opts: PgConnectOptions,
+) {
+    let (switch, mut browser) = behind_a_switch(opts).await;
+    let password = "a long enough passphrase";
+    browser.sign_up("away@example.com", password).await;
+    let mut stranger = browser.another();
+
+    switch.off().await;
+    let form = stranger.sign_in("away@example.com", password).await;
+    assert_eq!(
+        form.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        form.location()
+    );
+    assert!(
+        form.body
+            .contains("Crossview cannot reach its database right now"),
+        "{}",
+        form.body
+    );
+    assert_eq!(form.header("retry-after"), "15");
+    let call = stranger
+        .call("sign_in", "email=away%40example.com&password=x&next=")
+        .await;
+    assert_eq!(
+        call.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        call.body
+    );
+    assert_eq!(
+        serde_json::from_str::<app::error::AppError>(&call.body).unwrap(),
+        app::error::AppError::Unavailable
+    );
+
+    switch.on().await;
+    let mut signed_in = false;
+    for _ in 0..50 {
+        if stranger
+            .sign_in("away@example.com", password)
+            .await
+            .location()
+            == "/"
+        {
+            signed_in = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(signed_in, "signing in works again once Postgres is back");
+}

@@ -131,3 +131,45 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         .unwrap();
     shares::open(&state, token, None).await.unwrap();
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "short-lived", READ_ALL).await;
+    assert_eq!(
+        state.config.presign_seconds, 600,
+        "the owner's own URLs: 10 minutes"
+    );
+    let target = Target::new(
+        &state,
+        user,
+        c.id,
+        "cv-mixed",
+        "walk/one/two/three/report.csv",
+    )
+    .unwrap();
+    let own = target.download_url(None).await.unwrap();
+    assert!(own.contains("X-Amz-Expires=600"), "{own}");
+    let link = shares::create(&target, 24).await.unwrap();
+    let token = link.path.strip_prefix("/s/").unwrap();
+
+    // Junk from one address spends its counter; the live link still opens from there.
+    let address = Some("198.51.100.77");
+    for i in 0..app::limits::SHARE_UNKNOWN_ADDRESS.max {
+        let junk = format!("{i:064x}");
+        assert_eq!(
+            shares::open(&state, &junk, address).await.unwrap_err(),
+            AppError::NotFound
+        );
+    }
+    let junk = format!("{:064x}", 999_999);
+    assert_eq!(
+        shares::open(&state, &junk, address).await.unwrap_err(),
+        AppError::RateLimited
+    );
+    let url = shares::open(&state, token, address).await.unwrap();
+    assert!(
+        url.contains("X-Amz-Expires=300"),
+        "a link's URL: 5 minutes, {url}"
+    );
+}

@@ -279,3 +279,68 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
         [format!("{prefix}small.txt")]
     );
 }
+
+/// Keys in any script, against the strict stand-in, which refuses session policies outside
+/// AWS's charset as AWS does: each is uploaded, listed, downloaded, shared and copied.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn keys_in_any_script_upload_list_download_share_and_copy(pool: PgPool) {
+    let (state, user, c) = connected(&pool, "international", READ_WRITE).await;
+    let root = folder("intl");
+    for (name, content) in [
+        ("写真/東京 🗼.jpg", "a tower at night"),
+        ("Ελληνικά/файл.txt", "γειά σου, мир"),
+    ] {
+        let key = format!("{root}{name}");
+        let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
+        let plan = transfer::start_upload(&target, content.len() as u64, "text/plain")
+            .await
+            .unwrap();
+        let UploadPlan::Single { url, content_type } = plan else {
+            panic!("a small file is one PUT: {plan:?}");
+        };
+        let put = http_with_body(
+            "PUT",
+            &url,
+            &[("Content-Type", &content_type)],
+            content.as_bytes(),
+        )
+        .await;
+        assert_eq!(put.status, 200, "{key}: {}", put.body);
+
+        let (folder_name, _) = name.split_once('/').unwrap();
+        let prefix = format!("{root}{folder_name}/");
+        let listed = app::browse::ssr::objects(&state, user, c.id, "cv-work", &prefix, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            listed
+                .objects
+                .iter()
+                .map(|o| o.key.as_str())
+                .collect::<Vec<_>>(),
+            [key.as_str()]
+        );
+
+        let download = target.download_url(None).await.unwrap();
+        let got = http_with_body("GET", &download, &[], &[]).await;
+        assert_eq!((got.status, got.body.as_str()), (200, content), "{key}");
+
+        let share = app::shares::ssr::create(&target, 1).await.unwrap();
+        let token = share.path.rsplit('/').next().unwrap();
+        let opened = app::shares::ssr::open(&state, token, None).await.unwrap();
+        let got = http_with_body("GET", &opened, &[], &[]).await;
+        assert_eq!(
+            (got.status, got.body.as_str()),
+            (200, content),
+            "shared {key}"
+        );
+
+        let copy = format!("{key} (copy)");
+        let report = app::objects::ssr::copy(&state, user, c.id, "cv-work", &key, &copy, false)
+            .await
+            .unwrap();
+        assert_eq!((report.done, report.failed.len()), (1, 0), "{report:?}");
+        assert!(keys_under("cv-work", &prefix).contains(&copy), "{copy}");
+    }
+}

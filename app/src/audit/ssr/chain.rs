@@ -17,10 +17,15 @@ pub const GENESIS: [u8; 32] = [0; 32];
 
 /// The columns of a [`ChainRow`], for `select … from audit_events e left join users u …`.
 pub const ROW_COLUMNS: &str = r#"e.id, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at,
-    e.actor_id, u.email as actor, e.connection_id, e.account_id, e.action, e.bucket, e.key,
+    e.actor_id,
+    coalesce(u.email, case e.actor_kind
+        when 'anonymous' then 'anonymous (link ' || coalesce(e.detail->>'link', '?') || ')'
+        when 'operator' then 'operator' end) as actor,
+    e.connection_id, e.account_id, e.action, e.bucket, e.key,
     e.outcome, e.class, e.aws_request_id, e.detail::text as detail, e.prev_hash, e.hash"#;
 
-/// A row as stored, and as exported (the actor's email is the only field outside the hash).
+/// A row as stored, and as exported (the actor's name is the only field outside the hash: a
+/// user's email, `operator`, or `anonymous (link N)`).
 #[derive(Debug, Serialize, sqlx::FromRow)]
 pub struct ChainRow {
     pub id: i64,
@@ -169,23 +174,31 @@ impl Walker {
 }
 
 /// Walks the whole remaining chain, streamed (constant memory), and then checks that it ends
-/// where the chain's head says it does (so removing the newest rows shows too).
+/// where the chain's head says it does (so removing the newest rows shows too). The archives,
+/// the rows and the head are read in one snapshot (`repeatable read`, read only): rows appended
+/// while the walk runs are in neither the rows nor the head it compares, so a live system is
+/// never reported as having lost its newest rows.
 pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
-    let mut walker = Walker::from_archives(pool).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    let mut walker = Walker::from_archives(&mut *tx).await?;
+    let head = sqlx::query!("select last_id, last_hash from audit_chain")
+        .fetch_one(&mut *tx)
+        .await?;
     let query = format!(
         "select {ROW_COLUMNS} from audit_events e left join users u on u.id = e.actor_id
          order by e.at, e.id"
     );
-    let mut rows = sqlx::query_as::<_, ChainRow>(&query).fetch(pool);
+    let mut rows = sqlx::query_as::<_, ChainRow>(&query).fetch(&mut *tx);
     while let Some(row) = rows.try_next().await? {
         if let Err(problem) = walker.step(&row) {
             return Ok(walker.report(Some(problem)));
         }
     }
     drop(rows);
-    let head = sqlx::query!("select last_id, last_hash from audit_chain")
-        .fetch_one(pool)
-        .await?;
+    tx.commit().await?;
     let problem = if walker.last_id() > head.last_id {
         // rows written past the head were not appended through the chain
         Some(ChainBreak::OutOfOrder {

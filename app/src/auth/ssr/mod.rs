@@ -3,6 +3,7 @@
 mod hashing;
 mod sessions;
 
+pub mod device;
 pub use sessions::{one_read_per_request, Sessions, AUTH_DATA_KEY};
 
 use std::{fmt, net::SocketAddr};
@@ -93,7 +94,7 @@ impl AuthnBackend for Backend {
         let row = sqlx::query!(
             r#"select id, email, is_admin, disabled, password_hash, auth_epoch::text as "epoch!"
                from users where lower(email) = lower($1)"#,
-            creds.email.trim()
+            normal_email(&creds.email)
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -206,10 +207,27 @@ pub fn client_address_of(
         let lines = headers.get_all("x-forwarded-for").iter();
         let lines = lines.filter_map(|v| v.to_str().ok());
         if let Some(client) = forwarded_client(lines, config.trusted_proxy_hops) {
-            return Some(client);
+            return Some(counted_as(&client));
         }
     }
-    peer.map(|peer| peer.ip().to_string())
+    peer.map(|peer| counted_as(&peer.ip().to_string()))
+}
+
+/// An address as limits count it: an IPv6 client by its /64 (one subscriber's whole network, as
+/// providers hand them out: a client must not get 2^64 fresh counters), an IPv4-mapped one as
+/// its IPv4 address, anything else as given.
+pub fn counted_as(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{}/64", std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_owned(),
+    }
 }
 
 /// The client in `X-Forwarded-For`, read from the right across every line of the header: each
@@ -222,7 +240,9 @@ pub fn forwarded_client<'a>(lines: impl Iterator<Item = &'a str>, hops: usize) -
         .filter(|e| !e.is_empty())
         .collect();
     let client = entries.len().checked_sub(hops.max(1))?;
-    Some(entries[client].to_owned())
+    // What a proxy reports is an address; anything longer is cut, so that no header can make a
+    // counter's key (a row in `attempts`) as long as it likes.
+    Some(entries[client].chars().take(64).collect())
 }
 
 /// Where sign-in may send the browser: a same-site path only. One leading `/`, then neither `/`
@@ -427,32 +447,53 @@ pub async fn change_user(
     Ok(user.id)
 }
 
-/// Checks a password under the per-email and per-address attempt limits. The attempt is counted
-/// before the hash runs, so a burst of parallel guesses gets no more checks than the limit; a
-/// correct password then clears the email's count and returns the address's attempt.
+/// An email as accounts are looked up and sign-in attempts counted: trimmed and lower-cased,
+/// computed once, here (the lookup compares it with `lower(email)`).
+pub fn normal_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks a password under attempt limits that no stranger can turn into a lockout (OWASP's
+/// device cookies, [`device`]). From a browser trusted for this account (`device`: its id), an
+/// attempt counts on that browser's own counter only. From anywhere else it counts per email
+/// and client address, per client address, and per email across all untrusted clients (a
+/// slowdown that never touches trusted browsers). Attempts are counted before the hash runs, so
+/// a burst of parallel guesses gets no more checks than the limit; a correct password clears
+/// the email's counts and returns the address's attempt.
 pub async fn sign_in(
     pool: &PgPool,
     email: &str,
     password: &str,
     address: Option<&str>,
+    device: Option<&str>,
 ) -> Result<SessionUser, AppError> {
-    let email = email.trim();
-    let subject = email.to_lowercase();
-    let by_email = (&limits::SIGN_IN_EMAIL, subject.as_str());
-    let by_address = address.map(|address| (&limits::SIGN_IN_ADDRESS, address));
-    let counters: Vec<_> = std::iter::once(by_email).chain(by_address).collect();
+    // No account has an address of another shape: nothing to count, hash or store.
+    if validate_email(email.trim()).is_err() {
+        return Err(AppError::BadCredentials);
+    }
+    let subject = normal_email(email);
+    let from_client = format!("{subject} {}", address.unwrap_or("-"));
+    let counters: Vec<limits::Counter<'_>> = match device {
+        Some(device) => vec![(&limits::SIGN_IN_DEVICE, device)],
+        None => std::iter::once((&limits::SIGN_IN_EMAIL_CLIENT, from_client.as_str()))
+            .chain([(&limits::SIGN_IN_EMAIL, subject.as_str())])
+            .chain(address.map(|address| (&limits::SIGN_IN_ADDRESS, address)))
+            .collect(),
+    };
     limits::take(pool, &counters).await?;
     let creds = Credentials {
-        email: email.to_owned(),
+        email: subject.clone(),
         password: password.to_owned(),
     };
     match Backend::new(pool.clone()).authenticate(creds).await {
         Ok(Some(user)) => {
-            // The right password: the email's failures are forgotten, and a correct sign-in
+            // The right password: this email's failures are forgotten, and a correct sign-in
             // does not count against an address that many people may share.
-            limits::clear(pool, by_email).await?;
-            if let Some(by_address) = by_address {
-                limits::give_back(pool, by_address).await?;
+            for counter in &counters {
+                match counter.0.kind() == limits::SIGN_IN_ADDRESS.kind() {
+                    true => limits::give_back(pool, *counter).await?,
+                    false => limits::clear(pool, *counter).await?,
+                }
             }
             sqlx::query!(
                 "update users set last_sign_in_at = now() where id = $1",

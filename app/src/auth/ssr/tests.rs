@@ -356,19 +356,19 @@ async fn sign_in_checks_the_password(pool: PgPool) {
     create_user(&pool, &config(true), "a@example.com", GOOD)
         .await
         .unwrap();
-    let user = sign_in(&pool, "A@example.com", GOOD, Some("10.0.0.1"))
+    let user = sign_in(&pool, "A@example.com", GOOD, Some("10.0.0.1"), None)
         .await
         .unwrap();
     assert_eq!(user.email, "a@example.com");
     assert_eq!(
-        sign_in(&pool, "a@example.com", "wrong password", None)
+        sign_in(&pool, "a@example.com", "wrong password", None, None)
             .await
             .unwrap_err(),
         AppError::BadCredentials
     );
     // An unknown email gets the very same answer.
     assert_eq!(
-        sign_in(&pool, "nobody@example.com", GOOD, None)
+        sign_in(&pool, "nobody@example.com", GOOD, None, None)
             .await
             .unwrap_err(),
         AppError::BadCredentials
@@ -378,7 +378,7 @@ async fn sign_in_checks_the_password(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        sign_in(&pool, "a@example.com", GOOD, None)
+        sign_in(&pool, "a@example.com", GOOD, None, None)
             .await
             .unwrap_err(),
         AppError::AccountDisabled
@@ -394,25 +394,28 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
         for i in 0..limits::SIGN_IN_EMAIL.max {
             let addr = format!("10.1.0.{i}");
             assert_eq!(
-                sign_in(&pool, email, "wrong", Some(&addr))
+                sign_in(&pool, email, "wrong", Some(&addr), None)
                     .await
                     .unwrap_err(),
                 AppError::BadCredentials
             );
         }
-        // Even the right password is refused now, from a fresh address, for both emails alike.
+        // Even the right password is refused now from any untrusted client, for both emails
+        // alike; a browser trusted for the account is not held back at all.
         assert_eq!(
-            sign_in(&pool, email, GOOD, Some("10.9.9.9"))
+            sign_in(&pool, email, GOOD, Some("10.9.9.9"), None)
                 .await
                 .unwrap_err(),
             AppError::RateLimited
         );
     }
+    let trusted = sign_in(&pool, "a@example.com", GOOD, Some("10.9.9.9"), Some("d1")).await;
+    assert_eq!(trusted.unwrap().email, "a@example.com");
     // Another account is unaffected.
     create_user(&pool, &config(true), "b@example.com", GOOD)
         .await
         .unwrap();
-    sign_in(&pool, "b@example.com", GOOD, Some("10.9.9.9"))
+    sign_in(&pool, "b@example.com", GOOD, Some("10.9.9.9"), None)
         .await
         .unwrap();
     // The window passes.
@@ -420,7 +423,9 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    sign_in(&pool, "a@example.com", GOOD, None).await.unwrap();
+    sign_in(&pool, "a@example.com", GOOD, None, None)
+        .await
+        .unwrap();
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
@@ -431,19 +436,19 @@ async fn sign_in_is_limited_per_address(pool: PgPool) {
     for i in 0..limits::SIGN_IN_ADDRESS.max {
         let email = format!("guess{i}@example.com");
         assert_eq!(
-            sign_in(&pool, &email, "wrong", Some("192.0.2.7"))
+            sign_in(&pool, &email, "wrong", Some("192.0.2.7"), None)
                 .await
                 .unwrap_err(),
             AppError::BadCredentials
         );
     }
     assert_eq!(
-        sign_in(&pool, "a@example.com", GOOD, Some("192.0.2.7"))
+        sign_in(&pool, "a@example.com", GOOD, Some("192.0.2.7"), None)
             .await
             .unwrap_err(),
         AppError::RateLimited
     );
-    sign_in(&pool, "a@example.com", GOOD, Some("192.0.2.8"))
+    sign_in(&pool, "a@example.com", GOOD, Some("192.0.2.8"), None)
         .await
         .unwrap();
 }
@@ -475,10 +480,24 @@ async fn changing_the_password_rotates_the_session_epoch(pool: PgPool) {
         "old sessions must no longer match"
     );
     assert_eq!(
-        sign_in(&pool, "a@example.com", GOOD, None)
+        sign_in(&pool, "a@example.com", GOOD, None, None)
             .await
             .unwrap_err(),
         AppError::BadCredentials
     );
-    sign_in(&pool, "a@example.com", new, None).await.unwrap();
+    sign_in(&pool, "a@example.com", new, None, None)
+        .await
+        .unwrap();
+}
+
+#[test]
+fn ipv6_clients_count_by_their_64() {
+    assert_eq!(counted_as("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+    assert_eq!(
+        counted_as("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+        "2001:db8:1:2::/64"
+    );
+    assert_eq!(counted_as("::ffff:192.0.2.9"), "192.0.2.9");
+    assert_eq!(counted_as("192.0.2.9"), "192.0.2.9");
+    assert_eq!(counted_as("not an address"), "not an address");
 }

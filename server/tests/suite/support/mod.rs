@@ -72,7 +72,10 @@ pub async fn state_with(pool: PgPool, config: Config) -> AppState {
 /// A browser stand-in: keeps the session cookie, sends what a browser's form post sends.
 pub struct Browser {
     pub router: Router,
+    /// The session cookie (`name=value`).
     pub cookie: Option<String>,
+    /// The device cookie a sign-in leaves (`name=value`): this browser is trusted for it.
+    pub device: Option<String>,
     /// Sent with every request, e.g. the `X-Forwarded-For` a proxy adds.
     pub headers: Vec<(String, String)>,
 }
@@ -109,6 +112,7 @@ impl Browser {
         Browser {
             router: server::router(state),
             cookie: None,
+            device: None,
             headers: Vec::new(),
         }
     }
@@ -118,6 +122,7 @@ impl Browser {
         Browser {
             router: self.router.clone(),
             cookie: None,
+            device: None,
             headers: self.headers.clone(),
         }
     }
@@ -165,8 +170,13 @@ impl Browser {
             .method(method)
             .uri(path)
             .header(header::HOST, HOST);
-        if let Some(cookie) = &self.cookie {
-            req = req.header(header::COOKIE, cookie);
+        let cookies: Vec<&str> = [&self.cookie, &self.device]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
         }
         for (name, value) in &self.headers {
             req = req.header(name, value);
@@ -177,13 +187,12 @@ impl Browser {
     pub async fn send(&mut self, req: Request<Body>) -> Page {
         let res: Response<Body> = self.router.clone().oneshot(req).await.unwrap();
         let (parts, body) = res.into_parts();
-        if let Some(set) = parts
-            .headers
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-        {
-            let pair = set.split(';').next().unwrap_or_default().to_owned();
-            self.cookie = Some(pair);
+        for set in parts.headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap_or_default();
+            match pair.contains("crossview_device=") {
+                true => self.device = Some(pair.to_owned()),
+                false => self.cookie = Some(pair.to_owned()),
+            }
         }
         let body = String::from_utf8_lossy(&to_bytes(body, usize::MAX).await.unwrap()).into_owned();
         Page {
@@ -201,6 +210,18 @@ impl Browser {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("sec-fetch-site", "same-origin")
             .body(Body::from(form_body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A server function that takes JSON, called as the hydrated app calls it.
+    pub async fn call_json(&mut self, endpoint: &str, body: &serde_json::Value) -> Page {
+        let req = self
+            .request("POST", &format!("/api/{endpoint}"))
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body.to_string()))
             .unwrap();
         self.send(req).await
     }
@@ -313,5 +334,20 @@ impl Served {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Signs `email` in (with the tests' password); the session cookie (`name=value`).
+    pub async fn sign_in(&self, email: &str) -> String {
+        let body = format!("email={email}&password=a+long+enough+passphrase&next=");
+        let url = format!("http://{}/api/sign_in", self.addr);
+        let headers = [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+            ("Sec-Fetch-Site", "same-origin"),
+        ];
+        let answer = standin::http_with_body("POST", &url, &headers, body.as_bytes()).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let cookie = answer.header("set-cookie").expect("a session cookie");
+        cookie.split(';').next().unwrap().to_owned()
     }
 }
