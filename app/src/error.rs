@@ -114,6 +114,8 @@ pub enum AppError {
     GranteeUnknown,
     #[error("You own this connection already: grant its locations to someone else.")]
     GranteeIsOwner,
+    #[error("Only the connection's owner can add locations or grant access to it. Administrators may disable, re-check or delete a connection, not take its data.")]
+    NotYourConnection,
     #[error("A grant ends in the future: pick a later date, or none.")]
     GrantExpiryInvalid,
     #[error("The role does not allow {action} on {resource}.")]
@@ -249,8 +251,10 @@ pub mod ssr {
             use AppError::*;
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
-                Forbidden | AccountDisabled | ConnectionDisabled | SignupClosed
-                | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => StatusCode::FORBIDDEN,
+                Forbidden | NotYourConnection | AccountDisabled | ConnectionDisabled
+                | SignupClosed | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => {
+                    StatusCode::FORBIDDEN
+                }
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }

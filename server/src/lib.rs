@@ -243,11 +243,15 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
     /// A handler's panic is answered 500 with a reference, not a dropped connection.
     #[tokio::test]
     async fn a_panic_is_answered_500_with_a_reference() {
         let app: Router = Router::new()
-            .route("/", get(|| async { panic!("boom") }))
+            .route("/", get(boom))
             .layer(CatchPanicLayer::custom(panicked));
         let request = axum::http::Request::new(Body::empty());
         let res = app.oneshot(request).await.unwrap();

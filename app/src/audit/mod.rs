@@ -166,6 +166,7 @@ const REFUSALS: &[&str] = &[
     "unknown",
     "Unauthorized",
     "Forbidden",
+    "NotYourConnection",
     "AccountDisabled",
     "ConnectionDisabled",
     "RateLimited",

@@ -123,14 +123,15 @@ impl Scope {
         }
     }
 
-    /// Whether every name in the request has a shape S3 accepts: a bucket name, keys and
+    /// Whether every name in the request has a shape S3 accepts: a bucket name (at most 63), keys and
     /// prefixes of at most 1,024 bytes (S3's own limit). Checked before anything is sent to AWS
     /// or written to the audit trail: a longer key would make the SDK build a URI it refuses.
     pub fn check(&self) -> Result<(), AppError> {
         let Some((bucket, named, _)) = self.touches() else {
             return Ok(());
         };
-        if !super::bucket::plausible_bucket_name(bucket) {
+        // Legacy names longer than today's 63 are refused too: the audit trail keeps 63.
+        if !super::bucket::plausible_bucket_name(bucket) || bucket.len() > 63 {
             return Err(AppError::BucketNameInvalid);
         }
         match named.iter().all(|name| name.len() <= MAX_KEY_BYTES) {

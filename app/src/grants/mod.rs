@@ -49,6 +49,8 @@ pub struct Grant {
     /// RFC 3339, UTC; `None`: until revoked.
     pub expires_at: Option<String>,
     pub created_at: String,
+    /// Who made it (their email), for the owner to see.
+    pub granted_by: Option<String>,
     pub expired: bool,
 }
 

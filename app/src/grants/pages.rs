@@ -100,6 +100,7 @@ fn GrantList(connection: i64, grants: Vec<Grant>, back: String) -> impl IntoView
                 view! {
                     <li class="grant">
                         <span>{g.grantee.clone()}</span>" ("{mode(g.writable)}{until}") "
+                        <span class="muted">{g.granted_by.clone().map(|by| format!("granted by {by} "))}</span>
                         <ItemButton action=super::RevokeGrant::PATH connection id=g.id back=back.clone()
                             label="Revoke" aria=format!("Revoke {}'s grant", g.grantee)/>
                     </li>

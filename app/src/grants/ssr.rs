@@ -17,21 +17,41 @@ use crate::{
     iam::Reach,
 };
 
-/// Who may change a connection's locations and grants: its owner, or an administrator. Anyone
-/// else is told it does not exist.
+/// Who may see a connection's locations and grants, remove them and revoke them: its owner, or
+/// an administrator. Anyone else is told it does not exist.
 pub async fn managed(pool: &PgPool, actor: i64, connection: i64) -> Result<(), AppError> {
-    let allowed = sqlx::query_scalar!(
-        r#"select c.owner_id = $2 or u.is_admin as "allowed!"
-         from connections c, users u where c.id = $1 and u.id = $2"#,
-        connection,
-        actor
-    )
-    .fetch_optional(pool)
-    .await?;
-    match allowed {
-        Some(true) => Ok(()),
+    match relation(pool, actor, connection).await? {
+        Some((true, _)) | Some((_, true)) => Ok(()),
         _ => Err(AppError::NotFound),
     }
+}
+
+/// Who may add locations and grants, which give access to the connection's data: its owner
+/// alone. An administrator is told why not (they may disable, re-check or delete it instead),
+/// anyone else that it does not exist.
+pub async fn owned(pool: &PgPool, actor: i64, connection: i64) -> Result<(), AppError> {
+    match relation(pool, actor, connection).await? {
+        Some((true, _)) => Ok(()),
+        Some((false, true)) => Err(AppError::NotYourConnection),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whether `actor` owns the connection, and whether they are an administrator.
+async fn relation(
+    pool: &PgPool,
+    actor: i64,
+    connection: i64,
+) -> Result<Option<(bool, bool)>, AppError> {
+    let row = sqlx::query_as(
+        "select c.owner_id = $2, u.is_admin from connections c, users u
+         where c.id = $1 and u.id = $2",
+    )
+    .bind(connection)
+    .bind(actor)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row)
 }
 
 /// The connection's locations, each with its live (unrevoked) grants, expired ones included.
@@ -43,13 +63,15 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
     )
     .fetch_all(pool)
     .await?;
-    let grants = sqlx::query!(
-        "select g.id, g.location_id, u.email, g.writable, g.expires_at, g.created_at
+    let grants: Vec<GrantRow> = sqlx::query_as(
+        "select g.id, g.location_id, u.email, g.writable, g.expires_at, g.created_at,
+                b.email as granted_by
          from grants g join locations l on l.id = g.location_id join users u on u.id = g.grantee_id
+         left join users b on b.id = g.granted_by
          where l.connection_id = $1 and g.revoked_at is null
          order by u.email, g.id",
-        connection
     )
+    .bind(connection)
     .fetch_all(pool)
     .await?;
     let now = OffsetDateTime::now_utc();
@@ -65,6 +87,7 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
                     writable: g.writable,
                     expires_at: g.expires_at.map(rfc3339),
                     created_at: rfc3339(g.created_at),
+                    granted_by: g.granted_by.clone(),
                     expired: g.expires_at.is_some_and(|t| t <= now),
                 })
                 .collect(),
@@ -75,6 +98,17 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
             writable: l.writable,
         })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: i64,
+    location_id: i64,
+    email: String,
+    writable: bool,
+    expires_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    granted_by: Option<String>,
 }
 
 /// What a change to locations or grants is, in the audit trail.
@@ -105,7 +139,7 @@ pub async fn add(
     prefix: &str,
     writable: bool,
 ) -> Result<i64, AppError> {
-    managed(pool, actor, connection).await?;
+    owned(pool, actor, connection).await?;
     let bucket = bucket.trim();
     let prefix = canonical_prefix(prefix).ok_or(AppError::LocationInvalid)?;
     if !valid_bucket_name(bucket) {
@@ -186,7 +220,7 @@ pub async fn grant(
     connection: i64,
     new: NewGrant<'_>,
 ) -> Result<i64, AppError> {
-    managed(pool, actor, connection).await?;
+    owned(pool, actor, connection).await?;
     let expires_at = match new.until.trim() {
         "" => None,
         day => {
@@ -218,7 +252,8 @@ pub async fn grant(
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::GranteeUnknown)?;
-    if grantee == location.owner_id {
+    // Nobody grants to themselves (the grantor is the owner, who has it all already).
+    if grantee == location.owner_id || grantee == actor {
         return Err(AppError::GranteeIsOwner);
     }
     let mut tx = pool.begin().await?;
@@ -230,14 +265,15 @@ pub async fn grant(
     )
     .execute(&mut *tx)
     .await?;
-    let id = sqlx::query_scalar!(
-        "insert into grants (location_id, grantee_id, writable, expires_at)
-         values ($1, $2, $3, $4) returning id",
-        new.location,
-        grantee,
-        new.writable,
-        expires_at
+    let id: i64 = sqlx::query_scalar(
+        "insert into grants (location_id, grantee_id, writable, expires_at, granted_by)
+         values ($1, $2, $3, $4, $5) returning id",
     )
+    .bind(new.location)
+    .bind(grantee)
+    .bind(new.writable)
+    .bind(expires_at)
+    .bind(actor)
     .fetch_one(&mut *tx)
     .await?;
     let detail = json!({

@@ -196,11 +196,9 @@ async fn verify_on_a_live_chain_never_reports_its_newest_rows_removed(pool: PgPo
             })
         })
         .collect();
-    let mut walks = 0;
-    for _ in 0..15 {
+    for walk in 0..15 {
         let report = verify(&pool).await.unwrap();
-        assert_eq!(report.problem, None, "walk {walks} of {} rows", report.rows);
-        walks += 1;
+        assert_eq!(report.problem, None, "walk {walk} of {} rows", report.rows);
     }
     running.store(false, std::sync::atomic::Ordering::Relaxed);
     let mut written = 0;

@@ -493,11 +493,16 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     assert_eq!(added.unwrap_err(), AppError::BucketNameInvalid);
     let added = grants::add(&pool, stranger, c, "cv-work", "x/", true).await;
     assert_eq!(added.unwrap_err(), AppError::NotFound, "strangers cannot");
-    let location = grants::add(&pool, admin, c, "cv-work", "ünï côdé/+ %/", true)
+    // An administrator cannot give anyone, themselves included, a way into a tenant's data.
+    let added = grants::add(&pool, admin, c, "cv-work", "mine/", true).await;
+    assert_eq!(added.unwrap_err(), AppError::NotYourConnection);
+    let location = grants::add(&pool, ada, c, "cv-work", "ünï côdé/+ %/", true)
         .await
         .unwrap();
     let listed = grants::list(&pool, c, ada).await.unwrap();
     assert_eq!(listed[0].prefix, "ünï côdé/+ %/");
+    let given = grants::grant(&pool, admin, c, grant(location, "root@example.com", true)).await;
+    assert_eq!(given.unwrap_err(), AppError::NotYourConnection);
 
     let given = grants::grant(&pool, ada, c, grant(location, "nobody@example.com", true)).await;
     assert_eq!(given.unwrap_err(), AppError::GranteeUnknown);
@@ -525,6 +530,12 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
         .unwrap();
     let live = grants::list(&pool, c, ada).await.unwrap();
     assert_eq!(live[0].grants.len(), 1);
+    assert_eq!(
+        live[0].grants[0].granted_by.as_deref(),
+        Some("ada@example.com")
+    );
+    // What an administrator may still see and do: list the grants, and take them away.
+    assert_eq!(grants::list(&pool, c, admin).await.unwrap().len(), 1);
     assert_eq!(
         (live[0].grants[0].id, live[0].grants[0].writable),
         (second, true)

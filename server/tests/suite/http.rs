@@ -35,21 +35,42 @@ async fn session_cookie_flags(pool: PgPool) {
     let page = secure.sign_up("a@example.com", PASSWORD).await;
     assert_eq!(page.status, StatusCode::FOUND);
     assert_eq!(page.location(), "/");
-    let cookie = page.header("set-cookie");
+    let set: Vec<&str> = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let named = |prefix: &str| *set.iter().find(|c| c.starts_with(prefix)).unwrap();
     // Over HTTPS the name is `__Host-` prefixed: no subdomain can plant or overwrite it.
-    assert!(cookie.starts_with("__Host-crossview_session="), "{cookie}");
+    let cookie = named("__Host-crossview_session=");
     for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} missing in {cookie}");
     }
+    // The device cookie that keeps this browser trusted for the account (no lockout).
+    let device = named("__Host-crossview_device=");
+    for flag in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Path=/",
+        "Max-Age=",
+    ] {
+        assert!(device.contains(flag), "{flag} missing in {device}");
+    }
+    assert!(!device.contains("Domain"), "{device}");
     assert!(!cookie.contains("Domain"), "{cookie}");
 
     // Development (plain http on localhost) drops only the Secure flag.
     let mut dev = Browser::new(pool, false).await;
-    let cookie = dev
-        .sign_in("a@example.com", PASSWORD)
-        .await
-        .header("set-cookie")
-        .to_owned();
+    let signed_in = dev.sign_in("a@example.com", PASSWORD).await;
+    let cookie = signed_in
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("crossview_session="))
+        .unwrap();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"

@@ -347,7 +347,12 @@ impl Served {
         ];
         let answer = standin::http_with_body("POST", &url, &headers, body.as_bytes()).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
-        let cookie = answer.header("set-cookie").expect("a session cookie");
+        let session = answer
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+            .find(|(_, value)| value.contains("crossview_session="));
+        let (_, cookie) = session.expect("a session cookie");
         cookie.split(';').next().unwrap().to_owned()
     }
 }
