@@ -25,6 +25,10 @@ ENV LEPTOS_SITE_ADDR=0.0.0.0:8080 \
     LOG_FORMAT=json \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 EXPOSE 8080
+# Behind the platform's proxy (Fly.io, Render, Cloud Run, a load balancer, an ingress) run it with
+# -e TRUST_PROXY=true, so that limits count each client rather than the proxy; not set here,
+# since a container that clients reach directly must not believe their X-Forwarded-For. Without
+# it, requests from private addresses make the server warn in its log and in /readyz.
 # SIGTERM (the default) drains: the server stops accepting and finishes what is in flight.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s CMD ["/app/server", "healthcheck"]

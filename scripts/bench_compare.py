@@ -165,10 +165,15 @@ def rss_mib(pid):
 class Browser(Crossview):
     """A signed-in user's page loads, as a browser sends them (cookie, Accept-Encoding)."""
 
+    # Each simulated user is a client of its own, as a proxy in front would report it:
+    # Crossview gives one client address at most half of its request slots.
+    address = "198.51.100.1"
+
     def page(self, port, path):
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
         status, headers, body = get(
-            port, path, {"Cookie": cookie, "Accept": "text/html", "Accept-Encoding": ACCEPT_ENCODING}
+            port, path, {"Cookie": cookie, "Accept": "text/html", "Accept-Encoding": ACCEPT_ENCODING,
+                         "X-Forwarded-For": self.address}
         )
         assert status == 200, (status, body[:200])
         return headers, body
@@ -266,6 +271,7 @@ def main():
         RUST_LOG="warn",
         DATABASE_URL=proxied,
         SIGNUP_PER_ADDRESS_PER_HOUR="100000",
+        TRUST_PROXY="true",
     )
     server = subprocess.Popen([args.server], env=env)
     node = None
@@ -349,6 +355,7 @@ def main():
         users = []
         for n in range(args.users):
             user = Browser(base)
+            user.address = f"10.{n // 250}.{n % 250}.1"
             email = f"bench-{stamp}-{n}@example.com"
             user.sign_up_or_in(email, PASSWORD)
             owner.call("grant_create", connection=cid, location=location, email=email, mode="read",

@@ -481,6 +481,21 @@ mod tests {
     }
 
     #[test]
+    fn each_purpose_gets_its_own_key_none_of_them_the_secret() {
+        let config =
+            parse(&[("DATABASE_URL", "postgres://x"), ("SESSION_SECRET", SECRET)]).unwrap();
+        let ticket = config.subkey("crossview.upload-ticket.v1");
+        let device = config.subkey("crossview.device-cookie.v1");
+        assert_ne!(ticket, device);
+        assert_ne!(&ticket[..], &SECRET.as_bytes()[..32]);
+        assert_eq!(
+            ticket,
+            config.subkey("crossview.upload-ticket.v1"),
+            "stable"
+        );
+    }
+
+    #[test]
     fn admin_emails_is_refused_with_what_to_do_instead() {
         let err = parse(&[
             ("DATABASE_URL", "postgres://x"),

@@ -5,11 +5,7 @@
 //! the raw path: a share link's path is its secret, and keys are the customer's), the user, the
 //! connection and AWS's request ids when the request used them, the status and the time taken.
 
-use std::{
-    pin::Pin,
-    task::{Context, Poll},
-    time::Instant,
-};
+use std::time::Instant;
 
 use app::{
     auth::ssr::AuthSession,
@@ -21,13 +17,13 @@ use app::{
     },
 };
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{MatchedPath, Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
 pub async fn requests(auth: AuthSession, mut req: Request, next: Next) -> Response {
@@ -55,42 +51,13 @@ pub async fn requests(auth: AuthSession, mut req: Request, next: Next) -> Respon
     if let Ok(value) = HeaderValue::from_str(&outcome.id) {
         parts.headers.insert("x-request-id", value);
     }
-    // Pages stream: the request is over when its body is, not when its head is ready.
-    Response::from_parts(
-        parts,
-        Body::new(Tracked {
-            body,
-            _outcome: outcome,
-        }),
-    )
-}
-
-/// A response body that writes its request's line when it is dropped: sent whole, or abandoned
-/// by the client.
-struct Tracked {
-    body: Body,
-    /// Held for its `Drop`.
-    _outcome: Outcome,
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
+    // Pages stream: the request is over when its body is, not when its head is ready. The line
+    // is written when the body is dropped: sent whole, or abandoned by the client.
+    let body = body.map_frame(move |frame| {
+        let _written_on_drop = &outcome;
+        frame
+    });
+    Response::from_parts(parts, Body::new(body))
 }
 
 struct Outcome {

@@ -175,6 +175,27 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     (name_ok || host.parse::<IpAddr>().is_ok()).then_some((host, port))
 }
 
+/// The IPv4 address an IPv6 one carries and is routed to: NAT64's well-known prefix
+/// (`64:ff9b::/96`, RFC 6052), 6to4 (`2002::/16`) and the deprecated IPv4-compatible form
+/// (`::a.b.c.d`). Each is classified as that IPv4 address, so none is a way around the rules
+/// for the metadata service or private networks. (NAT64's local-use `64:ff9b:1::/48`, whose
+/// embedding depends on the operator's prefix length, is internal as a whole.)
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(last),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        )),
+        [0, 0, 0, 0, 0, 0, ..] => Some(last),
+        _ => None,
+    }
+}
+
 /// Where an address points, for the endpoint rules.
 #[derive(Debug, PartialEq, Eq)]
 enum Range {
@@ -189,7 +210,7 @@ impl Range {
     fn of(ip: IpAddr) -> Range {
         match ip {
             IpAddr::V4(v4) => Self::of_v4(v4),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| embedded_v4(v6)) {
                 Some(v4) => Self::of_v4(v4),
                 None => Self::of_v6(v6),
             },
@@ -224,6 +245,7 @@ impl Range {
             || ip.is_unspecified()
             || ip.is_multicast()
             || (first & 0xfe00) == 0xfc00
+            || ip.segments()[..3] == [0x64, 0xff9b, 1]
         {
             Range::Internal
         } else {
@@ -235,6 +257,31 @@ impl Range {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_forms_of_an_ipv4_address_are_classified_as_it() {
+        let range = |ip: &str| Range::of(ip.parse().unwrap());
+        for metadata in [
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "::169.254.169.254",
+        ] {
+            assert_eq!(range(metadata), Range::LinkLocal, "{metadata}");
+        }
+        for private in [
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::8.8.8.8",
+            "2002:c0a8:0101::",
+            "::127.0.0.1",
+            "::1",
+            "::",
+        ] {
+            assert_eq!(range(private), Range::Internal, "{private}");
+        }
+        for public in ["64:ff9b::8.8.8.8", "2002:0808:0808::", "2600:1f18::1"] {
+            assert_eq!(range(public), Range::Public, "{public}");
+        }
+    }
 
     fn config(hosts: &[&str], development: bool) -> Config {
         let hosts = hosts.join(",");

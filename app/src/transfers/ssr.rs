@@ -29,12 +29,11 @@ mod ticket {
     use sha2::Sha256;
 
     use super::{AppError, MultipartUpload, Target};
-    use crate::config::ExposeSecret;
 
     fn mac(target: &Target<'_>, upload_id: &str, size: u64) -> Hmac<Sha256> {
-        let secret = target.state.config.session_secret.expose_secret();
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .expect("HMAC takes a key of any length");
+        // A key of its own, derived from SESSION_SECRET: nothing else it signs reads as a ticket.
+        let key = target.state.config.subkey("crossview.upload-ticket.v1");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
         // Each field is length-prefixed, so no two different uploads share a message.
         let fields = [
             "crossview.upload".as_bytes(),

@@ -377,3 +377,35 @@ async fn only_a_refusal_proves_the_external_id_is_pinned(pool: PgPool) {
         }
     }
 }
+
+/// A check's result is stored only on the connection as it was checked: endpoints re-pointed
+/// while it ran leave the connection pending, as a changed role does.
+#[sqlx::test(migrator = "crate::db::MIGRATOR")]
+async fn a_check_is_not_stored_on_endpoints_changed_while_it_ran(pool: PgPool) {
+    let owner = user(&pool, "cas@example.com").await;
+    let id = create(&pool, &config(false), owner, "cas", None)
+        .await
+        .unwrap();
+    let arn = "arn:aws:iam::123456789012:role/cas";
+    set_role(&pool, owner, id, &parse_role_arn(arn).unwrap())
+        .await
+        .unwrap();
+    let checked = get(&pool, owner, id).await.unwrap();
+    let state = state(&pool, mocked_gateway(&[]));
+    set_endpoints(&pool, owner, id, Some("https://elsewhere.example"), None)
+        .await
+        .unwrap();
+    verify::store(&state, owner, &checked, arn, &verify::Outcome::Verified)
+        .await
+        .unwrap();
+    assert_eq!(get(&pool, owner, id).await.unwrap().status, Status::Pending);
+    // Unchanged, the same result is stored.
+    let checked = get(&pool, owner, id).await.unwrap();
+    verify::store(&state, owner, &checked, arn, &verify::Outcome::Verified)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&pool, owner, id).await.unwrap().status,
+        Status::Verified
+    );
+}

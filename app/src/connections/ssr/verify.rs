@@ -135,9 +135,10 @@ async fn check(
     Ok(Outcome::Verified)
 }
 
-/// Stores the outcome, only if the connection still has the role that was checked (compare and
-/// set): a role ARN changed while the check ran must never end up marked verified.
-async fn store(
+/// Stores the outcome, only if the connection still has the role and the endpoints that were
+/// checked (compare and set): a role ARN or an endpoint changed while the check ran must never
+/// end up marked verified.
+pub(super) async fn store(
     state: &AppState,
     owner: i64,
     connection: &Connection,
@@ -149,19 +150,22 @@ async fn store(
         Outcome::Failed(problem) => ("failed", Some(problem.code())),
     };
     let open_trust = *outcome == Outcome::Failed(AwsProblem::TrustTooOpen);
-    sqlx::query!(
+    sqlx::query(
         "update connections
          set status = $5, last_error = $6, trust_warning = $7,
              last_verified_at = case when $5 = 'verified' then now() else last_verified_at end
-         where id = $1 and owner_id = $2 and role_arn = $3 and external_id = $4",
-        connection.id,
-        owner,
-        role_arn,
-        connection.external_id,
-        status,
-        error,
-        open_trust
+         where id = $1 and owner_id = $2 and role_arn = $3 and external_id = $4
+           and s3_endpoint is not distinct from $8 and sts_endpoint is not distinct from $9",
     )
+    .bind(connection.id)
+    .bind(owner)
+    .bind(role_arn)
+    .bind(&connection.external_id)
+    .bind(status)
+    .bind(error)
+    .bind(open_trust)
+    .bind(&connection.s3_endpoint)
+    .bind(&connection.sts_endpoint)
     .execute(&state.pool)
     .await?;
     Ok(())
