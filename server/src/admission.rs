@@ -27,7 +27,10 @@ use std::{
     time::Duration,
 };
 
-use app::{auth::ssr::AuthSession, config::Timeouts};
+use app::{
+    auth::ssr::{client_address_of, AuthSession},
+    config::Config,
+};
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, Request, State},
@@ -78,19 +81,12 @@ pub struct Admission {
     private_peers: AtomicBool,
     /// [`SATURATED`], but for the tests.
     saturated_after: Duration,
-    timeouts: Timeouts,
-    trust: Trust,
-}
-
-/// How the client's address is read (the configuration's part of it).
-#[derive(Clone, Copy)]
-pub struct Trust {
-    pub proxy: bool,
-    pub hops: usize,
+    /// The deadlines and how a client's address is read (`TRUST_PROXY`).
+    config: Arc<Config>,
 }
 
 impl Admission {
-    pub fn new(timeouts: Timeouts, trust: Trust) -> Arc<Self> {
+    pub fn new(config: Arc<Config>) -> Arc<Self> {
         Arc::new(Admission {
             permits: Arc::new(Semaphore::new(IN_FLIGHT)),
             clients: Mutex::default(),
@@ -98,8 +94,7 @@ impl Admission {
             saturated_since: Mutex::default(),
             private_peers: AtomicBool::new(false),
             saturated_after: SATURATED,
-            timeouts,
-            trust,
+            config,
         })
     }
 
@@ -128,7 +123,8 @@ impl Admission {
             // unique-local fc00::/7
             IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
         });
-        if private && !self.trust.proxy && !self.private_peers.swap(true, Ordering::Relaxed) {
+        if private && !self.config.trust_proxy && !self.private_peers.swap(true, Ordering::Relaxed)
+        {
             tracing::warn!("{PROXY_WARNING}");
         }
     }
@@ -213,7 +209,7 @@ pub async fn admit(
     request: Request,
     next: Next,
 ) -> Response {
-    let timeouts = admission.timeouts;
+    let timeouts = admission.config.timeouts;
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -245,7 +241,8 @@ pub async fn admit(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
     admission.seen(peer);
-    let client = client_key(&parts.headers, peer, admission.trust);
+    // Whom the request counts against, as every limit counts clients (an IPv6 one by its /64).
+    let client = client_address_of(&admission.config, &parts.headers, peer).unwrap_or_default();
     let streamed = parts.uri.path() == STREAMED;
     let Some(held) = admission.take(client).await else {
         return busy();
@@ -271,21 +268,6 @@ pub async fn admit(
             _held: held,
         })
     })
-}
-
-/// Who a request counts against: the address the client connected from (or, behind trusted
-/// proxies, the one the outermost saw), as limits count it (an IPv6 client by its /64); a
-/// forwarded entry is at most 64 characters, so no header grows the map's keys.
-fn client_key(headers: &axum::http::HeaderMap, peer: Option<SocketAddr>, trust: Trust) -> String {
-    let forwarded = trust.proxy.then(|| {
-        let lines = headers.get_all("x-forwarded-for").iter();
-        app::auth::ssr::forwarded_client(lines.filter_map(|v| v.to_str().ok()), trust.hops)
-    });
-    let address = forwarded
-        .flatten()
-        .or_else(|| peer.map(|p| p.ip().to_string()))
-        .unwrap_or_default();
-    app::auth::ssr::counted_as(&address)
 }
 
 /// At most [`PER_USER`] requests of one signed-in user at once; beyond that, 503 at once (a
@@ -400,19 +382,15 @@ mod tests {
     use tower::ServiceExt;
 
     fn admission(per_request: Duration) -> Arc<Admission> {
-        let secs = Duration::from_secs;
-        let timeouts = Timeouts {
-            header_read: secs(10),
-            body_read: secs(15),
-            request: per_request,
-        };
-        Admission::new(
-            timeouts,
-            Trust {
-                proxy: false,
-                hops: 1,
-            },
-        )
+        let seconds = per_request.as_secs().to_string();
+        let config = Config::from_lookup(|key| match key {
+            "DATABASE_URL" => Some("postgres://unused".into()),
+            "SESSION_SECRET" => Some("s".repeat(64)),
+            "REQUEST_TIMEOUT_SECS" => Some(seconds.clone()),
+            _ => None,
+        })
+        .unwrap();
+        Admission::new(Arc::new(config))
     }
 
     fn app(admission: &Arc<Admission>) -> Router {

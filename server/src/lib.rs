@@ -71,13 +71,7 @@ pub fn router(state: AppState) -> Router {
 
     let routes = generate_route_list(App);
     let assets = assets::service(&state.leptos_options);
-    let admission = Admission::new(
-        config.timeouts,
-        admission::Trust {
-            proxy: config.trust_proxy,
-            hops: config.trusted_proxy_hops,
-        },
-    );
+    let admission = Admission::new(state.config.clone());
     Router::new()
         .route("/s/{token}", get(open_share))
         .route("/admin/audit/export", get(audit_export::export_audit))
