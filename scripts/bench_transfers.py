@@ -123,22 +123,24 @@ def transfer(crossview, cid, store, size):
     target = {"connection": cid, "bucket": "cv-transfers", "key": key}
     plan = call_json(crossview, "upload_start", {**target, "size": size, "content_type": "application/octet-stream"})
     multipart = plan["Multipart"]
-    part_size, parts = multipart["part_size"], multipart["parts"]
+    part_size, parts, upload = multipart["part_size"], multipart["parts"], multipart["upload"]
     sent, batch = [], 16
     for first in range(1, parts + 1, batch):
         count = min(batch, parts - first + 1)
-        urls = call_json(
+        signed = call_json(
             crossview,
             "upload_parts",
-            {**target, "upload_id": multipart["upload_id"], "first": first, "count": count},
+            {**target, "upload": upload, "first": first, "count": count},
         )
-        for number, url in zip(range(first, first + count), urls):
+        # Each batch renews the upload's ticket, which expires with the URLs it came with.
+        upload = {**upload, "ticket": signed["ticket"]}
+        for number, url in zip(range(first, first + count), signed["urls"]):
             body = data[(number - 1) * part_size : number * part_size]
             # (urllib would call the body a form, which the stand-in would try to parse.)
             headers = {"Content-Type": "application/octet-stream"}
             with urllib.request.urlopen(direct(url, store, data=body, headers=headers, method="PUT")) as response:
                 sent.append({"number": number, "etag": response.headers["ETag"]})
-    call_json(crossview, "upload_complete", {**target, "upload_id": multipart["upload_id"], "parts": sent})
+    call_json(crossview, "upload_complete", {**target, "upload": upload, "parts": sent})
 
     query = urllib.parse.urlencode({"connection": cid, "bucket": "cv-transfers", "key": key})
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(crossview.cookies), NoRedirect)

@@ -49,6 +49,9 @@ export CROSSVIEW_ENV=${CROSSVIEW_ENV:-development}
 export COOKIE_SECURE=${COOKIE_SECURE:-false}
 SESSION_SECRET=${SESSION_SECRET:-$(session_secret)}
 export SESSION_SECRET
+# Whoever signs up giving it becomes the first administrator (once; see the README's Security).
+BOOTSTRAP_TOKEN=${BOOTSTRAP_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}
+export BOOTSTRAP_TOKEN
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
 
 # cargo-leptos regenerates the wasm bindings on every build (about a minute here) even when
@@ -76,12 +79,16 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-# The demo account (the first account of a fresh deployment, so also an admin) and, in the demo
-# world, its verified connection, set up through Crossview's own API as a person would.
+# The demo account (made an administrator as an operator makes one: `server admin grant`) and,
+# in the demo world, its verified connection, set up through Crossview's own API as a person
+# would.
 DEMO_EMAIL=demo@crossview.local
 DEMO_PASSWORD="demo harbour lantern quietly"
 if [ -n "${STANDIN_ADMIN:-}" ]; then
   env "${STANDIN_ADMIN[@]}" python3 scripts/demo_account.py "http://$LEPTOS_SITE_ADDR" "$DEMO_EMAIL" "$DEMO_PASSWORD"
+  "$CARGO_TARGET_DIR/$profile/server" admin grant "$DEMO_EMAIL" >/dev/null
+  SIGN_IN="  Sign in as  $DEMO_EMAIL  with password  \"$DEMO_PASSWORD\"  (an administrator),
+  or create your own account on the sign-up page."
   # The one big folder fills while the page is already served (about a minute).
   env "${STANDIN_ADMIN[@]}" python3 scripts/aws_world.py archive >"$DATA/logs/demo-archive.log" 2>&1 &
   PIDS+=($!)
@@ -106,12 +113,16 @@ if [ -n "${STANDIN_ADMIN:-}" ]; then
       then paste the ARN it prints into the page and verify."
 fi
 
+if [ -z "${SIGN_IN:-}" ]; then
+  SIGN_IN="  Create your account on the sign-up page. To make it this deployment's administrator,
+  open \"Setting up this deployment?\" there and give the setup token  $BOOTSTRAP_TOKEN"
+fi
+
 cat <<MSG
 
   Crossview is running at http://$LEPTOS_SITE_ADDR
 
-  Sign in as  $DEMO_EMAIL  with password  "$DEMO_PASSWORD"
-  (or create your own account on the sign-up page).
+${SIGN_IN:-}
 ${TRY_IT:-}
 
   Stop with Ctrl-C.

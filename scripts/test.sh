@@ -60,7 +60,15 @@ DATABASE_URL=$(fresh_database crossview_e2e)
 # The release server as built above (`cargo leptos end-to-end` would regenerate the wasm
 # bindings first, a minute or two for nothing), then the suite.
 export LEPTOS_SITE_ADDR=127.0.0.1:3000
-"$CARGO_TARGET_DIR/release/server" >"$DATA/logs/e2e-server.log" 2>&1 &
+# The suite's server runs as a role that only serves (README, "Two database roles"): its owner
+# migrates and grants with `server migrate`, so every page and function the suite uses is proven
+# to work with the serving role's grants alone.
+psql "$PG_URL/postgres" -qXc "do \$\$ begin create role crossview_serving login password 'serving';
+  exception when duplicate_object then null; end \$\$" >/dev/null
+SERVING_URL="postgres://crossview_serving:serving@${PG_URL#*@}/crossview_e2e"
+MIGRATION_DATABASE_URL=$DATABASE_URL DATABASE_URL=$SERVING_URL \
+  "$CARGO_TARGET_DIR/release/server" migrate
+DATABASE_URL=$SERVING_URL "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/e2e-server.log" 2>&1 &
 PIDS+=($!)
 wait_for_port 3000 "the release server"
 (cd end2end && npx playwright test) 2>&1 | tee "$DATA/logs/e2e.log"

@@ -1,7 +1,7 @@
 //! The server's typed configuration, read once from the environment at start. A leaf: it
 //! depends on nothing else in the app; each capability reads its own part.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 pub use secrecy::{ExposeSecret, SecretString};
 
@@ -36,6 +36,13 @@ pub struct Config {
     pub uploads: Uploads,
     /// Accounts one client address may create per hour.
     pub signups_per_address_per_hour: i32,
+    /// `BOOTSTRAP_TOKEN`: a sign-up that gives it becomes the first administrator (only while
+    /// there is none; also the one sign-up allowed while public sign-up is off).
+    pub bootstrap_token: Option<SecretString>,
+    /// Signed digests of the audit chain's head, if the operator keeps them.
+    pub audit_digest: Option<AuditDigest>,
+    /// Role assumptions one user may cause per minute (Crossview's STS quota is shared by all).
+    pub assumptions_per_user_per_minute: i32,
     /// A session ends this long after sign-in, however active (the idle limit is separate).
     pub session_max: Duration,
     /// Limits on every AWS call: establishing the connection, and the whole operation (retries
@@ -73,6 +80,10 @@ pub struct Database {
     /// A session-mode (direct) URL for migrations, which hold an advisory lock for the whole
     /// session: a transaction-mode pooler cannot keep it. `None`: `url` is direct.
     pub direct_url: Option<SecretString>,
+    /// The role that owns the schema (`MIGRATION_DATABASE_URL`, direct): migrations and the
+    /// operator's commands run as it, and `url`'s role then only serves (see the README's
+    /// "Two database roles"). `None`: `url`'s role owns the schema too.
+    pub migration_url: Option<SecretString>,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
 }
@@ -92,9 +103,64 @@ impl Database {
         Ok(Database {
             url: url.into(),
             direct_url: get("DATABASE_URL_DIRECT").map(SecretString::from),
+            migration_url: get("MIGRATION_DATABASE_URL").map(SecretString::from),
             max_connections: number("DB_MAX_CONNECTIONS", 10)? as u32,
             acquire_timeout: Duration::from_secs(number("DB_ACQUIRE_TIMEOUT_SECS", 5)?),
         })
+    }
+}
+
+/// Where the audit trail's signed digests go, and what signs them (see `audit::ssr::digest`).
+#[derive(Clone, Debug)]
+pub struct AuditDigest {
+    /// `AUDIT_DIGEST_KEY`: 32 or more characters, not `SESSION_SECRET`.
+    pub key: SecretString,
+    /// `AUDIT_DIGEST_DIR`: a directory the database's roles cannot write (another disk, a
+    /// mounted bucket with Object Lock, a path that is synced off the machine).
+    pub dir: PathBuf,
+    /// `AUDIT_DIGEST_EVERY_SECS` (3600): how often a serving instance writes one.
+    pub every: Duration,
+}
+
+impl AuditDigest {
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok(), None)
+    }
+
+    /// `None` when neither variable is set; both or neither.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        session_secret: Option<&str>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let (key, dir) = match (get("AUDIT_DIGEST_KEY"), get("AUDIT_DIGEST_DIR")) {
+            (None, None) => return Ok(None),
+            (Some(key), Some(dir)) => (key, dir),
+            (None, Some(_)) => {
+                return Err(ConfigError::Missing(
+                    "AUDIT_DIGEST_KEY",
+                    "AUDIT_DIGEST_DIR needs a key to sign digests with (e.g. `openssl rand -hex 32`)",
+                ))
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::Missing(
+                    "AUDIT_DIGEST_DIR",
+                    "AUDIT_DIGEST_KEY needs a directory to write digests to",
+                ))
+            }
+        };
+        if key.len() < 32 || Some(key.as_str()) == session_secret {
+            return Err(ConfigError::Invalid(
+                "AUDIT_DIGEST_KEY",
+                "use 32 or more random characters of its own, not SESSION_SECRET".into(),
+            ));
+        }
+        let every = number("AUDIT_DIGEST_EVERY_SECS", get("AUDIT_DIGEST_EVERY_SECS"), 3600)?;
+        Ok(Some(AuditDigest {
+            key: key.into(),
+            dir: dir.into(),
+            every: Duration::from_secs(every.max(60)),
+        }))
     }
 }
 
@@ -246,8 +312,20 @@ impl Config {
             request: seconds("REQUEST_TIMEOUT_SECS", 60)?,
         };
         Ok(Config {
+            audit_digest: AuditDigest::from_lookup(get, Some(&session_secret))?,
+            bootstrap_token: match get("BOOTSTRAP_TOKEN") {
+                Some(token) if token.trim().len() < 16 => {
+                    return Err(ConfigError::Invalid(
+                        "BOOTSTRAP_TOKEN",
+                        "use 16 or more random characters (e.g. `openssl rand -hex 16`)".into(),
+                    ))
+                }
+                token => token.map(|t| SecretString::from(t.trim().to_owned())),
+            },
             timeouts,
             signups_per_address_per_hour: number("SIGNUP_PER_ADDRESS_PER_HOUR", 10)?
+                .clamp(1, 100_000) as i32,
+            assumptions_per_user_per_minute: number("ASSUMPTIONS_PER_USER_PER_MINUTE", 240)?
                 .clamp(1, 100_000) as i32,
             session_max: Duration::from_secs(session_max_hours * 3600),
             aws_connect_timeout: seconds("AWS_CONNECT_TIMEOUT_SECS", 3)?,

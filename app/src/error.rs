@@ -40,10 +40,16 @@ pub enum AppError {
     AccountDisabled,
     #[error("Too many attempts. Wait 15 minutes, then try again.")]
     RateLimited,
+    /// One user's requests to AWS outran their allowance (`ASSUMPTIONS_PER_USER_PER_MINUTE`).
+    #[error("You are asking AWS faster than Crossview allows one person to. Wait a minute, then try again.")]
+    TooFast,
     #[error("Crossview is busy checking other passwords. Try again in a moment.")]
     Busy,
     #[error("Sign-up is closed on this deployment. Ask an administrator for an account.")]
     SignupClosed,
+    /// A setup token that is not the deployment's, or one offered after its first administrator.
+    #[error("That setup token is not valid here, or this deployment already has an administrator. Leave the field empty to sign up as anyone else does.")]
+    BootstrapRefused,
     #[error("At least one administrator must remain: make someone else an administrator first.")]
     LastAdmin,
     #[error("Give the connection a name of 1 to 100 characters.")]
@@ -110,8 +116,6 @@ pub enum AppError {
     ReadOnlyLocation,
     #[error("A location is a bucket and, if you like, a folder in it ending in / (at most 256 characters, without * ? $ or an empty, . or .. folder), like reports/2026/ or uploads/users/{{user}}/.")]
     LocationInvalid,
-    #[error("No Crossview user has that email address. Ask them to sign up first.")]
-    GranteeUnknown,
     #[error("You own this connection already: grant its locations to someone else.")]
     GranteeIsOwner,
     #[error("Only the connection's owner can add locations or grant access to it. Administrators may disable, re-check or delete a connection, not take its data.")]
@@ -252,7 +256,7 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
                 Forbidden | NotYourConnection | AccountDisabled | ConnectionDisabled
-                | SignupClosed | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => {
+                | SignupClosed | BootstrapRefused | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => {
                     StatusCode::FORBIDDEN
                 }
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
@@ -262,7 +266,7 @@ pub mod ssr {
                 EmailTaken | ExternalIdTaken | ConnectionNotVerified | LastAdmin => {
                     StatusCode::CONFLICT
                 }
-                RateLimited | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
+                RateLimited | TooFast | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Busy | Aws(AwsProblem::Unreachable) => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
@@ -297,7 +301,6 @@ pub mod ssr {
                 | ConfirmationMismatch
                 | SearchInvalid
                 | LocationInvalid
-                | GranteeUnknown
                 | GranteeIsOwner
                 | GrantExpiryInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,

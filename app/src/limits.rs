@@ -51,6 +51,19 @@ pub const SIGN_IN_DEVICE: Limit = Limit::new("sign_in.device", 10, MINUTES_15);
 pub const fn sign_up_address(max: i32) -> Limit {
     Limit::new("sign_up.address", max, 60 * 60)
 }
+/// Role assumptions one signed-in user causes per minute (`ASSUMPTIONS_PER_USER_PER_MINUTE`):
+/// every AWS-touching request spends Crossview's own STS quota, which all users share.
+pub const fn assumptions_user(max: i32) -> Limit {
+    Limit::new("assume.user", max, 60)
+}
+/// Role assumptions for opens of one owner's share links per minute (the same number): a
+/// link opened by many strangers spends this, never its owner's own allowance.
+pub const fn share_opens_owner(max: i32) -> Limit {
+    Limit::new("assume.share_owner", max, 60)
+}
+/// Grants (invitations) one user makes per hour: each names an address, and a flood of them
+/// would be a way to mail-bomb or probe.
+pub const GRANTS_USER: Limit = Limit::new("grant.user", 30, 60 * 60);
 /// Current-password checks for one signed-in user.
 pub const PASSWORD_CHANGE_USER: Limit = Limit::new("password_change.user", 5, MINUTES_15);
 /// Share-link tokens that match no link, from one client address.

@@ -22,7 +22,7 @@ test("an owner scopes a connection and grants a folder; the teammate works insid
   world("put", "--bucket", bucket, "--key", `${granted}q1.csv`, "--body", "quarter,total\nq1,10\n");
   world("put", "--bucket", bucket, "--key", `${sibling}old.csv`, "--body", "old\n");
 
-  // The teammate has an account first (a grant names an existing user).
+  // The teammate has an account (a grant to an address without one waits for it, the same way).
   const teammate = await browser.newContext();
   const dana = await teammate.newPage();
   const danaEmail = await signUp(dana);
@@ -40,16 +40,24 @@ test("an owner scopes a connection and grants a folder; the teammate works insid
   await locations.getByLabel("Location", { exact: true }).selectOption({ label: `s3://${bucket}/${granted} (read-write)` });
   await locations.getByLabel("Teammate's email").fill(danaEmail);
   await locations.getByLabel("Access", { exact: true }).last().selectOption("write");
-  await locations.getByRole("button", { name: "Grant", exact: true }).click();
+  await locations.getByRole("button", { name: "Invite", exact: true }).click();
   await expect(locations.getByText(danaEmail)).toBeVisible();
+  await expect(locations.locator("li.grant", { hasText: danaEmail })).toContainText("invited, not accepted yet");
 
   // The owner's bucket page now lists the locations, not the account's buckets.
   await page.goto(`/c/${id}`);
   await expect(page.getByRole("heading", { name: "Locations", level: 1 })).toBeVisible();
   await expect(page.getByRole("link", { name: `s3://${bucket}/${granted}` })).toBeVisible();
 
-  // Dana sees it under "Shared with me", opens it, and never sees the role.
+  // Dana sees an invitation, and nothing shared until she accepts it.
   await dana.goto("/");
+  const invitations = dana.locator("section.invitations");
+  await expect(invitations).toContainText(`s3://${bucket}/${granted}`);
+  await expect(dana.locator("section.shared-with-me")).toHaveCount(0);
+  await invitations.getByRole("button", { name: "Accept" }).click();
+  await expect(dana.locator("section.invitations")).toHaveCount(0);
+
+  // Then it is under "Shared with me": she opens it, and never sees the role.
   const shared = dana.locator("section.shared-with-me");
   await expect(shared.getByText("Finance")).toBeVisible();
   await expect(shared.getByRole("link", { name: `s3://${bucket}/${sibling}` })).toHaveCount(0);

@@ -215,6 +215,18 @@ pub(crate) fn refusal_page(heading: &str, err: &app::error::AppError) -> Respons
     (err.status(), Html(page)).into_response()
 }
 
+/// Writes a signed digest of the audit chain's head now and every `AUDIT_DIGEST_EVERY_SECS`
+/// (one file per head: instances writing together, or a quiet hour, add nothing).
+pub async fn write_digests(pool: PgPool, digest: app::config::AuditDigest) {
+    let mut every = tokio::time::interval(digest.every);
+    loop {
+        every.tick().await;
+        if let Err(err) = app::audit::ssr::digest::write(&pool, &digest).await {
+            tracing::warn!("the audit digest was not written: {err}");
+        }
+    }
+}
+
 /// Deletes expired sessions once an hour; sessions past expiry are already refused on read.
 pub async fn prune_sessions(pool: PgPool) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));

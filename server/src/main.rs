@@ -24,35 +24,32 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `server admin …` or `server audit …`: an operator's command, with only `DATABASE_URL` (and
-/// `DATABASE_URL_DIRECT` behind a pooler).
+/// `server migrate`, `server admin …` or `server audit …`: an operator's command, with
+/// `DATABASE_URL` (and `DATABASE_URL_DIRECT` behind a pooler, `MIGRATION_DATABASE_URL` where
+/// another role owns the schema).
 async fn operator(args: &[String]) -> ExitCode {
-    let db = match Database::from_env() {
-        Ok(db) => db,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::FAILURE;
+    let done = async {
+        let db = Database::from_env().map_err(|err| err.to_string())?;
+        let serving = start::pool(&db).await?;
+        if args == ["migrate"] {
+            start::migrate_as_owner(&serving, &db).await?;
+            return Ok(Ok("the schema is current, and DATABASE_URL's role has what it needs to serve".to_owned()));
         }
+        start::migrate(&serving, &db).await?;
+        Ok::<_, String>(server::operator::run(&start::owner_pool(&db).await?, args).await)
     };
-    let pool = match start::pool(&db).await {
-        Ok(pool) => pool,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Err(err) = start::migrate(&pool, &db).await {
-        eprintln!("{err}");
-        return ExitCode::FAILURE;
-    }
-    match server::operator::run(&pool, args).await {
-        Ok(done) => {
+    match done.await {
+        Ok(Ok(done)) => {
             println!("{done}");
             ExitCode::SUCCESS
         }
-        Err(why) => {
+        Ok(Err(why)) => {
             eprintln!("{why}");
             ExitCode::from(2)
+        }
+        Err(cannot) => {
+            eprintln!("{cannot}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -61,6 +58,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let state = start::state().await?;
     let addr = state.leptos_options.site_addr;
     tokio::spawn(server::prune_sessions(state.pool.clone()));
+    if let Some(digest) = state.config.audit_digest.clone() {
+        tokio::spawn(server::write_digests(state.pool.clone(), digest));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Crossview is listening on http://{addr}");
     let timeouts = state.config.timeouts;

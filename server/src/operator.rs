@@ -3,26 +3,34 @@
 //! ```text
 //! server admin grant EMAIL     make EMAIL's account an administrator
 //! server admin revoke EMAIL    make it an ordinary account again (never the last administrator)
-//! server audit verify          walk the audit chain; exit 1 at the first altered, removed or
-//!                              out-of-order row
+//! server migrate              migrate as the schema's owner (MIGRATION_DATABASE_URL) and grant
+//!                              DATABASE_URL's role what serving needs
+//! server audit verify [--against DIR]
+//!                              walk the audit chain; exit 2 at the first altered, removed or
+//!                              out-of-order row, or at a digest in DIR the trail no longer
+//!                              matches (AUDIT_DIGEST_KEY checks each digest's signature)
+//! server audit digest          write a signed digest of the chain's head to AUDIT_DIGEST_DIR
 //! server audit archive --before YYYY-MM [--to DIR]
 //!                              write every month before YYYY-MM to DIR/audit-YYYY-MM.ndjson
 //!                              (with its chain), then drop it from the database
 //! ```
 //!
-//! They need only `DATABASE_URL`, and are audited as done by `operator`.
+//! They need only `DATABASE_URL` (and `MIGRATION_DATABASE_URL` where another role owns the
+//! schema: archiving changes the audit trail's tables), and are audited as done by `operator`.
 
 use std::path::Path;
 
 use app::{
-    audit::ssr::{archive, verify_audited},
+    audit::ssr::{archive, digest, verify_audited},
+    config::AuditDigest,
     auth::ssr::{change_user, Account, Change},
     error::AppError,
 };
 use sqlx::PgPool;
 
-pub const USAGE: &str = "usage: server admin grant EMAIL | server admin revoke EMAIL | \
-                         server audit verify | server audit archive --before YYYY-MM [--to DIR]";
+pub const USAGE: &str = "usage: server migrate | server admin grant EMAIL | \
+                         server admin revoke EMAIL | server audit verify [--against DIR] | \
+                         server audit digest | server audit archive --before YYYY-MM [--to DIR]";
 
 /// Runs one command; the answer is what to print.
 pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
@@ -30,7 +38,14 @@ pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
     match args[..] {
         ["admin", "grant", email] => admin(pool, email, true).await,
         ["admin", "revoke", email] => admin(pool, email, false).await,
-        ["audit", "verify"] => audit_verify(pool).await,
+        ["audit", "verify"] => audit_verify(pool, None).await,
+        ["audit", "verify", "--against", dir] => audit_verify(pool, Some(dir)).await,
+        ["audit", "digest"] => {
+            let path = digest::write(pool, &digest_key()?)
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok(format!("the chain's head is signed in {}", path.display()))
+        }
         ["audit", "archive", "--before", month] => audit_archive(pool, month, ".").await,
         ["audit", "archive", "--before", month, "--to", dir] => {
             audit_archive(pool, month, dir).await
@@ -48,14 +63,33 @@ async fn admin(pool: &PgPool, email: &str, admin: bool) -> Result<String, String
     }
 }
 
-async fn audit_verify(pool: &PgPool) -> Result<String, String> {
-    let report = verify_audited(pool, None)
+/// The digests' key and directory, from the environment.
+fn digest_key() -> Result<AuditDigest, String> {
+    AuditDigest::from_env()
+        .map_err(|err| err.to_string())?
+        .ok_or_else(|| "set AUDIT_DIGEST_KEY and AUDIT_DIGEST_DIR".to_owned())
+}
+
+async fn audit_verify(pool: &PgPool, against: Option<&str>) -> Result<String, String> {
+    let pins = match against {
+        None => Vec::new(),
+        Some(dir) => digest::read(&digest_key()?, Path::new(dir))?,
+    };
+    let report = verify_audited(pool, None, &pins)
         .await
         .map_err(|err| err.to_string())?;
+    let digests = match against {
+        None => String::new(),
+        Some(dir) => format!(
+            "; {} of {} digests in {dir} match it (the others are of archived months)",
+            report.digests_checked,
+            pins.len()
+        ),
+    };
     match report.problem {
         None => Ok(format!(
-            "the audit chain holds: {} rows from row {}, last hash {}",
-            report.rows, report.first_id, report.last_hash
+            "the audit chain holds: {} rows from row {}, head row {} with hash {}{digests}",
+            report.rows, report.first_id, report.last_id, report.last_hash
         )),
         Some(problem) => Err(format!(
             "the audit chain is broken: {problem} ({} rows checked before it)",

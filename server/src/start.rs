@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use app::{
     aws::AwsGateway,
-    config::{Config, Database, ExposeSecret},
+    config::{Config, Database, ExposeSecret, SecretString},
     db::MIGRATOR,
     state::AppState,
 };
@@ -75,6 +75,16 @@ pub async fn state_with_defaults(defaults: &[(&str, &str)]) -> Result<AppState, 
 /// The pool on `DATABASE_URL` (direct, or a transaction-mode pooler that keeps prepared
 /// statements: sqlx prepares named ones and reuses them).
 pub async fn pool(db: &Database) -> Result<PgPool, String> {
+    pool_at(db, &db.url).await
+}
+
+/// A pool as the schema's owner (`MIGRATION_DATABASE_URL`), for the operator's commands that
+/// change the audit trail's tables (archiving); `DATABASE_URL`'s when no owner is named.
+pub async fn owner_pool(db: &Database) -> Result<PgPool, String> {
+    pool_at(db, db.migration_url.as_ref().unwrap_or(&db.url)).await
+}
+
+async fn pool_at(db: &Database, url: &SecretString) -> Result<PgPool, String> {
     PgPoolOptions::new()
         .max_connections(db.max_connections)
         .acquire_timeout(db.acquire_timeout)
@@ -82,7 +92,7 @@ pub async fn pool(db: &Database) -> Result<PgPool, String> {
         // put one more round trip in front of every query of a page. A connection that died
         // meanwhile (Postgres restarted) fails its query once, is closed, and is replaced.
         .test_before_acquire(false)
-        .connect(db.url.expose_secret())
+        .connect(url.expose_secret())
         .await
         .map_err(|err| format!("cannot connect to Postgres: {err}"))
 }
@@ -96,29 +106,63 @@ pub enum Schema {
     Migrated,
 }
 
-/// Brings the schema up to this build's. A current schema is seen with one read over the pool;
-/// otherwise the migrations run on one direct connection (`DATABASE_URL_DIRECT`, else
-/// `DATABASE_URL`), under sqlx's session advisory lock: of instances starting together exactly
-/// one applies them and the others wait for it, then find nothing left to do.
+/// Brings the schema up to this build's. A current schema is seen with one read over the pool
+/// (partitions that are merely due are added over it too); otherwise [`migrate_as_owner`].
 pub async fn migrate(pool: &PgPool, db: &Database) -> Result<Schema, String> {
     if is_current(pool).await {
         return Ok(Schema::Current);
     }
-    let url = db.direct_url.as_ref().unwrap_or(&db.url);
-    let mut direct = PgConnection::connect(url.expose_secret())
+    // Next months' audit partitions are the one thing that falls due with time alone: the
+    // serving role adds them through the owner's function, without the owner's URL.
+    if sqlx::query("select audit_ensure_partitions()")
+        .execute(pool)
+        .await
+        .is_ok()
+        && is_current(pool).await
+    {
+        return Ok(Schema::Current);
+    }
+    migrate_as_owner(pool, db).await?;
+    Ok(Schema::Migrated)
+}
+
+/// Runs the migrations as the schema's owner, on one direct connection (`MIGRATION_DATABASE_URL`,
+/// else `DATABASE_URL_DIRECT`, else `DATABASE_URL`), under sqlx's session advisory lock: of
+/// instances starting together exactly one applies them and the others wait for it, then find
+/// nothing left to do. Then the serving role (`pool`'s, if another) gets its grants again.
+pub async fn migrate_as_owner(pool: &PgPool, db: &Database) -> Result<(), String> {
+    let url = db
+        .migration_url
+        .as_ref()
+        .or(db.direct_url.as_ref())
+        .unwrap_or(&db.url);
+    let mut owner = PgConnection::connect(url.expose_secret())
         .await
         .map_err(|err| format!("cannot connect to Postgres for migrations: {err}"))?;
-    MIGRATOR
-        .run(&mut direct)
-        .await
-        .map_err(|err| format!("migrations failed: {err}"))?;
+    MIGRATOR.run(&mut owner).await.map_err(|err| {
+        let hint = match db.migration_url {
+            None => " (if DATABASE_URL's role only serves, run `server migrate` with \
+                     MIGRATION_DATABASE_URL set to the role that owns the schema)",
+            Some(_) => "",
+        };
+        format!("migrations failed: {err}{hint}")
+    })?;
     // The audit trail's partitions for this month and the next two (appends create them too).
     sqlx::query("select audit_ensure_partitions()")
-        .execute(&mut direct)
+        .execute(&mut owner)
         .await
         .map_err(|err| format!("audit partitions: {err}"))?;
-    let _ = direct.close().await;
-    Ok(Schema::Migrated)
+    let serving: String = sqlx::query_scalar("select current_user::text")
+        .fetch_one(pool)
+        .await
+        .map_err(|err| format!("cannot connect to Postgres: {err}"))?;
+    sqlx::query("select crossview_grant_serving($1)")
+        .bind(&serving)
+        .execute(&mut owner)
+        .await
+        .map_err(|err| format!("granting {serving} what serving needs: {err}"))?;
+    let _ = owner.close().await;
+    Ok(())
 }
 
 /// Whether every migration this build carries is applied with the same checksum, and the audit

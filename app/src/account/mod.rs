@@ -18,8 +18,13 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     call::anyone(async |_| Ok(ssr::auth_session().await?.user.map(|u| u.public()))).await
 }
 
+/// `bootstrap`: the operator's `BOOTSTRAP_TOKEN`, from whoever sets the deployment up.
 #[server(endpoint = "sign_up")]
-pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    email: String,
+    password: String,
+    #[server(default)] bootstrap: String,
+) -> Result<(), AppError> {
     call::form("/sign-up")
         .keep("email", &email)
         .anyone(async |state| {
@@ -28,7 +33,9 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
                 let limit = limits::sign_up_address(state.config.signups_per_address_per_hour);
                 limits::take(&state.pool, &[(&limit, &address)]).await?;
             }
-            let user = ssr::create_user(&state.pool, &state.config, &email, &password).await?;
+            let user =
+                ssr::create_user(&state.pool, &state.config, &email, &password, Some(&bootstrap))
+                    .await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::device::remember(&state.config, &ssr::normal_email(&email));
             call::redirect("/");

@@ -54,6 +54,12 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="password" name="password" type="password" autocomplete="new-password"
                     minlength="12" maxlength="128" aria-describedby="password-hint" required/>
                 <small id="password-hint" class="muted">"12 to 128 characters, not a common password: a few unrelated words work well."</small>
+                <details class="bootstrap">
+                    <summary>"Setting up this deployment?"</summary>
+                    <label for="bootstrap">"Setup token"</label>
+                    <input id="bootstrap" name="bootstrap" type="password" autocomplete="off" aria-describedby="bootstrap-hint"/>
+                    <small id="bootstrap-hint" class="muted">"The operator's BOOTSTRAP_TOKEN makes this account the first administrator. Everyone else leaves it empty."</small>
+                </details>
                 <button type="submit" class="primary">"Create account"</button>
             </form>
             <p class="muted">"Already have an account? " <a href="/sign-in" rel="external">"Sign in"</a></p>

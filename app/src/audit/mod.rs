@@ -45,8 +45,11 @@ pub struct ChainReport {
     pub first_id: i64,
     /// The first break, in words, with the row it is at; `None` if the chain holds.
     pub problem: Option<ChainBreak>,
-    /// The last row's hash (hex): quote it to pin the trail as it is now.
+    /// The last row's id and hash (hex): quote them to pin the trail as it is now.
+    pub last_id: i64,
     pub last_hash: String,
+    /// Digests (see `audit::ssr::digest`) whose row the walk compared.
+    pub digests_checked: u64,
 }
 
 /// The first place where the chain does not hold.
@@ -64,6 +67,10 @@ pub enum ChainBreak {
         "the last rows were removed: the chain's head is row {head}, the trail ends at row {last}"
     )]
     Truncated { head: i64, last: i64 },
+    #[error("row {id} is not the row the digest of {at} pinned: the trail was rewritten since")]
+    Rewritten { id: i64, at: String },
+    #[error("rows {from} to {to} were removed since the digest of {at}")]
+    RemovedSince { from: i64, to: i64, at: String },
 }
 
 /// Declares [`Activity`] from one list: each action, the name stored for it (never change one:
@@ -139,6 +146,8 @@ activities! {
     LocationRemove => "location.remove", false;
     GrantCreate => "grant.create", false;
     GrantRevoke => "grant.revoke", false;
+    GrantAccept => "grant.accept", false;
+    GrantDecline => "grant.decline", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;
@@ -170,6 +179,7 @@ const REFUSALS: &[&str] = &[
     "AccountDisabled",
     "ConnectionDisabled",
     "RateLimited",
+    "TooFast",
     "Denied",
     "EndpointNotAllowed",
     "ConnectionNotVerified",

@@ -19,6 +19,7 @@ use crate::{
     },
     error::AppError,
     iam::{Action, Reach, Via},
+    limits,
     location::{folder_of, name_in},
     state::AppState,
     telemetry::{metrics, RequestFacts},
@@ -208,10 +209,37 @@ pub async fn assume_for(
     role.assume(state, user_id, scope).await
 }
 
+/// Spends one of `user`'s assumptions for this minute, before AWS is asked. A refusal assumes
+/// nothing, so it is not audited.
+pub async fn charge(state: &AppState, user: i64, shared: bool) -> Result<(), AppError> {
+    let max = state.config.assumptions_per_user_per_minute;
+    // A share link's opens spend an allowance of their own: strangers opening a link many times
+    // never stop its owner from browsing.
+    let limit = match shared {
+        false => limits::assumptions_user(max),
+        true => limits::share_opens_owner(max),
+    };
+    match limits::take(&state.pool, &[(&limit, &user.to_string())]).await {
+        Err(AppError::RateLimited) => Err(AppError::TooFast),
+        other => other,
+    }
+}
+
 impl Role {
-    /// Assumes this role for `user`'s request: a request outside the user's locations is
-    /// refused here, before AWS, and audited as refused; the session policy fences it anyway.
+    /// Assumes this role for `user`'s request, charged to the user's allowance.
     pub async fn assume(
+        self,
+        state: &AppState,
+        user: i64,
+        scope: &Scope,
+    ) -> Result<(Role, Assumed), AppError> {
+        charge(state, user, false).await?;
+        self.assume_charged(state, user, scope).await
+    }
+
+    /// Assumes this role, already charged: a request outside the user's locations is refused
+    /// here, before AWS, and audited as refused; the session policy fences it anyway.
+    async fn assume_charged(
         mut self,
         state: &AppState,
         user: i64,
@@ -341,13 +369,19 @@ impl<'a> Target<'a> {
             url_seconds: self.url_seconds(&role),
             purpose,
         };
-        role.assume(self.state, self.user, &scope).await
+        match self.shared {
+            false => role.assume(self.state, self.user, &scope).await,
+            true => {
+                charge(self.state, self.user, true).await?;
+                role.assume_charged(self.state, self.user, &scope).await
+            }
+        }
     }
 
     /// A URL made for someone other than the connection's owner (a share link's holder, or a
     /// grantee) lives at most [`SHARED_URL_SECONDS`], whatever `PRESIGN_SECONDS` says: S3
     /// cannot revoke a presigned URL, so that is how long a revoked link or grant still works.
-    fn url_seconds(&self, role: &Role) -> u32 {
+    pub fn url_seconds(&self, role: &Role) -> u32 {
         let seconds = self.state.config.presign_seconds;
         match self.shared || role.owner != self.user {
             true => seconds.min(SHARED_URL_SECONDS),

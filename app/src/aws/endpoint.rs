@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use http::Uri;
 
 use crate::{config::Config, error::AppError};
@@ -44,6 +45,85 @@ pub async fn allowed(config: &Config, endpoint: &str) -> Result<(), AppError> {
             .collect(),
     };
     reachable(named_exactly, &addresses)
+}
+
+/// The DNS resolver of Crossview's one HTTP client. A name that `CUSTOM_ENDPOINT_HOSTS` covers
+/// resolves only if every address it has now passes the endpoint rules, and the client connects
+/// to exactly those addresses: the check before a request is not enough alone, since a name may
+/// resolve elsewhere a moment later (DNS rebinding). Other names (AWS's own) resolve as usual;
+/// an IP address in a URL is never resolved, and [`allowed`] has checked it.
+#[derive(Clone, Debug)]
+pub struct VettedResolver<R> {
+    hosts: std::sync::Arc<[String]>,
+    inner: R,
+}
+
+impl<R> VettedResolver<R> {
+    pub fn new(hosts: &[String], inner: R) -> Self {
+        VettedResolver {
+            hosts: hosts.into(),
+            inner,
+        }
+    }
+}
+
+impl<R: ResolveDns + Clone> ResolveDns for VettedResolver<R> {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::new(async move {
+            let addresses = self.inner.resolve_dns(name).await?;
+            let name = name.to_ascii_lowercase();
+            let Some(named_exactly) = covered(&self.hosts, name.trim_end_matches('.')) else {
+                return Ok(addresses);
+            };
+            match reachable(named_exactly, &addresses) {
+                Ok(()) => Ok(addresses),
+                Err(_) => Err(ResolveDnsError::new(format!(
+                    "{name} resolves to an address custom endpoints may not reach"
+                ))),
+            }
+        })
+    }
+}
+
+/// The system's resolver (getaddrinfo, off the async threads).
+#[derive(Clone, Debug, Default)]
+pub struct SystemDns;
+
+impl ResolveDns for SystemDns {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::new(async move {
+            match tokio::net::lookup_host((name, 0)).await {
+                Ok(found) => Ok(found.map(|addr| addr.ip()).collect()),
+                Err(err) => Err(ResolveDnsError::new(err)),
+            }
+        })
+    }
+}
+
+/// Whether the operator's patterns cover host `name` (whatever the port): `Some(true)` if one
+/// names it exactly, `Some(false)` if only a `*.` pattern does.
+fn covered(patterns: &[String], name: &str) -> Option<bool> {
+    let host_of = |pattern: &str| split_host_port(pattern).map(|(host, _)| host);
+    let exact = patterns
+        .iter()
+        .filter(|p| !p.starts_with("*."))
+        .any(|p| host_of(p).as_deref() == Some(name));
+    let under = patterns
+        .iter()
+        .filter_map(|p| p.strip_prefix("*."))
+        .any(|p| host_of(p).is_some_and(|suffix| below(name, &suffix)));
+    match (exact, under) {
+        (true, _) => Some(true),
+        (false, true) => Some(false),
+        (false, false) => None,
+    }
+}
+
+/// Whether `host` is a name below `suffix` (`a.example.com` below `example.com`; not
+/// `example.com` itself, nor `badexample.com`).
+fn below(host: &str, suffix: &str) -> bool {
+    host.strip_suffix(suffix)
+        .is_some_and(|label| label.len() > 1 && label.ends_with('.'))
 }
 
 /// Whether a host's addresses may be reached: never link-local; internal ones only for a host
@@ -103,13 +183,7 @@ impl Origin {
     fn matches(&self, pattern: &str) -> bool {
         let (host, port) = match pattern.strip_prefix("*.") {
             Some(rest) => match split_host_port(rest) {
-                Some((suffix, port)) => {
-                    let below = self
-                        .host
-                        .strip_suffix(&suffix)
-                        .is_some_and(|label| label.len() > 1 && label.ends_with('.'));
-                    (below, port)
-                }
+                Some((suffix, port)) => (below(&self.host, &suffix), port),
                 None => return false,
             },
             None => match split_host_port(pattern) {
@@ -449,4 +523,81 @@ mod tests {
         );
         assert_eq!(Range::of("52.216.0.1".parse().unwrap()), Range::Public);
     }
+
+    /// What a rebinding attacker's name resolves to when Crossview connects.
+    #[derive(Clone, Debug)]
+    struct Rebound(IpAddr);
+
+    impl ResolveDns for Rebound {
+        fn resolve_dns<'a>(&'a self, _name: &'a str) -> DnsFuture<'a> {
+            DnsFuture::ready(Ok(vec![self.0]))
+        }
+    }
+
+    /// Whether an S3 call to `s3.rebind.test`, resolving to `ip` when the client connects,
+    /// reaches a listener there, with `patterns` as the operator's list; and the call's error.
+    async fn reaches(patterns: &[&str], ip: IpAddr) -> (bool, String) {
+        use aws_sdk_s3::config::{timeout::TimeoutConfig, BehaviorVersion, Credentials, Region};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let patterns: Vec<String> = patterns.iter().map(|p| p.replace("PORT", &port.to_string())).collect();
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_with_resolver(VettedResolver::new(&patterns, Rebound(ip)));
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .endpoint_url(format!("http://s3.rebind.test:{port}"))
+            .force_path_style(true)
+            .http_client(http)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(2))
+                    .build(),
+            )
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build();
+        let call = tokio::spawn(async move {
+            let err = aws_sdk_s3::Client::from_conf(config)
+                .list_buckets()
+                .send()
+                .await
+                .unwrap_err();
+            format!("{:?}", aws_smithy_types::error::display::DisplayErrorContext(err))
+        });
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_secs(3), listener.accept()).await;
+        drop(listener);
+        (accepted.is_ok(), call.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_http_client_connects_only_to_addresses_the_rules_admit() {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // Named exactly, an internal address is the operator's own store: reached.
+        assert!(reaches(&["s3.rebind.test:PORT"], loopback).await.0);
+        // Through a wildcard, a name that resolves inside is an attack: never connected to,
+        // whatever it resolved to when the endpoint was checked.
+        let (reached, err) = reaches(&["*.rebind.test:PORT"], loopback).await;
+        assert!(!reached && err.contains("may not reach"), "{err}");
+        // The metadata service, however the name is listed.
+        let metadata = IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254));
+        let (_, err) = reaches(&["s3.rebind.test:PORT"], metadata).await;
+        assert!(err.contains("may not reach"), "{err}");
+        // A name nobody listed is not a custom endpoint: resolved as usual (AWS's own).
+        assert!(reaches(&["other.example.com"], loopback).await.0);
+    }
+
+    #[test]
+    fn patterns_cover_names_exactly_or_below() {
+        let patterns = ["minio.internal:9000".to_owned(), "*.example.com".to_owned()];
+        assert_eq!(covered(&patterns, "minio.internal"), Some(true));
+        assert_eq!(covered(&patterns, "a.example.com"), Some(false));
+        assert_eq!(covered(&patterns, "example.com"), None);
+        assert_eq!(covered(&patterns, "badexample.com"), None);
+    }
+
 }

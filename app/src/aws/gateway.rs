@@ -19,7 +19,7 @@ use aws_sdk_sts::{
 };
 use tokio::sync::OnceCell;
 
-use super::Scope;
+use super::{endpoint, Scope};
 use crate::{
     config::Config,
     error::AwsProblem,
@@ -160,7 +160,10 @@ impl AwsGateway {
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
             ))
-            .build_https();
+            .build_with_resolver(endpoint::VettedResolver::new(
+                &config.custom_endpoint_hosts,
+                endpoint::SystemDns,
+            ));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(config.aws_connect_timeout)
             // The whole call, retries included: a tarpit cannot hold a request for longer.

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     format::minutes_utc,
     forms::error_from_query,
-    grants::{LocationsSection, SharedWithMe},
+    grants::{Invitations, LocationsSection, SharedWithMe},
     ui::{CopyBlock, CopyButton, ErrorNotice},
     url::{encode_path, load_by_id, use_query},
 };
@@ -35,6 +35,7 @@ pub fn ConnectionsPage() -> impl IntoView {
             <h1>"Connections"</h1>
             <a class="button primary" href="/connections/new">"New connection"</a>
         </div>
+        <Invitations/>
         <SharedWithMe/>
         <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
             {move || Suspend::new(async move {

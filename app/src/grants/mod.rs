@@ -9,7 +9,7 @@ mod pages;
 pub mod ssr;
 
 use leptos::prelude::*;
-pub use pages::{LocationsSection, SharedWithMe};
+pub use pages::{Invitations, LocationsSection, SharedWithMe};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -51,6 +51,8 @@ pub struct Grant {
     pub created_at: String,
     /// Who made it (their email), for the owner to see.
     pub granted_by: Option<String>,
+    /// Whether the grantee accepted it; until then it is an invitation and reaches nothing.
+    pub accepted: bool,
     pub expired: bool,
 }
 
@@ -61,6 +63,35 @@ pub struct Shared {
     pub name: String,
     pub owner: String,
     pub locations: Vec<(Reach, Option<String>)>,
+}
+
+/// A grant waiting for the signed-in user to accept or decline it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: i64,
+    /// The connection's name, and its owner's email.
+    pub name: String,
+    pub owner: String,
+    pub place: Reach,
+    pub until: Option<String>,
+}
+
+/// Invitations to the signed-in user's address.
+#[server(endpoint = "invitations")]
+pub async fn list_invitations() -> Result<Vec<Invitation>, AppError> {
+    call::signed_in(async |cx| ssr::invitations(cx.pool(), cx.user.id).await).await
+}
+
+/// Accepts (`accept` = "yes") or declines an invitation; back to the home page.
+#[server(endpoint = "invitation_answer")]
+pub async fn answer_invitation(id: i64, accept: String) -> Result<(), AppError> {
+    call::form("/")
+        .signed_in(async |cx| {
+            ssr::answer(cx.pool(), cx.user.id, id, accept == "yes").await?;
+            call::redirect("/");
+            Ok(())
+        })
+        .await
 }
 
 /// The connection's locations and their live grants (its owner, or an administrator).
@@ -115,8 +146,8 @@ pub async fn remove_location(connection: i64, id: i64, back: String) -> Result<(
         .await
 }
 
-/// Gives the Crossview user with `email` one location, read-only or read-write, optionally
-/// until the end of `until` (a date, UTC).
+/// Invites `email` to one location, read-only or read-write, optionally until the end of
+/// `until` (a date, UTC): it reaches the location once the account with that address accepts.
 #[server(endpoint = "grant_create")]
 pub async fn create_grant(
     connection: i64,

@@ -1,9 +1,9 @@
 //! The locations section of a connection's page (its owner's and the admin console's), and the
-//! "Shared with me" list on the home page.
+//! "Invitations" and "Shared with me" lists on the home page.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 
-use super::{list_locations, shared_with_me, Grant, Location};
+use super::{list_invitations, list_locations, shared_with_me, Grant, Location};
 use crate::{
     format::minutes_utc, iam::mode, location::folder_href, ui::ErrorNotice, url::use_query,
 };
@@ -97,9 +97,10 @@ fn GrantList(connection: i64, grants: Vec<Grant>, back: String) -> impl IntoView
                     (Some(t), false) => format!(" · until {}", minutes_utc(t)),
                     (None, false) => String::new(),
                 };
+                let invited = (!g.accepted).then_some(" · invited, not accepted yet");
                 view! {
-                    <li class="grant">
-                        <span>{g.grantee.clone()}</span>" ("{mode(g.writable)}{until}") "
+                    <li class="grant" data-accepted=g.accepted.to_string()>
+                        <span>{g.grantee.clone()}</span>" ("{mode(g.writable)}{until}{invited}") "
                         <span class="muted">{g.granted_by.clone().map(|by| format!("granted by {by} "))}</span>
                         <ItemButton action=super::RevokeGrant::PATH connection id=g.id back=back.clone()
                             label="Revoke" aria=format!("Revoke {}'s grant", g.grantee)/>
@@ -174,8 +175,9 @@ fn GrantForm(connection: i64, list: Vec<Location>, back: String) -> impl IntoVie
     view! {
         <h3>"Grant a location to a teammate"</h3>
         <p class="muted">
-            "They browse and transfer inside it with their own Crossview account, never see the role "
-            "or its ExternalId, and lose it the moment you revoke it (or at the end of the day you pick)."
+            "The address gets an invitation: once its Crossview account accepts it, they browse and "
+            "transfer inside the location with that account, never see the role or its ExternalId, and "
+            "lose it the moment you revoke it (or at the end of the day you pick)."
         </p>
         <form method="post" action=super::CreateGrant::PATH class="stack narrow-form grant-form">
             <input type="hidden" name="connection" value=connection.to_string()/>
@@ -195,12 +197,61 @@ fn GrantForm(connection: i64, list: Vec<Location>, back: String) -> impl IntoVie
             </select>
             <label for="grant-until">"Until (optional, end of day UTC)"</label>
             <input id="grant-until" name="until" type="date"/>
-            <button type="submit" class="primary">"Grant"</button>
+            <button type="submit" class="primary">"Invite"</button>
         </form>
     }
 }
 
 /// Connections teammates shared with the signed-in user (nothing when there are none).
+/// Invitations to the signed-in user's address, each with Accept and Decline: nothing shared
+/// appears in "Shared with me" before it is accepted.
+#[component]
+pub fn Invitations() -> impl IntoView {
+    let invitations = Resource::new(|| (), |_| list_invitations());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match invitations.await {
+                    Err(err) => Some(view! { <ErrorNotice error=Some(err)/> }.into_any()),
+                    Ok(list) if list.is_empty() => None,
+                    Ok(list) => Some(view! {
+                        <section class="card invitations" aria-labelledby="invitations-title">
+                            <h2 id="invitations-title">"Invitations"</h2>
+                            <ul class="grants">
+                                {list.into_iter().map(|i| view! {
+                                    <li class="invitation">
+                                        <span>{format!("{} invites you to ", i.owner)}</span>
+                                        <code>{i.place.uri()}</code>
+                                        {format!(" on {} ({}", i.name, mode(i.place.writable))}
+                                        {i.until.map(|t| format!(", until {}", minutes_utc(&t)))} ") "
+                                        <AnswerButton id=i.id accept=true/>
+                                        <AnswerButton id=i.id accept=false/>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any()),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AnswerButton(id: i64, accept: bool) -> impl IntoView {
+    let (value, label, class) = match accept {
+        true => ("yes", "Accept", "primary"),
+        false => ("no", "Decline", "link danger"),
+    };
+    view! {
+        <form method="post" action=super::AnswerInvitation::PATH class="inline">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <input type="hidden" name="accept" value=value/>
+            <button type="submit" class=class>{label}</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn SharedWithMe() -> impl IntoView {
     let shared = Resource::new(|| (), |_| shared_with_me());

@@ -5,16 +5,18 @@ use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Month, OffsetDateTime, Time};
 
-use super::{canonical_prefix, Grant, Location, Shared};
+use super::{canonical_prefix, Grant, Invitation, Location, Shared};
 use crate::{
     audit::{
         ssr::{record, Event},
         Activity, Outcome,
     },
+    auth::ssr::normal_email,
     aws::{access::USER_PLACEHOLDER, bucket::valid_bucket_name},
     error::AppError,
     format::rfc3339,
     iam::Reach,
+    limits,
 };
 
 /// Who may see a connection's locations and grants, remove them and revoke them: its owner, or
@@ -64,12 +66,14 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
     .fetch_all(pool)
     .await?;
     let grants: Vec<GrantRow> = sqlx::query_as(
-        "select g.id, g.location_id, u.email, g.writable, g.expires_at, g.created_at,
-                b.email as granted_by
-         from grants g join locations l on l.id = g.location_id join users u on u.id = g.grantee_id
+        "select g.id, g.location_id, coalesce(u.email, g.grantee_email) as email, g.writable,
+                g.expires_at, g.created_at, b.email as granted_by,
+                g.accepted_at is not null as accepted
+         from grants g join locations l on l.id = g.location_id
+         left join users u on u.id = g.grantee_id
          left join users b on b.id = g.granted_by
          where l.connection_id = $1 and g.revoked_at is null
-         order by u.email, g.id",
+         order by 3, g.id",
     )
     .bind(connection)
     .fetch_all(pool)
@@ -88,6 +92,7 @@ pub async fn list(pool: &PgPool, connection: i64, viewer: i64) -> Result<Vec<Loc
                     expires_at: g.expires_at.map(rfc3339),
                     created_at: rfc3339(g.created_at),
                     granted_by: g.granted_by.clone(),
+                    accepted: g.accepted,
                     expired: g.expires_at.is_some_and(|t| t <= now),
                 })
                 .collect(),
@@ -109,6 +114,7 @@ struct GrantRow {
     expires_at: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
     granted_by: Option<String>,
+    accepted: bool,
 }
 
 /// What a change to locations or grants is, in the audit trail.
@@ -213,7 +219,10 @@ fn calendar_day(text: &str) -> Option<Date> {
     Date::from_calendar_date(year.into(), month, u8::try_from(day).ok()?).ok()
 }
 
-/// Gives a user one location (again: replaces their live grant of it).
+/// Invites `email` to one location (again: replaces the live grant or invitation of it). The
+/// answer is the same whether or not the address has an account: the grant reaches nothing
+/// until the account with that address accepts it. A connection that is not verified grants
+/// nothing, and each owner makes at most [`limits::GRANTS_USER`] grants an hour.
 pub async fn grant(
     pool: &PgPool,
     actor: i64,
@@ -234,60 +243,58 @@ pub async fn grant(
             Some(end)
         }
     };
-    let location = sqlx::query!(
-        "select l.bucket, l.prefix, c.owner_id from locations l
-         join connections c on c.id = l.connection_id
+    let location: Option<(String, String, i64, String, String)> = sqlx::query_as(
+        "select l.bucket, l.prefix, c.owner_id, c.status, o.email from locations l
+         join connections c on c.id = l.connection_id join users o on o.id = c.owner_id
          where l.id = $1 and l.connection_id = $2",
-        new.location,
-        connection
     )
+    .bind(new.location)
+    .bind(connection)
     .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
+    let (bucket, prefix, owner, status, owner_email) = location.ok_or(AppError::NotFound)?;
+    if status != "verified" {
+        return Err(AppError::ConnectionNotVerified);
+    }
     crate::auth::ssr::validate_email(new.email.trim())?;
-    let grantee = sqlx::query_scalar!(
-        "select id from users where lower(email) = lower($1)",
-        new.email.trim()
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::GranteeUnknown)?;
+    let email = normal_email(new.email);
     // Nobody grants to themselves (the grantor is the owner, who has it all already).
-    if grantee == location.owner_id || grantee == actor {
+    if email == normal_email(&owner_email) {
         return Err(AppError::GranteeIsOwner);
     }
+    limits::take(pool, &[(&limits::GRANTS_USER, &actor.to_string())]).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
+    sqlx::query(
         "update grants set revoked_at = now()
-         where location_id = $1 and grantee_id = $2 and revoked_at is null",
-        new.location,
-        grantee
+         where location_id = $1 and grantee_email = $2 and revoked_at is null",
     )
+    .bind(new.location)
+    .bind(&email)
     .execute(&mut *tx)
     .await?;
     let id: i64 = sqlx::query_scalar(
-        "insert into grants (location_id, grantee_id, writable, expires_at, granted_by)
+        "insert into grants (location_id, grantee_email, writable, expires_at, granted_by)
          values ($1, $2, $3, $4, $5) returning id",
     )
     .bind(new.location)
-    .bind(grantee)
+    .bind(&email)
     .bind(new.writable)
     .bind(expires_at)
     .bind(actor)
     .fetch_one(&mut *tx)
     .await?;
+    // The address, not an account: whether one exists is nobody's business here.
     let detail = json!({
-        "grant": id, "grantee": grantee, "grantor": location.owner_id,
+        "grant": id, "grantee_email": email, "grantor": owner,
         "location": new.location, "writable": new.writable,
         "expires_at": expires_at.map(rfc3339),
     });
-    let place = (location.bucket.as_str(), location.prefix.as_str());
     audit(
         &mut *tx,
         actor,
         connection,
         Activity::GrantCreate,
-        place,
+        (&bucket, &prefix),
         detail,
     )
     .await?;
@@ -295,27 +302,131 @@ pub async fn grant(
     Ok(id)
 }
 
+/// Invitations waiting for `user`: live grants to their address that they have not accepted,
+/// on verified connections that are in use.
+pub async fn invitations(pool: &PgPool, user: i64) -> Result<Vec<Invitation>, AppError> {
+    let rows = places(pool, user, true).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Invitation {
+            id: r.grant_id,
+            place: r.place(user),
+            until: r.expires_at.map(rfc3339),
+            name: r.name,
+            owner: r.owner,
+        })
+        .collect())
+}
+
+/// A user's address as grants are made to it (one normalisation, `normal_email`, everywhere).
+async fn address_of(pool: &PgPool, user: i64) -> Result<String, AppError> {
+    let email: String = sqlx::query_scalar("select email from users where id = $1")
+        .bind(user)
+        .fetch_one(pool)
+        .await?;
+    Ok(normal_email(&email))
+}
+
+/// A live grant's place as its grantee reaches it, on a verified connection in use.
+#[derive(sqlx::FromRow)]
+struct GrantPlace {
+    grant_id: i64,
+    connection: i64,
+    name: String,
+    owner: String,
+    bucket: String,
+    prefix: String,
+    writable: bool,
+    expires_at: Option<OffsetDateTime>,
+}
+
+impl GrantPlace {
+    fn place(&self, user: i64) -> Reach {
+        Reach {
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.replace(USER_PLACEHOLDER, &user.to_string()),
+            writable: self.writable,
+            via: None,
+        }
+    }
+}
+
+/// `user`'s live grants: those waiting at their address (`invited`), or those they accepted.
+async fn places(pool: &PgPool, user: i64, invited: bool) -> Result<Vec<GrantPlace>, AppError> {
+    let address = match invited {
+        true => address_of(pool, user).await?,
+        false => String::new(),
+    };
+    Ok(sqlx::query_as(
+        "select g.id as grant_id, c.id as connection, c.name, o.email as owner, l.bucket, l.prefix,
+                l.writable and g.writable as writable, g.expires_at
+         from grants g
+         join locations l on l.id = g.location_id
+         join connections c on c.id = l.connection_id
+         join users o on o.id = c.owner_id
+         where case when $3 then g.grantee_id is null and g.grantee_email = $2
+                    else g.grantee_id = $1 end
+             and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
+             and c.status = 'verified' and c.disabled_at is null and not o.disabled
+         order by c.name, c.id, l.bucket, l.prefix, g.id",
+    )
+    .bind(user)
+    .bind(address)
+    .bind(invited)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Accepts (`true`) or declines an invitation to the signed-in user's own address. Anything
+/// else (another address's, revoked, lapsed, answered already) is `NotFound`.
+pub async fn answer(pool: &PgPool, user: i64, id: i64, accept: bool) -> Result<(), AppError> {
+    let answered: Option<(i64, String, String)> = sqlx::query_as(
+        "update grants g
+         set grantee_id = case when $3 then $1::int8 end,
+             accepted_at = case when $3 then now() end,
+             revoked_at = case when $3 then null else now() end
+         from locations l
+         where g.id = $2 and g.grantee_email = $4
+             and g.grantee_id is null and g.revoked_at is null
+             and (g.expires_at is null or g.expires_at > now())
+             and l.id = g.location_id
+         returning l.connection_id, l.bucket, l.prefix",
+    )
+    .bind(user)
+    .bind(id)
+    .bind(accept)
+    .bind(address_of(pool, user).await?)
+    .fetch_optional(pool)
+    .await?;
+    let (connection, bucket, prefix) = answered.ok_or(AppError::NotFound)?;
+    let action = match accept {
+        true => Activity::GrantAccept,
+        false => Activity::GrantDecline,
+    };
+    audit(pool, user, connection, action, (&bucket, &prefix), json!({ "grant": id })).await
+}
+
 pub async fn revoke(pool: &PgPool, actor: i64, connection: i64, id: i64) -> Result<(), AppError> {
     managed(pool, actor, connection).await?;
-    let gone = sqlx::query!(
+    let gone: Option<(String, String, String, i64)> = sqlx::query_as(
         "update grants g set revoked_at = now()
          from locations l, connections c
          where g.id = $1 and l.id = g.location_id and l.connection_id = $2
              and c.id = l.connection_id and g.revoked_at is null
-         returning l.bucket, l.prefix, g.grantee_id, c.owner_id",
-        id,
-        connection
+         returning l.bucket, l.prefix, g.grantee_email, c.owner_id",
     )
+    .bind(id)
+    .bind(connection)
     .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let detail = json!({ "grant": id, "grantee": gone.grantee_id, "grantor": gone.owner_id });
+    .await?;
+    let (bucket, prefix, grantee, owner) = gone.ok_or(AppError::NotFound)?;
+    let detail = json!({ "grant": id, "grantee_email": grantee, "grantor": owner });
     audit(
         pool,
         actor,
         connection,
         Activity::GrantRevoke,
-        (&gone.bucket, &gone.prefix),
+        (&bucket, &prefix),
         detail,
     )
     .await
@@ -323,34 +434,14 @@ pub async fn revoke(pool: &PgPool, actor: i64, connection: i64, id: i64) -> Resu
 
 /// The connections shared with `user` through live grants, with each place as they reach it.
 pub async fn shared_with(pool: &PgPool, user: i64) -> Result<Vec<Shared>, AppError> {
-    let rows = sqlx::query!(
-        "select c.id, c.name, o.email as owner, l.bucket, l.prefix,
-                l.writable and g.writable as \"writable!\", g.expires_at
-         from grants g
-         join locations l on l.id = g.location_id
-         join connections c on c.id = l.connection_id
-         join users o on o.id = c.owner_id
-         where g.grantee_id = $1 and g.revoked_at is null
-             and (g.expires_at is null or g.expires_at > now())
-             and c.disabled_at is null and not o.disabled
-         order by c.name, c.id, l.bucket, l.prefix",
-        user
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = places(pool, user, false).await?;
     let mut shared: Vec<Shared> = Vec::new();
     for r in rows {
-        let place = Reach {
-            bucket: r.bucket,
-            prefix: r.prefix.replace(USER_PLACEHOLDER, &user.to_string()),
-            writable: r.writable,
-            via: None,
-        };
-        let until = r.expires_at.map(rfc3339);
+        let (place, until) = (r.place(user), r.expires_at.map(rfc3339));
         match shared.last_mut() {
-            Some(last) if last.connection == r.id => last.locations.push((place, until)),
+            Some(last) if last.connection == r.connection => last.locations.push((place, until)),
             _ => shared.push(Shared {
-                connection: r.id,
+                connection: r.connection,
                 name: r.name,
                 owner: r.owner,
                 locations: vec![(place, until)],

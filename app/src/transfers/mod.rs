@@ -45,10 +45,19 @@ pub enum UploadPlan {
 }
 
 /// A multipart upload as the browser holds it: S3's upload id, and the server's ticket that
-/// binds it to the size declared when it started (the size is in the ticket, signed).
+/// binds it to the size declared when it started (the size is in the ticket, signed). A ticket
+/// expires with the part URLs issued beside it (plus time to finish and complete); each batch
+/// of part URLs comes with a renewed one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MultipartUpload {
     pub id: String,
+    pub ticket: String,
+}
+
+/// A batch of part URLs, and the upload's ticket renewed to expire with them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartUrls {
+    pub urls: Vec<String>,
     pub ticket: String,
 }
 
@@ -99,7 +108,7 @@ pub async fn upload_part_urls(
     upload: MultipartUpload,
     first: i32,
     count: i32,
-) -> Result<Vec<String>, AppError> {
+) -> Result<PartUrls, AppError> {
     for_key(connection, &bucket, &key, async |target| {
         ssr::part_urls(target, &upload, first, count).await
     })

@@ -8,7 +8,7 @@ use aws_sdk_s3::{
     config::http::HttpResponse, error::SdkError, operation::list_parts::ListPartsError,
 };
 
-use super::{rules::UploadRules, MultipartUpload, SentPart, UploadPlan};
+use super::{rules::UploadRules, MultipartUpload, PartUrls, SentPart, UploadPlan};
 use crate::{
     audit::Activity,
     aws::{
@@ -22,15 +22,22 @@ use crate::{
     location::{folder_of, name_in},
 };
 
-/// A multipart upload's ticket: its declared size, bound to the upload by an HMAC under the
-/// session secret, so the browser carries the size between requests and cannot change it.
-mod ticket {
+/// A multipart upload's ticket: its declared size and when it expires, bound to the upload by
+/// an HMAC under a key of its own, so the browser carries them between requests and can change
+/// neither.
+pub mod ticket {
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
+    use time::OffsetDateTime;
 
     use super::{AppError, MultipartUpload, Target};
+    use crate::aws::access::Role;
 
-    fn mac(target: &Target<'_>, upload_id: &str, size: u64) -> Hmac<Sha256> {
+    /// How long a ticket outlives the part URLs issued with it: a part sent just before its URL
+    /// expired may still be arriving, and completion comes after the last part.
+    pub const GRACE_SECS: i64 = 15 * 60;
+
+    fn mac(target: &Target<'_>, upload_id: &str, size: u64, expires: i64) -> Hmac<Sha256> {
         // A key of its own, derived from SESSION_SECRET: nothing else it signs reads as a ticket.
         let key = target.state.config.subkey("crossview.upload-ticket.v1");
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
@@ -43,6 +50,7 @@ mod ticket {
             target.key.as_bytes(),
             upload_id.as_bytes(),
             &size.to_be_bytes(),
+            &expires.to_be_bytes(),
         ];
         for field in fields {
             mac.update(&(field.len() as u64).to_be_bytes());
@@ -51,21 +59,40 @@ mod ticket {
         mac
     }
 
-    /// `<size>.<hex HMAC>`.
-    pub fn issue(target: &Target<'_>, upload_id: &str, size: u64) -> String {
-        let tag = mac(target, upload_id, size).finalize().into_bytes();
-        format!("{size}.{}", hex::encode(tag))
+    /// A ticket for URLs signed now through `role`: `<size>.<expires, Unix seconds>.<hex HMAC>`.
+    pub fn issue(target: &Target<'_>, role: &Role, upload_id: &str, size: u64) -> String {
+        let expires = OffsetDateTime::now_utc().unix_timestamp()
+            + i64::from(target.url_seconds(role))
+            + GRACE_SECS;
+        issue_until(target, upload_id, size, expires)
     }
 
-    /// The size the upload was started with, if the ticket is this upload's, unaltered.
+    /// A ticket that expires at `expires` (Unix seconds).
+    pub fn issue_until(target: &Target<'_>, upload_id: &str, size: u64, expires: i64) -> String {
+        let tag = mac(target, upload_id, size, expires).finalize().into_bytes();
+        format!("{size}.{expires}.{}", hex::encode(tag))
+    }
+
+    /// The size the upload was started with, if the ticket is this upload's, unaltered and
+    /// unexpired.
     pub fn declared_size(target: &Target<'_>, upload: &MultipartUpload) -> Result<u64, AppError> {
         let refused = || AppError::Request("this upload's ticket is not valid".into());
-        let (size, tag) = upload.ticket.split_once('.').ok_or_else(refused)?;
+        let mut fields = upload.ticket.splitn(3, '.');
+        let (Some(size), Some(expires), Some(tag)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(refused());
+        };
         let size: u64 = size.parse().map_err(|_| refused())?;
+        let expires: i64 = expires.parse().map_err(|_| refused())?;
         let tag = hex::decode(tag).map_err(|_| refused())?;
-        mac(target, &upload.id, size)
+        mac(target, &upload.id, size, expires)
             .verify_slice(&tag)
             .map_err(|_| refused())?;
+        if OffsetDateTime::now_utc().unix_timestamp() > expires {
+            return Err(AppError::Request(
+                "this upload's ticket has expired: upload the file again".into(),
+            ));
+        }
         Ok(size)
     }
 }
@@ -165,7 +192,7 @@ pub async fn start_upload(
         .upload_id
         .ok_or_else(|| AppError::internal("no UploadId"))?;
     let (part_size, parts) = UploadRules::parts(size);
-    let ticket = ticket::issue(target, &upload_id, size);
+    let ticket = ticket::issue(target, &role, &upload_id, size);
     Ok(UploadPlan::Multipart {
         upload: MultipartUpload {
             id: upload_id,
@@ -190,7 +217,7 @@ pub async fn part_urls(
     upload: &MultipartUpload,
     first: i32,
     count: i32,
-) -> Result<Vec<String>, AppError> {
+) -> Result<PartUrls, AppError> {
     let size = ticket::declared_size(target, upload)?;
     let (part_size, parts) = UploadRules::parts(size);
     let parts = i64::from(parts);
@@ -221,7 +248,8 @@ pub async fn part_urls(
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
         urls.push(presigned.uri().to_owned());
     }
-    Ok(urls)
+    let ticket = ticket::issue(target, &role, &upload.id, size);
+    Ok(PartUrls { urls, ticket })
 }
 
 /// Completes a multipart upload from the parts' ETags (S3 checks each one), once the parts S3

@@ -214,6 +214,9 @@ mod send {
         MultipartUpload, SentPart, UploadPlan,
     };
 
+    /// The upload as this page holds it: each batch of part URLs renews its ticket.
+    type Upload = Rc<RefCell<MultipartUpload>>;
+
     /// Part URLs are asked for this many at a time (per parallel slot).
     const BATCH_PER_SLOT: u32 = 4;
     /// A failed part is sent at most this many times.
@@ -318,10 +321,12 @@ mod send {
                 parts,
                 parallel,
             } => {
+                let upload: Upload = Rc::new(RefCell::new(upload));
                 let sent = send_parts(
                     to, file, row, &upload, part_size, parts, parallel, &progress,
                 )
                 .await;
+                let upload = upload.borrow().clone();
                 let finished = match sent {
                     Ok(etags) => complete_upload(
                         to.connection,
@@ -351,7 +356,7 @@ mod send {
         to: &Destination,
         file: &File,
         row: &Row,
-        upload: &MultipartUpload,
+        upload: &Upload,
         part_size: u64,
         parts: u32,
         parallel: u32,
@@ -415,7 +420,7 @@ mod send {
     async fn send_part(
         to: &Destination,
         row: &Row,
-        upload: &MultipartUpload,
+        upload: &Upload,
         number: u32,
         mut url: String,
         blob: &Blob,
@@ -440,17 +445,20 @@ mod send {
         }
     }
 
-    /// Presigned URLs for parts `first..first + count` of the row's upload.
+    /// Presigned URLs for parts `first..first + count` of the row's upload; keeps the renewed
+    /// ticket that comes with them.
     async fn part_urls(
         to: &Destination,
         row: &Row,
-        upload: &MultipartUpload,
+        upload: &Upload,
         first: u32,
         count: u32,
     ) -> Result<Vec<String>, Failure> {
         let (first, count) = (first as i32, count as i32);
-        let (bucket, key, upload) = (to.bucket.clone(), row.key.clone(), upload.clone());
-        Ok(upload_part_urls(to.connection, bucket, key, upload, first, count).await?)
+        let (bucket, key, held) = (to.bucket.clone(), row.key.clone(), upload.borrow().clone());
+        let batch = upload_part_urls(to.connection, bucket, key, held, first, count).await?;
+        upload.borrow_mut().ticket = batch.ticket;
+        Ok(batch.urls)
     }
 
     async fn pause(millis: u32) {

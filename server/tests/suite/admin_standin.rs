@@ -18,7 +18,7 @@ const PASSWORD: &str = "a long enough passphrase";
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn non_admins_get_403_from_every_admin_page_and_function(pool: PgPool) {
     let mut admin = Browser::new(pool.clone(), false).await;
-    admin.sign_up("root@example.com", PASSWORD).await;
+    admin.sign_up_admin("root@example.com", PASSWORD).await;
     let mut user = admin.another();
     user.sign_up("user@example.com", PASSWORD).await;
     let me = user_id(&pool, "user@example.com").await;
@@ -78,7 +78,7 @@ async fn non_admins_get_403_from_every_admin_page_and_function(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_disabled_user_is_signed_out_at_once_and_back_when_enabled(pool: PgPool) {
     let mut admin = Browser::new(pool.clone(), false).await;
-    admin.sign_up("root@example.com", PASSWORD).await;
+    admin.sign_up_admin("root@example.com", PASSWORD).await;
     let mut user = admin.another();
     user.sign_up("user@example.com", PASSWORD).await;
     let id = user_id(&pool, "user@example.com").await.to_string();
@@ -129,7 +129,7 @@ async fn a_disabled_user_is_signed_out_at_once_and_back_when_enabled(pool: PgPoo
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn an_admin_disables_enables_and_rechecks_a_connection(pool: PgPool) {
     let mut admin = Browser::new(pool.clone(), false).await;
-    admin.sign_up("root@example.com", PASSWORD).await;
+    admin.sign_up_admin("root@example.com", PASSWORD).await;
     let (mut owner, c) = browser_with_connection(&pool, "admin-switch", READ_ALL).await;
     let role = c.role_arn.clone().unwrap();
     let buckets = format!("connection={}", c.id);

@@ -1,5 +1,5 @@
-//! Who administers a deployment: the first account, then whoever an administrator or the
-//! operator (`server admin grant|revoke EMAIL`) makes one. An address proves nothing.
+//! Who administers a deployment: whoever signs up with the operator's one-time `BOOTSTRAP_TOKEN`,
+//! then whoever an administrator or the operator (`server admin grant|revoke EMAIL`) makes one.
 
 use std::process::Command;
 
@@ -27,6 +27,11 @@ pub async fn user_id(pool: &PgPool, email: &str) -> i64 {
 
 /// The server binary run as an operator would, against this test's database.
 pub fn operator(pool: &PgPool, args: &[&str]) -> (bool, String) {
+    operator_with(pool, args, &[])
+}
+
+/// [`operator`] with more of the operator's environment.
+pub fn operator_with(pool: &PgPool, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: run scripts/test.sh");
     let server = base
         .rsplit_once('/')
@@ -35,6 +40,7 @@ pub fn operator(pool: &PgPool, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(args)
         .env("DATABASE_URL", format!("{server}/{database}"))
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text =
@@ -45,7 +51,7 @@ pub fn operator(pool: &PgPool, args: &[&str]) -> (bool, String) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool: PgPool) {
     let mut first = Browser::new(pool.clone(), true).await;
-    first.sign_up("first@example.com", PASSWORD).await;
+    first.sign_up_admin("first@example.com", PASSWORD).await;
     let mut second = first.another();
     second.sign_up("second@example.com", PASSWORD).await;
     assert!(is_admin(&pool, "first@example.com").await);

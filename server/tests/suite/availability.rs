@@ -199,3 +199,58 @@ async fn a_64_kib_key_is_refused_at_once_and_the_audit_keeps_nothing_past_its_ca
             .await;
     assert!(refused.is_err(), "a 64 KiB key reached the audit table");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn one_user_spends_their_own_allowance_of_assumptions_and_their_links_still_open(
+    pool: PgPool,
+) {
+    let (_, c) = browser_with_connection(&pool, "hurried", READ_ALL).await;
+    let owner: i64 = sqlx::query_scalar("select id from users where email = 'hurried@example.com'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let state = crate::support::standin::state(pool.clone(), crate::support::aws().await).await;
+    let target = app::aws::access::Target::new(&state, owner, c.id, "cv-mixed", "walk/one/two/three/report.csv")
+            .unwrap();
+    let link = app::shares::ssr::create(&target, 1).await.unwrap();
+    let server = Served::start(
+        &pool,
+        &[
+            ("ASSUMPTIONS_PER_USER_PER_MINUTE", "4"),
+            ("AWS_S3_FORCE_PATH_STYLE", "true"),
+        ],
+    )
+    .await;
+    let cookie = server.sign_in("hurried@example.com").await;
+    let folder = format!("http://{}/c/{}/cv-mixed", server.addr, c.id);
+    // The link's creation above was one; the window may have just turned (its limit counts the
+    // previous minute too), so the allowance is spent within five more.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let page = http("GET", &folder, &[("Cookie", &cookie)]).await;
+        statuses.push(page.status);
+        if page.status == 429 {
+            assert!(page.body.contains("Wait a minute"), "{}", page.body);
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 200).count() >= 3, "{statuses:?}");
+    let assumed: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where actor_id = $1 and action = 'list_objects'",
+    )
+    .bind(owner)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(assumed as usize, statuses.len() - 1, "a refusal assumes nothing");
+    // Strangers opening the owner's link spend the link's allowance, not the owner's: it opens.
+    let opened = http(
+        "GET",
+        &format!("http://{}{}", server.addr, link.path),
+        &[],
+    )
+    .await;
+    assert_eq!(opened.status, 302, "{}", opened.body);
+}

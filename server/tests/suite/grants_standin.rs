@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::{
     audit::Activity,
-    aws::access::{assume_for, Target},
+    aws::access::{assume_for, Role, Target},
     browse::ssr as browse,
     connections::ssr as connections,
     error::AppError,
@@ -204,6 +204,12 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
     )
     .await
     .unwrap();
+    // An invitation reaches nothing until she accepts it.
+    assert_eq!(
+        listed(&state, dana_id, c.id, &granted).await.unwrap_err(),
+        AppError::NotFound
+    );
+    grants::answer(&pool, dana_id, grant_id, true).await.unwrap();
 
     // Inside: browse, create, share.
     assert_eq!(
@@ -365,9 +371,10 @@ async fn the_user_placeholder_gives_each_teammate_their_own_folder(pool: PgPool)
     let ann = owner(&pool, "ann@example.com").await;
     let bob = owner(&pool, "bob@example.com").await;
     for (id, email) in [(ann, "ann@example.com"), (bob, "bob@example.com")] {
-        grants::grant(&pool, owner_id, c.id, grant(location, email, true))
+        let given = grants::grant(&pool, owner_id, c.id, grant(location, email, true))
             .await
             .unwrap();
+        grants::answer(&pool, id, given, true).await.unwrap();
         put_object("cv-work", &format!("{base}users/{id}/notes.txt"));
     }
     let (ann_home, bob_home) = (format!("{base}users/{ann}/"), format!("{base}users/{bob}/"));
@@ -423,6 +430,7 @@ async fn an_expired_grant_stops_at_its_date(pool: PgPool) {
     )
     .await
     .unwrap();
+    grants::answer(&pool, eve, id, true).await.unwrap();
     assert_eq!(listed(&state, eve, c.id, &base).await.unwrap().len(), 1);
     assert_eq!(grants::shared_with(&pool, eve).await.unwrap().len(), 1);
     // Its date comes: the next request is refused, and it is no longer listed as shared.
@@ -503,9 +511,22 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     assert_eq!(listed[0].prefix, "ünï côdé/+ %/");
     let given = grants::grant(&pool, admin, c, grant(location, "root@example.com", true)).await;
     assert_eq!(given.unwrap_err(), AppError::NotYourConnection);
+    // A connection that is not verified grants nothing.
+    let given = grants::grant(&pool, ada, c, grant(location, "stranger@example.com", true)).await;
+    assert_eq!(given.unwrap_err(), AppError::ConnectionNotVerified);
+    sqlx::query(
+        "update connections set status = 'verified',
+                role_arn = 'arn:aws:iam::123456789012:role/team' where id = $1",
+    )
+    .bind(c)
+    .execute(&pool)
+    .await
+    .unwrap();
 
-    let given = grants::grant(&pool, ada, c, grant(location, "nobody@example.com", true)).await;
-    assert_eq!(given.unwrap_err(), AppError::GranteeUnknown);
+    // An address without an account gets an invitation like any other: nothing says which.
+    grants::grant(&pool, ada, c, grant(location, "nobody@example.com", true))
+        .await
+        .unwrap();
     let given = grants::grant(&pool, ada, c, grant(location, "ada@example.com", true)).await;
     assert_eq!(given.unwrap_err(), AppError::GranteeIsOwner);
     for until in ["2001-01-01", "tomorrow", "2026-13-01"] {
@@ -529,17 +550,18 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
         .await
         .unwrap();
     let live = grants::list(&pool, c, ada).await.unwrap();
-    assert_eq!(live[0].grants.len(), 1);
-    assert_eq!(
-        live[0].grants[0].granted_by.as_deref(),
-        Some("ada@example.com")
-    );
+    let live: Vec<_> = live[0]
+        .grants
+        .iter()
+        .filter(|g| g.grantee == "stranger@example.com")
+        .cloned()
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].granted_by.as_deref(), Some("ada@example.com"));
+    assert!(!live[0].accepted, "an invitation until accepted");
     // What an administrator may still see and do: list the grants, and take them away.
     assert_eq!(grants::list(&pool, c, admin).await.unwrap().len(), 1);
-    assert_eq!(
-        (live[0].grants[0].id, live[0].grants[0].writable),
-        (second, true)
-    );
+    assert_eq!((live[0].id, live[0].writable), (second, true));
     assert_eq!(
         grants::revoke(&pool, ada, c, first).await.unwrap_err(),
         AppError::NotFound,
@@ -552,14 +574,121 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
         AppError::NotFound,
         "a grantee cannot manage the grant"
     );
-    // A connection that is not verified is not usable by the grantee either.
-    let used = assume_for(&state, stranger, c, &app::aws::Scope::Verify).await;
-    assert_eq!(used.unwrap_err(), AppError::ConnectionNotVerified);
-    grants::remove(&pool, ada, c, location).await.unwrap();
-    let used = assume_for(&state, stranger, c, &app::aws::Scope::Verify).await;
+    // Until accepted it reaches nothing: the stranger sees it among their invitations only.
+    let load = |user| Role::load(&state, user, c);
+    assert_eq!(load(stranger).await.unwrap_err(), AppError::NotFound);
+    assert!(grants::shared_with(&pool, stranger).await.unwrap().is_empty());
+    let invited = grants::invitations(&pool, stranger).await.unwrap();
+    assert_eq!(invited.iter().map(|i| i.id).collect::<Vec<_>>(), [second]);
     assert_eq!(
-        used.unwrap_err(),
+        grants::answer(&pool, ada, second, true).await.unwrap_err(),
+        AppError::NotFound,
+        "nobody answers another address's invitation"
+    );
+    grants::answer(&pool, stranger, second, true).await.unwrap();
+    assert!(load(stranger).await.is_ok());
+    assert_eq!(grants::shared_with(&pool, stranger).await.unwrap().len(), 1);
+    assert_eq!(
+        grants::answer(&pool, stranger, second, false).await.unwrap_err(),
+        AppError::NotFound,
+        "answered already"
+    );
+    // A connection that is no longer verified is usable by nobody and shared with nobody.
+    let status = |status: &'static str| {
+        sqlx::query("update connections set status = $2 where id = $1")
+            .bind(c)
+            .bind(status)
+            .execute(&pool)
+    };
+    status("unverified").await.unwrap();
+    assert_eq!(load(stranger).await.unwrap_err(), AppError::ConnectionNotVerified);
+    assert!(grants::shared_with(&pool, stranger).await.unwrap().is_empty());
+    status("verified").await.unwrap();
+    // Grants are limited per owner: 30 an hour, three of them made above.
+    let mut made = 0;
+    for i in 0..40 {
+        let email = format!("bulk{i}@example.com");
+        match grants::grant(&pool, ada, c, grant(location, &email, false)).await {
+            Ok(_) => made += 1,
+            Err(AppError::RateLimited) => break,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(made, 27);
+    grants::remove(&pool, ada, c, location).await.unwrap();
+    assert_eq!(
+        load(stranger).await.unwrap_err(),
         AppError::NotFound,
         "removed with its grants"
     );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_accepted(
+    pool: PgPool,
+) {
+    let (mut owner, c) = browser_with_connection(&pool, "inviting", READ_WRITE).await;
+    let owner_id: i64 = sqlx::query_scalar("select owner_id from connections where id = $1")
+        .bind(c.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let location = grants::add(&pool, owner_id, c.id, "cv-mixed", "", false)
+        .await
+        .unwrap();
+    let mut kim = owner.another();
+    kim.sign_up("kim@example.com", "a long enough passphrase")
+        .await;
+    let kim_id: i64 = sqlx::query_scalar("select id from users where email = 'kim@example.com'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (connection, location) = (c.id.to_string(), location.to_string());
+    let form = |email: &'static str| {
+        [
+            ("connection", connection.clone()),
+            ("location", location.clone()),
+            ("email", email.to_owned()),
+            ("mode", "read".to_owned()),
+            ("until", String::new()),
+            ("back", String::new()),
+        ]
+    };
+    let post = async |browser: &mut crate::support::Browser, fields: [(&str, String); 6]| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        browser.post_form("/api/grant_create", &fields).await
+    };
+    // An address with an account and one without: the same answer, word for word.
+    let existing = post(&mut owner, form("kim@example.com")).await;
+    let missing = post(&mut owner, form("nobody-here@example.com")).await;
+    assert_eq!(existing.status, missing.status);
+    assert_eq!(existing.location(), missing.location());
+    assert!(!existing.location().contains("error"), "{}", existing.location());
+    let shown = owner.get(&format!("/connections/{}", c.id)).await.body;
+    assert_eq!(shown.matches("invited, not accepted yet").count(), 2, "{shown}");
+
+    // Kim has an invitation on her home page; the connection does not exist for her yet.
+    let folder = format!("/c/{}/cv-mixed", c.id);
+    assert_ne!(kim.get(&folder).await.status, 200);
+    let home = kim.get("/").await.body;
+    assert!(home.contains("inviting@example.com invites you to"), "{home}");
+    let invitation = grants::invitations(&pool, kim_id).await.unwrap()[0].id.to_string();
+    // Nobody else can accept it for her.
+    let stolen = owner
+        .post_form("/api/invitation_answer", &[("id", &invitation), ("accept", "yes")])
+        .await;
+    assert!(stolen.location().contains("error=NotFound"), "{}", stolen.location());
+    let accepted = kim
+        .post_form("/api/invitation_answer", &[("id", &invitation), ("accept", "yes")])
+        .await;
+    assert_eq!(accepted.location(), "/");
+    assert_eq!(kim.get(&folder).await.status, 200);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'grant.%' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["grant.create", "grant.create", "grant.accept"]);
 }

@@ -110,8 +110,32 @@ async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
         home.body.contains("first@example.com"),
         "the header names the user"
     );
-    // The first account administers the deployment.
-    assert_eq!(browser.get("/admin").await.status, StatusCode::OK);
+    // Being first proves nothing: only the operator's bootstrap token makes an administrator.
+    assert_ne!(browser.get("/admin").await.status, StatusCode::OK);
+    let mut owner = browser.another();
+    let guessed = [
+        ("email", "guess@example.com"),
+        ("password", PASSWORD),
+        ("bootstrap", "a-guessed-token-of-some-length"),
+    ];
+    let refused = owner.post_form("/api/sign_up", &guessed).await;
+    assert!(
+        refused.location().starts_with("/sign-up?error=BootstrapRefused"),
+        "{}",
+        refused.location()
+    );
+    owner.sign_up_admin("owner@example.com", PASSWORD).await;
+    assert_eq!(owner.get("/admin").await.status, StatusCode::OK);
+    // Spent: the next one with the token is refused, and the form says why.
+    let mut late = browser.another();
+    let again = [
+        ("email", "late@example.com"),
+        ("password", PASSWORD),
+        ("bootstrap", crate::support::BOOTSTRAP),
+    ];
+    let refused = late.post_form("/api/sign_up", &again).await;
+    let page = late.get(refused.location()).await;
+    assert!(page.body.contains("already has an administrator"), "{}", page.body);
     // Signed in, the sign-in page sends you home.
     assert_eq!(browser.get("/sign-in").await.location(), "/");
 
@@ -300,7 +324,7 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn only_admins_see_users_connections_and_the_audit_log(pool: PgPool) {
     let mut admin = Browser::new(pool, false).await;
-    admin.sign_up("admin@example.com", PASSWORD).await;
+    admin.sign_up_admin("admin@example.com", PASSWORD).await;
     let mut user = admin.another();
     user.sign_up("user@example.com", PASSWORD).await;
     let created = user
@@ -609,7 +633,7 @@ async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPo
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_admin_console_refuses_what_another_site_asks_for(pool: PgPool) {
     let mut admin = Browser::new(pool, false).await;
-    admin.sign_up("first-admin@example.com", PASSWORD).await;
+    admin.sign_up_admin("first-admin@example.com", PASSWORD).await;
     for path in ["/admin", "/admin/audit", "/admin/audit/export?format=csv"] {
         for (site, refused) in [
             ("cross-site", true),

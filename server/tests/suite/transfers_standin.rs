@@ -158,7 +158,7 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     };
     let upload_id = upload.id.clone();
     assert_eq!((part_size, parts, parallel), (8 << 20, 5, 4));
-    let urls = transfer::part_urls(&target, &upload, 1, 5).await.unwrap();
+    let urls = transfer::part_urls(&target, &upload, 1, 5).await.unwrap().urls;
     assert_eq!(urls.len(), 5);
     for (n, url) in urls.iter().enumerate() {
         let pairs = query(url);
@@ -244,20 +244,49 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
         panic!("17 MiB is multipart");
     };
     assert_eq!(parts, 3);
-    let last = transfer::part_urls(&target, &upload, 3, 1).await.unwrap();
+    let batch = transfer::part_urls(&target, &upload, 3, 1).await.unwrap();
+    let last = &batch.urls;
     let too_long = http_with_body("PUT", &last[0], &[], &vec![0u8; (1 << 20) + 1]).await;
     assert_eq!(too_long.status, 403, "{}", too_long.body);
     let sent = http_with_body("PUT", &last[0], &[], &vec![0u8; 1 << 20]).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     let etag = sent.header("etag").unwrap().to_owned();
 
-    // A ticket claiming another size is refused: the size cannot be changed after the start.
-    let (_, mac) = upload.ticket.split_once('.').unwrap();
-    let forged = transfers::MultipartUpload {
-        ticket: format!("{}.{mac}", 1u64 << 40),
+    // A ticket claiming another size, or a later expiry, is refused: neither can be changed.
+    let (_, rest) = upload.ticket.split_once('.').unwrap();
+    let (expires, mac) = rest.split_once('.').unwrap();
+    for ticket in [
+        format!("{}.{expires}.{mac}", 1u64 << 40),
+        format!("17825792.{}.{mac}", expires.parse::<i64>().unwrap() + 86_400),
+    ] {
+        let forged = transfers::MultipartUpload {
+            ticket,
+            ..upload.clone()
+        };
+        assert!(transfer::part_urls(&target, &forged, 3, 1).await.is_err());
+    }
+    // Each batch of part URLs renews the ticket to expire with them (plus time to complete):
+    // never before the one it replaces.
+    let expiry = |ticket: &str| -> i64 { ticket.split('.').nth(1).unwrap().parse().unwrap() };
+    assert!(expiry(&batch.ticket) >= expiry(&upload.ticket));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let lives = expiry(&batch.ticket) - now;
+    let most = i64::from(state.config.presign_seconds) + transfer::ticket::GRACE_SECS;
+    assert!((most - 5..=most).contains(&lives), "{lives} s");
+    // A ticket past its expiry is refused for part URLs and completion alike, with the reason.
+    let lapsed = transfers::MultipartUpload {
+        ticket: transfer::ticket::issue_until(&target, &upload.id, 17 << 20, now - 1),
         ..upload.clone()
     };
-    assert!(transfer::part_urls(&target, &forged, 4, 1).await.is_err());
+    let expired = AppError::Request("this upload's ticket has expired: upload the file again".into());
+    assert_eq!(
+        transfer::part_urls(&target, &lapsed, 3, 1).await.unwrap_err(),
+        expired
+    );
+    assert_eq!(
+        transfer::complete_upload(&target, &lapsed, vec![]).await.unwrap_err(),
+        expired
+    );
 
     // Completing with less than declared is refused, and the upload is aborted: nothing stays.
     let done = transfer::complete_upload(

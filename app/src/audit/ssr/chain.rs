@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use sqlx::{PgExecutor, PgPool};
 
+use super::digest::Pin;
 use crate::{
     audit::{ChainBreak, ChainReport},
     error::AppError,
@@ -168,7 +169,9 @@ impl Walker {
             rows: self.rows,
             first_id: self.first_id,
             problem,
+            last_id: self.last_id(),
             last_hash: hex::encode(&self.prev_hash),
+            digests_checked: 0,
         }
     }
 }
@@ -179,6 +182,18 @@ impl Walker {
 /// while the walk runs are in neither the rows nor the head it compares, so a live system is
 /// never reported as having lost its newest rows.
 pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
+    verify_against(pool, &[]).await
+}
+
+/// [`verify`], and each of `pins` (signed digests of earlier heads, kept where the database
+/// cannot reach) still names a row of the chain with the hash it had: a trail rewritten whole,
+/// with hashes recomputed and the head moved, holds as a chain but not against its digests.
+/// Pins on months archived since are not compared here (their files have their own hashes).
+pub async fn verify_against(pool: &PgPool, pins: &[Pin]) -> Result<ChainReport, AppError> {
+    let mut pins: Vec<&Pin> = pins.iter().collect();
+    pins.sort_by_key(|pin| pin.last_id);
+    let mut pending = pins.into_iter().peekable();
+    let mut checked = 0;
     let mut tx = pool.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
@@ -195,6 +210,19 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
     while let Some(row) = rows.try_next().await? {
         if let Err(problem) = walker.step(&row) {
             return Ok(walker.report(Some(problem)));
+        }
+        while let Some(pin) = pending.next_if(|pin| pin.last_id <= row.id) {
+            if pin.last_id < walker.first_id {
+                continue; // archived since
+            }
+            if pin.last_hash != row.hash {
+                let problem = ChainBreak::Rewritten {
+                    id: row.id,
+                    at: pin.at.clone(),
+                };
+                return Ok(walker.report(Some(problem)));
+            }
+            checked += 1;
         }
     }
     drop(rows);
@@ -213,7 +241,17 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
     } else if head.last_hash != walker.last_hash() {
         Some(ChainBreak::Altered { id: head.last_id })
     } else {
-        None
+        // A digest past the end: the chain was cut back, head and all.
+        pending
+            .rfind(|pin| pin.last_id > walker.last_id())
+            .map(|pin| ChainBreak::RemovedSince {
+                from: walker.last_id() + 1,
+                to: pin.last_id,
+                at: pin.at.clone(),
+            })
     };
-    Ok(walker.report(problem))
+    Ok(ChainReport {
+        digests_checked: checked,
+        ..walker.report(problem)
+    })
 }

@@ -3,11 +3,12 @@ use sqlx::{PgExecutor, PgPool};
 
 mod archive;
 mod chain;
+pub mod digest;
 mod export;
 mod search;
 
 pub use archive::archive;
-pub use chain::verify;
+pub use chain::{verify, verify_against};
 pub use export::{export, Format};
 pub use search::search;
 
@@ -127,10 +128,14 @@ fn printed_len(value: &Value) -> usize {
     value.to_string().len() + spaces(value)
 }
 
-/// Walks the chain (see [`verify`]) and audits the walk and what it found, as done by `actor`
-/// (an admin; `None` is the operator, from the command line).
-pub async fn verify_audited(pool: &PgPool, actor: Option<i64>) -> Result<ChainReport, AppError> {
-    let report = verify(pool).await?;
+/// Walks the chain (see [`verify_against`]) and audits the walk, the head it checked and what
+/// it found, as done by `actor` (an admin; `None` is the operator, from the command line).
+pub async fn verify_audited(
+    pool: &PgPool,
+    actor: Option<i64>,
+    pins: &[digest::Pin],
+) -> Result<ChainReport, AppError> {
+    let report = verify_against(pool, pins).await?;
     let outcome = match report.problem {
         None => Outcome::Ok,
         Some(_) => Outcome::Failed,
@@ -140,6 +145,8 @@ pub async fn verify_audited(pool: &PgPool, actor: Option<i64>) -> Result<ChainRe
         detail: Some(serde_json::json!({
             "by": if actor.is_some() { "admin" } else { "operator" },
             "rows": report.rows, "first_id": report.first_id,
+            "head": { "last_id": report.last_id, "last_hash": report.last_hash },
+            "digests": report.digests_checked,
             "problem": report.problem.as_ref().map(ToString::to_string),
         })),
         ..Event::new(Activity::AuditVerify, outcome)

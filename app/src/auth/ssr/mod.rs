@@ -20,7 +20,7 @@ use crate::{
         ssr::{count_junk, record, Event},
         Activity, Outcome,
     },
-    config::Config,
+    config::{Config, ExposeSecret},
     error::AppError,
     limits,
 };
@@ -322,28 +322,38 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
 /// the lock function returns `void`, which the checked macros cannot type.)
 const SIGN_UP_LOCK: &str = "select pg_advisory_xact_lock(hashtext('crossview.sign_up'))";
 
-/// Creates an account. The first account of an empty deployment administers it, and is the only
-/// one that may sign up while public sign-up is off. An address proves nothing, so none is
-/// privileged: other admins are made by an admin, or by the operator (`server admin grant`).
+/// Creates an account. Nobody becomes an administrator by signing up, except with the one-time
+/// `BOOTSTRAP_TOKEN` from the operator's environment while the deployment has no administrator
+/// yet (decided under one lock: of ten simultaneous sign-ups with it exactly one is); that is
+/// also the only sign-up allowed while public sign-up is off. Other administrators are made by
+/// an administrator, or by the operator (`server admin grant`). An address proves nothing.
 pub async fn create_user(
     pool: &PgPool,
     config: &Config,
     email: &str,
     password: &str,
+    bootstrap: Option<&str>,
 ) -> Result<SessionUser, AppError> {
     let email = email.trim();
     validate_email(email)?;
     validate_password(password, email)?;
-    if !config.allow_signup && !is_empty(pool).await? {
+    let bootstrap = match bootstrap.map(str::trim).filter(|t| !t.is_empty()) {
+        None => false,
+        Some(given) => match &config.bootstrap_token {
+            // Compared as digests: the time taken says nothing about the token.
+            Some(token) if digest(token.expose_secret()) == digest(given) => true,
+            _ => return Err(AppError::BootstrapRefused),
+        },
+    };
+    if !config.allow_signup && !bootstrap {
         return Err(AppError::SignupClosed);
     }
     let hash = hash_password(password.to_owned()).await?;
-    // Who is first is decided under one lock: ten simultaneous first sign-ups make one admin.
     let mut tx = pool.begin().await?;
     sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
-    let first = is_empty(&mut *tx).await?;
-    if !config.allow_signup && !first {
-        return Err(AppError::SignupClosed);
+    // Used once: a deployment with an administrator (enabled or not) takes the token no more.
+    if bootstrap && has_admin(&mut *tx).await? {
+        return Err(AppError::BootstrapRefused);
     }
     let user = sqlx::query_as!(
         SessionUser,
@@ -352,7 +362,7 @@ pub async fn create_user(
            returning id, email, is_admin, auth_epoch::text as "epoch!""#,
         email,
         hash,
-        first
+        bootstrap
     )
     .fetch_one(&mut *tx)
     .await
@@ -363,16 +373,25 @@ pub async fn create_user(
         _ => AppError::from(err),
     })?;
     tx.commit().await?;
+    if bootstrap {
+        tracing::warn!(
+            user = user.id,
+            "the first administrator signed up with BOOTSTRAP_TOKEN: remove it from the environment"
+        );
+    }
     Ok(user)
 }
 
-/// No account exists yet: the next one is the deployment's first.
-async fn is_empty<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar!(r#"select not exists (select 1 from users) as "empty!""#)
-            .fetch_one(db)
-            .await?,
-    )
+/// Whether any account administers the deployment (disabled ones too).
+async fn has_admin<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("select exists (select 1 from users where is_admin)")
+        .fetch_one(db)
+        .await?)
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
 }
 
 /// A change an administrator (or the operator) makes to an account.

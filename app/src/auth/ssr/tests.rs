@@ -12,6 +12,7 @@ fn config(allow_signup: bool) -> Arc<Config> {
             "DATABASE_URL" => Some("postgres://unused".into()),
             "SESSION_SECRET" => Some(secret.clone()),
             "ALLOW_SIGNUP" => Some(signup.clone()),
+            "BOOTSTRAP_TOKEN" => Some(TOKEN.into()),
             _ => None,
         })
         .unwrap(),
@@ -19,6 +20,7 @@ fn config(allow_signup: bool) -> Arc<Config> {
 }
 
 const GOOD: &str = "correct horse battery staple";
+const TOKEN: &str = "the-operators-bootstrap-token";
 
 #[test]
 fn email_rules() {
@@ -149,23 +151,23 @@ proptest::proptest! {
 async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
     let cfg = config(true);
     assert_eq!(
-        create_user(&pool, &cfg, "not-an-email", GOOD)
+        create_user(&pool, &cfg, "not-an-email", GOOD, None)
             .await
             .unwrap_err(),
         AppError::EmailInvalid
     );
     assert_eq!(
-        create_user(&pool, &cfg, "a@example.com", "short")
+        create_user(&pool, &cfg, "a@example.com", "short", None)
             .await
             .unwrap_err(),
         AppError::PasswordTooShort
     );
-    create_user(&pool, &cfg, "a@example.com", GOOD)
+    create_user(&pool, &cfg, "a@example.com", GOOD, None)
         .await
         .unwrap();
     // Case and surrounding spaces do not make a new account.
     assert_eq!(
-        create_user(&pool, &cfg, " A@Example.COM ", GOOD)
+        create_user(&pool, &cfg, " A@Example.COM ", GOOD, None)
             .await
             .unwrap_err(),
         AppError::EmailTaken
@@ -178,34 +180,54 @@ async fn sign_up_validates_and_refuses_duplicates(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
-async fn the_first_account_administers_and_an_address_proves_nothing(pool: PgPool) {
+async fn only_the_bootstrap_token_makes_the_first_admin_and_only_once(pool: PgPool) {
     let closed = config(false);
-    let first = create_user(&pool, &closed, "first@example.com", GOOD)
+    let open = config(true);
+    // The first account of an empty deployment is an ordinary one, and while sign-up is closed
+    // nobody signs up without the token.
+    let first = create_user(&pool, &open, "first@example.com", GOOD, None)
         .await
         .unwrap();
-    assert!(
-        first.is_admin,
-        "the first account of a deployment administers it"
-    );
-    for later in [
-        "second@example.com",
-        "Boss@example.com",
-        "admin@example.com",
-    ] {
+    assert!(!first.is_admin, "being first proves nothing");
+    for later in ["second@example.com", "Boss@example.com", "admin@example.com"] {
         assert_eq!(
-            create_user(&pool, &closed, later, GOOD).await.unwrap_err(),
+            create_user(&pool, &closed, later, GOOD, None).await.unwrap_err(),
             AppError::SignupClosed,
             "{later}"
         );
     }
-    let open = config(true);
-    let third = create_user(&pool, &open, "boss@example.com", GOOD)
+    // A wrong token is refused, and so is a token where the deployment has none.
+    let untokened = Arc::new(Config {
+        bootstrap_token: None,
+        ..(*open).clone()
+    });
+    for (cfg, token) in [(&closed, "a-wrong-token-of-some-length"), (&untokened, TOKEN)] {
+        assert_eq!(
+            create_user(&pool, cfg, "guess@example.com", GOOD, Some(token))
+                .await
+                .unwrap_err(),
+            AppError::BootstrapRefused
+        );
+    }
+    // The token: an administrator, even with sign-up closed; then never again.
+    let admin = create_user(&pool, &closed, "owner@example.com", GOOD, Some(TOKEN))
+        .await
+        .unwrap();
+    assert!(admin.is_admin);
+    assert_eq!(
+        create_user(&pool, &open, "late@example.com", GOOD, Some(TOKEN))
+            .await
+            .unwrap_err(),
+        AppError::BootstrapRefused
+    );
+    let third = create_user(&pool, &open, "boss@example.com", GOOD, None)
         .await
         .unwrap();
     assert!(!third.is_admin, "no address is privileged");
 }
 
-/// Ten people signing up at once on a fresh deployment: one of them, and only one, is admin.
+/// Ten people signing up at once on a fresh deployment, all with the token: one of them, and
+/// only one, is admin; the others are refused (the token is spent).
 async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<SessionUser> {
     let cfg = config(allow_signup);
     let attempts = (0..10).map(|i| {
@@ -213,7 +235,7 @@ async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<S
         tokio::spawn(async move {
             // Busy (other tests hashing at the same time) creates nothing: try again.
             loop {
-                match create_user(&pool, &cfg, &format!("racer{i}@example.com"), GOOD).await {
+                match create_user(&pool, &cfg, &format!("racer{i}@example.com"), GOOD, Some(TOKEN)).await {
                     Err(AppError::Busy) => tokio::task::yield_now().await,
                     done => return done,
                 }
@@ -224,7 +246,7 @@ async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<S
     for attempt in attempts.collect::<Vec<_>>() {
         match attempt.await.unwrap() {
             Ok(user) => made.push(user),
-            Err(err) => assert_eq!(err, AppError::SignupClosed),
+            Err(err) => assert_eq!(err, AppError::BootstrapRefused),
         }
     }
     made
@@ -233,24 +255,24 @@ async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<S
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn ten_simultaneous_first_sign_ups_make_exactly_one_admin(pool: PgPool) {
     let made = simultaneous_first_sign_ups(&pool, true).await;
-    assert_eq!(made.len(), 10);
-    assert_eq!(made.iter().filter(|u| u.is_admin).count(), 1);
+    assert_eq!(made.len(), 1, "the token is spent by the first");
+    assert!(made[0].is_admin);
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn closed_sign_up_lets_exactly_one_first_account_in(pool: PgPool) {
     let made = simultaneous_first_sign_ups(&pool, false).await;
-    assert_eq!(made.len(), 1, "the others are refused: sign-up is closed");
+    assert_eq!(made.len(), 1, "the others are refused: the token is spent");
     assert!(made[0].is_admin);
 }
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn admins_are_granted_and_revoked_but_the_last_one_stays(pool: PgPool) {
     let open = config(true);
-    let first = create_user(&pool, &open, "first@example.com", GOOD)
+    let first = create_user(&pool, &open, "first@example.com", GOOD, Some(TOKEN))
         .await
         .unwrap();
-    create_user(&pool, &open, "second@example.com", GOOD)
+    create_user(&pool, &open, "second@example.com", GOOD, None)
         .await
         .unwrap();
     assert_eq!(
@@ -359,7 +381,7 @@ async fn admins_are_granted_and_revoked_but_the_last_one_stays(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_checks_the_password(pool: PgPool) {
-    create_user(&pool, &config(true), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD, None)
         .await
         .unwrap();
     let user = sign_in(&pool, "A@example.com", GOOD, Some("10.0.0.1"), None)
@@ -393,7 +415,7 @@ async fn sign_in_checks_the_password(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
-    create_user(&pool, &config(true), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD, None)
         .await
         .unwrap();
     for email in ["a@example.com", "ghost@example.com"] {
@@ -420,7 +442,7 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
     let trusted = sign_in(&pool, "a@example.com", GOOD, Some("10.9.9.9"), Some("d1")).await;
     assert_eq!(trusted.unwrap().email, "a@example.com");
     // Another account is unaffected.
-    create_user(&pool, &config(true), "b@example.com", GOOD)
+    create_user(&pool, &config(true), "b@example.com", GOOD, None)
         .await
         .unwrap();
     sign_in(&pool, "b@example.com", GOOD, Some("10.9.9.9"), None)
@@ -438,7 +460,7 @@ async fn sign_in_is_limited_per_email_without_revealing_accounts(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn sign_in_is_limited_per_address(pool: PgPool) {
-    create_user(&pool, &config(true), "a@example.com", GOOD)
+    create_user(&pool, &config(true), "a@example.com", GOOD, None)
         .await
         .unwrap();
     for i in 0..limits::SIGN_IN_ADDRESS.max {
@@ -463,7 +485,7 @@ async fn sign_in_is_limited_per_address(pool: PgPool) {
 
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn changing_the_password_rotates_the_session_epoch(pool: PgPool) {
-    let user = create_user(&pool, &config(true), "a@example.com", GOOD)
+    let user = create_user(&pool, &config(true), "a@example.com", GOOD, None)
         .await
         .unwrap();
     let new = "a brand new passphrase";

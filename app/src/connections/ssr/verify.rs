@@ -7,7 +7,7 @@ use super::{generate_external_id, get};
 use crate::{
     audit::Activity,
     aws::{
-        access::{assume_audited, session_name},
+        access::{assume_audited, charge, session_name},
         failure, RoleTarget, Scope,
     },
     connections::{Connection, Status},
@@ -46,6 +46,8 @@ pub async fn check_and_store(
         .role_arn
         .clone()
         .ok_or(AppError::RoleArnMissing)?;
+    // Retries while IAM propagates are one check: one assumption charged.
+    charge(state, actor, false).await?;
     let outcome = check(state, actor, connection, &role_arn).await?;
     store(state, owner, connection, &role_arn, &outcome).await?;
     Ok(outcome)

@@ -21,6 +21,9 @@ pub const HOST: &str = "crossview.test";
 /// What a browser's navigation or plain form post accepts.
 const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
+/// The tests' `BOOTSTRAP_TOKEN`: a sign-up that gives it makes the deployment's first admin.
+pub const BOOTSTRAP: &str = "the-tests-bootstrap-token";
+
 pub fn config(cookie_secure: bool) -> Config {
     config_with(cookie_secure, &[])
 }
@@ -46,6 +49,7 @@ pub fn config_with(cookie_secure: bool, env: &[(&str, &str)]) -> Config {
         "COOKIE_SECURE" => Some(cookie_secure.to_string()),
         // The stand-in serves buckets by path.
         "AWS_S3_FORCE_PATH_STYLE" => Some("true".into()),
+        "BOOTSTRAP_TOKEN" => Some(BOOTSTRAP.into()),
         _ => None,
     })
     .unwrap()
@@ -231,6 +235,14 @@ impl Browser {
             .await
     }
 
+    /// Signs up as the deployment's first administrator, with the operator's bootstrap token.
+    pub async fn sign_up_admin(&mut self, email: &str, password: &str) -> Page {
+        let form = [("email", email), ("password", password), ("bootstrap", BOOTSTRAP)];
+        let page = self.post_form("/api/sign_up", &form).await;
+        assert_eq!(page.location(), "/", "the bootstrap sign-up of {email}");
+        page
+    }
+
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         self.post_form(
             "/api/sign_in",
@@ -259,15 +271,24 @@ pub async fn database_url(pool: &PgPool) -> String {
 }
 
 /// The real server binary, on its own port, against this test's database; killed when dropped.
+/// What it prints (its logs and any refusal to start) goes to a file, shown if it exits early.
 pub struct Served {
     child: std::process::Child,
     pub addr: String,
+    log: std::path::PathBuf,
+    /// The log is this harness's own temporary file (removed on drop), not one a test asked for.
+    own_log: bool,
+    database_url: String,
+    env: Vec<(String, String)>,
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if self.own_log {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
@@ -279,57 +300,91 @@ impl Served {
             .await
     }
 
-    /// Started and listening, its standard output (the logs) going to `log`.
+    /// Started and listening, its output (the logs) going to `log`.
     pub async fn logged(pool: &PgPool, env: &[(&str, &str)], log: &std::path::Path) -> Served {
-        let log = std::fs::File::create(log).unwrap();
-        Self::spawn_to(&database_url(pool).await, env, log.into())
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self::spawn_to(database_url(pool).await, env, log.to_owned(), false)
             .listening()
             .await
     }
 
     /// Started on `database_url`, not yet waited for.
     pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> Served {
-        Self::spawn_to(database_url, env, std::process::Stdio::null())
+        static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = std::env::temp_dir().join(format!("crossview-served-{}-{n}.log", std::process::id()));
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self::spawn_to(database_url.to_owned(), env, log, true)
     }
 
-    fn spawn_to(database_url: &str, env: &[(&str, &str)], stdout: std::process::Stdio) -> Served {
+    fn spawn_to(
+        database_url: String,
+        env: Vec<(String, String)>,
+        log: std::path::PathBuf,
+        own_log: bool,
+    ) -> Served {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let addr = format!("127.0.0.1:{port}");
+        let out = std::fs::File::create(&log).unwrap();
+        let err = out.try_clone().unwrap();
         Served {
             child: std::process::Command::new(env!("CARGO_BIN_EXE_server"))
                 .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-                .env("DATABASE_URL", database_url)
+                .env("DATABASE_URL", &database_url)
                 .env("SESSION_SECRET", "f".repeat(64))
                 .env("CROSSVIEW_ENV", "development")
                 .env("COOKIE_SECURE", "false")
                 .env("LEPTOS_SITE_ADDR", addr.clone())
                 .env("LEPTOS_OUTPUT_NAME", "crossview")
                 .env("RUST_LOG", "warn")
-                .envs(env.iter().copied())
-                .stdout(stdout)
-                .stderr(std::process::Stdio::null())
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(out)
+                .stderr(err)
                 .spawn()
                 .unwrap(),
             addr,
+            log,
+            own_log,
+            database_url,
+            env,
         }
     }
 
-    /// Waits until the server accepts connections (at most 15 seconds).
+    /// Waits until the server accepts connections (at most 15 seconds). The port was free when
+    /// it was picked, but another process may take it before the server binds it (an outgoing
+    /// connection's ephemeral port): then the server starts again on another.
     pub async fn listening(mut self) -> Served {
-        for _ in 0..300 {
-            if tokio::net::TcpStream::connect(&self.addr).await.is_ok() {
-                return self;
+        for attempt in 0..3 {
+            for _ in 0..300 {
+                if tokio::net::TcpStream::connect(&self.addr).await.is_ok() {
+                    return self;
+                }
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    let printed = std::fs::read_to_string(&self.log).unwrap_or_default();
+                    if printed.contains("Address already in use") && attempt < 2 {
+                        break;
+                    }
+                    panic!("the server on {} exited ({status}):\n{printed}", self.addr);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server on {} exited: {status}", self.addr);
+            if self.child.try_wait().ok().flatten().is_none() {
+                panic!("the server did not start on {}", self.addr);
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let again = Self::spawn_to(
+                self.database_url.clone(),
+                std::mem::take(&mut self.env),
+                self.log.clone(),
+                self.own_log,
+            );
+            self.own_log = false; // the new one removes it
+            self = again;
         }
-        panic!("the server did not start on {}", self.addr);
+        unreachable!("three attempts")
     }
 
     pub fn pid(&self) -> u32 {
