@@ -87,7 +87,7 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
     assert!(!ok && said.contains("no account has the email"), "{said}");
     let (ok, said) = operator(&pool, &["admin", "promote", "x"]);
     assert!(
-        !ok && said.contains("usage: server admin grant EMAIL"),
+        !ok && said.contains("server admin grant EMAIL"),
         "{said}"
     );
 

@@ -671,7 +671,9 @@ async fn a_serving_role_appends_to_the_trail_and_can_change_nothing_of_it(pool: 
     use sqlx::{Connection, PgConnection};
     let options = pool.connect_options();
     let database = options.get_database().unwrap().to_owned();
-    let role = format!("serving_{}", database.trim_start_matches('_'));
+    // Unquoted names are folded to lower case; at most 63 characters.
+    let tail: String = database.chars().rev().take(24).collect();
+    let role = format!("serving_{}", tail.to_lowercase());
     sqlx::query(&format!("create role {role} login password 'serving-only'"))
         .execute(&pool)
         .await

@@ -350,7 +350,7 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(actions, ["grant.create", "grant.revoke"]);
+    assert_eq!(actions, ["grant.create", "grant.accept", "grant.revoke"]);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -600,7 +600,7 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
             .bind(status)
             .execute(&pool)
     };
-    status("unverified").await.unwrap();
+    status("failed").await.unwrap();
     assert_eq!(load(stranger).await.unwrap_err(), AppError::ConnectionNotVerified);
     assert!(grants::shared_with(&pool, stranger).await.unwrap().is_empty());
     status("verified").await.unwrap();
@@ -669,8 +669,8 @@ async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_acce
     assert_eq!(shown.matches("invited, not accepted yet").count(), 2, "{shown}");
 
     // Kim has an invitation on her home page; the connection does not exist for her yet.
-    let folder = format!("/c/{}/cv-mixed", c.id);
-    assert_ne!(kim.get(&folder).await.status, 200);
+    let folder = format!("connection={}&bucket=cv-mixed&prefix=", c.id);
+    assert_eq!(kim.call("objects", &folder).await.status, 404);
     let home = kim.get("/").await.body;
     assert!(home.contains("inviting@example.com invites you to"), "{home}");
     let invitation = grants::invitations(&pool, kim_id).await.unwrap()[0].id.to_string();
@@ -683,7 +683,7 @@ async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_acce
         .post_form("/api/invitation_answer", &[("id", &invitation), ("accept", "yes")])
         .await;
     assert_eq!(accepted.location(), "/");
-    assert_eq!(kim.get(&folder).await.status, 200);
+    assert_eq!(kim.call("objects", &folder).await.status, 200);
     let actions: Vec<String> = sqlx::query_scalar(
         "select action from audit_events where action like 'grant.%' order by id",
     )

@@ -558,7 +558,7 @@ fn assert_inert(page: &crate::support::Page, expected_title: &str) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn hostile_text_in_urls_and_names_stays_text(pool: PgPool) {
     let mut browser = Browser::new(pool, false).await;
-    browser.sign_up("hostile@example.com", PASSWORD).await;
+    browser.sign_up_admin("hostile@example.com", PASSWORD).await;
     let encode_component = app::url::encode_component;
 
     // The attacker's link: a prefix that closes the title. No bucket or object is needed.
