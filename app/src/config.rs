@@ -136,12 +136,10 @@ impl AuditDigest {
         let (key, dir) = match (get("AUDIT_DIGEST_KEY"), get("AUDIT_DIGEST_DIR")) {
             (None, None) => return Ok(None),
             (Some(key), Some(dir)) => (key, dir),
-            (None, Some(_)) => {
-                return Err(ConfigError::Missing(
-                    "AUDIT_DIGEST_KEY",
-                    "AUDIT_DIGEST_DIR needs a key to sign digests with (e.g. `openssl rand -hex 32`)",
-                ))
-            }
+            (None, Some(_)) => return Err(ConfigError::Missing(
+                "AUDIT_DIGEST_KEY",
+                "AUDIT_DIGEST_DIR needs a key to sign digests with (e.g. `openssl rand -hex 32`)",
+            )),
             (Some(_), None) => {
                 return Err(ConfigError::Missing(
                     "AUDIT_DIGEST_DIR",
@@ -155,7 +153,11 @@ impl AuditDigest {
                 "use 32 or more random characters of its own, not SESSION_SECRET".into(),
             ));
         }
-        let every = number("AUDIT_DIGEST_EVERY_SECS", get("AUDIT_DIGEST_EVERY_SECS"), 3600)?;
+        let every = number(
+            "AUDIT_DIGEST_EVERY_SECS",
+            get("AUDIT_DIGEST_EVERY_SECS"),
+            3600,
+        )?;
         Ok(Some(AuditDigest {
             key: key.into(),
             dir: dir.into(),

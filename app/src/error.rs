@@ -256,9 +256,8 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
                 Forbidden | NotYourConnection | AccountDisabled | ConnectionDisabled
-                | SignupClosed | BootstrapRefused | EndpointNotAllowed | OutsideLocation | ReadOnlyLocation => {
-                    StatusCode::FORBIDDEN
-                }
+                | SignupClosed | BootstrapRefused | EndpointNotAllowed | OutsideLocation
+                | ReadOnlyLocation => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }

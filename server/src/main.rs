@@ -33,7 +33,10 @@ async fn operator(args: &[String]) -> ExitCode {
         let serving = start::pool(&db).await?;
         if args == ["migrate"] {
             start::migrate_as_owner(&serving, &db).await?;
-            return Ok(Ok("the schema is current, and DATABASE_URL's role has what it needs to serve".to_owned()));
+            return Ok(Ok(
+                "the schema is current, and DATABASE_URL's role has what it needs to serve"
+                    .to_owned(),
+            ));
         }
         start::migrate(&serving, &db).await?;
         Ok::<_, String>(server::operator::run(&start::owner_pool(&db).await?, args).await)

@@ -22,8 +22,8 @@ use std::path::Path;
 
 use app::{
     audit::ssr::{archive, digest, verify_audited},
-    config::AuditDigest,
     auth::ssr::{change_user, Account, Change},
+    config::AuditDigest,
     error::AppError,
 };
 use sqlx::PgPool;

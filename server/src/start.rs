@@ -141,8 +141,10 @@ pub async fn migrate_as_owner(pool: &PgPool, db: &Database) -> Result<(), String
         .map_err(|err| format!("cannot connect to Postgres for migrations: {err}"))?;
     MIGRATOR.run(&mut owner).await.map_err(|err| {
         let hint = match db.migration_url {
-            None => " (if DATABASE_URL's role only serves, run `server migrate` with \
-                     MIGRATION_DATABASE_URL set to the role that owns the schema)",
+            None => {
+                " (if DATABASE_URL's role only serves, run `server migrate` with \
+                     MIGRATION_DATABASE_URL set to the role that owns the schema)"
+            }
             Some(_) => "",
         };
         format!("migrations failed: {err}{hint}")

@@ -33,9 +33,14 @@ pub async fn sign_up(
                 let limit = limits::sign_up_address(state.config.signups_per_address_per_hour);
                 limits::take(&state.pool, &[(&limit, &address)]).await?;
             }
-            let user =
-                ssr::create_user(&state.pool, &state.config, &email, &password, Some(&bootstrap))
-                    .await?;
+            let user = ssr::create_user(
+                &state.pool,
+                &state.config,
+                &email,
+                &password,
+                Some(&bootstrap),
+            )
+            .await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::device::remember(&state.config, &ssr::normal_email(&email));
             call::redirect("/");

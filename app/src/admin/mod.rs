@@ -128,8 +128,10 @@ pub async fn junk_counts() -> Result<Vec<JunkCount>, AppError> {
 /// Walks the whole chain (audited, with what it found).
 #[server(endpoint = "admin_audit_verify")]
 pub async fn verify_chain() -> Result<ChainReport, AppError> {
-    call::admin(async |cx| crate::audit::ssr::verify_audited(cx.pool(), Some(cx.user.id), &[]).await)
-        .await
+    call::admin(async |cx| {
+        crate::audit::ssr::verify_audited(cx.pool(), Some(cx.user.id), &[]).await
+    })
+    .await
 }
 
 /// Makes a user an administrator, or not (`admin`). The last active administrator stays one.

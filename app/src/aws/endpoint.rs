@@ -540,7 +540,10 @@ mod tests {
         use aws_sdk_s3::config::{timeout::TimeoutConfig, BehaviorVersion, Credentials, Region};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let patterns: Vec<String> = patterns.iter().map(|p| p.replace("PORT", &port.to_string())).collect();
+        let patterns: Vec<String> = patterns
+            .iter()
+            .map(|p| p.replace("PORT", &port.to_string()))
+            .collect();
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
@@ -566,7 +569,10 @@ mod tests {
                 .send()
                 .await
                 .unwrap_err();
-            format!("{:?}", aws_smithy_types::error::display::DisplayErrorContext(err))
+            format!(
+                "{:?}",
+                aws_smithy_types::error::display::DisplayErrorContext(err)
+            )
         });
         let accepted =
             tokio::time::timeout(std::time::Duration::from_secs(3), listener.accept()).await;
@@ -599,5 +605,4 @@ mod tests {
         assert_eq!(covered(&patterns, "example.com"), None);
         assert_eq!(covered(&patterns, "badexample.com"), None);
     }
-
 }

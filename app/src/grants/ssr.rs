@@ -403,7 +403,15 @@ pub async fn answer(pool: &PgPool, user: i64, id: i64, accept: bool) -> Result<(
         true => Activity::GrantAccept,
         false => Activity::GrantDecline,
     };
-    audit(pool, user, connection, action, (&bucket, &prefix), json!({ "grant": id })).await
+    audit(
+        pool,
+        user,
+        connection,
+        action,
+        (&bucket, &prefix),
+        json!({ "grant": id }),
+    )
+    .await
 }
 
 pub async fn revoke(pool: &PgPool, actor: i64, connection: i64, id: i64) -> Result<(), AppError> {

@@ -69,7 +69,9 @@ pub mod ticket {
 
     /// A ticket that expires at `expires` (Unix seconds).
     pub fn issue_until(target: &Target<'_>, upload_id: &str, size: u64, expires: i64) -> String {
-        let tag = mac(target, upload_id, size, expires).finalize().into_bytes();
+        let tag = mac(target, upload_id, size, expires)
+            .finalize()
+            .into_bytes();
         format!("{size}.{expires}.{}", hex::encode(tag))
     }
 

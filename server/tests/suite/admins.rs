@@ -86,10 +86,7 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
     let (ok, said) = operator(&pool, &["admin", "grant", "nobody@example.com"]);
     assert!(!ok && said.contains("no account has the email"), "{said}");
     let (ok, said) = operator(&pool, &["admin", "promote", "x"]);
-    assert!(
-        !ok && said.contains("server admin grant EMAIL"),
-        "{said}"
-    );
+    assert!(!ok && said.contains("server admin grant EMAIL"), "{said}");
 
     // The last administrator stays one.
     let first_id = user_id(&pool, "first@example.com").await.to_string();

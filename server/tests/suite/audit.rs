@@ -601,22 +601,30 @@ async fn signed_digests_show_a_trail_cut_back_or_rewritten_whole(pool: PgPool) {
     let _ = std::fs::remove_dir_all(&dir);
     let key = "d".repeat(40);
     let dir_text = dir.to_str().unwrap();
-    let env = [("AUDIT_DIGEST_KEY", key.as_str()), ("AUDIT_DIGEST_DIR", dir_text)];
+    let env = [
+        ("AUDIT_DIGEST_KEY", key.as_str()),
+        ("AUDIT_DIGEST_DIR", dir_text),
+    ];
     rows(&pool, 5).await;
     let (ok, said) = operator_with(&pool, &["audit", "digest"], &env);
-    assert!(ok && said.contains("audit-digest-000000000005.json"), "{said}");
+    assert!(
+        ok && said.contains("audit-digest-000000000005.json"),
+        "{said}"
+    );
     rows(&pool, 3).await;
     let (ok, said) = operator_with(&pool, &["audit", "digest"], &env);
-    assert!(ok && said.contains("audit-digest-000000000008.json"), "{said}");
+    assert!(
+        ok && said.contains("audit-digest-000000000008.json"),
+        "{said}"
+    );
     let (ok, said) = operator_with(&pool, &["audit", "verify", "--against", dir_text], &env);
     assert!(ok && said.contains("2 of 2 digests"), "{said}");
     // The verify's own row names the head it checked.
-    let head: serde_json::Value = sqlx::query_scalar(
-        "select detail->'head' from audit_events where action = 'audit.verify'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let head: serde_json::Value =
+        sqlx::query_scalar("select detail->'head' from audit_events where action = 'audit.verify'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(head["last_id"], 8, "{head}");
 
     let signer = AuditDigest {
@@ -639,19 +647,34 @@ async fn signed_digests_show_a_trail_cut_back_or_rewritten_whole(pool: PgPool) {
     assert_eq!(problem(&pool).await, None);
     assert_eq!(
         verify_against(&pool, &pins).await.unwrap().problem,
-        Some(ChainBreak::RemovedSince { from: 7, to: 8, at: pin(8) })
+        Some(ChainBreak::RemovedSince {
+            from: 7,
+            to: 8,
+            at: pin(8)
+        })
     );
 
     // Rewritten whole: row 3 changed, every hash after it recomputed, the head moved along.
-    tamper(&pool, "update audit_events set key = 'reports/rewritten.csv' where id = 3").await;
+    tamper(
+        &pool,
+        "update audit_events set key = 'reports/rewritten.csv' where id = 3",
+    )
+    .await;
     tamper(&pool, REHASH).await;
-    assert_eq!(problem(&pool).await, None, "the rewritten chain holds by itself");
+    assert_eq!(
+        problem(&pool).await,
+        None,
+        "the rewritten chain holds by itself"
+    );
     assert_eq!(
         verify_against(&pool, &pins).await.unwrap().problem,
         Some(ChainBreak::Rewritten { id: 5, at: pin(5) })
     );
     let (ok, said) = operator_with(&pool, &["audit", "verify", "--against", dir_text], &env);
-    assert!(!ok && said.contains("row 5 is not the row the digest"), "{said}");
+    assert!(
+        !ok && said.contains("row 5 is not the row the digest"),
+        "{said}"
+    );
 
     // A digest edited by hand, or checked with another key, is refused by its signature.
     let file = dir.join("audit-digest-000000000005.json");
@@ -660,7 +683,10 @@ async fn signed_digests_show_a_trail_cut_back_or_rewritten_whole(pool: PgPool) {
     let (ok, said) = operator_with(&pool, &["audit", "verify", "--against", dir_text], &env);
     assert!(!ok && said.contains("signature does not match"), "{said}");
     let other = "e".repeat(40);
-    let env = [("AUDIT_DIGEST_KEY", other.as_str()), ("AUDIT_DIGEST_DIR", dir_text)];
+    let env = [
+        ("AUDIT_DIGEST_KEY", other.as_str()),
+        ("AUDIT_DIGEST_DIR", dir_text),
+    ];
     let (ok, said) = operator_with(&pool, &["audit", "verify", "--against", dir_text], &env);
     assert!(!ok && said.contains("signature does not match"), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -686,8 +712,14 @@ async fn a_serving_role_appends_to_the_trail_and_can_change_nothing_of_it(pool: 
 
     // Before `server migrate` grants it anything, the serving role cannot even read the trail.
     let mut serving = PgConnection::connect(&serving_url).await.unwrap();
-    assert!(sqlx::query("select 1 from audit_events").execute(&mut serving).await.is_err());
-    let env = [("DATABASE_URL", serving_url.as_str()), ("MIGRATION_DATABASE_URL", owner_url.as_str())];
+    assert!(sqlx::query("select 1 from audit_events")
+        .execute(&mut serving)
+        .await
+        .is_err());
+    let env = [
+        ("DATABASE_URL", serving_url.as_str()),
+        ("MIGRATION_DATABASE_URL", owner_url.as_str()),
+    ];
     let (ok, said) = operator_with(&pool, &["migrate"], &env);
     assert!(ok, "{said}");
 
@@ -750,7 +782,9 @@ async fn a_serving_role_appends_to_the_trail_and_can_change_nothing_of_it(pool: 
         .await
         .sign_up("served@example.com", PASSWORD)
         .await;
-    let server = crate::support::Served::spawn(&serving_url, &[]).listening().await;
+    let server = crate::support::Served::spawn(&serving_url, &[])
+        .listening()
+        .await;
     let cookie = server.sign_in("served@example.com").await;
     assert!(cookie.contains('='), "{cookie}");
     drop(server);

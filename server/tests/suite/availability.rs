@@ -211,8 +211,14 @@ async fn one_user_spends_their_own_allowance_of_assumptions_and_their_links_stil
         .await
         .unwrap();
     let state = crate::support::standin::state(pool.clone(), crate::support::aws().await).await;
-    let target = app::aws::access::Target::new(&state, owner, c.id, "cv-mixed", "walk/one/two/three/report.csv")
-            .unwrap();
+    let target = app::aws::access::Target::new(
+        &state,
+        owner,
+        c.id,
+        "cv-mixed",
+        "walk/one/two/three/report.csv",
+    )
+    .unwrap();
     let link = app::shares::ssr::create(&target, 1).await.unwrap();
     let server = Served::start(
         &pool,
@@ -245,21 +251,19 @@ async fn one_user_spends_their_own_allowance_of_assumptions_and_their_links_stil
         }
     }
     assert_eq!(statuses, [200, 200, 200, 200, 429]);
-    let assumed: Vec<(String, String)> = sqlx::query_as(
-        "select action, outcome from audit_events where actor_id = $1 order by id",
-    )
-    .bind(owner)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let assumed: Vec<(String, String)> =
+        sqlx::query_as("select action, outcome from audit_events where actor_id = $1 order by id")
+            .bind(owner)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     let listed = assumed.iter().filter(|(a, _)| a == "list_objects").count();
-    assert_eq!(listed, statuses.len() - 1, "a refusal assumes nothing: {statuses:?} {assumed:?}");
+    assert_eq!(
+        listed,
+        statuses.len() - 1,
+        "a refusal assumes nothing: {statuses:?} {assumed:?}"
+    );
     // Strangers opening the owner's link spend the link's allowance, not the owner's: it opens.
-    let opened = http(
-        "GET",
-        &format!("http://{}{}", server.addr, link.path),
-        &[],
-    )
-    .await;
+    let opened = http("GET", &format!("http://{}{}", server.addr, link.path), &[]).await;
     assert_eq!(opened.status, 302, "{}", opened.body);
 }

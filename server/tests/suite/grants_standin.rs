@@ -209,7 +209,9 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         listed(&state, dana_id, c.id, &granted).await.unwrap_err(),
         AppError::NotFound
     );
-    grants::answer(&pool, dana_id, grant_id, true).await.unwrap();
+    grants::answer(&pool, dana_id, grant_id, true)
+        .await
+        .unwrap();
 
     // Inside: browse, create, share.
     assert_eq!(
@@ -577,7 +579,10 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     // Until accepted it reaches nothing: the stranger sees it among their invitations only.
     let load = |user| Role::load(&state, user, c);
     assert_eq!(load(stranger).await.unwrap_err(), AppError::NotFound);
-    assert!(grants::shared_with(&pool, stranger).await.unwrap().is_empty());
+    assert!(grants::shared_with(&pool, stranger)
+        .await
+        .unwrap()
+        .is_empty());
     let invited = grants::invitations(&pool, stranger).await.unwrap();
     assert_eq!(invited.iter().map(|i| i.id).collect::<Vec<_>>(), [second]);
     assert_eq!(
@@ -589,7 +594,9 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     assert!(load(stranger).await.is_ok());
     assert_eq!(grants::shared_with(&pool, stranger).await.unwrap().len(), 1);
     assert_eq!(
-        grants::answer(&pool, stranger, second, false).await.unwrap_err(),
+        grants::answer(&pool, stranger, second, false)
+            .await
+            .unwrap_err(),
         AppError::NotFound,
         "answered already"
     );
@@ -601,8 +608,14 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
             .execute(&pool)
     };
     status("failed").await.unwrap();
-    assert_eq!(load(stranger).await.unwrap_err(), AppError::ConnectionNotVerified);
-    assert!(grants::shared_with(&pool, stranger).await.unwrap().is_empty());
+    assert_eq!(
+        load(stranger).await.unwrap_err(),
+        AppError::ConnectionNotVerified
+    );
+    assert!(grants::shared_with(&pool, stranger)
+        .await
+        .unwrap()
+        .is_empty());
     status("verified").await.unwrap();
     // Grants are limited per owner: 30 an hour, three of them made above.
     let mut made = 0;
@@ -625,9 +638,7 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
-async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_accepted(
-    pool: PgPool,
-) {
+async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_accepted(pool: PgPool) {
     let (mut owner, c) = browser_with_connection(&pool, "inviting", READ_WRITE).await;
     let owner_id: i64 = sqlx::query_scalar("select owner_id from connections where id = $1")
         .bind(c.id)
@@ -664,23 +675,46 @@ async fn granting_tells_nobody_who_has_an_account_and_reaches_nothing_until_acce
     let missing = post(&mut owner, form("nobody-here@example.com")).await;
     assert_eq!(existing.status, missing.status);
     assert_eq!(existing.location(), missing.location());
-    assert!(!existing.location().contains("error"), "{}", existing.location());
+    assert!(
+        !existing.location().contains("error"),
+        "{}",
+        existing.location()
+    );
     let shown = owner.get(&format!("/connections/{}", c.id)).await.body;
-    assert_eq!(shown.matches("invited, not accepted yet").count(), 2, "{shown}");
+    assert_eq!(
+        shown.matches("invited, not accepted yet").count(),
+        2,
+        "{shown}"
+    );
 
     // Kim has an invitation on her home page; the connection does not exist for her yet.
     let folder = format!("connection={}&bucket=cv-mixed&prefix=", c.id);
     assert_eq!(kim.call("objects", &folder).await.status, 404);
     let home = kim.get("/").await.body;
-    assert!(home.contains("inviting@example.com invites you to"), "{home}");
-    let invitation = grants::invitations(&pool, kim_id).await.unwrap()[0].id.to_string();
+    assert!(
+        home.contains("inviting@example.com invites you to"),
+        "{home}"
+    );
+    let invitation = grants::invitations(&pool, kim_id).await.unwrap()[0]
+        .id
+        .to_string();
     // Nobody else can accept it for her.
     let stolen = owner
-        .post_form("/api/invitation_answer", &[("id", &invitation), ("accept", "yes")])
+        .post_form(
+            "/api/invitation_answer",
+            &[("id", &invitation), ("accept", "yes")],
+        )
         .await;
-    assert!(stolen.location().contains("error=NotFound"), "{}", stolen.location());
+    assert!(
+        stolen.location().contains("error=NotFound"),
+        "{}",
+        stolen.location()
+    );
     let accepted = kim
-        .post_form("/api/invitation_answer", &[("id", &invitation), ("accept", "yes")])
+        .post_form(
+            "/api/invitation_answer",
+            &[("id", &invitation), ("accept", "yes")],
+        )
         .await;
     assert_eq!(accepted.location(), "/");
     assert_eq!(kim.call("objects", &folder).await.status, 200);

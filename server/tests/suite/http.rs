@@ -120,7 +120,9 @@ async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
     ];
     let refused = owner.post_form("/api/sign_up", &guessed).await;
     assert!(
-        refused.location().starts_with("/sign-up?error=BootstrapRefused"),
+        refused
+            .location()
+            .starts_with("/sign-up?error=BootstrapRefused"),
         "{}",
         refused.location()
     );
@@ -135,7 +137,11 @@ async fn sign_up_then_the_shell_then_sign_out(pool: PgPool) {
     ];
     let refused = late.post_form("/api/sign_up", &again).await;
     let page = late.get(refused.location()).await;
-    assert!(page.body.contains("already has an administrator"), "{}", page.body);
+    assert!(
+        page.body.contains("already has an administrator"),
+        "{}",
+        page.body
+    );
     // Signed in, the sign-in page sends you home.
     assert_eq!(browser.get("/sign-in").await.location(), "/");
 
@@ -633,7 +639,9 @@ async fn typed_text_with_a_literal_percent_escape_comes_back_as_typed(pool: PgPo
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_admin_console_refuses_what_another_site_asks_for(pool: PgPool) {
     let mut admin = Browser::new(pool, false).await;
-    admin.sign_up_admin("first-admin@example.com", PASSWORD).await;
+    admin
+        .sign_up_admin("first-admin@example.com", PASSWORD)
+        .await;
     for path in ["/admin", "/admin/audit", "/admin/audit/export?format=csv"] {
         for (site, refused) in [
             ("cross-site", true),

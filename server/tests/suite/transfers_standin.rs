@@ -158,7 +158,10 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     };
     let upload_id = upload.id.clone();
     assert_eq!((part_size, parts, parallel), (8 << 20, 5, 4));
-    let urls = transfer::part_urls(&target, &upload, 1, 5).await.unwrap().urls;
+    let urls = transfer::part_urls(&target, &upload, 1, 5)
+        .await
+        .unwrap()
+        .urls;
     assert_eq!(urls.len(), 5);
     for (n, url) in urls.iter().enumerate() {
         let pairs = query(url);
@@ -257,7 +260,10 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
     let (expires, mac) = rest.split_once('.').unwrap();
     for ticket in [
         format!("{}.{expires}.{mac}", 1u64 << 40),
-        format!("17825792.{}.{mac}", expires.parse::<i64>().unwrap() + 86_400),
+        format!(
+            "17825792.{}.{mac}",
+            expires.parse::<i64>().unwrap() + 86_400
+        ),
     ] {
         let forged = transfers::MultipartUpload {
             ticket,
@@ -278,13 +284,18 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
         ticket: transfer::ticket::issue_until(&target, &upload.id, 17 << 20, now - 1),
         ..upload.clone()
     };
-    let expired = AppError::Request("this upload's ticket has expired: upload the file again".into());
+    let expired =
+        AppError::Request("this upload's ticket has expired: upload the file again".into());
     assert_eq!(
-        transfer::part_urls(&target, &lapsed, 3, 1).await.unwrap_err(),
+        transfer::part_urls(&target, &lapsed, 3, 1)
+            .await
+            .unwrap_err(),
         expired
     );
     assert_eq!(
-        transfer::complete_upload(&target, &lapsed, vec![]).await.unwrap_err(),
+        transfer::complete_upload(&target, &lapsed, vec![])
+            .await
+            .unwrap_err(),
         expired
     );
 

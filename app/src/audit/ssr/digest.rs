@@ -66,15 +66,18 @@ pub async fn write(pool: &PgPool, key: &AuditDigest) -> Result<PathBuf, AppError
         hmac,
     };
     let text = serde_json::to_string(&signed).map_err(AppError::internal)? + "\n";
-    let partial = key.dir.join(format!(".audit-digest-{last_id:012}.{}", std::process::id()));
+    let partial = key.dir.join(format!(
+        ".audit-digest-{last_id:012}.{}",
+        std::process::id()
+    ));
     let written = async {
         tokio::fs::create_dir_all(&key.dir).await?;
         tokio::fs::write(&partial, text).await?;
         tokio::fs::rename(&partial, &file).await
     };
-    written.await.map_err(|err| {
-        AppError::internal(format!("writing {}: {err}", file.display()))
-    })?;
+    written
+        .await
+        .map_err(|err| AppError::internal(format!("writing {}: {err}", file.display())))?;
     Ok(file)
 }
 
@@ -85,13 +88,17 @@ pub fn read(key: &AuditDigest, dir: &Path) -> Result<Vec<Pin>, String> {
     let mut pins = Vec::new();
     for entry in entries {
         let path = entry.map_err(|err| err.to_string())?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if !(name.starts_with("audit-digest-") && name.ends_with(".json")) {
             continue;
         }
         let refused = |why: &str| format!("{} is not a valid digest: {why}", path.display());
         let text = std::fs::read_to_string(&path).map_err(|err| refused(&err.to_string()))?;
-        let signed: Signed = serde_json::from_str(&text).map_err(|err| refused(&err.to_string()))?;
+        let signed: Signed =
+            serde_json::from_str(&text).map_err(|err| refused(&err.to_string()))?;
         let tag = hex::decode(&signed.hmac).map_err(|_| refused("its hmac is not hex"))?;
         mac(key, signed.last_id, &signed.last_hash, &signed.at)
             .verify_slice(&tag)

@@ -384,9 +384,11 @@ pub async fn create_user(
 
 /// Whether any account administers the deployment (disabled ones too).
 async fn has_admin<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("select exists (select 1 from users where is_admin)")
-        .fetch_one(db)
-        .await?)
+    Ok(
+        sqlx::query_scalar("select exists (select 1 from users where is_admin)")
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 fn digest(text: &str) -> [u8; 32] {

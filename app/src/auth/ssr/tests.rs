@@ -189,9 +189,15 @@ async fn only_the_bootstrap_token_makes_the_first_admin_and_only_once(pool: PgPo
         .await
         .unwrap();
     assert!(!first.is_admin, "being first proves nothing");
-    for later in ["second@example.com", "Boss@example.com", "admin@example.com"] {
+    for later in [
+        "second@example.com",
+        "Boss@example.com",
+        "admin@example.com",
+    ] {
         assert_eq!(
-            create_user(&pool, &closed, later, GOOD, None).await.unwrap_err(),
+            create_user(&pool, &closed, later, GOOD, None)
+                .await
+                .unwrap_err(),
             AppError::SignupClosed,
             "{later}"
         );
@@ -201,7 +207,10 @@ async fn only_the_bootstrap_token_makes_the_first_admin_and_only_once(pool: PgPo
         bootstrap_token: None,
         ..(*open).clone()
     });
-    for (cfg, token) in [(&closed, "a-wrong-token-of-some-length"), (&untokened, TOKEN)] {
+    for (cfg, token) in [
+        (&closed, "a-wrong-token-of-some-length"),
+        (&untokened, TOKEN),
+    ] {
         assert_eq!(
             create_user(&pool, cfg, "guess@example.com", GOOD, Some(token))
                 .await
@@ -235,7 +244,15 @@ async fn simultaneous_first_sign_ups(pool: &PgPool, allow_signup: bool) -> Vec<S
         tokio::spawn(async move {
             // Busy (other tests hashing at the same time) creates nothing: try again.
             loop {
-                match create_user(&pool, &cfg, &format!("racer{i}@example.com"), GOOD, Some(TOKEN)).await {
+                match create_user(
+                    &pool,
+                    &cfg,
+                    &format!("racer{i}@example.com"),
+                    GOOD,
+                    Some(TOKEN),
+                )
+                .await
+                {
                     Err(AppError::Busy) => tokio::task::yield_now().await,
                     done => return done,
                 }

@@ -237,7 +237,11 @@ impl Browser {
 
     /// Signs up as the deployment's first administrator, with the operator's bootstrap token.
     pub async fn sign_up_admin(&mut self, email: &str, password: &str) -> Page {
-        let form = [("email", email), ("password", password), ("bootstrap", BOOTSTRAP)];
+        let form = [
+            ("email", email),
+            ("password", password),
+            ("bootstrap", BOOTSTRAP),
+        ];
         let page = self.post_form("/api/sign_up", &form).await;
         assert_eq!(page.location(), "/", "the bootstrap sign-up of {email}");
         page
@@ -302,7 +306,10 @@ impl Served {
 
     /// Started and listening, its output (the logs) going to `log`.
     pub async fn logged(pool: &PgPool, env: &[(&str, &str)], log: &std::path::Path) -> Served {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Self::spawn_to(database_url(pool).await, env, log.to_owned(), false)
             .listening()
             .await
@@ -312,8 +319,12 @@ impl Served {
     pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> Served {
         static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let log = std::env::temp_dir().join(format!("crossview-served-{}-{n}.log", std::process::id()));
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let log =
+            std::env::temp_dir().join(format!("crossview-served-{}-{n}.log", std::process::id()));
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Self::spawn_to(database_url.to_owned(), env, log, true)
     }
 
