@@ -110,6 +110,8 @@ pub enum AppError {
     ConnectionDisabled,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
+    #[error("This reset link does not work: it was used already, has expired (links live an hour) or was replaced by a newer one. Ask an administrator for a new one.")]
+    ResetLinkInvalid,
     #[error("That is outside the locations you may use on this connection. Open one of them from the connection's page.")]
     OutsideLocation,
     #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
@@ -273,7 +275,7 @@ pub mod ssr {
                 Aws(_) => StatusCode::BAD_GATEWAY,
                 Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 UploadTooLarge { .. } | UploadSizeMismatch { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                ShareLinkGone => StatusCode::GONE,
+                ShareLinkGone | ResetLinkInvalid => StatusCode::GONE,
                 UploadTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 EmailInvalid
                 | PasswordTooShort

@@ -204,3 +204,35 @@ test("a search link shows its filters before the page's code runs, and what is t
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page).toHaveURL(/actor=typed%40example\.com&.*bucket=reports/);
 });
+
+test("an administrator hands a user a one-time reset link, which sets a new password once", async ({ browser, page }) => {
+  const forgetful = await browser.newContext();
+  const user = await forgetful.newPage();
+  const email = await signUp(user);
+  await signedInAdmin(page);
+  await page.goto(`/admin/users?email=${encodeURIComponent(email)}`);
+  await page.getByRole("link", { name: email }).click();
+  await page.getByRole("button", { name: "Issue a password reset link" }).click();
+  const link = (await page.locator("code.reset-url").textContent())!;
+  expect(link).toMatch(/\/reset\/[0-9a-f]{64}$/);
+
+  // Whoever holds it sets the password; the user's old session ends.
+  const holder = await browser.newContext();
+  const opened = await holder.newPage();
+  await opened.goto(link);
+  await expect(opened.getByText(email)).toBeVisible();
+  const fresh = "another long passphrase, fresh";
+  await opened.getByLabel("New password").fill(fresh);
+  await opened.getByLabel("Confirm new password").fill(fresh);
+  await opened.getByRole("button", { name: "Set password" }).click();
+  await expect(opened).toHaveURL(/\/account\?reset=1$/);
+  await user.goto("/");
+  await expect(user).toHaveURL(/\/sign-in/);
+
+  // Once only.
+  const again = await (await browser.newContext()).newPage();
+  await again.goto(link);
+  await expect(again.getByText("This reset link does not work")).toBeVisible();
+  await forgetful.close();
+  await holder.close();
+});

@@ -38,6 +38,7 @@ fn is_public(path: &str) -> bool {
         "/sign-in" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
     ) || path.starts_with("/api/")
         || path.starts_with("/s/")
+        || path.starts_with("/reset/")
         || path.starts_with("/pkg/")
 }
 

@@ -3,6 +3,7 @@
 //! ```text
 //! server admin grant EMAIL     make EMAIL's account an administrator
 //! server admin revoke EMAIL    make it an ordinary account again (never the last administrator)
+//! server admin reset EMAIL     print a one-time link (valid 1 hour) that sets a new password
 //! server migrate              migrate as the schema's owner (MIGRATION_DATABASE_URL) and grant
 //!                              DATABASE_URL's role what serving needs
 //! server audit verify [--against DIR]
@@ -22,14 +23,15 @@ use std::path::Path;
 
 use app::{
     audit::ssr::{archive, digest, verify_audited},
-    auth::ssr::{change_user, Account, Change},
+    auth::ssr::{change_user, reset, Account, Change},
     config::AuditDigest,
     error::AppError,
 };
 use sqlx::PgPool;
 
 pub const USAGE: &str = "usage: server migrate | server admin grant EMAIL | \
-                         server admin revoke EMAIL | server audit verify [--against DIR] | \
+                         server admin revoke EMAIL | server admin reset EMAIL | \
+                         server audit verify [--against DIR] | \
                          server audit digest | server audit archive --before YYYY-MM [--to DIR]";
 
 /// Runs one command; the answer is what to print.
@@ -38,6 +40,7 @@ pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
     match args[..] {
         ["admin", "grant", email] => admin(pool, email, true).await,
         ["admin", "revoke", email] => admin(pool, email, false).await,
+        ["admin", "reset", email] => reset(pool, email).await,
         ["audit", "verify"] => audit_verify(pool, None).await,
         ["audit", "verify", "--against", dir] => audit_verify(pool, Some(dir)).await,
         ["audit", "digest"] => {
@@ -61,6 +64,23 @@ async fn admin(pool: &PgPool, email: &str, admin: bool) -> Result<String, String
         Err(AppError::NotFound) => Err(format!("no account has the email {email}")),
         Err(err) => Err(err.to_string()),
     }
+}
+
+/// A one-time reset link for `email`'s account, shown this once: with `PUBLIC_URL` (the address
+/// people open Crossview at) as a whole link, else as the path to open there.
+async fn reset(pool: &PgPool, email: &str) -> Result<String, String> {
+    let path = match reset::issue(pool, None, Account::Email(email)).await {
+        Ok(path) => path,
+        Err(AppError::NotFound) => return Err(format!("no account has the email {email}")),
+        Err(err) => return Err(err.to_string()),
+    };
+    let base = std::env::var("PUBLIC_URL").unwrap_or_default();
+    Ok(format!(
+        "{}{path}\nopens once, within {} minutes, and sets a new password for {email}; hand it \
+         over yourself (it is shown only now)",
+        base.trim_end_matches('/'),
+        reset::LIFETIME_MINUTES
+    ))
 }
 
 /// The digests' key and directory, from the environment.

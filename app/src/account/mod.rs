@@ -7,7 +7,7 @@
 mod pages;
 
 use leptos::prelude::*;
-pub use pages::{AccountPage, SignInPage, SignUpPage};
+pub use pages::{AccountPage, ResetPasswordPage, SignInPage, SignUpPage};
 
 #[cfg(feature = "ssr")]
 use crate::{auth::ssr, call, limits};
@@ -84,6 +84,37 @@ pub async fn sign_out() -> Result<(), AppError> {
         Ok(())
     })
     .await
+}
+
+/// The address a reset link is for, if the link still works (the page names it).
+#[server(endpoint = "reset_link")]
+pub async fn reset_link(token: String) -> Result<String, AppError> {
+    call::anyone(async |state| ssr::reset::email_of(&state.pool, &token).await).await
+}
+
+/// Sets a new password through a one-time reset link, ends every other session of the account
+/// and signs this browser in.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(
+    token: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    let page = match token.bytes().all(|b| b.is_ascii_hexdigit()) && token.len() == 64 {
+        true => format!("/reset/{token}"),
+        false => "/sign-in".to_owned(),
+    };
+    call::form(page)
+        .anyone(async |state| {
+            let user =
+                ssr::reset::redeem(&state.pool, &token, &new_password, &confirm_password).await?;
+            let mut auth = ssr::auth_session().await?;
+            ssr::log_in(&mut auth, &user).await?;
+            ssr::device::remember(&state.config, &ssr::normal_email(&user.email));
+            call::redirect("/account?reset=1");
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "change_password")]

@@ -67,10 +67,43 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
+/// Where a one-time reset link leads: the account it is for, and a new password, twice.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    // A token is 64 hex digits, nothing to decode: the params map may hold it (see `url`).
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let account = Resource::new(token, super::reset_link);
+    view! {
+        <AuthCard title="Choose a new password">
+            <ErrorNotice error=error_from_query()/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match account.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(email) => view! {
+                            <p>"For " <strong>{email}</strong> ". Setting it signs you in here and out everywhere else."</p>
+                            <form method="post" action=super::ResetPassword::PATH class="stack">
+                                <input type="hidden" name="token" value=token/>
+                                <label for="new_password">"New password"</label>
+                                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+                                <label for="confirm_password">"Confirm new password"</label>
+                                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+                                <button type="submit" class="primary">"Set password"</button>
+                            </form>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
+    }
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let query = use_query();
-    let changed = move || query.read().get("changed").is_some();
+    let changed =
+        move || query.read().get("changed").is_some() || query.read().get("reset").is_some();
     view! {
         <Title text="Account"/>
         <h1>"Account"</h1>

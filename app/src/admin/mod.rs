@@ -134,6 +134,14 @@ pub async fn verify_chain() -> Result<ChainReport, AppError> {
     .await
 }
 
+/// Issues a one-time link that sets a new password for the user (audited), and returns its
+/// path: the page shows it this once, for the admin to hand over.
+#[server(endpoint = "admin_reset_link")]
+pub async fn issue_reset_link(id: i64) -> Result<String, AppError> {
+    use crate::auth::ssr::{reset, Account};
+    call::admin(async |cx| reset::issue(cx.pool(), Some(cx.user.id), Account::Id(id)).await).await
+}
+
 /// Makes a user an administrator, or not (`admin`). The last active administrator stays one.
 #[server(endpoint = "admin_set_admin")]
 pub async fn set_admin(id: i64, admin: bool) -> Result<(), AppError> {

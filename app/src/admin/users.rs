@@ -6,7 +6,8 @@ use leptos_router::components::A;
 
 use super::{
     audit::AuditResults, connections::ConnectionsTable, get_user, list_connections, list_users,
-    when, AdminNav, ConnectionQuery, NextPage, SetAdmin, SetUserDisabled, UserQuery, UserRow,
+    when, AdminNav, ConnectionQuery, IssueResetLink, NextPage, SetAdmin, SetUserDisabled,
+    UserQuery, UserRow,
 };
 use crate::{
     audit::AuditFilter,
@@ -142,6 +143,7 @@ fn UserView(user: UserRow) -> impl IntoView {
             <ToggleForm action=SetUserDisabled::PATH id=user.id field="disabled" value=!user.disabled
                 label=if user.disabled { "Enable user" } else { "Disable user" }/>
         </div>
+        <ResetLink id=user.id/>
         <section class="card">
             <h2>"Connections"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -157,6 +159,31 @@ fn UserView(user: UserRow) -> impl IntoView {
             <h2>"Recent activity"</h2>
             <AuditResults filter=activity/>
         </section>
+    }
+}
+
+/// "Issue a password reset link", and the link, shown once: it sets a new password within an
+/// hour, once; the admin hands it over.
+#[component]
+fn ResetLink(id: i64) -> impl IntoView {
+    let issue = ServerAction::<IssueResetLink>::new();
+    view! {
+        <ActionForm action=issue attr:class="inline reset-link">
+            <input type="hidden" name="id" value=id/>
+            <button type="submit" disabled=move || issue.pending().get()>"Issue a password reset link"</button>
+        </ActionForm>
+        {move || issue.value().get().map(|result| match result {
+            Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+            Ok(path) => {
+                let link = window().location().origin().unwrap_or_default() + &path;
+                view! {
+                    <p class="notice" role="status">
+                        "Shown only now: hand this link to them. It sets a new password once, within an hour, and ends their sessions. "
+                        <code class="reset-url">{link}</code>
+                    </p>
+                }.into_any()
+            }
+        })}
     }
 }
 

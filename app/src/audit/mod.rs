@@ -147,6 +147,8 @@ activities! {
     GrantCreate => "grant.create", false;
     GrantRevoke => "grant.revoke", false;
     GrantAccept => "grant.accept", false;
+    PasswordResetIssue => "password.reset_issue", false;
+    PasswordReset => "password.reset", false;
     GrantDecline => "grant.decline", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;

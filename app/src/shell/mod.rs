@@ -11,7 +11,7 @@ use leptos_router::{
 };
 
 use crate::{
-    account::{current_user, AccountPage, SignInPage, SignUpPage},
+    account::{current_user, AccountPage, ResetPasswordPage, SignInPage, SignUpPage},
     admin::{
         AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
         AuditTrailPage,
@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
+                <Route path=path!("/reset/:token") view=ResetPasswordPage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>

@@ -113,3 +113,99 @@ async fn admins_are_made_by_an_admin_or_the_operator_and_the_last_one_stays(pool
         ]
     );
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_operator_issues_a_one_time_reset_link_that_sets_a_new_password(pool: PgPool) {
+    let mut forgetful = Browser::new(pool.clone(), false).await;
+    forgetful.sign_up("forgetful@example.com", PASSWORD).await;
+    let (ok, said) = operator(&pool, &["admin", "reset", "nobody@example.com"]);
+    assert!(!ok && said.contains("no account has the email"), "{said}");
+    let (ok, said) = operator(&pool, &["admin", "reset", "Forgetful@Example.com"]);
+    assert!(ok, "{said}");
+    let path = said.split_whitespace().next().unwrap().to_owned();
+    let token = path.strip_prefix("/reset/").unwrap().to_owned();
+    assert_eq!(token.len(), 64, "{said}");
+    // Only its hash is kept.
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from password_resets where token_hash = sha256($1::text::bytea)",
+    )
+    .bind(&token)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 1);
+
+    // Anyone holding the link sees whose it is, and sets the password; nobody else.
+    let mut holder = forgetful.another();
+    let page = holder.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("forgetful@example.com"), "{}", page.body);
+    let new = "a brand new passphrase here";
+    let weak = [
+        ("token", token.as_str()),
+        ("new_password", "password123"),
+        ("confirm_password", "password123"),
+    ];
+    let refused = holder.post_form("/api/reset_password", &weak).await;
+    assert!(
+        refused.location().starts_with(&format!("{path}?error=")),
+        "{}",
+        refused.location()
+    );
+    let form = [
+        ("token", token.as_str()),
+        ("new_password", new),
+        ("confirm_password", new),
+    ];
+    let set = holder.post_form("/api/reset_password", &form).await;
+    assert_eq!(set.location(), "/account?reset=1");
+    assert_eq!(
+        holder.get("/account").await.status,
+        200,
+        "signed in by the link"
+    );
+    // The old session is over, the old password too; the new one works.
+    assert_eq!(forgetful.get("/account").await.status, 303);
+    let mut later = forgetful.another();
+    let old = later.sign_in("forgetful@example.com", PASSWORD).await;
+    assert!(old.location().contains("error="), "{}", old.location());
+    let fresh = later.sign_in("forgetful@example.com", new).await;
+    assert_eq!(fresh.location(), "/");
+
+    // Once only: the spent link, and a link past its hour, answer 410 with the reason.
+    let again = later
+        .another()
+        .post_form("/api/reset_password", &form)
+        .await;
+    assert!(
+        again.location().contains("error=ResetLinkInvalid"),
+        "{}",
+        again.location()
+    );
+    let (_, said) = operator(&pool, &["admin", "reset", "forgetful@example.com"]);
+    let lapsed = said.split_whitespace().next().unwrap().to_owned();
+    sqlx::query("update password_resets set expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let page = later
+        .another()
+        .call("reset_link", &format!("token={}", &lapsed[7..]))
+        .await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("ResetLinkInvalid"), "{}", page.body);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'password.%' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "password.reset_issue",
+            "password.reset",
+            "password.reset_issue"
+        ]
+    );
+}

@@ -4,6 +4,7 @@ mod hashing;
 mod sessions;
 
 pub mod device;
+pub mod reset;
 pub use sessions::{one_read_per_request, Sessions, AUTH_DATA_KEY};
 
 use std::{fmt, net::SocketAddr};
@@ -28,7 +29,7 @@ use crate::{
 pub type AuthSession = axum_login::AuthSession<Backend>;
 
 /// The user as the session layer sees it: the public fields plus the session epoch.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct SessionUser {
     pub id: i64,
     pub email: String,
