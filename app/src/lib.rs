@@ -40,6 +40,8 @@ pub mod limits;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+#[cfg(feature = "ssr")]
+pub mod token;
 
 #[cfg(test)]
 mod architecture;

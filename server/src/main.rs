@@ -39,7 +39,7 @@ async fn operator(args: &[String]) -> ExitCode {
             ));
         }
         start::migrate(&serving, &db).await?;
-        Ok::<_, String>(server::operator::run(&start::owner_pool(&db).await?, args).await)
+        Ok::<_, String>(server::operator::run(&start::owner_pool(&db, &serving).await?, args).await)
     };
     match done.await {
         Ok(Ok(done)) => {

@@ -79,9 +79,12 @@ pub async fn pool(db: &Database) -> Result<PgPool, String> {
 }
 
 /// A pool as the schema's owner (`MIGRATION_DATABASE_URL`), for the operator's commands that
-/// change the audit trail's tables (archiving); `DATABASE_URL`'s when no owner is named.
-pub async fn owner_pool(db: &Database) -> Result<PgPool, String> {
-    pool_at(db, db.migration_url.as_ref().unwrap_or(&db.url)).await
+/// change the audit trail's tables (archiving); `serving` itself when no owner is named.
+pub async fn owner_pool(db: &Database, serving: &PgPool) -> Result<PgPool, String> {
+    match &db.migration_url {
+        Some(url) => pool_at(db, url).await,
+        None => Ok(serving.clone()),
+    }
 }
 
 async fn pool_at(db: &Database, url: &SecretString) -> Result<PgPool, String> {

@@ -67,6 +67,17 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
+/// A new password, twice (a change of password, and a reset link).
+#[component]
+fn NewPasswordFields() -> impl IntoView {
+    view! {
+        <label for="new_password">"New password"</label>
+        <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+        <label for="confirm_password">"Confirm new password"</label>
+        <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+    }
+}
+
 /// Where a one-time reset link leads: the account it is for, and a new password, twice.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
@@ -85,10 +96,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             <p>"For " <strong>{email}</strong> ". Setting it signs you in here and out everywhere else."</p>
                             <form method="post" action=super::ResetPassword::PATH class="stack">
                                 <input type="hidden" name="token" value=token/>
-                                <label for="new_password">"New password"</label>
-                                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
-                                <label for="confirm_password">"Confirm new password"</label>
-                                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+                                <NewPasswordFields/>
                                 <button type="submit" class="primary">"Set password"</button>
                             </form>
                         }.into_any(),
@@ -117,10 +125,7 @@ pub fn AccountPage() -> impl IntoView {
             <form method="post" action=super::ChangePassword::PATH class="stack">
                 <label for="current_password">"Current password"</label>
                 <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
-                <label for="new_password">"New password"</label>
-                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
-                <label for="confirm_password">"Confirm new password"</label>
-                <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required/>
+                <NewPasswordFields/>
                 <button type="submit" class="primary">"Change password"</button>
             </form>
         </section>

@@ -147,9 +147,9 @@ activities! {
     GrantCreate => "grant.create", false;
     GrantRevoke => "grant.revoke", false;
     GrantAccept => "grant.accept", false;
+    GrantDecline => "grant.decline", false;
     PasswordResetIssue => "password.reset_issue", false;
     PasswordReset => "password.reset", false;
-    GrantDecline => "grant.decline", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;

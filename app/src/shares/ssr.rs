@@ -1,8 +1,6 @@
 //! Share links on the server: random tokens whose SHA-256 alone is stored, checked on each use.
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
@@ -18,18 +16,8 @@ use crate::{
     iam::Action,
     limits,
     state::AppState,
+    token,
 };
-
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// 32 random bytes, hex: the part of the link that opens it.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
 
 pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppError> {
     if !(1..=MAX_HOURS).contains(&hours) {
@@ -51,7 +39,7 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
         |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
     )
     .await?;
-    let token = new_token();
+    let token = token::new();
     let expires_at = OffsetDateTime::now_utc() + Duration::hours(hours.into());
     // A link made under a teammate's grant names it, and dies with it.
     let grant = role
@@ -63,7 +51,7 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
         "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
                                   grant_id)
          values ($1, $2, $3, $4, $5, $6, $7)",
-        digest(&token),
+        token::digest(&token),
         target.user,
         target.connection,
         bucket,
@@ -101,7 +89,7 @@ pub async fn open(
          from share_links l join users u on u.id = l.owner_id
          left join grants g on g.id = l.grant_id
          where l.token_hash = $1"#,
-        digest(token)
+        token::digest(token)
     )
     .fetch_optional(&state.pool)
     .await?;

@@ -23,7 +23,7 @@ use crate::{
     },
     config::{Config, ExposeSecret},
     error::AppError,
-    limits,
+    limits, token,
 };
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -342,7 +342,9 @@ pub async fn create_user(
         None => false,
         Some(given) => match &config.bootstrap_token {
             // Compared as digests: the time taken says nothing about the token.
-            Some(token) if digest(token.expose_secret()) == digest(given) => true,
+            Some(expected) if token::digest(expected.expose_secret()) == token::digest(given) => {
+                true
+            }
             _ => return Err(AppError::BootstrapRefused),
         },
     };
@@ -392,11 +394,6 @@ async fn has_admin<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
     )
 }
 
-fn digest(text: &str) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes()).into()
-}
-
 /// A change an administrator (or the operator) makes to an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -413,6 +410,16 @@ pub enum Account<'a> {
     Email(&'a str),
 }
 
+impl Account<'_> {
+    /// The id or the (trimmed) email, as query parameters: one of them is `None`.
+    pub fn parts(&self) -> (Option<i64>, Option<&str>) {
+        match *self {
+            Account::Id(id) => (Some(id), None),
+            Account::Email(email) => (None, Some(email.trim())),
+        }
+    }
+}
+
 /// Applies `change` to an account, audited as done by `actor` (an admin's id; `None` is the
 /// operator). The last active administrator can be neither demoted nor disabled: a deployment
 /// without one could only be repaired from the command line. Either way the account gets a new
@@ -424,10 +431,7 @@ pub async fn change_user(
     account: Account<'_>,
     change: Change,
 ) -> Result<i64, AppError> {
-    let (id, email) = match account {
-        Account::Id(id) => (Some(id), None),
-        Account::Email(email) => (None, Some(email.trim())),
-    };
+    let (id, email) = account.parts();
     let (admin, disabled, action) = match change {
         Change::Admin(true) => (Some(true), None, Activity::AdminGrant),
         Change::Admin(false) => (Some(false), None, Activity::AdminRevoke),

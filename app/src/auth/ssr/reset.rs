@@ -4,9 +4,7 @@
 //! once, and a newer link for the same account replaces it. Using it ends every session of the
 //! account, as a password change does.
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{hash_password, validate_password, Account, SessionUser};
@@ -16,14 +14,11 @@ use crate::{
         Activity, Outcome,
     },
     error::AppError,
+    token,
 };
 
 /// How long a reset link works.
 pub const LIFETIME_MINUTES: i32 = 60;
-
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
 
 /// Issues a reset link for `account`, as `actor` (an administrator; `None`: the operator), and
 /// returns its path (`/reset/<token>`): the only time the token exists outside the link.
@@ -32,10 +27,7 @@ pub async fn issue(
     actor: Option<i64>,
     account: Account<'_>,
 ) -> Result<String, AppError> {
-    let (id, email) = match account {
-        Account::Id(id) => (Some(id), None),
-        Account::Email(email) => (None, Some(email.trim())),
-    };
+    let (id, email) = account.parts();
     let user: (i64, String) =
         sqlx::query_as("select id, email from users where id = $1 or lower(email) = lower($2)")
             .bind(id)
@@ -43,9 +35,7 @@ pub async fn issue(
             .fetch_optional(pool)
             .await?
             .ok_or(AppError::NotFound)?;
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = token::new();
     let mut tx = pool.begin().await?;
     // One live link per account: an older one stops working.
     sqlx::query("delete from password_resets where user_id = $1 and used_at is null")
@@ -57,7 +47,7 @@ pub async fn issue(
          values ($1, $2, $3, now() + make_interval(mins => $4))",
     )
     .bind(user.0)
-    .bind(digest(&token))
+    .bind(token::digest(&token))
     .bind(actor)
     .bind(LIFETIME_MINUTES)
     .execute(&mut *tx)
@@ -79,7 +69,7 @@ pub async fn email_of(pool: &PgPool, token: &str) -> Result<String, AppError> {
         "select u.email from password_resets r join users u on u.id = r.user_id
          where r.token_hash = $1 and r.used_at is null and r.expires_at > now()",
     )
-    .bind(digest(token))
+    .bind(token::digest(token))
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::ResetLinkInvalid)
@@ -113,7 +103,7 @@ pub async fn redeem(
          where token_hash = $1 and used_at is null and expires_at > now()
          returning user_id",
     )
-    .bind(digest(token))
+    .bind(token::digest(token))
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::ResetLinkInvalid)?;
