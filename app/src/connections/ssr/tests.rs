@@ -239,11 +239,14 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
         "trust_warning",
     ];
     assert_eq!(connection_columns, reviewed);
-    // Reviewed: a SHA-256 of Crossview's own share-link token (not an AWS credential, and not
-    // the token itself), and when that link stops working; when a teammate's grant ends.
+    // Reviewed: a SHA-256 of Crossview's own share-link and reset-link tokens (not AWS
+    // credentials, and not the tokens themselves), and when those links stop working; when a
+    // teammate's grant ends.
     let not_aws = [
         ("share_links", "token_hash"),
         ("share_links", "expires_at"),
+        ("password_resets", "token_hash"),
+        ("password_resets", "expires_at"),
         ("grants", "expires_at"),
     ];
     for (table, column) in &columns {
