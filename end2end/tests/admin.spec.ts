@@ -222,7 +222,7 @@ test("an administrator hands a user a one-time reset link, which sets a new pass
   await opened.goto(link);
   await expect(opened.getByText(email)).toBeVisible();
   const fresh = "another long passphrase, fresh";
-  await opened.getByLabel("New password").fill(fresh);
+  await opened.getByLabel("New password", { exact: true }).fill(fresh);
   await opened.getByLabel("Confirm new password").fill(fresh);
   await opened.getByRole("button", { name: "Set password" }).click();
   await expect(opened).toHaveURL(/\/account\?reset=1$/);
