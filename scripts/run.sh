@@ -104,7 +104,9 @@ if [ -n "${STANDIN_ADMIN:-}" ]; then
       copy, share or delete them.
     - Demo read-only: the same buckets through a read-only role; uploads, deletes and renames
       are refused with the permission that is missing and the statement that grants it.
-    - Admin: every user, connection and role assumption.
+    - Admin: every user, connection and role assumption. An administrator needs a second
+      factor first (REQUIRE_MFA=admins): the console sends you to Account, where an
+      authenticator app scans the QR code (or \`oathtool --totp -b KEY\` takes its key).
     - New connection: connect an account yourself, as a customer would. Copy the trust
       policy, create the role in the demo world with
 

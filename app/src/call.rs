@@ -43,27 +43,47 @@ pub async fn anyone<T>(
 pub async fn signed_in<T>(
     body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    with_status(run_signed_in(false, body).await)
+    with_status(run_signed_in(Need::User, body).await)
 }
 
 /// A body for an administrator; other users get `Forbidden` (403).
 pub async fn admin<T>(body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>) -> Result<T, AppError> {
-    with_status(run_signed_in(true, body).await)
+    with_status(run_signed_in(Need::Admin, body).await)
+}
+
+/// A body that sets up the signed-in user's second factor: the one work `REQUIRE_MFA` never
+/// refuses a session without one.
+pub async fn enrolling<T>(
+    body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    with_status(run_signed_in(Need::Enrolling, body).await)
+}
+
+/// Who a body is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    User,
+    Admin,
+    Enrolling,
 }
 
 async fn run_signed_in<T>(
-    admin_only: bool,
+    need: Need,
     body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    let user = crate::auth::ssr::require_user().await?;
-    if admin_only && !user.is_admin {
+    let auth = crate::auth::ssr::auth_session().await?;
+    let user = auth.user.clone().ok_or(AppError::Unauthorized)?;
+    if need == Need::Admin && !user.is_admin {
         return Err(AppError::Forbidden);
     }
-    body(Ctx {
-        user,
-        state: AppState::current(),
-    })
-    .await
+    let state = AppState::current();
+    if need != Need::Enrolling
+        && state.config.require_mfa.refuses(need == Need::Admin)
+        && !crate::auth::ssr::factors::proved(&auth).await?
+    {
+        return Err(AppError::SecondFactorRequired);
+    }
+    body(Ctx { user, state }).await
 }
 
 /// The body of every server function about one key: the signed-in user, the key checked for
@@ -115,14 +135,21 @@ impl Form {
         self,
         body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.back_on_error(run_signed_in(false, body).await)
+        self.back_on_error(run_signed_in(Need::User, body).await)
+    }
+
+    pub async fn enrolling<T>(
+        self,
+        body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.back_on_error(run_signed_in(Need::Enrolling, body).await)
     }
 
     pub async fn admin<T>(
         self,
         body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.back_on_error(run_signed_in(true, body).await)
+        self.back_on_error(run_signed_in(Need::Admin, body).await)
     }
 
     /// A plain (un-hydrated) post gets a redirect back to the form; a hydrated caller gets the

@@ -56,6 +56,29 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// How long a client may take to send a request, and a request to be answered.
     pub timeouts: Timeouts,
+    /// Who must sign in with a second factor (`REQUIRE_MFA`).
+    pub require_mfa: RequireMfa,
+}
+
+/// `REQUIRE_MFA`: whose sessions need a second factor before their pages work. `admins` (the
+/// default): the admin console; `all`: every page but the one that sets a factor up; `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequireMfa {
+    Admins,
+    All,
+    Off,
+}
+
+impl RequireMfa {
+    /// Whether a session without a second factor is refused `admin` work (the admin console's)
+    /// or, when `admin` is false, a signed-in user's ordinary work.
+    pub fn refuses(self, admin: bool) -> bool {
+        match self {
+            RequireMfa::Admins => admin,
+            RequireMfa::All => true,
+            RequireMfa::Off => false,
+        }
+    }
 }
 
 /// A client that sends slowly, or a request that never ends, holds a connection but never a
@@ -313,7 +336,19 @@ impl Config {
             body_read: seconds("BODY_READ_TIMEOUT_SECS", 15)?,
             request: seconds("REQUEST_TIMEOUT_SECS", 60)?,
         };
+        let require_mfa = match get("REQUIRE_MFA").as_deref().map(str::trim) {
+            None | Some("admins") => RequireMfa::Admins,
+            Some("all") => RequireMfa::All,
+            Some("off") => RequireMfa::Off,
+            Some(other) => {
+                return Err(ConfigError::Invalid(
+                    "REQUIRE_MFA",
+                    format!("expected admins, all or off, got {other:?}"),
+                ))
+            }
+        };
         Ok(Config {
+            require_mfa,
             audit_digest: AuditDigest::from_lookup(get, Some(&session_secret))?,
             bootstrap_token: match get("BOOTSTRAP_TOKEN") {
                 Some(token) if token.trim().len() < 16 => {
@@ -453,6 +488,7 @@ mod tests {
             (Duration::from_secs(3), Duration::from_secs(30))
         );
         assert!(cfg.custom_endpoint_hosts.is_empty() && !cfg.allow_custom_endpoints);
+        assert_eq!(cfg.require_mfa, RequireMfa::Admins);
         let secs = Duration::from_secs;
         assert_eq!(
             cfg.timeouts,
@@ -462,6 +498,26 @@ mod tests {
                 request: secs(60)
             }
         );
+    }
+
+    #[test]
+    fn require_mfa_takes_three_answers_and_names_itself_otherwise() {
+        let base = [("DATABASE_URL", "postgres://x"), ("SESSION_SECRET", SECRET)];
+        for (value, expected) in [
+            ("admins", RequireMfa::Admins),
+            ("all", RequireMfa::All),
+            ("off", RequireMfa::Off),
+        ] {
+            let cfg = parse(&[base[0], base[1], ("REQUIRE_MFA", value)]).unwrap();
+            assert_eq!(cfg.require_mfa, expected);
+        }
+        let err = parse(&[base[0], base[1], ("REQUIRE_MFA", "sometimes")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("REQUIRE_MFA is invalid"),
+            "{err}"
+        );
+        assert!(RequireMfa::All.refuses(false) && RequireMfa::Admins.refuses(true));
+        assert!(!RequireMfa::Admins.refuses(false) && !RequireMfa::Off.refuses(true));
     }
 
     #[test]

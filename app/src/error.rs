@@ -112,6 +112,16 @@ pub enum AppError {
     ShareLinkGone,
     #[error("This reset link does not work: it was used already, has expired (links live an hour) or was replaced by a newer one. Ask an administrator for a new one.")]
     ResetLinkInvalid,
+    #[error("This deployment asks administrators for a second factor: set up two-step sign-in on your account page first.")]
+    SecondFactorRequired,
+    #[error("That code is not right, or was used already. Enter the 6 digits your authenticator app shows now, or one of your recovery codes.")]
+    CodeInvalid,
+    #[error("That took too long: sign in with your email and password again.")]
+    SecondStepExpired,
+    #[error("Two-step sign-in is already on. Turn it off first to move it to another authenticator app.")]
+    TwoStepAlreadyOn,
+    #[error("No authenticator app is being set up: start again.")]
+    TwoStepNotStarted,
     #[error("That is outside the locations you may use on this connection. Open one of them from the connection's page.")]
     OutsideLocation,
     #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
@@ -256,17 +266,22 @@ pub mod ssr {
         pub fn status(&self) -> StatusCode {
             use AppError::*;
             match self {
-                Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
-                Forbidden | NotYourConnection | AccountDisabled | ConnectionDisabled
-                | SignupClosed | BootstrapRefused | EndpointNotAllowed | OutsideLocation
-                | ReadOnlyLocation => StatusCode::FORBIDDEN,
+                Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired => {
+                    StatusCode::UNAUTHORIZED
+                }
+                SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
+                | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
+                | OutsideLocation | ReadOnlyLocation => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
                 Denied { .. } | Aws(AwsProblem::KmsDenied) => StatusCode::FORBIDDEN,
-                EmailTaken | ExternalIdTaken | ConnectionNotVerified | LastAdmin => {
-                    StatusCode::CONFLICT
-                }
+                EmailTaken
+                | ExternalIdTaken
+                | ConnectionNotVerified
+                | LastAdmin
+                | TwoStepAlreadyOn
+                | TwoStepNotStarted => StatusCode::CONFLICT,
                 RateLimited | TooFast | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Busy | Aws(AwsProblem::Unreachable) => {
                     StatusCode::SERVICE_UNAVAILABLE

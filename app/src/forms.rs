@@ -12,6 +12,17 @@ pub fn error_from_query() -> Signal<Option<AppError>> {
     Signal::derive(move || query.read().get("error").and_then(AppError::from_code))
 }
 
+/// The error for one section of a page with several forms: `Some(name)` when the query names
+/// that `section`, `None` when it names none (the page's own forms).
+pub fn section_error(section: Option<&'static str>) -> Signal<Option<AppError>> {
+    let query = use_query();
+    let error = error_from_query();
+    Signal::derive(move || {
+        let ours = query.read().get("section") == section;
+        error.get().filter(|_| ours)
+    })
+}
+
 /// The same for a plain request that S3 may refuse (a form post, a download link). A refusal
 /// carries only its code: the page knows which `action` on which `resource` it asked for.
 pub fn refusal_from_query(

@@ -66,6 +66,13 @@ pub const fn share_opens_owner(max: i32) -> Limit {
 pub const GRANTS_USER: Limit = Limit::new("grant.user", 30, 60 * 60);
 /// Current-password checks for one signed-in user.
 pub const PASSWORD_CHANGE_USER: Limit = Limit::new("password_change.user", 5, MINUTES_15);
+/// Second-step codes (authenticator or recovery) for one account from untrusted browsers: only
+/// someone who knew the password got this far, and 5 guesses in 15 minutes at 3 live codes in a
+/// million leave them nowhere.
+pub const SECOND_STEP_USER: Limit = Limit::new("second_step.user", 5, MINUTES_15);
+/// Second-step codes from one browser trusted for the account: its own counter, so that a
+/// thief with the password cannot lock the rightful user out.
+pub const SECOND_STEP_DEVICE: Limit = Limit::new("second_step.device", 10, MINUTES_15);
 /// Share-link tokens that match no link, from one client address.
 pub const SHARE_UNKNOWN_ADDRESS: Limit = Limit::new("share.unknown", 30, MINUTES_15);
 

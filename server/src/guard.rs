@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use app::{
-    auth::ssr::{end_if_too_old, AuthSession},
+    auth::ssr::{end_if_too_old, factors, AuthSession},
+    config::RequireMfa,
     error::AppError,
     url::encode_path,
 };
@@ -35,19 +36,35 @@ pub async fn known_methods(req: Request, next: Next) -> Response {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/sign-in" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
+        "/sign-in" | "/sign-in/code" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
     ) || path.starts_with("/api/")
         || path.starts_with("/s/")
         || path.starts_with("/reset/")
         || path.starts_with("/pkg/")
 }
 
+/// What the session guard enforces: the absolute lifetime (`SESSION_MAX_HOURS`) and who needs
+/// a second factor (`REQUIRE_MFA`).
+#[derive(Clone, Copy)]
+pub struct SessionRules {
+    pub max_age: Duration,
+    pub require_mfa: RequireMfa,
+}
+
+/// Where a session that needs a second factor and has none is sent: the account page, whose
+/// two-step section sets one up.
+const ENROL: &str = "/account?second_factor=required#two-step";
+
 /// Ends sessions past their absolute lifetime (`SESSION_MAX_HOURS`), then sends anonymous page
 /// loads to sign-in (remembering where they were going), and signed-in visitors of the sign-in
 /// and sign-up pages to their connections. Signed-in users who are not administrators get 403
-/// from the admin console.
+/// from the admin console; a session without the second factor `REQUIRE_MFA` asks of it goes
+/// to set one up (its server functions refuse on their own).
 pub async fn require_session(
-    State(max_age): State<Duration>,
+    State(SessionRules {
+        max_age,
+        require_mfa,
+    }): State<SessionRules>,
     mut auth: AuthSession,
     mut req: Request,
     next: Next,
@@ -73,6 +90,13 @@ pub async fn require_session(
         // The admin console's pages and exports (their server functions refuse on their own).
         (Some(user), _) if admin_path && !user.is_admin => {
             crate::refusal_page("Not allowed", &AppError::Forbidden)
+        }
+        (Some(_), false) if path != "/account" && require_mfa.refuses(admin_path) => {
+            match factors::proved(&auth).await {
+                Ok(true) => next.run(req).await,
+                Ok(false) => Redirect::to(ENROL).into_response(),
+                Err(err) => (err.status(), err.to_string()).into_response(),
+            }
         }
         (Some(_), _) | (None, true) => next.run(req).await,
         (None, false) => {

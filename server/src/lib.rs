@@ -16,7 +16,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use admission::Admission;
 
 use app::{
-    auth::ssr::{client_address_of, one_read_per_request, Backend, Sessions, AUTH_DATA_KEY},
+    auth::ssr::{
+        client_address_of, one_read_per_request, Backend, Sessions, AUTH_DATA_KEY, IDLE_DAYS,
+    },
     config::ExposeSecret,
     shell,
     state::AppState,
@@ -63,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(IDLE_DAYS)))
         .with_signed(Key::from(config.session_secret.expose_secret().as_bytes()));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions)
         .with_data_key(AUTH_DATA_KEY)
@@ -85,7 +87,10 @@ pub fn router(state: AppState) -> Router {
             headers::s3_origins,
         ))
         .layer(middleware::from_fn_with_state(
-            config.session_max,
+            guard::SessionRules {
+                max_age: config.session_max,
+                require_mfa: config.require_mfa,
+            },
             guard::require_session,
         ))
         .layer(middleware::from_fn_with_state(

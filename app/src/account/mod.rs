@@ -5,9 +5,12 @@
 //! session and password plumbing they use lives in `auth`.
 
 mod pages;
+mod sessions;
+mod two_step;
 
 use leptos::prelude::*;
 pub use pages::{AccountPage, ResetPasswordPage, SignInPage, SignUpPage};
+pub use two_step::SecondStepPage;
 
 #[cfg(feature = "ssr")]
 use crate::{auth::ssr, call, limits};
@@ -67,7 +70,12 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
                 device.as_deref(),
             )
             .await?;
-            ssr::log_in(&mut auth, &user).await?;
+            if ssr::factors::after_password(&mut auth, &state.pool, &user).await? {
+                // The browser becomes trusted only once the second step is passed too.
+                let next = crate::url::encode_path(ssr::safe_next(&next));
+                call::redirect(&format!("/sign-in/code?next={next}"));
+                return Ok(());
+            }
             ssr::device::remember(&state.config, &normal);
             call::redirect(ssr::safe_next(&next));
             Ok(())

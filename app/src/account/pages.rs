@@ -3,10 +3,14 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
-use crate::{forms::error_from_query, ui::ErrorNotice, url::use_query};
+use crate::{
+    forms::{error_from_query, section_error},
+    ui::ErrorNotice,
+    url::use_query,
+};
 
 #[component]
-fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+pub(super) fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
         <main class="auth">
@@ -121,7 +125,7 @@ pub fn AccountPage() -> impl IntoView {
             <Show when=changed>
                 <p class="notice success" role="status">"Password changed. Other sessions have been signed out."</p>
             </Show>
-            <ErrorNotice error=error_from_query()/>
+            <ErrorNotice error=section_error(None)/>
             <form method="post" action=super::ChangePassword::PATH class="stack">
                 <label for="current_password">"Current password"</label>
                 <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
@@ -129,5 +133,7 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="primary">"Change password"</button>
             </form>
         </section>
+        <super::two_step::TwoStepSection/>
+        <super::sessions::SessionsSection/>
     }
 }

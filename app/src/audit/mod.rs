@@ -150,6 +150,11 @@ activities! {
     GrantDecline => "grant.decline", false;
     PasswordResetIssue => "password.reset_issue", false;
     PasswordReset => "password.reset", false;
+    SignIn => "sign_in", false;
+    FactorAdd => "factor.add", false;
+    FactorRemove => "factor.remove", false;
+    RecoveryCodesRenew => "recovery_codes.renew", false;
+    SessionEnd => "session.end", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;

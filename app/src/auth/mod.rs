@@ -14,3 +14,40 @@ pub struct User {
     pub email: String,
     pub is_admin: bool,
 }
+
+/// Where an account's two-step sign-in stands, as its account page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStep {
+    /// An authenticator app is confirmed: sign-in asks for its code.
+    pub on: bool,
+    /// A setup was started and not yet confirmed.
+    pub setting_up: bool,
+    pub recovery_codes_left: i64,
+}
+
+/// An authenticator app being set up: its secret as a QR code and as text (for apps without a
+/// camera).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSetup {
+    pub secret: String,
+    pub uri: String,
+    /// An `<svg>` element drawn from `uri` alone: no user text is in it as text.
+    pub qr_svg: String,
+}
+
+/// One of the user's signed-in sessions, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session to end it: a digest of its id, never the id.
+    pub handle: String,
+    /// "Firefox on Linux".
+    pub browser: String,
+    pub address: Option<String>,
+    /// RFC 3339, UTC.
+    pub signed_in_at: Option<String>,
+    pub last_seen: String,
+    /// How it signed in (`password`, `password+totp`, …), where known.
+    pub method: Option<String>,
+    /// The session of the browser asking.
+    pub current: bool,
+}

@@ -11,7 +11,9 @@ use leptos_router::{
 };
 
 use crate::{
-    account::{current_user, AccountPage, ResetPasswordPage, SignInPage, SignUpPage},
+    account::{
+        current_user, AccountPage, ResetPasswordPage, SecondStepPage, SignInPage, SignUpPage,
+    },
     admin::{
         AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
         AuditTrailPage,
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage/>
+                <Route path=path!("/sign-in/code") view=SecondStepPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/reset/:token") view=ResetPasswordPage/>
                 <ParentRoute path=path!("") view=Layout>

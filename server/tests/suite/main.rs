@@ -8,7 +8,9 @@
 //! - `aws_standin`: the strict AWS stand-in itself behaves as AWS does;
 //! - `connections_standin`, `browse_standin`, `transfers_standin`, `objects_standin`,
 //!   `shares_standin`, `versions_standin`, `grants_standin`: each capability against the
-//!   strict stand-in.
+//!   strict stand-in;
+//! - `two_step`, `sessions`: the second factor at sign-in, its setup and `REQUIRE_MFA`; the
+//!   account's list of its sessions.
 
 mod support;
 
@@ -25,6 +27,8 @@ mod http;
 mod limits;
 mod objects_standin;
 mod readiness;
+mod sessions;
 mod shares_standin;
 mod transfers_standin;
+mod two_step;
 mod versions_standin;

@@ -4,8 +4,11 @@ mod hashing;
 mod sessions;
 
 pub mod device;
+pub mod factors;
 pub mod reset;
-pub use sessions::{one_read_per_request, Sessions, AUTH_DATA_KEY};
+pub use sessions::{
+    end, end_others, of_user, one_read_per_request, Sessions, AUTH_DATA_KEY, IDLE_DAYS,
+};
 
 use std::{fmt, net::SocketAddr};
 
@@ -156,7 +159,47 @@ pub async fn log_in(auth: &mut AuthSession, user: &SessionUser) -> Result<(), Ap
     auth.session
         .insert(SIGNED_IN_AT, now)
         .await
+        .map_err(AppError::internal)?;
+    // Where from, for the account's sessions list.
+    let parts = leptos::prelude::use_context::<Parts>();
+    let agent = parts
+        .as_ref()
+        .and_then(|p| p.headers.get(http::header::USER_AGENT))
+        .and_then(|v| v.to_str().ok())
+        .map(|a| a.chars().take(200).collect())
+        .unwrap_or_default();
+    let address = match leptos::prelude::use_context::<crate::state::AppState>() {
+        Some(state) => client_address(&state.config).await,
+        None => None,
+    };
+    let client = sessions::Client { agent, address };
+    auth.session
+        .insert(sessions::CLIENT, client)
+        .await
         .map_err(AppError::internal)
+}
+
+/// Names how this session signed in, for its sessions list.
+async fn name_method(auth: &AuthSession, method: &str) -> Result<(), AppError> {
+    auth.session
+        .insert(sessions::METHOD, method)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Audits that the user signed out `count` of their other sessions.
+pub async fn record_session_end(pool: &PgPool, user_id: i64, count: u64) -> Result<(), AppError> {
+    let event = Event {
+        actor_id: Some(user_id),
+        detail: Some(json!({ "sessions": count })),
+        ..Event::new(Activity::SessionEnd, Outcome::Ok)
+    };
+    record(pool, event).await
+}
+
+/// The id of this request's session, if it has one.
+pub fn session_id(auth: &AuthSession) -> Option<String> {
+    auth.session.id().map(|id| id.to_string())
 }
 
 /// Ends a signed-in session older than `max` since its sign-in, however active it has been (a
@@ -180,11 +223,6 @@ pub async fn end_if_too_old(
     }
     auth.logout().await.map_err(AppError::internal)?;
     Ok(true)
-}
-
-/// The signed-in user, or `Unauthorized`: the guard every server function starts with.
-pub async fn require_user() -> Result<SessionUser, AppError> {
-    auth_session().await?.user.ok_or(AppError::Unauthorized)
 }
 
 /// The client's address for rate limiting, for the current server function.
@@ -544,6 +582,28 @@ pub async fn sign_in(
     }
 }
 
+/// Checks the signed-in user's own password before a change to how they sign in, under its own
+/// limit: a stolen session must not become a way to guess the password it does not know.
+pub async fn check_current_password(
+    pool: &PgPool,
+    user_id: i64,
+    password: &str,
+) -> Result<(), AppError> {
+    let hash: String =
+        sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+    let subject = user_id.to_string();
+    let counter = (&limits::PASSWORD_CHANGE_USER, subject.as_str());
+    limits::take(pool, &[counter]).await?;
+    if !verify_password(password.to_owned(), hash).await? {
+        return Err(AppError::WrongCurrentPassword);
+    }
+    limits::clear(pool, counter).await
+}
+
 /// Replaces the password and the session epoch, which ends the user's other sessions.
 pub async fn change_password(
     pool: &PgPool,
@@ -552,25 +612,16 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> Result<SessionUser, AppError> {
-    let stored = sqlx::query!(
-        "select email, password_hash from users where id = $1 and not disabled",
-        user_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::Unauthorized)?;
-    validate_password(new, &stored.email)?;
+    let email: String = sqlx::query_scalar("select email from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    validate_password(new, &email)?;
     if new != confirm {
         return Err(AppError::PasswordMismatch);
     }
-    // A stolen session must not become a way to guess the password it does not know.
-    let subject = user_id.to_string();
-    let counter = (&limits::PASSWORD_CHANGE_USER, subject.as_str());
-    limits::take(pool, &[counter]).await?;
-    if !verify_password(current.to_owned(), stored.password_hash).await? {
-        return Err(AppError::WrongCurrentPassword);
-    }
-    limits::clear(pool, counter).await?;
+    check_current_password(pool, user_id, current).await?;
     let hash = hash_password(new.to_owned()).await?;
     let user = sqlx::query_as!(
         SessionUser,

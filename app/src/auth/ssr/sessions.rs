@@ -18,6 +18,7 @@ use axum_login::tower_sessions::{
 use sqlx::PgPool;
 
 use super::SessionUser;
+use crate::{auth::SessionInfo, error::AppError, format::rfc3339};
 
 /// Where axum-login keeps its data in a session: its default, named here and set on its layer by
 /// the server, so that this store reads the same place.
@@ -141,6 +142,130 @@ impl SessionStore for Sessions {
         .await
         .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// How long a session lives without a request (its row's expiry moves with each one).
+pub const IDLE_DAYS: i64 = 7;
+
+/// Session key: the browser (its `User-Agent`, cut) and client address a session signed in
+/// from, for the sessions list.
+pub(super) const CLIENT: &str = "crossview.client";
+/// Session key: how the session signed in (`password`, `password+totp`, …).
+pub(super) const METHOD: &str = "crossview.method";
+
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Client {
+    pub agent: String,
+    pub address: Option<String>,
+}
+
+/// What the list calls a session: a digest of its id, never the id (which is the cookie's
+/// secret).
+fn handle(id: &str) -> String {
+    hex::encode(crate::token::digest(id))
+}
+
+/// The user's live sessions, the most recently used first; `current` is this request's.
+pub async fn of_user(
+    pool: &PgPool,
+    user_id: i64,
+    current: Option<&str>,
+) -> Result<Vec<SessionInfo>, AppError> {
+    let rows: Vec<(String, Vec<u8>, time::OffsetDateTime)> = sqlx::query_as(
+        "select id, data, expiry_date from tower_sessions.session
+         where user_id = $1 and expiry_date > now() order by expiry_date desc",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    let listed = rows.into_iter().filter_map(|(id, data, expiry)| {
+        let record: Record = rmp_serde::from_slice(&data).ok()?;
+        let client: Client = record
+            .data
+            .get(CLIENT)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let signed_in_at = record
+            .data
+            .get(super::SIGNED_IN_AT)
+            .and_then(|v| v.as_i64());
+        Some(SessionInfo {
+            handle: handle(&id),
+            browser: describe(&client.agent),
+            address: client.address,
+            signed_in_at: signed_in_at
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+                .map(rfc3339),
+            last_seen: rfc3339(expiry - time::Duration::days(IDLE_DAYS)),
+            method: record
+                .data
+                .get(METHOD)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            current: current == Some(id.as_str()),
+        })
+    });
+    Ok(listed.collect())
+}
+
+/// Ends the user's session named by `handle`, unless it is `current` (signing out ends that
+/// one). Whether one ended.
+pub async fn end(
+    pool: &PgPool,
+    user_id: i64,
+    handle: &str,
+    current: &str,
+) -> Result<bool, AppError> {
+    let ended = sqlx::query(
+        "delete from tower_sessions.session
+         where user_id = $1 and encode(sha256(convert_to(id, 'UTF8')), 'hex') = $2 and id <> $3",
+    )
+    .bind(user_id)
+    .bind(handle)
+    .bind(current)
+    .execute(pool)
+    .await?;
+    Ok(ended.rows_affected() == 1)
+}
+
+/// Ends every session of the user but `current`; how many ended.
+pub async fn end_others(pool: &PgPool, user_id: i64, current: &str) -> Result<u64, AppError> {
+    let ended = sqlx::query("delete from tower_sessions.session where user_id = $1 and id <> $2")
+        .bind(user_id)
+        .bind(current)
+        .execute(pool)
+        .await?;
+    Ok(ended.rows_affected())
+}
+
+/// "Firefox on Linux" from a `User-Agent`: a label for people, not a check of anything.
+fn describe(agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(mark, _)| agent.contains(mark))
+    .map_or("A browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(mark, _)| agent.contains(mark))
+    .map(|(_, name)| name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_owned(),
     }
 }
 

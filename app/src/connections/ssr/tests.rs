@@ -241,8 +241,10 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
     assert_eq!(connection_columns, reviewed);
     // Reviewed: a SHA-256 of Crossview's own share-link and reset-link tokens (not AWS
     // credentials, and not the tokens themselves), and when those links stop working; when a
-    // teammate's grant ends.
+    // teammate's grant ends; an authenticator app's TOTP secret (Crossview's own second factor,
+    // which opens nothing in AWS).
     let not_aws = [
+        ("totp_factors", "secret"),
         ("share_links", "token_hash"),
         ("share_links", "expires_at"),
         ("password_resets", "token_hash"),
