@@ -83,6 +83,27 @@ ensure_moto() {
   python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 }
 
+# A real SMTP server for the mail tests: aiosmtpd (PyPI), delivering into a Maildir.
+AIOSMTPD_VERSION=1.4.6
+ensure_mail_server() {
+  python3 -c "import aiosmtpd; assert aiosmtpd.__version__ == '$AIOSMTPD_VERSION'" 2>/dev/null && return 0
+  say "installing aiosmtpd $AIOSMTPD_VERSION (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+}
+
+# start_mail_server -> sets SMTP_TEST_URL and MAIL_TEST_DIR (a Maildir: new/ holds each message).
+start_mail_server() {
+  local port
+  port=$(free_port)
+  MAIL_TEST_DIR="$DATA/mail"
+  rm -rf "$MAIL_TEST_DIR" && mkdir -p "$MAIL_TEST_DIR"/tmp "$MAIL_TEST_DIR"/new "$MAIL_TEST_DIR"/cur
+  python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$MAIL_TEST_DIR" \
+    >"$DATA/logs/smtp.log" 2>&1 &
+  PIDS+=($!)
+  wait_for_port "$port" "the mail server"
+  SMTP_TEST_URL="smtp://127.0.0.1:$port"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

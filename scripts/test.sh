@@ -18,7 +18,12 @@ ensure_rust_tools
 ensure_node_tools
 ensure_chromium
 ensure_moto
+ensure_mail_server
 ensure_postgres
+
+say "starting a mail server (aiosmtpd) for the tests that follow a message's link"
+start_mail_server
+export SMTP_TEST_URL MAIL_TEST_DIR
 
 say "starting the AWS stand-in (strict mode) with the browsing and demo worlds"
 start_moto strict

@@ -58,6 +58,22 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Who must sign in with a second factor (`REQUIRE_MFA`).
     pub require_mfa: RequireMfa,
+    /// The mail server and sender, if the deployment sends email (`SMTP_URL`, `MAIL_FROM`).
+    pub mail: Option<Mail>,
+    /// `PUBLIC_URL`: where people open Crossview (`https://crossview.example.com`), for links in
+    /// messages and printed by the operator's commands.
+    pub public_url: Option<String>,
+}
+
+/// How Crossview sends email.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    /// `SMTP_URL`: `smtps://user:password@smtp.example.com` (TLS), `smtp://host:587?tls=required`
+    /// (STARTTLS), or `smtp://127.0.0.1:2525` (a local relay, unencrypted). It may hold a
+    /// password: kept secret.
+    pub url: SecretString,
+    /// `MAIL_FROM`: the sender, `Crossview <crossview@example.com>`.
+    pub from: String,
 }
 
 /// `REQUIRE_MFA`: whose sessions need a second factor before their pages work. `admins` (the
@@ -347,7 +363,37 @@ impl Config {
                 ))
             }
         };
+        let public_url = get("PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::Invalid(
+                    "PUBLIC_URL",
+                    format!("must start with https:// (or http:// in development), got {url:?}"),
+                ));
+            }
+        }
+        let mail = match (get("SMTP_URL"), get("MAIL_FROM")) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Missing(
+                    "MAIL_FROM",
+                    "SMTP_URL needs a sender, such as Crossview <crossview@example.com>",
+                ))
+            }
+            (Some(_), Some(_)) if public_url.is_none() => {
+                return Err(ConfigError::Missing(
+                    "PUBLIC_URL",
+                    "SMTP_URL needs the address people open Crossview at, for the links in its messages",
+                ))
+            }
+            (Some(url), Some(from)) => Some(Mail {
+                url: url.trim().to_owned().into(),
+                from: from.trim().to_owned(),
+            }),
+        };
         Ok(Config {
+            mail,
+            public_url,
             require_mfa,
             audit_digest: AuditDigest::from_lookup(get, Some(&session_secret))?,
             bootstrap_token: match get("BOOTSTRAP_TOKEN") {
@@ -518,6 +564,29 @@ mod tests {
         );
         assert!(RequireMfa::All.refuses(false) && RequireMfa::Admins.refuses(true));
         assert!(!RequireMfa::Admins.refuses(false) && !RequireMfa::Off.refuses(true));
+    }
+
+    #[test]
+    fn mail_needs_a_sender_and_the_public_address() {
+        let base = [("DATABASE_URL", "postgres://x"), ("SESSION_SECRET", SECRET)];
+        let smtp = ("SMTP_URL", "smtp://127.0.0.1:2525");
+        let err = parse(&[base[0], base[1], smtp]).unwrap_err();
+        assert!(err.to_string().starts_with("MAIL_FROM is not set"), "{err}");
+        let from = ("MAIL_FROM", "Crossview <cv@example.com>");
+        let err = parse(&[base[0], base[1], smtp, from]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("PUBLIC_URL is not set"),
+            "{err}"
+        );
+        let public = ("PUBLIC_URL", "https://cv.example.com/");
+        let cfg = parse(&[base[0], base[1], smtp, from, public]).unwrap();
+        assert_eq!(cfg.public_url.as_deref(), Some("https://cv.example.com"));
+        assert_eq!(cfg.mail.unwrap().from, "Crossview <cv@example.com>");
+        let err = parse(&[base[0], base[1], ("PUBLIC_URL", "cv.example.com")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("PUBLIC_URL is invalid"),
+            "{err}"
+        );
     }
 
     #[test]

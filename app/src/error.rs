@@ -110,7 +110,7 @@ pub enum AppError {
     ConnectionDisabled,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
-    #[error("This reset link does not work: it was used already, has expired (links live an hour) or was replaced by a newer one. Ask an administrator for a new one.")]
+    #[error("This reset link does not work: it was used already, has expired (a link lives an hour, or 30 minutes when it was emailed) or was replaced by a newer one. Ask for a new one.")]
     ResetLinkInvalid,
     #[error("This deployment asks administrators for a second factor: set up two-step sign-in on your account page first.")]
     SecondFactorRequired,
@@ -122,6 +122,10 @@ pub enum AppError {
     TwoStepAlreadyOn,
     #[error("No authenticator app is being set up: start again.")]
     TwoStepNotStarted,
+    #[error(
+        "This deployment does not send email. Ask an administrator for a password reset link."
+    )]
+    MailOff,
     #[error("That is outside the locations you may use on this connection. Open one of them from the connection's page.")]
     OutsideLocation,
     #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
@@ -281,7 +285,8 @@ pub mod ssr {
                 | ConnectionNotVerified
                 | LastAdmin
                 | TwoStepAlreadyOn
-                | TwoStepNotStarted => StatusCode::CONFLICT,
+                | TwoStepNotStarted
+                | MailOff => StatusCode::CONFLICT,
                 RateLimited | TooFast | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Busy | Aws(AwsProblem::Unreachable) => {
                     StatusCode::SERVICE_UNAVAILABLE

@@ -5,7 +5,7 @@
 //! `account`, `admin`, `browse`, `connections`, `grants`, `objects`, `shares`, `transfers`; `shell` is the
 //! document and the router that puts them together. Shared plumbing, which no feature owns and
 //! which imports no feature: `aws`, `audit`, `auth`, `call`, `config`, `error`, `forms`,
-//! `db`, `format`, `iam`, `limits`, `location`, `state`, `ui`, `url`. See ARCHITECTURE.md.
+//! `db`, `format`, `iam`, `limits`, `location`, `mail`, `state`, `ui`, `url`. See ARCHITECTURE.md.
 
 pub mod account;
 pub mod admin;
@@ -36,6 +36,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -73,6 +73,10 @@ pub const SECOND_STEP_USER: Limit = Limit::new("second_step.user", 5, MINUTES_15
 /// Second-step codes from one browser trusted for the account: its own counter, so that a
 /// thief with the password cannot lock the rightful user out.
 pub const SECOND_STEP_DEVICE: Limit = Limit::new("second_step.device", 10, MINUTES_15);
+/// Emailed reset links asked for one address per hour (the mailbox's owner is not to be
+/// flooded), and asked for from one client address.
+pub const FORGOT_EMAIL: Limit = Limit::new("forgot.email", 3, 60 * 60);
+pub const FORGOT_ADDRESS: Limit = Limit::new("forgot.address", 10, 60 * 60);
 /// Share-link tokens that match no link, from one client address.
 pub const SHARE_UNKNOWN_ADDRESS: Limit = Limit::new("share.unknown", 30, MINUTES_15);
 

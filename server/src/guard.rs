@@ -36,7 +36,13 @@ pub async fn known_methods(req: Request, next: Next) -> Response {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/sign-in" | "/sign-in/code" | "/sign-up" | "/healthz" | "/readyz" | "/favicon.ico"
+        "/sign-in"
+            | "/sign-in/code"
+            | "/sign-up"
+            | "/forgot"
+            | "/healthz"
+            | "/readyz"
+            | "/favicon.ico"
     ) || path.starts_with("/api/")
         || path.starts_with("/s/")
         || path.starts_with("/reset/")
@@ -84,7 +90,7 @@ pub async fn require_session(
     }
     let admin_path = path == "/admin" || path.starts_with("/admin/");
     match (&auth.user, is_public(path)) {
-        (Some(_), _) if matches!(path, "/sign-in" | "/sign-up") => {
+        (Some(_), _) if matches!(path, "/sign-in" | "/sign-up" | "/forgot") => {
             Redirect::to("/").into_response()
         }
         // The admin console's pages and exports (their server functions refuse on their own).

@@ -55,6 +55,9 @@ pub async fn state_with_defaults(defaults: &[(&str, &str)]) -> Result<AppState, 
         })
     })
     .map_err(|err| err.to_string())?;
+    if let Some(mail) = &config.mail {
+        app::mail::check(mail)?;
+    }
     let mut leptos_options = get_configuration(None)
         .map_err(|err| format!("leptos configuration: {err}"))?
         .leptos_options;

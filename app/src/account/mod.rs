@@ -4,12 +4,14 @@
 //! before and after hydration; errors come back as `?error=<code>` on the form's page. The
 //! session and password plumbing they use lives in `auth`.
 
+#[cfg(feature = "ssr")]
+mod letters;
 mod pages;
 mod sessions;
 mod two_step;
 
 use leptos::prelude::*;
-pub use pages::{AccountPage, ResetPasswordPage, SignInPage, SignUpPage};
+pub use pages::{AccountPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage};
 pub use two_step::SecondStepPage;
 
 #[cfg(feature = "ssr")]
@@ -76,6 +78,9 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
                 call::redirect(&format!("/sign-in/code?next={next}"));
                 return Ok(());
             }
+            if device.is_none() {
+                letters::new_sign_in(&state, &user.email, "a password").await;
+            }
             ssr::device::remember(&state.config, &normal);
             call::redirect(ssr::safe_next(&next));
             Ok(())
@@ -92,6 +97,38 @@ pub async fn sign_out() -> Result<(), AppError> {
         Ok(())
     })
     .await
+}
+
+/// "Forgot your password?": emails the account a reset link, if the deployment sends email and
+/// the address has an account. The answer is the same either way, and comes before the work.
+#[server(endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    call::form("/forgot")
+        .keep("email", &email)
+        .anyone(async |state| {
+            if state.config.mail.is_none() {
+                return Err(AppError::MailOff);
+            }
+            let email = ssr::normal_email(&email);
+            ssr::validate_email(&email)?;
+            let address = ssr::client_address(&state.config).await;
+            let mut counters = vec![(&limits::FORGOT_EMAIL, email.as_str())];
+            if let Some(address) = &address {
+                counters.push((&limits::FORGOT_ADDRESS, address.as_str()));
+            }
+            limits::take(&state.pool, &counters).await?;
+            let (pool, config) = (state.pool.clone(), state.config.clone());
+            tokio::spawn(async move {
+                match ssr::reset::request_by_email(&pool, &email).await {
+                    Ok(Some((to, path))) => letters::reset(&config, to, &path),
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!("reset link by email not issued: {err}"),
+                }
+            });
+            call::redirect("/forgot?sent=1");
+            Ok(())
+        })
+        .await
 }
 
 /// The address a reset link is for, if the link still works (the page names it).

@@ -39,6 +39,7 @@ pub fn SignInPage() -> impl IntoView {
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <p class="muted"><a href="/forgot" rel="external">"Forgot your password?"</a></p>
             <p class="muted">"New to Crossview? " <a href="/sign-up" rel="external">"Create an account"</a></p>
         </AuthCard>
     }
@@ -67,6 +68,28 @@ pub fn SignUpPage() -> impl IntoView {
                 <button type="submit" class="primary">"Create account"</button>
             </form>
             <p class="muted">"Already have an account? " <a href="/sign-in" rel="external">"Sign in"</a></p>
+        </AuthCard>
+    }
+}
+
+/// "Forgot your password?": an emailed reset link, when the deployment sends email.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let query = use_query();
+    let email = move || query.read().get("email").unwrap_or_default().to_owned();
+    let sent = move || query.read().get("sent").is_some();
+    view! {
+        <AuthCard title="Reset your password">
+            <ErrorNotice error=error_from_query()/>
+            <Show when=sent>
+                <p class="notice success" role="status">"If an account uses that address, a link to choose a new password is on its way. It works once, within 30 minutes."</p>
+            </Show>
+            <form method="post" action=super::ForgotPassword::PATH class="stack">
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" value=email required/>
+                <button type="submit" class="primary">"Email me a link"</button>
+            </form>
+            <p class="muted"><a href="/sign-in" rel="external">"Back to sign in"</a></p>
         </AuthCard>
     }
 }

@@ -27,9 +27,16 @@ pub async fn sign_in_code(code: String, next: String) -> Result<(), AppError> {
             let mut auth = ssr::auth_session().await?;
             let proof =
                 ssr::factors::second_step(&mut auth, &state.pool, &state.config, &code).await?;
-            let email = auth.user.as_ref().map(|u| ssr::normal_email(&u.email));
-            if let Some(email) = email {
-                ssr::device::remember(&state.config, &email);
+            if let Some(user) = auth.user.clone() {
+                let normal = ssr::normal_email(&user.email);
+                if ssr::device::of_request(&state.config, &normal).is_none() {
+                    let method = match proof {
+                        ssr::factors::Proof::App => "a password and an authenticator code",
+                        _ => "a password and a recovery code",
+                    };
+                    super::letters::new_sign_in(&state, &user.email, method).await;
+                }
+                ssr::device::remember(&state.config, &normal);
             }
             match proof {
                 // Says how many remain, where new ones are made.
@@ -79,6 +86,7 @@ pub async fn two_step_confirm(
         let mut auth = ssr::auth_session().await?;
         ssr::log_in(&mut auth, &user).await?;
         ssr::factors::mark_proved(&auth, Some("password+totp")).await?;
+        super::letters::two_step(&cx.state.config, &user.email, true);
         Ok(codes)
     })
     .await
@@ -100,6 +108,7 @@ pub async fn two_step_remove(current_password: String) -> Result<(), AppError> {
             let mut auth = ssr::auth_session().await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::factors::mark_proved(&auth, None).await?;
+            super::letters::two_step(&cx.state.config, &user.email, false);
             call::redirect("/account?two_step=off#two-step");
             Ok(())
         })
@@ -138,6 +147,8 @@ pub fn TwoStepSection() -> impl IntoView {
             Some("This deployment asks for a second factor before its admin pages (or, if it says so, any page) work: set up an authenticator app here.".to_owned())
         } else if let Some(left) = query.get("recovery_left") {
             Some(format!("You signed in with a recovery code; it works no more. Recovery codes left: {left}. Make new ones below if you are running low."))
+        } else if query.get("two_step") == Some("saved") {
+            Some("Two-step sign-in is on: keep those recovery codes safe.".to_owned())
         } else if query.get("two_step") == Some("off") {
             Some("Two-step sign-in is off. Your other sessions have been signed out.".to_owned())
         } else {
@@ -188,7 +199,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
         <div class="notice success recovery-codes" role="status">
             <p>"Your recovery codes, shown only now. Keep them somewhere safe (a password manager, or printed): each signs you in once if you lose your phone."</p>
             <ul class="codes">{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
-            <p><a href="/account#two-step" rel="external">"I have saved them"</a></p>
+            <p><a href="/account?two_step=saved#two-step" rel="external">"I have saved them"</a></p>
         </div>
     }
 }

@@ -10,7 +10,8 @@
 //!   `shares_standin`, `versions_standin`, `grants_standin`: each capability against the
 //!   strict stand-in;
 //! - `two_step`, `sessions`: the second factor at sign-in, its setup and `REQUIRE_MFA`; the
-//!   account's list of its sessions.
+//!   account's list of its sessions;
+//! - `mail`: messages through a real SMTP server, and the links in them followed.
 
 mod support;
 
@@ -25,6 +26,7 @@ mod grants_standin;
 mod hosting;
 mod http;
 mod limits;
+mod mail;
 mod objects_standin;
 mod readiness;
 mod sessions;

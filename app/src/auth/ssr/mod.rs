@@ -7,7 +7,8 @@ pub mod device;
 pub mod factors;
 pub mod reset;
 pub use sessions::{
-    end, end_others, of_user, one_read_per_request, Sessions, AUTH_DATA_KEY, IDLE_DAYS,
+    describe_browser, end, end_others, of_user, one_read_per_request, Sessions, AUTH_DATA_KEY,
+    IDLE_DAYS,
 };
 
 use std::{fmt, net::SocketAddr};
@@ -161,13 +162,7 @@ pub async fn log_in(auth: &mut AuthSession, user: &SessionUser) -> Result<(), Ap
         .await
         .map_err(AppError::internal)?;
     // Where from, for the account's sessions list.
-    let parts = leptos::prelude::use_context::<Parts>();
-    let agent = parts
-        .as_ref()
-        .and_then(|p| p.headers.get(http::header::USER_AGENT))
-        .and_then(|v| v.to_str().ok())
-        .map(|a| a.chars().take(200).collect())
-        .unwrap_or_default();
+    let agent = user_agent();
     let address = match leptos::prelude::use_context::<crate::state::AppState>() {
         Some(state) => client_address(&state.config).await,
         None => None,
@@ -177,6 +172,17 @@ pub async fn log_in(auth: &mut AuthSession, user: &SessionUser) -> Result<(), Ap
         .insert(sessions::CLIENT, client)
         .await
         .map_err(AppError::internal)
+}
+
+/// The current request's `User-Agent`, cut to 200 characters (empty outside a request).
+pub fn user_agent() -> String {
+    let parts = leptos::prelude::use_context::<Parts>();
+    parts
+        .as_ref()
+        .and_then(|p| p.headers.get(http::header::USER_AGENT))
+        .and_then(|v| v.to_str().ok())
+        .map(|a| a.chars().take(200).collect())
+        .unwrap_or_default()
 }
 
 /// Names how this session signed in, for its sessions list.

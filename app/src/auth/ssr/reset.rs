@@ -17,8 +17,10 @@ use crate::{
     token,
 };
 
-/// How long a reset link works.
+/// How long a reset link works: one an administrator hands over, and one sent by email (which
+/// sits in a mailbox meanwhile).
 pub const LIFETIME_MINUTES: i32 = 60;
+pub const EMAILED_LIFETIME_MINUTES: i32 = 30;
 
 /// Issues a reset link for `account`, as `actor` (an administrator; `None`: the operator), and
 /// returns its path (`/reset/<token>`): the only time the token exists outside the link.
@@ -27,6 +29,41 @@ pub async fn issue(
     actor: Option<i64>,
     account: Account<'_>,
 ) -> Result<String, AppError> {
+    let by = actor.map_or("operator", |_| "admin");
+    issue_for(pool, actor, account, LIFETIME_MINUTES, by)
+        .await
+        .map(|(_, path)| path)
+}
+
+/// A user's own request for a reset link by email (the "forgot your password?" page): the link
+/// goes to the account's address and lives 30 minutes. The answer is the same whether or not
+/// the address has an account (the caller runs this after answering); `None` when it has none.
+pub async fn request_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> Result<Option<(String, String)>, AppError> {
+    let user: Option<i64> =
+        sqlx::query_scalar("select id from users where lower(email) = lower($1) and not disabled")
+            .bind(email.trim())
+            .fetch_optional(pool)
+            .await?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let account = Account::Id(user);
+    let issued = issue_for(pool, Some(user), account, EMAILED_LIFETIME_MINUTES, "email").await?;
+    Ok(Some(issued))
+}
+
+/// Issues a link for `account` that lives `minutes`, audited as issued `by`; returns the
+/// account's address and the link's path.
+async fn issue_for(
+    pool: &PgPool,
+    actor: Option<i64>,
+    account: Account<'_>,
+    minutes: i32,
+    by: &str,
+) -> Result<(String, String), AppError> {
     let (id, email) = account.parts();
     let user: (i64, String) =
         sqlx::query_as("select id, email from users where id = $1 or lower(email) = lower($2)")
@@ -49,10 +86,9 @@ pub async fn issue(
     .bind(user.0)
     .bind(token::digest(&token))
     .bind(actor)
-    .bind(LIFETIME_MINUTES)
+    .bind(minutes)
     .execute(&mut *tx)
     .await?;
-    let by = actor.map_or("operator", |_| "admin");
     let event = Event {
         actor_id: actor,
         detail: Some(json!({ "user": user.0, "email": user.1, "by": by })),
@@ -60,7 +96,7 @@ pub async fn issue(
     };
     record(&mut *tx, event).await?;
     tx.commit().await?;
-    Ok(format!("/reset/{token}"))
+    Ok((user.1, format!("/reset/{token}")))
 }
 
 /// Whether `token` opens a live reset link, and for which address (the page names it).

@@ -192,7 +192,7 @@ pub async fn of_user(
             .and_then(|v| v.as_i64());
         Some(SessionInfo {
             handle: handle(&id),
-            browser: describe(&client.agent),
+            browser: describe_browser(&client.agent),
             address: client.address,
             signed_in_at: signed_in_at
                 .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
@@ -240,7 +240,7 @@ pub async fn end_others(pool: &PgPool, user_id: i64, current: &str) -> Result<u6
 }
 
 /// "Firefox on Linux" from a `User-Agent`: a label for people, not a check of anything.
-fn describe(agent: &str) -> String {
+pub fn describe_browser(agent: &str) -> String {
     let browser = [
         ("Edg/", "Edge"),
         ("Firefox/", "Firefox"),
