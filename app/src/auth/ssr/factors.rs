@@ -213,13 +213,7 @@ async fn check_code(
         .collect::<String>()
         .to_lowercase();
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        let secret: Option<Vec<u8>> = sqlx::query_scalar(
-            "select secret from totp_factors where user_id = $1 and confirmed_at is not null",
-        )
-        .bind(user.id)
-        .fetch_optional(pool)
-        .await?;
-        let Some(secret) = secret else {
+        let Some(secret) = secret(pool, user.id, true).await? else {
             return Ok(None);
         };
         let Some(step) = accepted_step(secret, &user.email, &code)? else {
@@ -254,6 +248,17 @@ async fn check_code(
     }
     let left = recovery_codes_left(pool, user.id).await?;
     Ok(Some(Proof::RecoveryCode { left }))
+}
+
+/// The account's authenticator secret: the confirmed one, or the one being set up.
+async fn secret(pool: &PgPool, user_id: i64, confirmed: bool) -> Result<Option<Vec<u8>>, AppError> {
+    Ok(sqlx::query_scalar(
+        "select secret from totp_factors where user_id = $1 and (confirmed_at is not null) = $2",
+    )
+    .bind(user_id)
+    .bind(confirmed)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// The time step whose code `code` is, within one step of now.
@@ -311,13 +316,7 @@ pub async fn setup(
     pool: &PgPool,
     user: &SessionUser,
 ) -> Result<Option<AuthenticatorSetup>, AppError> {
-    let secret: Option<Vec<u8>> = sqlx::query_scalar(
-        "select secret from totp_factors where user_id = $1 and confirmed_at is null",
-    )
-    .bind(user.id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(secret) = secret else {
+    let Some(secret) = secret(pool, user.id, false).await? else {
         return Ok(None);
     };
     let app = authenticator(secret, &user.email)?;
@@ -350,13 +349,9 @@ pub async fn confirm(
     code: &str,
 ) -> Result<(SessionUser, Vec<String>), AppError> {
     check_current_password(pool, user.id, password).await?;
-    let secret: Vec<u8> = sqlx::query_scalar(
-        "select secret from totp_factors where user_id = $1 and confirmed_at is null",
-    )
-    .bind(user.id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::TwoStepNotStarted)?;
+    let secret = secret(pool, user.id, false)
+        .await?
+        .ok_or(AppError::TwoStepNotStarted)?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let step = accepted_step(secret, &user.email, &code)?.ok_or(AppError::CodeInvalid)?;
     let mut tx = pool.begin().await?;

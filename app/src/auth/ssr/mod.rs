@@ -601,6 +601,16 @@ pub async fn check_current_password(
             .fetch_optional(pool)
             .await?
             .ok_or(AppError::Unauthorized)?;
+    verify_current(pool, user_id, password, hash).await
+}
+
+/// [`check_current_password`] for a caller that read the stored hash already.
+async fn verify_current(
+    pool: &PgPool,
+    user_id: i64,
+    password: &str,
+    hash: String,
+) -> Result<(), AppError> {
     let subject = user_id.to_string();
     let counter = (&limits::PASSWORD_CHANGE_USER, subject.as_str());
     limits::take(pool, &[counter]).await?;
@@ -618,16 +628,17 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> Result<SessionUser, AppError> {
-    let email: String = sqlx::query_scalar("select email from users where id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let (email, stored): (String, String) =
+        sqlx::query_as("select email, password_hash from users where id = $1 and not disabled")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
     validate_password(new, &email)?;
     if new != confirm {
         return Err(AppError::PasswordMismatch);
     }
-    check_current_password(pool, user_id, current).await?;
+    verify_current(pool, user_id, current, stored).await?;
     let hash = hash_password(new.to_owned()).await?;
     let user = sqlx::query_as!(
         SessionUser,
