@@ -104,6 +104,21 @@ start_mail_server() {
   SMTP_TEST_URL="smtp://127.0.0.1:$port"
 }
 
+# start_oidc_provider URL -> sets OIDC_TEST_ENV, the settings (for `env`) that point Crossview at
+# a real OpenID provider (npm oidc-provider, end2end/oidc/provider.mjs) whose client `crossview`
+# returns to URL/sso/callback.
+start_oidc_provider() {
+  local port
+  port=$(free_port)
+  node "$ROOT/end2end/oidc/provider.mjs" "$port" "$1/sso/callback" >"$DATA/logs/oidc.log" 2>&1 &
+  PIDS+=($!)
+  wait_for_port "$port" "the OpenID provider"
+  OIDC_TEST_ENV=("OIDC_ISSUER=http://127.0.0.1:$port" OIDC_CLIENT_ID=crossview
+    OIDC_CLIENT_SECRET=crossview-test-secret "OIDC_LABEL=Test IdP"
+    "OIDC_SCOPES=email profile groups" OIDC_ALLOWED_DOMAINS=example.test
+    OIDC_ADMIN_GROUPS=crossview-admins)
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

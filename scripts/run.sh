@@ -14,15 +14,23 @@ cd "$ROOT"
 profile=debug
 build=(cargo leptos build)
 export LEPTOS_SITE_ROOT=target/site-dev
-if [ "${1:-}" = "--release" ]; then
-  profile=release
-  build=(cargo leptos build --release --precompress)
-  export LEPTOS_SITE_ROOT=target/site
-fi
+sso=false
+for arg in "$@"; do
+  case "$arg" in
+    --release)
+      profile=release
+      build=(cargo leptos build --release --precompress)
+      export LEPTOS_SITE_ROOT=target/site
+      ;;
+    # Single sign-on through a local OpenID provider (npm oidc-provider), as the tests use it.
+    --sso) sso=true ;;
+    *) echo "usage: scripts/run.sh [--release] [--sso]" >&2 && exit 2 ;;
+  esac
+done
 
 ensure_rust_tools
-if [ "$profile" = release ]; then
-  ensure_node_tools # binaryen's wasm-opt, from npm, for release builds only
+if [ "$profile" = release ] || $sso; then
+  ensure_node_tools # binaryen's wasm-opt (release builds) and the OpenID provider, from npm
 fi
 ensure_postgres
 
@@ -53,6 +61,18 @@ export SESSION_SECRET
 BOOTSTRAP_TOKEN=${BOOTSTRAP_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}
 export BOOTSTRAP_TOKEN
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
+# Passkeys belong to a site's name, not an address: the demo is opened at localhost.
+export PUBLIC_URL=${PUBLIC_URL:-http://localhost:${LEPTOS_SITE_ADDR##*:}}
+if $sso; then
+  say "starting a local OpenID provider"
+  start_oidc_provider "$PUBLIC_URL"
+  export "${OIDC_TEST_ENV[@]}"
+  SSO_NOTE="
+  Single sign-on: \"Sign in with Test IdP\" on the sign-in page leads to a local OpenID
+  provider whose login page takes any name and password. A name @example.test gets an account
+  at its first sign-in; admin:you@example.test is in the provider's admin group;
+  mfa:you@example.test signs in with the provider's second factor."
+fi
 
 # cargo-leptos regenerates the wasm bindings on every build (about a minute here) even when
 # nothing changed: build only when a source is newer than what was built.
@@ -122,9 +142,12 @@ fi
 
 cat <<MSG
 
-  Crossview is running at http://$LEPTOS_SITE_ADDR
+  Crossview is running at $PUBLIC_URL
 
 ${SIGN_IN:-}
+  Passkeys: Account → "Add a passkey" (your browser's or your phone's), then "Use a passkey" on
+  the sign-in page; an authenticator app works there too (two-step sign-in).
+${SSO_NOTE:-}
 ${TRY_IT:-}
 
   Stop with Ctrl-C.

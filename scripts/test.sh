@@ -76,7 +76,12 @@ psql "$PG_URL/postgres" -qXc "do \$\$ begin create role crossview_serving login 
 SERVING_URL="postgres://crossview_serving:serving@${PG_URL#*@}/crossview_e2e"
 MIGRATION_DATABASE_URL=$DATABASE_URL DATABASE_URL=$SERVING_URL \
   "$CARGO_TARGET_DIR/release/server" migrate
-DATABASE_URL=$SERVING_URL "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/e2e-server.log" 2>&1 &
+# Passkeys and single sign-on need the server's public address: localhost, since an IP address
+# cannot be a WebAuthn relying party. The OpenID provider sends people back there.
+say "starting an OpenID provider (oidc-provider) for the single sign-on tests"
+start_oidc_provider http://localhost:3000
+env DATABASE_URL="$SERVING_URL" PUBLIC_URL=http://localhost:3000 "${OIDC_TEST_ENV[@]}" \
+  "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/e2e-server.log" 2>&1 &
 PIDS+=($!)
 wait_for_port 3000 "the release server"
 (cd end2end && npx playwright test) 2>&1 | tee "$DATA/logs/e2e.log"

@@ -67,6 +67,13 @@ enum Need {
     Enrolling,
 }
 
+/// Refuses with `StepUpRequired` unless this session proved its user in the last 10 minutes
+/// (`auth::ssr::step_up`): for what can hand over data or change who may do what.
+pub async fn fresh() -> Result<(), AppError> {
+    let auth = crate::auth::ssr::auth_session().await?;
+    crate::auth::ssr::step_up::require(&auth).await
+}
+
 async fn run_signed_in<T>(
     need: Need,
     body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
@@ -106,6 +113,7 @@ pub fn form(page: impl Into<String>) -> Form {
     Form {
         page: page.into(),
         keep: Vec::new(),
+        fresh: false,
     }
 }
 
@@ -113,6 +121,8 @@ pub fn form(page: impl Into<String>) -> Form {
 pub struct Form {
     page: String,
     keep: Vec<(&'static str, String)>,
+    /// Needs a step-up within the last 10 minutes ([`fresh`]).
+    fresh: bool,
 }
 
 impl Form {
@@ -122,6 +132,28 @@ impl Form {
             self.keep.push((name, value.to_owned()));
         }
         self
+    }
+
+    /// The action needs a fresh proof of the user ([`fresh`]); every admin form does.
+    pub fn fresh(mut self) -> Self {
+        self.fresh = true;
+        self
+    }
+
+    /// Runs `body` for a signed-in user (`need`), after the step-up check if asked for.
+    async fn run<T>(
+        &self,
+        need: Need,
+        body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let fresh = self.fresh || need == Need::Admin;
+        run_signed_in(need, async |cx| {
+            if fresh {
+                crate::call::fresh().await?;
+            }
+            body(cx).await
+        })
+        .await
     }
 
     pub async fn anyone<T>(
@@ -135,21 +167,24 @@ impl Form {
         self,
         body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.back_on_error(run_signed_in(Need::User, body).await)
+        let result = self.run(Need::User, body).await;
+        self.back_on_error(result)
     }
 
     pub async fn enrolling<T>(
         self,
         body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.back_on_error(run_signed_in(Need::Enrolling, body).await)
+        let result = self.run(Need::Enrolling, body).await;
+        self.back_on_error(result)
     }
 
     pub async fn admin<T>(
         self,
         body: impl AsyncFnOnce(Ctx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.back_on_error(run_signed_in(Need::Admin, body).await)
+        let result = self.run(Need::Admin, body).await;
+        self.back_on_error(result)
     }
 
     /// A plain (un-hydrated) post gets a redirect back to the form; a hydrated caller gets the

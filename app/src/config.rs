@@ -1,9 +1,12 @@
 //! The server's typed configuration, read once from the environment at start. A leaf: it
 //! depends on nothing else in the app; each capability reads its own part.
 
+mod sso;
+
 use std::{path::PathBuf, time::Duration};
 
 pub use secrecy::{ExposeSecret, SecretString};
+pub use sso::{SignInMethods, SsoProvider};
 
 /// Everything the server reads from its environment. Secrets have no defaults, and are
 /// [`SecretString`]s: their `Debug` prints nothing of them.
@@ -63,6 +66,10 @@ pub struct Config {
     /// `PUBLIC_URL`: where people open Crossview (`https://crossview.example.com`), for links in
     /// messages and printed by the operator's commands.
     pub public_url: Option<String>,
+    /// OpenID Connect providers people may sign in through (`OIDC_*`).
+    pub sso: Vec<SsoProvider>,
+    /// What the sign-in page offers (`SIGN_IN_METHODS`).
+    pub sign_in: SignInMethods,
 }
 
 /// How Crossview sends email.
@@ -391,7 +398,26 @@ impl Config {
                 from: from.trim().to_owned(),
             }),
         };
+        let (sso, mut sign_in) = sso::from_lookup(&get, development)?;
+        if public_url.is_none() {
+            if !sso.is_empty() {
+                return Err(ConfigError::Missing(
+                    "PUBLIC_URL",
+                    "single sign-on needs the address people open Crossview at: providers send them back to PUBLIC_URL/sso/callback",
+                ));
+            }
+            if get("SIGN_IN_METHODS").is_some() && sign_in.passkey {
+                return Err(ConfigError::Missing(
+                    "PUBLIC_URL",
+                    "passkeys are bound to the site's address: set PUBLIC_URL",
+                ));
+            }
+            // Passkeys belong to one site's name, which only PUBLIC_URL says for sure.
+            sign_in.passkey = false;
+        }
         Ok(Config {
+            sso,
+            sign_in,
             mail,
             public_url,
             require_mfa,

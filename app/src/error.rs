@@ -126,6 +126,28 @@ pub enum AppError {
         "This deployment does not send email. Ask an administrator for a password reset link."
     )]
     MailOff,
+    #[error("This deployment does not sign people in that way: use one of the ways the sign-in page offers.")]
+    SignInMethodOff,
+    #[error("That sign-in took too long, or was started in another browser or tab. Start it again from the sign-in page.")]
+    SsoExpired,
+    #[error("Your identity provider's answer could not be trusted (it was for another application, from another issuer, for another sign-in, or not signed by the provider's keys), so nobody was signed in. Try again; if it keeps happening, tell an administrator.")]
+    SsoRejected,
+    #[error("Your identity provider's answer had already expired, so nobody was signed in. Try again; if it keeps happening, this server's or the provider's clock is wrong: tell an administrator.")]
+    SsoTokenExpired,
+    #[error("Your identity provider could not be reached or did not answer as expected. Try again in a minute, or sign in another way.")]
+    SsoUnavailable,
+    #[error("Your identity provider did not sign you in (you may have cancelled). Start again from the sign-in page.")]
+    SsoCancelled,
+    #[error("Your identity provider did not say that your email address is verified, so Crossview cannot tell which account is yours. Ask your administrator.")]
+    SsoEmailUnverified,
+    #[error("No account has this email address, and this deployment does not create accounts for its domain through single sign-on. Ask an administrator to add your domain, or to create your account.")]
+    SsoDomainRefused,
+    #[error("The passkey was not accepted: it may belong to another site or account, or the browser cancelled. Try again, or sign in another way.")]
+    PasskeyRefused,
+    #[error("Name the passkey with 1 to 64 characters, such as \"Work laptop\" or \"Phone\".")]
+    PasskeyNameInvalid,
+    #[error("Confirm it is you first: this needs your password or second factor from the last 10 minutes.")]
+    StepUpRequired,
     #[error("That is outside the locations you may use on this connection. Open one of them from the connection's page.")]
     OutsideLocation,
     #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
@@ -270,12 +292,14 @@ pub mod ssr {
         pub fn status(&self) -> StatusCode {
             use AppError::*;
             match self {
-                Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired => {
+                Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired | SsoExpired
+                | SsoRejected | SsoTokenExpired | SsoCancelled | PasskeyRefused => {
                     StatusCode::UNAUTHORIZED
                 }
                 SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
                 | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
-                | OutsideLocation | ReadOnlyLocation => StatusCode::FORBIDDEN,
+                | OutsideLocation | ReadOnlyLocation | SignInMethodOff | SsoEmailUnverified
+                | SsoDomainRefused | StepUpRequired => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -288,7 +312,7 @@ pub mod ssr {
                 | TwoStepNotStarted
                 | MailOff => StatusCode::CONFLICT,
                 RateLimited | TooFast | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
-                Unavailable | Busy | Aws(AwsProblem::Unreachable) => {
+                Unavailable | Busy | SsoUnavailable | Aws(AwsProblem::Unreachable) => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 Aws(AwsProblem::TimedOut) => StatusCode::GATEWAY_TIMEOUT,
@@ -324,6 +348,7 @@ pub mod ssr {
                 | LocationInvalid
                 | GranteeIsOwner
                 | GrantExpiryInvalid
+                | PasskeyNameInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

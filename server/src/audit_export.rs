@@ -37,10 +37,11 @@ pub async fn export_audit(
 }
 
 async fn answer(state: &AppState, auth: AuthSession, raw: String) -> Result<Response, AppError> {
-    let user = auth.user.ok_or(AppError::Unauthorized)?;
+    let user = auth.user.clone().ok_or(AppError::Unauthorized)?;
     if !user.is_admin {
         return Err(AppError::Forbidden);
     }
+    app::auth::ssr::step_up::require(&auth).await?;
     let query = Query::parse(&raw);
     let format = query
         .get("format")

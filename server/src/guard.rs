@@ -38,6 +38,7 @@ fn is_public(path: &str) -> bool {
         path,
         "/sign-in"
             | "/sign-in/code"
+            | "/sign-in/link"
             | "/sign-up"
             | "/forgot"
             | "/healthz"
@@ -45,6 +46,7 @@ fn is_public(path: &str) -> bool {
             | "/favicon.ico"
     ) || path.starts_with("/api/")
         || path.starts_with("/s/")
+        || path.starts_with("/sso/")
         || path.starts_with("/reset/")
         || path.starts_with("/pkg/")
 }

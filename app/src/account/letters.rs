@@ -75,3 +75,23 @@ pub fn two_step(config: &Config, to: &str, on: bool) {
     };
     send(config, letter);
 }
+
+/// A passkey (`what`) added to the account or removed from it.
+pub fn factor(config: &Config, to: &str, what: &str, added: bool) {
+    let (subject, done) = match added {
+        true => ("A passkey was added to your account", "added to"),
+        false => ("A passkey was removed from your account", "removed from"),
+    };
+    let letter = Letter {
+        to: to.to_owned(),
+        subject: subject.into(),
+        paragraphs: vec![
+            format!(
+                "{what} was {done} your Crossview account, and its other sessions were signed out."
+            ),
+            NOT_YOU.into(),
+        ],
+        link: link(config, "Your account", "/account#passkeys"),
+    };
+    send(config, letter);
+}

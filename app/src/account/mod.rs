@@ -7,11 +7,16 @@
 #[cfg(feature = "ssr")]
 mod letters;
 mod pages;
+mod passkeys;
 mod sessions;
+mod sso;
+mod step_up;
 mod two_step;
 
 use leptos::prelude::*;
 pub use pages::{AccountPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage};
+pub use sso::LinkAccountPage;
+pub use step_up::{StepUpGuard, StepUpPrompt};
 pub use two_step::SecondStepPage;
 
 #[cfg(feature = "ssr")]
@@ -33,6 +38,10 @@ pub async fn sign_up(
     call::form("/sign-up")
         .keep("email", &email)
         .anyone(async |state| {
+            // With passwords off, only the operator's bootstrap sign-up still takes one.
+            if !state.config.sign_in.password && bootstrap.trim().is_empty() {
+                return Err(AppError::SignInMethodOff);
+            }
             let mut auth = ssr::auth_session().await?;
             if let Some(address) = ssr::client_address(&state.config).await {
                 let limit = limits::sign_up_address(state.config.signups_per_address_per_hour);
@@ -47,6 +56,8 @@ pub async fn sign_up(
             )
             .await?;
             ssr::log_in(&mut auth, &user).await?;
+            // The password was set just now: it proves the user for the next ten minutes.
+            ssr::step_up::mark(&auth).await?;
             ssr::device::remember(&state.config, &ssr::normal_email(&email));
             call::redirect("/");
             Ok(())
@@ -60,6 +71,9 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
         .keep("next", &next)
         .keep("email", &email)
         .anyone(async |state| {
+            if !state.config.sign_in.password {
+                return Err(AppError::SignInMethodOff);
+            }
             let mut auth = ssr::auth_session().await?;
             let address = ssr::client_address(&state.config).await;
             let normal = ssr::normal_email(&email);
@@ -72,7 +86,9 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
                 device.as_deref(),
             )
             .await?;
-            if ssr::factors::after_password(&mut auth, &state.pool, &user).await? {
+            if ssr::factors::after_first_step(&mut auth, &state.pool, &user, "password", false)
+                .await?
+            {
                 // The browser becomes trusted only once the second step is passed too.
                 let next = crate::url::encode_path(ssr::safe_next(&next));
                 call::redirect(&format!("/sign-in/code?next={next}"));
@@ -108,6 +124,9 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
         .anyone(async |state| {
             if state.config.mail.is_none() {
                 return Err(AppError::MailOff);
+            }
+            if !state.config.sign_in.password {
+                return Err(AppError::SignInMethodOff);
             }
             let email = ssr::normal_email(&email);
             ssr::validate_email(&email)?;
@@ -155,6 +174,7 @@ pub async fn reset_password(
                 ssr::reset::redeem(&state.pool, &token, &new_password, &confirm_password).await?;
             let mut auth = ssr::auth_session().await?;
             ssr::log_in(&mut auth, &user).await?;
+            ssr::step_up::forget(&auth).await?;
             ssr::device::remember(&state.config, &ssr::normal_email(&user.email));
             call::redirect("/account?reset=1");
             Ok(())

@@ -28,19 +28,38 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
     let email = move || query.read().get("email").unwrap_or_default().to_owned();
+    let options = Resource::new(|| (), |_| super::sso::sign_in_ways());
     view! {
         <AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action=super::SignIn::PATH class="stack">
-                <input type="hidden" name="next" value=next/>
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" value=email required/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                <button type="submit" class="primary">"Sign in"</button>
-            </form>
-            <p class="muted"><a href="/forgot" rel="external">"Forgot your password?"</a></p>
-            <p class="muted">"New to Crossview? " <a href="/sign-up" rel="external">"Create an account"</a></p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let options = options.await.unwrap_or_else(|_| super::sso::SignInOptions {
+                        password: true,
+                        ..Default::default()
+                    });
+                    let others = !options.providers.is_empty() || options.passkey;
+                    view! {
+                        <div class="stack sign-in-options">
+                            <super::sso::ProviderButtons providers=options.providers next=next()/>
+                            {options.passkey.then(|| view! { <super::passkeys::PasskeySignIn next=next()/> })}
+                        </div>
+                        {(others && options.password).then(|| view! { <p class="divider muted">"or with your password"</p> })}
+                        {options.password.then(|| view! {
+                            <form method="post" action=super::SignIn::PATH class="stack">
+                                <input type="hidden" name="next" value=next/>
+                                <label for="email">"Email"</label>
+                                <input id="email" name="email" type="email" autocomplete="username webauthn" value=email required/>
+                                <label for="password">"Password"</label>
+                                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                                <button type="submit" class="primary">"Sign in"</button>
+                            </form>
+                            <p class="muted"><a href="/forgot" rel="external">"Forgot your password?"</a></p>
+                            <p class="muted">"New to Crossview? " <a href="/sign-up" rel="external">"Create an account"</a></p>
+                        })}
+                    }
+                })}
+            </Suspense>
         </AuthCard>
     }
 }
@@ -157,6 +176,7 @@ pub fn AccountPage() -> impl IntoView {
             </form>
         </section>
         <super::two_step::TwoStepSection/>
+        <super::passkeys::PasskeysSection/>
         <super::sessions::SessionsSection/>
     }
 }

@@ -50,6 +50,16 @@ pub async fn sign_in_code(code: String, next: String) -> Result<(), AppError> {
         .await
 }
 
+/// The second factors of the account waiting at the second step: (an app, passkeys).
+#[server(endpoint = "second_step_factors")]
+pub async fn second_step_factors() -> Result<(bool, bool), AppError> {
+    call::anyone(async |state| {
+        let auth = ssr::auth_session().await?;
+        ssr::factors::pending_factors(&auth, &state.pool).await
+    })
+    .await
+}
+
 #[server(endpoint = "two_step_status")]
 pub async fn two_step_status() -> Result<TwoStep, AppError> {
     call::enrolling(async |cx| ssr::factors::status(cx.pool(), cx.user.id).await).await
@@ -75,15 +85,15 @@ pub async fn two_step_begin() -> Result<(), AppError> {
 /// Turns the app on with a first code; answers the recovery codes, shown this once.
 #[server(endpoint = "two_step_confirm")]
 pub async fn two_step_confirm(
-    current_password: String,
+    #[server(default)] current_password: String,
     code: String,
 ) -> Result<Vec<String>, AppError> {
     call::enrolling(async |cx| {
+        let mut auth = ssr::auth_session().await?;
         let (user, codes) =
-            ssr::factors::confirm(cx.pool(), &cx.user, &current_password, &code).await?;
+            ssr::factors::confirm(&auth, cx.pool(), &cx.user, &current_password, &code).await?;
         // The other sessions ended with the new epoch; this one goes on, under a new id, as a
         // session that has proved the factor it just set up.
-        let mut auth = ssr::auth_session().await?;
         ssr::log_in(&mut auth, &user).await?;
         ssr::factors::mark_proved(&auth, Some("password+totp")).await?;
         super::letters::two_step(&cx.state.config, &user.email, true);
@@ -93,19 +103,23 @@ pub async fn two_step_confirm(
 }
 
 #[server(endpoint = "recovery_codes_renew")]
-pub async fn recovery_codes_renew(current_password: String) -> Result<Vec<String>, AppError> {
+pub async fn recovery_codes_renew(
+    #[server(default)] current_password: String,
+) -> Result<Vec<String>, AppError> {
     call::enrolling(async |cx| {
-        ssr::factors::renew_recovery_codes(cx.pool(), cx.user.id, &current_password).await
+        let auth = ssr::auth_session().await?;
+        ssr::factors::renew_recovery_codes(&auth, cx.pool(), cx.user.id, &current_password).await
     })
     .await
 }
 
 #[server(endpoint = "two_step_remove")]
-pub async fn two_step_remove(current_password: String) -> Result<(), AppError> {
+pub async fn two_step_remove(#[server(default)] current_password: String) -> Result<(), AppError> {
     call::form(SECTION)
         .enrolling(async |cx| {
-            let user = ssr::factors::remove(cx.pool(), cx.user.id, &current_password).await?;
             let mut auth = ssr::auth_session().await?;
+            let user =
+                ssr::factors::remove(&auth, cx.pool(), cx.user.id, &current_password).await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::factors::mark_proved(&auth, None).await?;
             super::letters::two_step(&cx.state.config, &user.email, false);
@@ -120,17 +134,29 @@ pub async fn two_step_remove(current_password: String) -> Result<(), AppError> {
 pub fn SecondStepPage() -> impl IntoView {
     let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
+    let factors = Resource::new(|| (), |_| second_step_factors());
     view! {
         <super::pages::AuthCard title="Two-step sign-in">
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action=SignInCode::PATH class="stack">
-                <input type="hidden" name="next" value=next/>
-                <label for="code">"Code from your authenticator app"</label>
-                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                    maxlength="24" aria-describedby="code-hint" autofocus required/>
-                <small id="code-hint" class="muted">"The 6 digits your app shows for Crossview. Lost your phone? Enter one of your recovery codes instead."</small>
-                <button type="submit" class="primary">"Continue"</button>
-            </form>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    // Without a step under way, the code form says so when it is sent.
+                    let (app, passkey) = factors.await.unwrap_or((true, false));
+                    view! {
+                        {passkey.then(|| view! { <super::passkeys::PasskeyStep next=next()/> })}
+                        {(app || !passkey).then(|| view! {
+                            <form method="post" action=SignInCode::PATH class="stack">
+                                <input type="hidden" name="next" value=next/>
+                                <label for="code">"Code from your authenticator app"</label>
+                                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                                    maxlength="24" aria-describedby="code-hint" autofocus required/>
+                                <small id="code-hint" class="muted">"The 6 digits your app shows for Crossview. Lost your phone? Enter one of your recovery codes instead."</small>
+                                <button type="submit" class="primary">"Continue"</button>
+                            </form>
+                        })}
+                    }
+                })}
+            </Suspense>
             <p class="muted"><a href="/sign-in" rel="external">"Start over"</a></p>
         </super::pages::AuthCard>
     }
@@ -163,8 +189,8 @@ pub fn TwoStepSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
-                        Ok(s) if s.on => view! { <TwoStepOn left=s.recovery_codes_left/> }.into_any(),
-                        Ok(s) if s.setting_up => view! { <TwoStepSetupForm/> }.into_any(),
+                        Ok(s) if s.on => view! { <TwoStepOn left=s.recovery_codes_left password=s.password/> }.into_any(),
+                        Ok(s) if s.setting_up => view! { <TwoStepSetupForm password=s.password/> }.into_any(),
                         Ok(_) => view! { <TwoStepOff/> }.into_any(),
                     }
                 })}
@@ -184,12 +210,17 @@ fn TwoStepOff() -> impl IntoView {
     }
 }
 
+/// The password that confirms a change; an account without one (single sign-on) is confirmed
+/// by a recent sign-in instead.
 #[component]
-fn CurrentPassword() -> impl IntoView {
-    view! {
-        <label for="two_step_password">"Current password"</label>
-        <input id="two_step_password" name="current_password" type="password" autocomplete="current-password" required/>
-    }
+fn CurrentPassword(
+    password: bool,
+    #[prop(default = "two_step_password")] id: &'static str,
+) -> impl IntoView {
+    password.then(|| view! {
+        <label for=id>"Current password"</label>
+        <input id=id name="current_password" type="password" autocomplete="current-password" required/>
+    })
 }
 
 /// Recovery codes, shown once.
@@ -205,7 +236,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 }
 
 #[component]
-fn TwoStepSetupForm() -> impl IntoView {
+fn TwoStepSetupForm(password: bool) -> impl IntoView {
     let setup = Resource::new(|| (), |_| two_step_setup());
     let confirm = ServerAction::<TwoStepConfirm>::new();
     view! {
@@ -237,7 +268,7 @@ fn TwoStepSetupForm() -> impl IntoView {
                 <ActionForm action=confirm attr:class="stack">
                     <label for="totp_code">"Code from the app"</label>
                     <input id="totp_code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required/>
-                    <CurrentPassword/>
+                    <CurrentPassword password/>
                     <button type="submit" class="primary" disabled=move || confirm.pending().get()>"Turn on two-step sign-in"</button>
                 </ActionForm>
             }.into_any(),
@@ -246,7 +277,7 @@ fn TwoStepSetupForm() -> impl IntoView {
 }
 
 #[component]
-fn TwoStepOn(left: i64) -> impl IntoView {
+fn TwoStepOn(left: i64, password: bool) -> impl IntoView {
     let renew = ServerAction::<RecoveryCodesRenew>::new();
     view! {
         <p>"On: sign-in asks for a code from your authenticator app. Recovery codes left: " <strong class="codes-left">{left}</strong> "."</p>
@@ -257,7 +288,7 @@ fn TwoStepOn(left: i64) -> impl IntoView {
                 <details>
                     <summary>"Make new recovery codes"</summary>
                     <ActionForm action=renew attr:class="stack">
-                        <CurrentPassword/>
+                        <CurrentPassword password/>
                         <button type="submit" disabled=move || renew.pending().get()>"Make new recovery codes"</button>
                     </ActionForm>
                 </details>
@@ -267,8 +298,7 @@ fn TwoStepOn(left: i64) -> impl IntoView {
             <summary>"Turn off two-step sign-in"</summary>
             <ErrorNotice error=section_error(Some("two-step"))/>
             <form method="post" action=TwoStepRemove::PATH class="stack">
-                <label for="remove_password">"Current password"</label>
-                <input id="remove_password" name="current_password" type="password" autocomplete="current-password" required/>
+                <CurrentPassword password id="remove_password"/>
                 <button type="submit" class="danger">"Turn off"</button>
             </form>
         </details>

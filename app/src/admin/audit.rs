@@ -138,7 +138,7 @@ fn Export(filter: Memo<AuditFilter>) -> impl IntoView {
     };
     let link = move |format: &'static str, label: &'static str| {
         view! {
-            <a href=move || href(format) download="" class="button secondary"
+            <a href=move || href(format) download="" class="button secondary" data-step-up=""
                 on:click=move |ev| save_with_progress(ev, href(format), format, progress)>{label}</a>
         }
     };

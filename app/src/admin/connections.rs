@@ -169,7 +169,7 @@ fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
             <dt>"Last 24 hours"</dt><dd>{c.assumptions_24h}" assumptions, "{c.refusals_24h}" refused"</dd>
         </dl>
         <div class="actions">
-            <form method="post" action=RecheckConnection::PATH class="inline">
+            <form method="post" action=RecheckConnection::PATH class="inline" data-step-up="">
                 <input type="hidden" name="id" value=c.id/>
                 <button type="submit">"Re-check"</button>
             </form>

@@ -139,7 +139,11 @@ pub async fn verify_chain() -> Result<ChainReport, AppError> {
 #[server(endpoint = "admin_reset_link")]
 pub async fn issue_reset_link(id: i64) -> Result<String, AppError> {
     use crate::auth::ssr::{reset, Account};
-    call::admin(async |cx| reset::issue(cx.pool(), Some(cx.user.id), Account::Id(id)).await).await
+    call::admin(async |cx| {
+        call::fresh().await?;
+        reset::issue(cx.pool(), Some(cx.user.id), Account::Id(id)).await
+    })
+    .await
 }
 
 /// Makes a user an administrator, or not (`admin`). The last active administrator stays one.

@@ -168,7 +168,7 @@ fn UserView(user: UserRow) -> impl IntoView {
 fn ResetLink(id: i64) -> impl IntoView {
     let issue = ServerAction::<IssueResetLink>::new();
     view! {
-        <ActionForm action=issue attr:class="inline reset-link">
+        <ActionForm action=issue attr:class="inline reset-link" attr:data-step-up="">
             <input type="hidden" name="id" value=id/>
             <button type="submit" disabled=move || issue.pending().get()>"Issue a password reset link"</button>
         </ActionForm>
@@ -198,7 +198,7 @@ pub(super) fn ToggleForm(
     label: &'static str,
 ) -> impl IntoView {
     view! {
-        <form method="post" action=action class="inline">
+        <form method="post" action=action class="inline" data-step-up="">
             <input type="hidden" name="id" value=id/>
             <input type="hidden" name=field value=value.to_string()/>
             <button type="submit" class="secondary">{label}</button>

@@ -155,6 +155,7 @@ activities! {
     FactorRemove => "factor.remove", false;
     RecoveryCodesRenew => "recovery_codes.renew", false;
     SessionEnd => "session.end", false;
+    SsoLink => "sso.link", false;
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;

@@ -23,6 +23,9 @@ pub struct TwoStep {
     /// A setup was started and not yet confirmed.
     pub setting_up: bool,
     pub recovery_codes_left: i64,
+    /// The account has a password to confirm changes with (one made by single sign-on has
+    /// none: a recent sign-in confirms them instead).
+    pub password: bool,
 }
 
 /// An authenticator app being set up: its secret as a QR code and as text (for apps without a
@@ -50,4 +53,28 @@ pub struct SessionInfo {
     pub method: Option<String>,
     /// The session of the browser asking.
     pub current: bool,
+}
+
+/// One of the user's passkeys, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    pub id: i64,
+    pub name: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// How the signed-in user can confirm it is them before a sensitive action (step-up).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepUpOptions {
+    /// A code from their authenticator app (or a recovery code).
+    pub code: bool,
+    pub passkey: bool,
+    /// Their password: only for an account without a second factor.
+    pub password: bool,
+    /// Providers to sign in through again (id, label): an account without either.
+    pub sso: Vec<(String, String)>,
+    /// The session proved its user within the last 10 minutes already.
+    pub fresh: bool,
 }

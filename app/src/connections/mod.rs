@@ -148,6 +148,7 @@ pub async fn connection_options() -> Result<Options, AppError> {
 pub async fn create_connection(name: String, external_id: String) -> Result<i64, AppError> {
     call::form("/connections/new")
         .keep("name", &name)
+        .fresh()
         .signed_in(async |cx| {
             let custom = Some(external_id.trim()).filter(|id| !id.is_empty());
             let id = ssr::create(cx.pool(), &cx.state.config, cx.user.id, &name, custom).await?;
@@ -162,6 +163,7 @@ pub async fn create_connection(name: String, external_id: String) -> Result<i64,
 pub async fn save_role_arn(id: i64, role_arn: String) -> Result<Connection, AppError> {
     call::form(format!("/connections/{id}"))
         .keep("role_arn", &role_arn)
+        .fresh()
         .signed_in(async |cx| {
             let arn = parse_role_arn(&role_arn)?;
             ssr::set_role(cx.pool(), cx.user.id, id, &arn).await?;
@@ -194,6 +196,7 @@ pub async fn set_connection_endpoints(
     call::form(format!("/connections/{id}"))
         .keep("s3_endpoint", &s3_endpoint)
         .keep("sts_endpoint", &sts_endpoint)
+        .fresh()
         .signed_in(async |cx| {
             let config = &cx.state.config;
             if !config.allow_custom_endpoints {
@@ -225,6 +228,7 @@ pub async fn rename_connection(id: i64, name: String) -> Result<(), AppError> {
 #[server(endpoint = "connection_delete")]
 pub async fn delete_connection(id: i64) -> Result<(), AppError> {
     call::form(format!("/connections/{id}"))
+        .fresh()
         .signed_in(async |cx| {
             ssr::delete(cx.pool(), cx.user.id, id).await?;
             call::redirect("/");

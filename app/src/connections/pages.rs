@@ -89,7 +89,7 @@ pub fn NewConnectionPage() -> impl IntoView {
                 "step by step, the role to create in your account."
             </p>
             <ErrorNotice error=error_from_query()/>
-            <form method="post" action=super::CreateConnection::PATH class="stack">
+            <form method="post" action=super::CreateConnection::PATH class="stack" data-step-up="">
                 <label for="name">"Name"</label>
                 <input id="name" name="name" type="text" maxlength="100" placeholder="Production data" value=name required/>
                 <Transition fallback=|| view! { <input type="hidden" name="external_id" value=""/> }>
@@ -186,7 +186,7 @@ fn ConnectionView(
                 })}
             </Transition>
             <h3>"Paste the role's ARN"</h3>
-            <form method="post" action=super::SaveRoleArn::PATH class="stack">
+            <form method="post" action=super::SaveRoleArn::PATH class="stack" data-step-up="">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label for="role_arn">"Role ARN"</label>
                 <input id="role_arn" name="role_arn" type="text" placeholder="arn:aws:iam::123456789012:role/crossview-access"
@@ -208,7 +208,7 @@ fn ConnectionView(
             <details class="danger-zone">
                 <summary>"Delete this connection…"</summary>
                 <p>"Crossview forgets the role ARN and ExternalId. The role in your account stays until you delete it there."</p>
-                <form method="post" action=super::DeleteConnection::PATH>
+                <form method="post" action=super::DeleteConnection::PATH data-step-up="">
                     <input type="hidden" name="id" value=id.to_string()/>
                     <button type="submit" class="danger">"Delete connection"</button>
                 </form>
@@ -247,7 +247,7 @@ fn Endpoints(connection: Connection) -> impl IntoView {
                                 "For a store that implements AssumeRole. Leave both empty for AWS. "
                                 "Changing them needs a new verification."
                             </p>
-                            <form method="post" action=super::SetConnectionEndpoints::PATH class="stack narrow-form">
+                            <form method="post" action=super::SetConnectionEndpoints::PATH class="stack narrow-form" data-step-up="">
                                 <input type="hidden" name="id" value=id/>
                                 <label for="s3_endpoint">"S3 endpoint"</label>
                                 <input id="s3_endpoint" name="s3_endpoint" type="url" placeholder="https://minio.example.com:9000" value=s3/>

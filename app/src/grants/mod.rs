@@ -160,6 +160,7 @@ pub async fn create_grant(
     let page = pages::back_to(&back, connection);
     call::form(page.clone())
         .keep("email", &email)
+        .fresh()
         .signed_in(async |cx| {
             let grant = ssr::NewGrant {
                 location,

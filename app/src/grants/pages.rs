@@ -179,7 +179,7 @@ fn GrantForm(connection: i64, list: Vec<Location>, back: String) -> impl IntoVie
             "transfer inside the location with that account, never see the role or its ExternalId, and "
             "lose it the moment you revoke it (or at the end of the day you pick)."
         </p>
-        <form method="post" action=super::CreateGrant::PATH class="stack narrow-form grant-form">
+        <form method="post" action=super::CreateGrant::PATH class="stack narrow-form grant-form" data-step-up="">
             <input type="hidden" name="connection" value=connection.to_string()/>
             <input type="hidden" name="back" value=back/>
             <label for="grant-location">"Location"</label>

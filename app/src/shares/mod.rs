@@ -46,6 +46,7 @@ pub async fn create_share(
     hours: u32,
 ) -> Result<NewShare, AppError> {
     for_key(connection, &bucket, &key, async |target| {
+        crate::call::fresh().await?;
         ssr::create(target, hours).await
     })
     .await

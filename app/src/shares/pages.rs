@@ -24,7 +24,7 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
     let made = move || make.value().get();
     view! {
         <section class="card share" aria-label="Share">
-            <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); make.dispatch(hours.get_untracked()); }>
+            <form class="inline-form" data-step-up="" on:submit=move |ev| { ev.prevent_default(); make.dispatch(hours.get_untracked()); }>
                 <label for="share-hours">"Anyone with the link can download this object for"</label>
                 <select id="share-hours" on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(24))>
                     <option value="1">"1 hour"</option>

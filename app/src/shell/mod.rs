@@ -12,8 +12,8 @@ use leptos_router::{
 
 use crate::{
     account::{
-        current_user, AccountPage, ForgotPasswordPage, ResetPasswordPage, SecondStepPage,
-        SignInPage, SignUpPage,
+        current_user, AccountPage, ForgotPasswordPage, LinkAccountPage, ResetPasswordPage,
+        SecondStepPage, SignInPage, SignUpPage, StepUpGuard,
     },
     admin::{
         AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-in/code") view=SecondStepPage/>
+                <Route path=path!("/sign-in/link") view=LinkAccountPage/>
                 <Route path=path!("/forgot") view=ForgotPasswordPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/reset/:token") view=ResetPasswordPage/>
@@ -117,6 +118,7 @@ fn Layout() -> impl IntoView {
         <main class="page">
             <Outlet/>
         </main>
+        <StepUpGuard/>
     }
 }
 

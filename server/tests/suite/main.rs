@@ -31,6 +31,7 @@ mod objects_standin;
 mod readiness;
 mod sessions;
 mod shares_standin;
+mod sign_in_methods;
 mod transfers_standin;
 mod two_step;
 mod versions_standin;

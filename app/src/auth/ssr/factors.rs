@@ -14,9 +14,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::{
-    check_current_password, device, log_in, name_method, normal_email, AuthSession, SessionUser,
-};
+use super::{device, log_in, name_method, normal_email, prove_owner, AuthSession, SessionUser};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -49,6 +47,13 @@ struct Pending {
     user: i64,
     epoch: String,
     at: i64,
+    /// How the first step was passed: `password`, or `sso:<provider>`.
+    #[serde(default = "password")]
+    first: String,
+}
+
+fn password() -> String {
+    "password".to_owned()
 }
 
 /// How a second step was passed.
@@ -62,11 +67,11 @@ pub enum Proof {
 }
 
 impl Proof {
-    /// The sign-in method the audit trail names.
-    pub fn method(self) -> &'static str {
+    /// The sign-in method the audit trail names, after a first step passed by `first`.
+    pub fn method(self, first: &str) -> String {
         match self {
-            Proof::App => "password+totp",
-            Proof::RecoveryCode { .. } => "password+recovery_code",
+            Proof::App => format!("{first}+totp"),
+            Proof::RecoveryCode { .. } => format!("{first}+recovery_code"),
         }
     }
 }
@@ -94,11 +99,17 @@ fn authenticator(secret: Vec<u8>, email: &str) -> Result<Totp, AppError> {
 /// Whether the account signs in with a second factor.
 pub async fn has_second_factor(pool: &PgPool, user_id: i64) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar(
-        "select exists (select 1 from totp_factors where user_id = $1 and confirmed_at is not null)",
+        "select exists (select 1 from totp_factors where user_id = $1 and confirmed_at is not null)
+             or exists (select 1 from passkeys where user_id = $1)",
     )
     .bind(user_id)
     .fetch_one(pool)
     .await?)
+}
+
+/// Whether the account has a confirmed authenticator app.
+pub async fn has_app(pool: &PgPool, user_id: i64) -> Result<bool, AppError> {
+    Ok(secret(pool, user_id, true).await?.is_some())
 }
 
 /// Whether this session's sign-in proved a second factor.
@@ -122,6 +133,7 @@ pub async fn complete_sign_in(
 ) -> Result<(), AppError> {
     log_in(auth, user).await?;
     name_method(auth, method).await?;
+    super::step_up::mark(auth).await?;
     if second_factor {
         mark_proved(auth, Some(method)).await?;
     }
@@ -133,21 +145,29 @@ pub async fn complete_sign_in(
     record(pool, event).await
 }
 
-/// After a right password: signs in at once when the account has no second factor and returns
-/// false; otherwise remembers who passed, for the second step, and returns true.
-pub async fn after_password(
+/// After a first step passed by `first` (`password`, `sso:<provider>`): signs in at once when
+/// that step proved a second factor too (`proved`: a provider's MFA) or the account has none,
+/// and returns false; otherwise remembers who passed, for the second step, and returns true.
+pub async fn after_first_step(
     auth: &mut AuthSession,
     pool: &PgPool,
     user: &SessionUser,
+    first: &str,
+    proved: bool,
 ) -> Result<bool, AppError> {
-    if !has_second_factor(pool, user.id).await? {
-        complete_sign_in(auth, pool, user, "password", false).await?;
+    if proved || !has_second_factor(pool, user.id).await? {
+        let method = match proved {
+            true => format!("{first}+mfa"),
+            false => first.to_owned(),
+        };
+        complete_sign_in(auth, pool, user, &method, proved).await?;
         return Ok(false);
     }
     let pending = Pending {
         user: user.id,
         epoch: user.epoch.clone(),
         at: now(),
+        first: first.to_owned(),
     };
     auth.session
         .insert(PENDING, pending)
@@ -164,6 +184,29 @@ pub async fn second_step(
     config: &Config,
     code: &str,
 ) -> Result<Proof, AppError> {
+    let (pending, user) = pending(auth, pool).await?;
+    let subject = user.id.to_string();
+    let device = device::of_request(config, &normal_email(&user.email));
+    let counter = match &device {
+        Some(device) => (&limits::SECOND_STEP_DEVICE, device.as_str()),
+        None => (&limits::SECOND_STEP_USER, subject.as_str()),
+    };
+    limits::take(pool, &[counter]).await?;
+    let proof = check_code(pool, &user, code)
+        .await?
+        .ok_or(AppError::CodeInvalid)?;
+    limits::clear(pool, counter).await?;
+    auth.session
+        .remove::<Pending>(PENDING)
+        .await
+        .map_err(AppError::internal)?;
+    complete_sign_in(auth, pool, &user, &proof.method(&pending.first), true).await?;
+    Ok(proof)
+}
+
+/// Who passed the first step on this session, within five minutes and with no password change
+/// since.
+async fn pending(auth: &AuthSession, pool: &PgPool) -> Result<(Pending, SessionUser), AppError> {
     let pending: Option<Pending> = auth
         .session
         .get(PENDING)
@@ -181,28 +224,47 @@ pub async fn second_step(
     .await?
     .filter(|u: &SessionUser| u.epoch == pending.epoch)
     .ok_or(AppError::SecondStepExpired)?;
-    let subject = user.id.to_string();
-    let device = device::of_request(config, &normal_email(&user.email));
-    let counter = match &device {
-        Some(device) => (&limits::SECOND_STEP_DEVICE, device.as_str()),
-        None => (&limits::SECOND_STEP_USER, subject.as_str()),
-    };
-    limits::take(pool, &[counter]).await?;
-    let proof = check_code(pool, &user, code)
-        .await?
-        .ok_or(AppError::CodeInvalid)?;
-    limits::clear(pool, counter).await?;
+    Ok((pending, user))
+}
+
+/// Which second factors the account waiting at the second step has: (an app, passkeys).
+pub async fn pending_factors(auth: &AuthSession, pool: &PgPool) -> Result<(bool, bool), AppError> {
+    let (_, user) = pending(auth, pool).await?;
+    let app = has_app(pool, user.id).await?;
+    Ok((app, super::passkeys::has_passkey(pool, user.id).await?))
+}
+
+/// The second step with a passkey: the options for the browser.
+pub async fn passkey_step_begin(
+    auth: &AuthSession,
+    pool: &PgPool,
+    config: &Config,
+) -> Result<String, AppError> {
+    let (_, user) = pending(auth, pool).await?;
+    super::passkeys::begin_second_step(auth, pool, config, user.id).await
+}
+
+/// The second step with a passkey: its answer checked, the account signed in.
+pub async fn passkey_step_finish(
+    auth: &mut AuthSession,
+    pool: &PgPool,
+    config: &Config,
+    credential: &str,
+) -> Result<SessionUser, AppError> {
+    let (pending, user) = pending(auth, pool).await?;
+    super::passkeys::finish_second_step(auth, pool, config, user.id, credential).await?;
     auth.session
         .remove::<Pending>(PENDING)
         .await
         .map_err(AppError::internal)?;
-    complete_sign_in(auth, pool, &user, proof.method(), true).await?;
-    Ok(proof)
+    let method = format!("{}+passkey", pending.first);
+    complete_sign_in(auth, pool, &user, &method, true).await?;
+    Ok(user)
 }
 
 /// Spends `code` if it is the account's: the authenticator's current code (each step's once),
 /// or an unused recovery code (spaces, dashes and case ignored).
-async fn check_code(
+pub(super) async fn check_code(
     pool: &PgPool,
     user: &SessionUser,
     code: &str,
@@ -285,6 +347,7 @@ pub async fn status(pool: &PgPool, user_id: i64) -> Result<TwoStep, AppError> {
             .fetch_optional(pool)
             .await?;
     Ok(TwoStep {
+        password: super::has_password(pool, user_id).await?,
         on: row.is_some_and(|r| r.0),
         setting_up: row.is_some_and(|r| !r.0),
         recovery_codes_left: recovery_codes_left(pool, user_id).await?,
@@ -343,12 +406,13 @@ pub async fn setup(
 /// exist in clear) and ends the account's other sessions, as any change of factors does. The
 /// caller signs this session in again with the returned user.
 pub async fn confirm(
+    auth: &AuthSession,
     pool: &PgPool,
     user: &SessionUser,
     password: &str,
     code: &str,
 ) -> Result<(SessionUser, Vec<String>), AppError> {
-    check_current_password(pool, user.id, password).await?;
+    prove_owner(auth, pool, user.id, password).await?;
     let secret = secret(pool, user.id, false)
         .await?
         .ok_or(AppError::TwoStepNotStarted)?;
@@ -381,8 +445,13 @@ pub async fn confirm(
 
 /// Turns two-step sign-in off (the app and the recovery codes), after the password; ends the
 /// account's other sessions.
-pub async fn remove(pool: &PgPool, user_id: i64, password: &str) -> Result<SessionUser, AppError> {
-    check_current_password(pool, user_id, password).await?;
+pub async fn remove(
+    auth: &AuthSession,
+    pool: &PgPool,
+    user_id: i64,
+    password: &str,
+) -> Result<SessionUser, AppError> {
+    prove_owner(auth, pool, user_id, password).await?;
     let mut tx = pool.begin().await?;
     let removed = sqlx::query("delete from totp_factors where user_id = $1")
         .bind(user_id)
@@ -408,11 +477,12 @@ pub async fn remove(pool: &PgPool, user_id: i64, password: &str) -> Result<Sessi
 
 /// New recovery codes, after the password: the old ones stop working.
 pub async fn renew_recovery_codes(
+    auth: &AuthSession,
     pool: &PgPool,
     user_id: i64,
     password: &str,
 ) -> Result<Vec<String>, AppError> {
-    check_current_password(pool, user_id, password).await?;
+    prove_owner(auth, pool, user_id, password).await?;
     if !has_second_factor(pool, user_id).await? {
         return Err(AppError::TwoStepNotStarted);
     }
@@ -431,6 +501,9 @@ pub async fn renew_recovery_codes(
 /// or not (`None`: the factor was just removed).
 pub async fn mark_proved(auth: &AuthSession, method: Option<&str>) -> Result<(), AppError> {
     let session = &auth.session;
+    if method.is_some() {
+        super::step_up::mark(auth).await?;
+    }
     match method {
         Some(method) => session.insert(SECOND_FACTOR, method).await,
         None => session.remove::<String>(SECOND_FACTOR).await.map(drop),
@@ -477,7 +550,10 @@ fn fresh_codes() -> Vec<String> {
         .collect()
 }
 
-async fn new_epoch(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<SessionUser, AppError> {
+pub(super) async fn new_epoch(
+    tx: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<SessionUser, AppError> {
     sqlx::query_as(
         "update users set auth_epoch = gen_random_uuid() where id = $1 and not disabled
          returning id, email, is_admin, auth_epoch::text as epoch",

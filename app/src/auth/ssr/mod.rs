@@ -5,7 +5,10 @@ mod sessions;
 
 pub mod device;
 pub mod factors;
+pub mod passkeys;
 pub mod reset;
+pub mod sso;
+pub mod step_up;
 pub use sessions::{
     describe_browser, end, end_others, of_user, one_read_per_request, Sessions, AUTH_DATA_KEY,
     IDLE_DAYS,
@@ -358,6 +361,12 @@ async fn hash_password(password: String) -> Result<String, AppError> {
 }
 
 async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+    if hash == sso::NO_PASSWORD {
+        // An account without a password (single sign-on): no guess is right, and the answer
+        // takes as long as a real check.
+        hash_password(password).await?;
+        return Ok(false);
+    }
     hashing::run(move || hashing::verify(password.as_bytes(), &hash))
         .await?
         .map_err(AppError::internal)
@@ -602,6 +611,37 @@ pub async fn check_current_password(
             .await?
             .ok_or(AppError::Unauthorized)?;
     verify_current(pool, user_id, password, hash).await
+}
+
+/// Before a change to how the account signs in: its password, or, for an account without one
+/// (made by single sign-on), a sign-in or step-up within the last 10 minutes.
+pub async fn prove_owner(
+    auth: &AuthSession,
+    pool: &PgPool,
+    user_id: i64,
+    password: &str,
+) -> Result<(), AppError> {
+    let hash: String =
+        sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+    if hash == sso::NO_PASSWORD {
+        return step_up::require(auth).await;
+    }
+    verify_current(pool, user_id, password, hash).await
+}
+
+/// Whether the account has a password (one made by single sign-on has none).
+pub async fn has_password(pool: &PgPool, user_id: i64) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query_scalar("select password_hash <> $2 from users where id = $1")
+            .bind(user_id)
+            .bind(sso::NO_PASSWORD)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// [`check_current_password`] for a caller that read the stored hash already.

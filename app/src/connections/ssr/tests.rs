@@ -242,9 +242,11 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
     // Reviewed: a SHA-256 of Crossview's own share-link and reset-link tokens (not AWS
     // credentials, and not the tokens themselves), and when those links stop working; when a
     // teammate's grant ends; an authenticator app's TOTP secret (Crossview's own second factor,
-    // which opens nothing in AWS).
+    // which opens nothing in AWS); a passkey's credential id (public, as is its key: WebAuthn
+    // keeps the private key in the authenticator).
     let not_aws = [
         ("totp_factors", "secret"),
+        ("passkeys", "credential_id"),
         ("share_links", "token_hash"),
         ("share_links", "expires_at"),
         ("password_resets", "token_hash"),

@@ -1,0 +1,131 @@
+//! Step-up: what can hand over a tenant's data or rewrite who may do what (connections, grants,
+//! share links, the admin console, the audit export) needs this session to have proved its user
+//! within the last 10 minutes, with a second factor, or with the password where the account has
+//! no second factor. Signing in counts as a proof; so does confirming on the spot.
+
+use sqlx::PgPool;
+
+use super::{check_current_password, factors, passkeys, AuthSession, SessionUser};
+use crate::{auth::StepUpOptions, config::Config, error::AppError, limits};
+
+/// Session key: when this session last proved its user (unix seconds).
+const PROVED_AT: &str = "crossview.proved_at";
+/// How long a proof counts.
+pub const FRESH_SECS: i64 = 600;
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Notes that this session's user proved who they are just now.
+pub async fn mark(auth: &AuthSession) -> Result<(), AppError> {
+    auth.session
+        .insert(PROVED_AT, now())
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Forgets any proof this session held (a sign-in through a reset link proves nothing).
+pub async fn forget(auth: &AuthSession) -> Result<(), AppError> {
+    auth.session
+        .remove::<i64>(PROVED_AT)
+        .await
+        .map(drop)
+        .map_err(AppError::internal)
+}
+
+/// Whether this session proved its user within the last 10 minutes.
+pub async fn is_fresh(auth: &AuthSession) -> Result<bool, AppError> {
+    let at: Option<i64> = auth
+        .session
+        .get(PROVED_AT)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(at.is_some_and(|at| now().saturating_sub(at) < FRESH_SECS))
+}
+
+/// Refuses with `StepUpRequired` unless the session is fresh.
+pub async fn require(auth: &AuthSession) -> Result<(), AppError> {
+    match is_fresh(auth).await? {
+        true => Ok(()),
+        false => Err(AppError::StepUpRequired),
+    }
+}
+
+/// How `user` can prove it now.
+pub async fn options(
+    pool: &PgPool,
+    config: &Config,
+    user_id: i64,
+) -> Result<StepUpOptions, AppError> {
+    let code = factors::has_app(pool, user_id).await?;
+    let has_keys = passkeys::has_passkey(pool, user_id).await?;
+    let has_password = super::has_password(pool, user_id).await?;
+    let linked: Vec<(String,)> =
+        sqlx::query_as("select provider from sso_identities where user_id = $1")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+    let sso = config
+        .sso
+        .iter()
+        .filter(|p| config.sign_in.sso && linked.iter().any(|(id,)| *id == p.id))
+        .map(|p| (p.id.clone(), p.label.clone()))
+        .collect();
+    Ok(StepUpOptions {
+        code,
+        passkey: has_keys && config.sign_in.passkey,
+        password: has_password && !(code || has_keys),
+        sso,
+        fresh: false,
+    })
+}
+
+/// Proves the user with a code from their authenticator app (or a recovery code), or, for an
+/// account without a second factor, its password. Limited like the second step of sign-in.
+pub async fn with_secret(
+    auth: &AuthSession,
+    pool: &PgPool,
+    config: &Config,
+    user: &SessionUser,
+    secret: &str,
+) -> Result<(), AppError> {
+    let ways = options(pool, config, user.id).await?;
+    if ways.code {
+        let subject = user.id.to_string();
+        let counter = (&limits::SECOND_STEP_USER, subject.as_str());
+        limits::take(pool, &[counter]).await?;
+        factors::check_code(pool, user, secret)
+            .await?
+            .ok_or(AppError::CodeInvalid)?;
+        limits::clear(pool, counter).await?;
+    } else if ways.password {
+        check_current_password(pool, user.id, secret).await?;
+    } else {
+        // A passkey or the provider proves this account: not something typed.
+        return Err(AppError::StepUpRequired);
+    }
+    mark(auth).await
+}
+
+/// Proves the user with one of their passkeys: the options for the browser.
+pub async fn passkey_begin(
+    auth: &AuthSession,
+    pool: &PgPool,
+    config: &Config,
+    user_id: i64,
+) -> Result<String, AppError> {
+    passkeys::begin_second_step(auth, pool, config, user_id).await
+}
+
+/// The passkey's answer, checked.
+pub async fn passkey_finish(
+    auth: &AuthSession,
+    pool: &PgPool,
+    config: &Config,
+    user_id: i64,
+    credential: &str,
+) -> Result<(), AppError> {
+    passkeys::finish_second_step(auth, pool, config, user_id, credential).await?;
+    mark(auth).await
+}

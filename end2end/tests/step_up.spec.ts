@@ -1,0 +1,51 @@
+import { execFileSync } from "node:child_process";
+import { expect, test } from "@playwright/test";
+
+import { signUp } from "./helpers";
+
+/** `server admin reset EMAIL`, as the operator runs it: the one-time link's path. */
+function resetLink(email: string): string {
+  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
+  const out = execFileSync(server, ["admin", "reset", email], { encoding: "utf8", env: { ...process.env, PUBLIC_URL: "" } });
+  return out.split("\n")[0].trim();
+}
+
+test("a session that has not proved its user lately confirms first, then the action completes", async ({ page }) => {
+  // Signed in through a reset link: a session, but no fresh proof of who holds it.
+  const email = await signUp(page);
+  const fresh = "a brand new long passphrase";
+  await page.goto(resetLink(email));
+  await page.getByLabel("New password", { exact: true }).fill(fresh);
+  await page.getByLabel("Confirm new password").fill(fresh);
+  await page.getByRole("button", { name: "Set password" }).click();
+  await expect(page).toHaveURL(/\/account\?reset=1$/);
+
+  // The server refuses on its own, whatever the page does.
+  const refused = await page.request.post("/api/connection_create", {
+    form: { name: "Refused", external_id: "" },
+    headers: { Accept: "application/json", Origin: "http://127.0.0.1:3000" },
+  });
+  expect(refused.status()).toBe(403);
+  expect(await refused.text()).toContain("StepUpRequired");
+
+  // The page asks inline, and then creates the connection it held back.
+  await page.goto("/connections/new");
+  await page.waitForLoadState("networkidle");
+  await page.getByLabel("Name").fill("Confirmed first");
+  await page.getByRole("button", { name: "Create connection" }).click();
+  const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Your password").fill("not my password, surely");
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await expect(dialog.getByText("Your current password is not correct.")).toBeVisible();
+  await dialog.getByLabel("Your password").fill(fresh);
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("heading", { name: "Confirmed first", level: 1 })).toBeVisible();
+
+  // Fresh for ten minutes: the next such action asks nothing.
+  await page.waitForLoadState("networkidle");
+  await page.getByText("Delete this connection…").click();
+  await page.getByRole("button", { name: "Delete connection" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("dialog", { name: "Confirm it is you" })).toHaveCount(0);
+});
