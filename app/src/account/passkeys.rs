@@ -219,42 +219,20 @@ fn go(target: Option<String>) {
     let _ = target;
 }
 
-/// "Sign in with a passkey" (the authenticator names the account).
+/// "Use a passkey" on the sign-in page: the authenticator names the account.
 #[component]
 pub fn PasskeySignIn(next: String) -> impl IntoView {
-    let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let run = move |_| {
-        let next = next.clone();
-        busy.set(true);
-        problem.set(None);
-        leptos::task::spawn_local(async move {
-            let result = with_passkey(
-                false,
-                passkey_sign_in_begin(),
-                move |credential| async move {
-                    passkey_sign_in_finish(credential, next).await.map(Some)
-                },
-            )
-            .await;
-            busy.set(false);
-            match result {
-                Ok(target) => go(target),
-                Err(text) => problem.set(Some(text)),
-            }
-        });
-    };
-    view! {
-        <button type="button" class="button passkey" on:click=run disabled=move || busy.get()>
-            {move || if busy.get() { "Waiting for your passkey…" } else { "Use a passkey" }}
-        </button>
-        {move || problem.get().map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
-    }
+    view! { <PasskeyButton next second_step=false/> }
 }
 
-/// The second step with a passkey instead of a code.
+/// "Use a passkey" at the second step, instead of a code.
 #[component]
 pub fn PasskeyStep(next: String) -> impl IntoView {
+    view! { <PasskeyButton next second_step=true/> }
+}
+
+#[component]
+fn PasskeyButton(next: String, second_step: bool) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let run = move |_| {
@@ -262,10 +240,24 @@ pub fn PasskeyStep(next: String) -> impl IntoView {
         busy.set(true);
         problem.set(None);
         leptos::task::spawn_local(async move {
-            let result = with_passkey(false, passkey_step_begin(), move |credential| async move {
-                passkey_step_finish(credential, next).await.map(Some)
-            })
-            .await;
+            let result = match second_step {
+                true => {
+                    with_passkey(false, passkey_step_begin(), move |credential| async move {
+                        passkey_step_finish(credential, next).await.map(Some)
+                    })
+                    .await
+                }
+                false => {
+                    with_passkey(
+                        false,
+                        passkey_sign_in_begin(),
+                        move |credential| async move {
+                            passkey_sign_in_finish(credential, next).await.map(Some)
+                        },
+                    )
+                    .await
+                }
+            };
             busy.set(false);
             match result {
                 Ok(target) => go(target),

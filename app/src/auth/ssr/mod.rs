@@ -422,12 +422,7 @@ pub async fn create_user(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => {
-            AppError::EmailTaken
-        }
-        _ => AppError::from(err),
-    })?;
+    .map_err(email_taken)?;
     tx.commit().await?;
     if bootstrap {
         tracing::warn!(
@@ -436,6 +431,16 @@ pub async fn create_user(
         );
     }
     Ok(user)
+}
+
+/// A new account's address that another account has: `EmailTaken`.
+pub(super) fn email_taken(err: sqlx::Error) -> AppError {
+    match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => {
+            AppError::EmailTaken
+        }
+        _ => AppError::from(err),
+    }
 }
 
 /// Whether any account administers the deployment (disabled ones too).
@@ -604,13 +609,17 @@ pub async fn check_current_password(
     user_id: i64,
     password: &str,
 ) -> Result<(), AppError> {
-    let hash: String =
-        sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+    let hash = stored_hash(pool, user_id).await?;
     verify_current(pool, user_id, password, hash).await
+}
+
+/// The enabled account's password hash ([`sso::NO_PASSWORD`] for one without a password).
+async fn stored_hash(pool: &PgPool, user_id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::Unauthorized)
 }
 
 /// Before a change to how the account signs in: its password, or, for an account without one
@@ -621,12 +630,7 @@ pub async fn prove_owner(
     user_id: i64,
     password: &str,
 ) -> Result<(), AppError> {
-    let hash: String =
-        sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+    let hash = stored_hash(pool, user_id).await?;
     if hash == sso::NO_PASSWORD {
         return step_up::require(auth).await;
     }

@@ -363,12 +363,7 @@ async fn create_account(
     .bind(NO_PASSWORD)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => {
-            AppError::EmailTaken
-        }
-        _ => AppError::from(err),
-    })?;
+    .map_err(super::email_taken)?;
     insert_identity(&mut tx, identity, id, "created").await?;
     tx.commit().await?;
     Ok(id)
