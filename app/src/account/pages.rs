@@ -28,7 +28,8 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
     let email = move || query.read().get("email").unwrap_or_default().to_owned();
-    let options = Resource::new(|| (), |_| super::sso::sign_in_ways());
+    // Blocking: the sign-in form is in the first HTML, so it works before (or without) script.
+    let options = Resource::new_blocking(|| (), |_| super::sso::sign_in_ways());
     view! {
         <AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>

@@ -154,7 +154,7 @@ pub fn ProviderButtons(providers: Vec<(String, String)>, next: String) -> impl I
 /// Where an identity comes whose address has an account already: its password, once.
 #[component]
 pub fn LinkAccountPage() -> impl IntoView {
-    let info = Resource::new(|| (), |_| sso_link_info());
+    let info = Resource::new_blocking(|| (), |_| sso_link_info());
     view! {
         <super::pages::AuthCard title="Link your sign-in">
             <ErrorNotice error=error_from_query()/>

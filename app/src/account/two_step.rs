@@ -134,7 +134,7 @@ pub async fn two_step_remove(#[server(default)] current_password: String) -> Res
 pub fn SecondStepPage() -> impl IntoView {
     let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
-    let factors = Resource::new(|| (), |_| second_step_factors());
+    let factors = Resource::new_blocking(|| (), |_| second_step_factors());
     view! {
         <super::pages::AuthCard title="Two-step sign-in">
             <ErrorNotice error=error_from_query()/>
