@@ -151,7 +151,10 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   await auditor.locator("tbody").getByRole("link", { name: auditorEmail }).click();
   await auditor.getByRole("button", { name: "Remove admin" }).click();
   await expect(auditor.getByRole("alert")).toContainText("At least one administrator must remain");
+  // A step-up form is sent once the page has checked the session (a round trip): wait for it.
+  const disabling = auditor.waitForResponse((r) => r.url().includes("/api/admin_set_user_disabled"));
   await auditor.getByRole("button", { name: "Disable user" }).click();
+  await disabling;
   await expect(auditor.getByRole("alert")).toContainText("At least one administrator must remain");
 
   // Each action above is in the trail, with the auditor as actor.

@@ -15,9 +15,14 @@ use crate::{auth::StepUpOptions, error::AppError, ui::ErrorNotice};
 pub async fn step_up_ways() -> Result<StepUpOptions, AppError> {
     call::enrolling(async |cx| {
         let auth = ssr::auth_session().await?;
-        let fresh = ssr::step_up::is_fresh(&auth).await?;
-        let options = ssr::step_up::options(cx.pool(), &cx.state.config, cx.user.id).await?;
-        Ok(StepUpOptions { fresh, ..options })
+        // Asked before every marked form is sent: when fresh, nothing else is needed.
+        if ssr::step_up::is_fresh(&auth).await? {
+            return Ok(StepUpOptions {
+                fresh: true,
+                ..Default::default()
+            });
+        }
+        ssr::step_up::options(cx.pool(), &cx.state.config, cx.user.id).await
     })
     .await
 }

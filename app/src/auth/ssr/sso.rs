@@ -336,7 +336,7 @@ pub async fn arrive(
             if !provider.allowed_domains.iter().any(|d| d == domain) {
                 return Err(AppError::SsoDomainRefused);
             }
-            create_account(pool, config, &identity, &email).await?
+            create_account(pool, &identity, &email).await?
         }
     };
     let user = sync_account(pool, provider, &identity, user_id).await?;
@@ -344,16 +344,10 @@ pub async fn arrive(
 }
 
 /// A new account for a verified address in an allowed domain: no password, linked at once.
-async fn create_account(
-    pool: &PgPool,
-    config: &Config,
-    identity: &Identity,
-    email: &str,
-) -> Result<i64, AppError> {
+/// (`OIDC_ALLOWED_DOMAINS` is the provider's own sign-up rule: `ALLOW_SIGNUP` is about
+/// passwords.)
+async fn create_account(pool: &PgPool, identity: &Identity, email: &str) -> Result<i64, AppError> {
     super::validate_email(email)?;
-    if !config.allow_signup && config.sso.iter().all(|p| p.allowed_domains.is_empty()) {
-        return Err(AppError::SignupClosed);
-    }
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "insert into users (email, password_hash, last_sign_in_at) values ($1, $2, now())
