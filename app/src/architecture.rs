@@ -8,12 +8,13 @@ use std::{
 };
 
 /// One folder per capability. `shell` composes them and is imported by nothing.
-const FEATURES: [&str; 8] = [
+const FEATURES: [&str; 9] = [
     "account",
     "admin",
     "browse",
     "connections",
     "grants",
+    "notices",
     "objects",
     "shares",
     "transfers",

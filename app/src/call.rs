@@ -196,12 +196,26 @@ impl Form {
         if !from_plain_form() {
             return with_status(result);
         }
-        let mut query = format!("error={}", encode_path(&err.code()));
-        for (name, value) in &self.keep {
-            query.push_str(&format!("&{name}={}", encode_path(value)));
-        }
+        let kept: String = (self.keep.iter())
+            .map(|(name, value)| format!("&{name}={}", encode_path(value)))
+            .collect();
         let sep = if self.page.contains('?') { '&' } else { '?' };
-        redirect(&format!("{}{sep}{query}", self.page));
+        match err {
+            // A fresh proof is asked on a page of its own, which then sends the browser back to
+            // the form with what was typed (to send it again from there).
+            AppError::StepUpRequired => {
+                let back = match kept.strip_prefix('&') {
+                    Some(kept) => format!("{}{sep}{kept}", self.page),
+                    None => self.page.clone(),
+                };
+                redirect(&format!("/confirm?next={}", encode_path(&back)));
+            }
+            _ => redirect(&format!(
+                "{}{sep}error={}{kept}",
+                self.page,
+                encode_path(&err.code())
+            )),
+        }
         result
     }
 }

@@ -19,6 +19,7 @@ pub mod forms;
 pub mod grants;
 pub mod iam;
 pub mod location;
+pub mod notices;
 pub mod objects;
 pub mod shares;
 pub mod shell;
@@ -38,6 +39,8 @@ pub mod db;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod notify;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

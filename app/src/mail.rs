@@ -11,7 +11,6 @@ use crate::config::{ExposeSecret, Mail};
 
 /// One message: a subject, paragraphs, and at most one link (its label and whole URL).
 pub struct Letter {
-    pub to: String,
     pub subject: String,
     pub paragraphs: Vec<String>,
     pub link: Option<(String, String)>,
@@ -71,19 +70,19 @@ pub fn check(mail: &Mail) -> Result<(), String> {
 }
 
 /// Sends `letter` in the background; a failure is logged (without the message), never shown.
-pub fn send_later(mail: &Mail, letter: Letter) {
+pub fn send_later(mail: &Mail, to: String, letter: Letter) {
     let mail = mail.clone();
     tokio::spawn(async move {
-        if let Err(err) = send(&mail, &letter).await {
+        if let Err(err) = send(&mail, &to, &letter).await {
             tracing::warn!(subject = %letter.subject, "mail not sent: {err}");
         }
     });
 }
 
-async fn send(mail: &Mail, letter: &Letter) -> Result<(), String> {
+async fn send(mail: &Mail, to: &str, letter: &Letter) -> Result<(), String> {
     let message = Message::builder()
         .from(mail.from.parse::<Mailbox>().map_err(|e| e.to_string())?)
-        .to(letter.to.parse::<Mailbox>().map_err(|e| e.to_string())?)
+        .to(to.parse::<Mailbox>().map_err(|e| e.to_string())?)
         .subject(letter.subject.clone())
         .multipart(MultiPart::alternative_plain_html(
             letter.text(),
@@ -105,7 +104,6 @@ mod tests {
     #[test]
     fn what_a_user_typed_is_text_in_both_parts() {
         let letter = Letter {
-            to: "a@example.com".into(),
             subject: "s".into(),
             paragraphs: vec!["A file named <script>alert(1)</script> & co".into()],
             link: Some(("Open \"it\"".into(), "https://x.test/a?b=1&c=2".into())),

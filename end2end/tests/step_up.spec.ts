@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { expect, test } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 
 import { signUp } from "./helpers";
 
@@ -10,15 +10,30 @@ function resetLink(email: string): string {
   return out.split("\n")[0].trim();
 }
 
-test("a session that has not proved its user lately confirms first, then the action completes", async ({ page }) => {
-  // Signed in through a reset link: a session, but no fresh proof of who holds it.
+const fresh = "a brand new long passphrase";
+
+/** Signs up, then in again through a reset link: a session, but no fresh proof of who holds it. */
+async function staleSession(page: Page) {
   const email = await signUp(page);
-  const fresh = "a brand new long passphrase";
   await page.goto(resetLink(email));
   await page.getByLabel("New password", { exact: true }).fill(fresh);
   await page.getByLabel("Confirm new password").fill(fresh);
   await page.getByRole("button", { name: "Set password" }).click();
   await expect(page).toHaveURL(/\/account\?reset=1$/);
+}
+
+/** Answers "Confirm it is you" (a dialog, or a page without script): a wrong password first (refused, said there), then the right one. */
+async function confirmIn(dialog: Locator) {
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Your password").fill("not my password, surely");
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await expect(dialog.getByText("Your current password is not correct.")).toBeVisible();
+  await dialog.getByLabel("Your password").fill(fresh);
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+}
+
+test("a session that has not proved its user lately confirms first, then the action completes", async ({ page }) => {
+  await staleSession(page);
 
   // The server refuses on its own, whatever the page does.
   const refused = await page.request.post("/api/connection_create", {
@@ -33,13 +48,7 @@ test("a session that has not proved its user lately confirms first, then the act
   await page.waitForLoadState("networkidle");
   await page.getByLabel("Name").fill("Confirmed first");
   await page.getByRole("button", { name: "Create connection" }).click();
-  const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
-  await expect(dialog).toBeVisible();
-  await dialog.getByLabel("Your password").fill("not my password, surely");
-  await dialog.getByRole("button", { name: "Confirm" }).click();
-  await expect(dialog.getByText("Your current password is not correct.")).toBeVisible();
-  await dialog.getByLabel("Your password").fill(fresh);
-  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await confirmIn(page.getByRole("dialog", { name: "Confirm it is you" }));
   await expect(page.getByRole("heading", { name: "Confirmed first", level: 1 })).toBeVisible();
 
   // Fresh for ten minutes: the next such action asks nothing.
@@ -48,4 +57,21 @@ test("a session that has not proved its user lately confirms first, then the act
   await page.getByRole("button", { name: "Delete connection" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("dialog", { name: "Confirm it is you" })).toHaveCount(0);
+});
+
+test("without script, a refused form asks on a page of its own, then goes through when sent again", async ({ browser, page }) => {
+  await staleSession(page);
+  const plain = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const tab = await plain.newPage();
+  await tab.goto("/connections/new");
+  await tab.getByLabel("Name").fill("Sent twice");
+  await tab.getByRole("button", { name: "Create connection" }).click();
+  await expect(tab).toHaveURL(/\/confirm\?next=/);
+  await confirmIn(tab.getByRole("region", { name: "Confirm it is you" }));
+  // Back on the form, with what was typed, to send it again.
+  await expect(tab).toHaveURL(/\/connections\/new\?name=Sent%20twice$/);
+  await expect(tab.getByLabel("Name")).toHaveValue("Sent twice");
+  await tab.getByRole("button", { name: "Create connection" }).click();
+  await expect(tab.getByRole("heading", { name: "Sent twice", level: 1 })).toBeVisible();
+  await plain.close();
 });

@@ -4,8 +4,6 @@
 //! before and after hydration; errors come back as `?error=<code>` on the form's page. The
 //! session and password plumbing they use lives in `auth`.
 
-#[cfg(feature = "ssr")]
-mod letters;
 mod pages;
 mod passkeys;
 mod sessions;
@@ -16,7 +14,7 @@ mod two_step;
 use leptos::prelude::*;
 pub use pages::{AccountPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage};
 pub use sso::LinkAccountPage;
-pub use step_up::{StepUpGuard, StepUpPrompt};
+pub use step_up::{ConfirmPage, StepUpGuard, StepUpPrompt};
 pub use two_step::SecondStepPage;
 
 #[cfg(feature = "ssr")]
@@ -94,14 +92,22 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<()
                 call::redirect(&format!("/sign-in/code?next={next}"));
                 return Ok(());
             }
-            if device.is_none() {
-                letters::new_sign_in(&state, &user.email, "a password").await;
-            }
-            ssr::device::remember(&state.config, &normal);
+            arrived(&state, (user.id, &user.email), "a password").await;
             call::redirect(ssr::safe_next(&next));
             Ok(())
         })
         .await
+}
+
+/// A full sign-in's last steps, whatever its method: a browser that had not signed in to the
+/// account before is told of (the notice says `how`), then trusted.
+#[cfg(feature = "ssr")]
+async fn arrived(state: &crate::state::AppState, (user, email): (i64, &str), how: &str) {
+    let normal = ssr::normal_email(email);
+    if ssr::device::of_request(&state.config, &normal).is_none() {
+        crate::notify::letters::new_sign_in(state, user, how).await;
+    }
+    ssr::device::remember(&state.config, &normal);
 }
 
 #[server(endpoint = "sign_out")]
@@ -139,7 +145,7 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
             let (pool, config) = (state.pool.clone(), state.config.clone());
             tokio::spawn(async move {
                 match ssr::reset::request_by_email(&pool, &email).await {
-                    Ok(Some((to, path))) => letters::reset(&config, to, &path),
+                    Ok(Some((to, path))) => crate::notify::letters::reset(&config, to, &path),
                     Ok(None) => {}
                     Err(err) => tracing::warn!("reset link by email not issued: {err}"),
                 }

@@ -6,7 +6,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 #[cfg(feature = "ssr")]
-use crate::{auth::ssr, call};
+use crate::{auth::ssr, call, notify::letters};
 use crate::{
     auth::PasskeyInfo, error::AppError, format::minutes_utc, forms::section_error, ui::ErrorNotice,
 };
@@ -31,20 +31,10 @@ pub async fn passkey_sign_in_finish(credential: String, next: String) -> Result<
         let user =
             ssr::passkeys::finish_sign_in(&auth, &state.pool, &state.config, &credential).await?;
         ssr::factors::complete_sign_in(&mut auth, &state.pool, &user, "passkey", true).await?;
-        arrived(&state, &user.email, "a passkey").await;
+        super::arrived(&state, (user.id, &user.email), "a passkey").await;
         Ok(ssr::safe_next(&next).to_owned())
     })
     .await
-}
-
-/// A full sign-in's last steps: the notice of a new browser, and the browser trusted.
-#[cfg(feature = "ssr")]
-async fn arrived(state: &crate::state::AppState, email: &str, how: &str) {
-    let normal = ssr::normal_email(email);
-    if ssr::device::of_request(&state.config, &normal).is_none() {
-        super::letters::new_sign_in(state, email, how).await;
-    }
-    ssr::device::remember(&state.config, &normal);
 }
 
 #[server(endpoint = "passkey_step_begin")]
@@ -63,7 +53,7 @@ pub async fn passkey_step_finish(credential: String, next: String) -> Result<Str
         let user =
             ssr::factors::passkey_step_finish(&mut auth, &state.pool, &state.config, &credential)
                 .await?;
-        arrived(&state, &user.email, "a password and a passkey").await;
+        super::arrived(&state, (user.id, &user.email), "a password and a passkey").await;
         Ok(ssr::safe_next(&next).to_owned())
     })
     .await
@@ -101,7 +91,7 @@ pub async fn passkey_add_finish(name: String, credential: String) -> Result<(), 
         // The other sessions ended; this one goes on under a new id, having proved the factor.
         ssr::log_in(&mut auth, &user).await?;
         ssr::factors::mark_proved(&auth, Some("passkey")).await?;
-        super::letters::factor(&cx.state.config, &user.email, "A passkey", true);
+        letters::factor(&cx.state, user.id, "A passkey", true).await;
         Ok(())
     })
     .await
@@ -129,7 +119,7 @@ pub async fn passkey_remove(id: i64) -> Result<(), AppError> {
             if !ssr::factors::has_second_factor(cx.pool(), user.id).await? {
                 ssr::factors::mark_proved(&auth, None).await?;
             }
-            super::letters::factor(&cx.state.config, &user.email, "A passkey", false);
+            letters::factor(&cx.state, user.id, "A passkey", false).await;
             call::redirect("/account?passkeys=removed#passkeys");
             Ok(())
         })

@@ -95,11 +95,7 @@ async fn finish_sign_in(
         call::redirect(&format!("/sign-in/code?next={next}"));
         return Ok(());
     }
-    let normal = ssr::normal_email(&user.email);
-    if ssr::device::of_request(&app.config, &normal).is_none() {
-        super::letters::new_sign_in(app, &user.email, "single sign-on").await;
-    }
-    ssr::device::remember(&app.config, &normal);
+    super::arrived(app, (user.id, &user.email), "single sign-on").await;
     call::redirect(ssr::safe_next(next));
     Ok(())
 }

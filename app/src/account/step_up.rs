@@ -3,13 +3,18 @@
 //! export) is held back when the session has not proved its user in the last 10 minutes: the
 //! page asks for a code, a passkey or the password (whatever the account has) in a dialog, then
 //! sends the held form or follows the held link. The server checks on its own regardless
-//! (`auth::ssr::step_up`); without script, its refusal says what to do.
+//! (`auth::ssr::step_up`). Without script, a refused form goes to `/confirm` (see `call::form`),
+//! which asks the same and sends the browser back to the form, to send it again.
 
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{auth::ssr, call};
-use crate::{auth::StepUpOptions, error::AppError, ui::ErrorNotice};
+use leptos_meta::Title;
+
+use crate::{
+    auth::StepUpOptions, error::AppError, forms::error_from_query, ui::ErrorNotice, url::use_query,
+};
 
 #[server(endpoint = "step_up_ways")]
 pub async fn step_up_ways() -> Result<StepUpOptions, AppError> {
@@ -27,13 +32,22 @@ pub async fn step_up_ways() -> Result<StepUpOptions, AppError> {
     .await
 }
 
+/// Proves the user with a code or the password; `next`, given on `/confirm`: where to go on once
+/// confirmed (the form's page, to send the form again).
 #[server(endpoint = "step_up")]
-pub async fn step_up(secret: String) -> Result<(), AppError> {
-    call::enrolling(async |cx| {
-        let auth = ssr::auth_session().await?;
-        ssr::step_up::with_secret(&auth, cx.pool(), &cx.state.config, &cx.user, &secret).await
-    })
-    .await
+pub async fn step_up(secret: String, #[server(default)] next: String) -> Result<(), AppError> {
+    let back = ssr::safe_next(&next).to_owned();
+    call::form(crate::location::with_query("/confirm", "next", &back))
+        .enrolling(async |cx| {
+            let auth = ssr::auth_session().await?;
+            ssr::step_up::with_secret(&auth, cx.pool(), &cx.state.config, &cx.user, &secret)
+                .await?;
+            if !next.is_empty() {
+                call::redirect(&back);
+            }
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "step_up_passkey_begin")]
@@ -55,9 +69,13 @@ pub async fn step_up_passkey_finish(credential: String) -> Result<(), AppError> 
     .await
 }
 
-/// Asks the signed-in user to confirm it is them; runs `done` once they have.
+/// Asks the signed-in user to confirm it is them; runs `done` once they have. `next`, on
+/// `/confirm`: the page the server sends the browser back to.
 #[component]
-pub fn StepUpPrompt(#[prop(into)] done: Callback<()>) -> impl IntoView {
+pub fn StepUpPrompt(
+    #[prop(into)] done: Callback<()>,
+    #[prop(optional, into)] next: Signal<Option<String>>,
+) -> impl IntoView {
     let options = Resource::new(|| (), |_| step_up_ways());
     let confirm = ServerAction::<StepUp>::new();
     let problem = RwSignal::new(None::<String>);
@@ -82,6 +100,9 @@ pub fn StepUpPrompt(#[prop(into)] done: Callback<()>) -> impl IntoView {
         });
     };
     let here = move || {
+        if let Some(next) = next.get_untracked() {
+            return next;
+        }
         #[cfg(feature = "hydrate")]
         if let Some(window) = web_sys::window() {
             let location = window.location();
@@ -106,6 +127,7 @@ pub fn StepUpPrompt(#[prop(into)] done: Callback<()>) -> impl IntoView {
                     view! {
                         {typed.then(|| view! {
                             <ActionForm action=confirm attr:class="stack">
+                                <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
                                 {match ways.code {
                                     true => view! {
                                         <label for="step_up_secret">"Code from your authenticator app"</label>
@@ -165,6 +187,26 @@ pub fn StepUpGuard() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// `/confirm?next=…`: where a plain form (sent without script) goes when the server wants a
+/// fresh proof first. Confirming goes back to `next`, the form's page with what was typed, to
+/// send it again. Rendered in order (see the route), so it works without script.
+#[component]
+pub fn ConfirmPage() -> impl IntoView {
+    let query = use_query();
+    let next = Signal::derive(move || {
+        let next = query.read().get("next").unwrap_or("/").to_owned();
+        Some(next).filter(|n| n.starts_with('/') && !n.starts_with("//"))
+    });
+    view! {
+        <Title text="Confirm it is you"/>
+        <section class="card narrow" aria-label="Confirm it is you">
+            <ErrorNotice error=error_from_query()/>
+            <StepUpPrompt done=|_| () next=next/>
+            <p><a href=move || next.get().unwrap_or_else(|| "/".into())>"Cancel"</a></p>
+        </section>
     }
 }
 

@@ -5,7 +5,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 #[cfg(feature = "ssr")]
-use crate::{auth::ssr, call};
+use crate::{auth::ssr, call, notify::letters};
 use crate::{
     auth::{AuthenticatorSetup, TwoStep},
     error::AppError,
@@ -28,15 +28,11 @@ pub async fn sign_in_code(code: String, next: String) -> Result<(), AppError> {
             let proof =
                 ssr::factors::second_step(&mut auth, &state.pool, &state.config, &code).await?;
             if let Some(user) = auth.user.clone() {
-                let normal = ssr::normal_email(&user.email);
-                if ssr::device::of_request(&state.config, &normal).is_none() {
-                    let method = match proof {
-                        ssr::factors::Proof::App => "a password and an authenticator code",
-                        _ => "a password and a recovery code",
-                    };
-                    super::letters::new_sign_in(&state, &user.email, method).await;
-                }
-                ssr::device::remember(&state.config, &normal);
+                let method = match proof {
+                    ssr::factors::Proof::App => "a password and an authenticator code",
+                    _ => "a password and a recovery code",
+                };
+                super::arrived(&state, (user.id, &user.email), method).await;
             }
             match proof {
                 // Says how many remain, where new ones are made.
@@ -96,7 +92,7 @@ pub async fn two_step_confirm(
         // session that has proved the factor it just set up.
         ssr::log_in(&mut auth, &user).await?;
         ssr::factors::mark_proved(&auth, Some("password+totp")).await?;
-        super::letters::two_step(&cx.state.config, &user.email, true);
+        letters::two_step(&cx.state, user.id, true).await;
         Ok(codes)
     })
     .await
@@ -122,7 +118,7 @@ pub async fn two_step_remove(#[server(default)] current_password: String) -> Res
                 ssr::factors::remove(&auth, cx.pool(), cx.user.id, &current_password).await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::factors::mark_proved(&auth, None).await?;
-            super::letters::two_step(&cx.state.config, &user.email, false);
+            letters::two_step(&cx.state, user.id, false).await;
             call::redirect("/account?two_step=off#two-step");
             Ok(())
         })

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     audit::AuditFilter,
     connections::Status,
-    connections::{RecheckConnection, SetConnectionDisabled},
+    connections::{AdminDeleteConnection, RecheckConnection, SetConnectionDisabled},
     forms::error_from_query,
     grants::LocationsSection,
     ui::ErrorNotice,
@@ -39,10 +39,14 @@ pub fn AdminConnectionsPage() -> impl IntoView {
         }
     });
     let connections = Resource::new(move || search.get(), list_connections);
+    let deleted = move || query.read().get("deleted").is_some();
     view! {
         <Title text="Connections · Admin"/>
         <h1>"Connections"</h1>
         <AdminNav/>
+        <Show when=deleted>
+            <p class="notice success" role="status">"Connection deleted. Its owner has been told."</p>
+        </Show>
         <form method="get" action="/admin/connections" class="filters" role="search">
             <label>"Owner's email"
                 <input type="search" name="owner" value=move || search.read().owner.clone()/>
@@ -176,6 +180,14 @@ fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
             <ToggleForm action=SetConnectionDisabled::PATH id=c.id field="disabled" value=!disabled
                 label=if disabled { "Enable connection" } else { "Disable connection" }/>
         </div>
+        <details class="danger-zone">
+            <summary>"Delete this connection…"</summary>
+            <p>"Crossview forgets its role ARN and ExternalId, and its locations, grants and share links go with it. Its owner is told. The role in their AWS account stays."</p>
+            <form method="post" action=AdminDeleteConnection::PATH data-step-up="">
+                <input type="hidden" name="id" value=c.id/>
+                <button type="submit" class="danger">"Delete connection"</button>
+            </form>
+        </details>
         <LocationsSection connection=c.id back=crate::location::admin_connection_href(c.id)/>
         <section class="card">
             <h2>"Timeline"</h2>

@@ -244,8 +244,20 @@ pub async fn set_connection_disabled(id: i64, disabled: bool) -> Result<(), AppE
     let page = crate::location::admin_connection_href(id);
     call::form(page.clone())
         .admin(async |cx| {
-            ssr::admin::set_disabled(cx.pool(), cx.user.id, id, disabled).await?;
+            ssr::admin::set_disabled(&cx.state, cx.user.id, id, disabled).await?;
             call::redirect(&page);
+            Ok(())
+        })
+        .await
+}
+
+/// An administrator deletes anyone's connection; its owner is told.
+#[server(endpoint = "admin_delete_connection")]
+pub async fn admin_delete_connection(id: i64) -> Result<(), AppError> {
+    call::form(crate::location::admin_connection_href(id))
+        .admin(async |cx| {
+            ssr::admin::delete(&cx.state, cx.user.id, id).await?;
+            call::redirect("/admin/connections?deleted=1");
             Ok(())
         })
         .await

@@ -168,7 +168,7 @@ pub async fn create_grant(
                 writable: mode == "write",
                 until: &until,
             };
-            ssr::grant(cx.pool(), cx.user.id, connection, grant).await?;
+            ssr::grant(&cx.state, cx.user.id, connection, grant).await?;
             call::redirect(&page);
             Ok(())
         })

@@ -215,7 +215,7 @@ pub fn Invitations() -> impl IntoView {
                     Err(err) => Some(view! { <ErrorNotice error=Some(err)/> }.into_any()),
                     Ok(list) if list.is_empty() => None,
                     Ok(list) => Some(view! {
-                        <section class="card invitations" aria-labelledby="invitations-title">
+                        <section class="card invitations" id="invitations" aria-labelledby="invitations-title">
                             <h2 id="invitations-title">"Invitations"</h2>
                             <ul class="grants">
                                 {list.into_iter().map(|i| view! {

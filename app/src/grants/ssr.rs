@@ -17,6 +17,8 @@ use crate::{
     format::rfc3339,
     iam::Reach,
     limits,
+    notify::letters,
+    state::AppState,
 };
 
 /// Who may see a connection's locations and grants, remove them and revoke them: its owner, or
@@ -222,13 +224,15 @@ fn calendar_day(text: &str) -> Option<Date> {
 /// Invites `email` to one location (again: replaces the live grant or invitation of it). The
 /// answer is the same whether or not the address has an account: the grant reaches nothing
 /// until the account with that address accepts it. A connection that is not verified grants
-/// nothing, and each owner makes at most [`limits::GRANTS_USER`] grants an hour.
+/// nothing, and each owner makes at most [`limits::GRANTS_USER`] grants an hour. The address is
+/// told (see [`invite`]).
 pub async fn grant(
-    pool: &PgPool,
+    state: &AppState,
     actor: i64,
     connection: i64,
     new: NewGrant<'_>,
 ) -> Result<i64, AppError> {
+    let pool = &state.pool;
     owned(pool, actor, connection).await?;
     let expires_at = match new.until.trim() {
         "" => None,
@@ -299,7 +303,28 @@ pub async fn grant(
     )
     .await?;
     tx.commit().await?;
+    let place = format!("s3://{bucket}/{prefix}");
+    invite(state, email, owner_email, place, new.writable);
     Ok(id)
+}
+
+/// Tells the invited address, in the background: the answer takes as long whether or not the
+/// address has an account. An account gets the notice in its list too.
+fn invite(state: &AppState, email: String, grantor: String, place: String, writable: bool) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let account = sqlx::query_scalar("select id from users where lower(email) = $1")
+            .bind(&email)
+            .fetch_optional(&state.pool)
+            .await;
+        match account {
+            Ok(account) => {
+                let to = (account, email);
+                letters::invitation(&state, to, &grantor, &place, writable).await;
+            }
+            Err(err) => tracing::warn!("invitation not told: {err}"),
+        }
+    });
 }
 
 /// Invitations waiting for `user`: live grants to their address that they have not accepted,

@@ -28,6 +28,8 @@ pub struct ShareLink {
     pub created_at: String,
     pub revoked: bool,
     pub expired: bool,
+    /// The owner is told when it is opened.
+    pub notify: bool,
 }
 
 /// A link just made: its path (the token is shown this once) and deadline.
@@ -37,17 +39,19 @@ pub struct NewShare {
     pub expires_at: String,
 }
 
-/// Makes a link to `key` that works for `hours` (1 to 168), once the role proves it may read it.
+/// Makes a link to `key` that works for `hours` (1 to 168), once the role proves it may read it;
+/// `notify`: tell the owner when it is opened.
 #[server(endpoint = "share_create", input = Json)]
 pub async fn create_share(
     connection: i64,
     bucket: String,
     key: String,
     hours: u32,
+    #[server(default)] notify: bool,
 ) -> Result<NewShare, AppError> {
     for_key(connection, &bucket, &key, async |target| {
         crate::call::fresh().await?;
-        ssr::create(target, hours).await
+        ssr::create(target, hours, notify).await
     })
     .await
 }

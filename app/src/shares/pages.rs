@@ -15,16 +15,16 @@ use crate::{
 #[component]
 pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView {
     let hours = RwSignal::new(24u32);
+    let notify = RwSignal::new(false);
     let place = StoredValue::new((bucket, key));
-    let make = Action::new(move |hours: &u32| {
+    let make = Action::new(move |&(hours, notify): &(u32, bool)| {
         let (bucket, key) = place.get_value();
-        let hours = *hours;
-        async move { create_share(connection, bucket, key, hours).await }
+        async move { create_share(connection, bucket, key, hours, notify).await }
     });
     let made = move || make.value().get();
     view! {
         <section class="card share" aria-label="Share">
-            <form class="inline-form" data-step-up="" on:submit=move |ev| { ev.prevent_default(); make.dispatch(hours.get_untracked()); }>
+            <form class="inline-form" data-step-up="" on:submit=move |ev| { ev.prevent_default(); make.dispatch((hours.get_untracked(), notify.get_untracked())); }>
                 <label for="share-hours">"Anyone with the link can download this object for"</label>
                 <select id="share-hours" on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(24))>
                     <option value="1">"1 hour"</option>
@@ -32,6 +32,10 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
                     <option value="72">"3 days"</option>
                     <option value="168">"7 days"</option>
                 </select>
+                <label class="check">
+                    <input type="checkbox" on:change=move |ev| notify.set(event_target_checked(&ev))/>
+                    "Tell me when it is opened"
+                </label>
                 <button type="submit" disabled=move || make.pending().get()>"Create share link"</button>
             </form>
             {move || made().map(|result| match result {
@@ -82,7 +86,7 @@ pub fn SharesPage() -> impl IntoView {
                                                 <td><a href=object_href(l.connection, &l.bucket, &l.key)>{format!("{}/{}", l.bucket, l.key)}</a></td>
                                                 <td>{minutes(&l.created_at)}</td>
                                                 <td>{minutes(&l.expires_at)}</td>
-                                                <td>{state}</td>
+                                                <td>{state}{l.notify.then_some(" · tells you when opened")}</td>
                                                 <td>{(state == "Active").then(|| view! {
                                                     <form method="post" action=super::RevokeShare::PATH>
                                                         <input type="hidden" name="id" value=l.id.to_string()/>

@@ -15,11 +15,13 @@ use crate::{
     format::rfc3339,
     iam::Action,
     limits,
+    notify::letters,
     state::AppState,
     token,
 };
 
-pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppError> {
+/// Makes a link; `notify`: its owner is told when it is opened (at most once an hour).
+pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<NewShare, AppError> {
     if !(1..=MAX_HOURS).contains(&hours) {
         return Err(AppError::Request(format!(
             "a share link lives 1 to {MAX_HOURS} hours"
@@ -47,18 +49,19 @@ pub async fn create(target: &Target<'_>, hours: u32) -> Result<NewShare, AppErro
         .as_ref()
         .and_then(|w| w.via)
         .map(|via| via.grant);
-    sqlx::query!(
+    sqlx::query(
         "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
-                                  grant_id)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-        token::digest(&token),
-        target.user,
-        target.connection,
-        bucket,
-        key,
-        expires_at,
-        grant
+                                  grant_id, notify_open)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
+    .bind(token::digest(&token))
+    .bind(target.user)
+    .bind(target.connection)
+    .bind(bucket)
+    .bind(key)
+    .bind(expires_at)
+    .bind(grant)
+    .bind(notify)
     .execute(&target.state.pool)
     .await?;
     let result: Result<(), AppError> = Ok(());
@@ -139,30 +142,64 @@ pub async fn open(
         ..Event::new(Activity::ShareOpen, outcome)
     };
     record(&state.pool, event).await?;
+    if result.is_ok() {
+        tell_owner(state, link.id, address).await?;
+    }
     result
 }
 
-pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> {
-    let rows = sqlx::query!(
-        "select id, connection_id, bucket, key, expires_at, created_at, revoked_at
-         from share_links where owner_id = $1 order by created_at desc, id desc limit 500",
-        user
+/// Tells the link's owner it was opened, if they asked to be and were not told within the hour.
+async fn tell_owner(state: &AppState, id: i64, from: Option<&str>) -> Result<(), AppError> {
+    let due: Option<(i64, i64, String, String)> = sqlx::query_as(
+        "update share_links set notified_at = now()
+         where id = $1 and notify_open
+           and (notified_at is null or notified_at <= now() - interval '1 hour')
+         returning owner_id, connection_id, bucket, key",
     )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    if let Some((owner, connection, bucket, key)) = due {
+        letters::share_opened(state, owner, (connection, &bucket, &key), from).await;
+    }
+    Ok(())
+}
+
+pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        OffsetDateTime,
+        OffsetDateTime,
+        bool,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "select id, connection_id, bucket, key, expires_at, created_at, revoked_at is not null,
+                notify_open
+         from share_links where owner_id = $1 order by created_at desc, id desc limit 500",
+    )
+    .bind(user)
     .fetch_all(pool)
     .await?;
     let now = OffsetDateTime::now_utc();
     Ok(rows
         .into_iter()
-        .map(|r| ShareLink {
-            id: r.id,
-            connection: r.connection_id,
-            bucket: r.bucket,
-            key: r.key,
-            expires_at: rfc3339(r.expires_at),
-            created_at: rfc3339(r.created_at),
-            revoked: r.revoked_at.is_some(),
-            expired: r.expires_at <= now,
-        })
+        .map(
+            |(id, connection, bucket, key, expires_at, created_at, revoked, notify)| ShareLink {
+                id,
+                connection,
+                bucket,
+                key,
+                expires_at: rfc3339(expires_at),
+                created_at: rfc3339(created_at),
+                revoked,
+                expired: expires_at <= now,
+                notify,
+            },
+        )
         .collect())
 }
 

@@ -7,13 +7,13 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes, A},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
     account::{
-        current_user, AccountPage, ForgotPasswordPage, LinkAccountPage, ResetPasswordPage,
-        SecondStepPage, SignInPage, SignUpPage, StepUpGuard,
+        current_user, AccountPage, ConfirmPage, ForgotPasswordPage, LinkAccountPage,
+        ResetPasswordPage, SecondStepPage, SignInPage, SignUpPage, StepUpGuard,
     },
     admin::{
         AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
@@ -21,6 +21,7 @@ use crate::{
     },
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
+    notices::{NoticesLink, NoticesPage},
     shares::SharesPage,
     ui::page_title,
 };
@@ -57,9 +58,10 @@ pub fn App() -> impl IntoView {
         <Title formatter=page_title/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/sign-in") view=SignInPage/>
-                <Route path=path!("/sign-in/code") view=SecondStepPage/>
-                <Route path=path!("/sign-in/link") view=LinkAccountPage/>
+                // Forms that must work without script, their options loaded first: in order.
+                <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/sign-in/code") view=SecondStepPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/sign-in/link") view=LinkAccountPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/forgot") view=ForgotPasswordPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/reset/:token") view=ResetPasswordPage/>
@@ -71,7 +73,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("c/:conn/:bucket") view=BrowsePage/>
                     <Route path=path!("c/:conn/:bucket/*prefix") view=BrowsePage/>
                     <Route path=path!("shares") view=SharesPage/>
+                    <Route path=path!("notices") view=NoticesPage/>
                     <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("confirm") view=ConfirmPage ssr=SsrMode::InOrder/>
                     <Route path=path!("admin") view=AdminPage/>
                     <Route path=path!("admin/users") view=AdminUsersPage/>
                     <Route path=path!("admin/users/:id") view=AdminUserPage/>
@@ -95,6 +99,7 @@ fn Layout() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/" exact=true>"Connections"</A>
                 <A href="/shares">"Shared links"</A>
+                <NoticesLink/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let is_admin = matches!(user.await, Ok(Some(u)) if u.is_admin);

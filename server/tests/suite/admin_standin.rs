@@ -56,6 +56,7 @@ async fn non_admins_get_403_from_every_admin_page_and_function(pool: PgPool) {
             "id=1&disabled=true".to_owned(),
         ),
         ("admin_recheck_connection", "id=1".to_owned()),
+        ("admin_delete_connection", "id=1".to_owned()),
     ] {
         let refused = user.call(endpoint, &body).await;
         assert_eq!(

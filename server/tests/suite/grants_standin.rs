@@ -197,7 +197,7 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         AppError::NotFound
     );
     let grant_id = grants::grant(
-        &pool,
+        &state,
         owner_id,
         c.id,
         grant(l2026, "Dana@Example.com", true),
@@ -226,7 +226,7 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         .unwrap();
     let shared_key = format!("{granted}a.csv");
     let target = Target::new(&state, dana_id, c.id, "cv-work", &shared_key).unwrap();
-    let link = shares::create(&target, 1).await.unwrap();
+    let link = shares::create(&target, 1, false).await.unwrap();
     let token = link.path.strip_prefix("/s/").unwrap().to_owned();
     shares::open(&state, &token, None).await.unwrap();
 
@@ -373,7 +373,7 @@ async fn the_user_placeholder_gives_each_teammate_their_own_folder(pool: PgPool)
     let ann = owner(&pool, "ann@example.com").await;
     let bob = owner(&pool, "bob@example.com").await;
     for (id, email) in [(ann, "ann@example.com"), (bob, "bob@example.com")] {
-        let given = grants::grant(&pool, owner_id, c.id, grant(location, email, true))
+        let given = grants::grant(&state, owner_id, c.id, grant(location, email, true))
             .await
             .unwrap();
         grants::answer(&pool, id, given, true).await.unwrap();
@@ -422,7 +422,7 @@ async fn an_expired_grant_stops_at_its_date(pool: PgPool) {
     let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1)).date();
     let until = tomorrow.to_string();
     let id = grants::grant(
-        &pool,
+        &state,
         owner_id,
         c.id,
         NewGrant {
@@ -511,10 +511,16 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
         .unwrap();
     let listed = grants::list(&pool, c, ada).await.unwrap();
     assert_eq!(listed[0].prefix, "ünï côdé/+ %/");
-    let given = grants::grant(&pool, admin, c, grant(location, "root@example.com", true)).await;
+    let given = grants::grant(&state, admin, c, grant(location, "root@example.com", true)).await;
     assert_eq!(given.unwrap_err(), AppError::NotYourConnection);
     // A connection that is not verified grants nothing.
-    let given = grants::grant(&pool, ada, c, grant(location, "stranger@example.com", true)).await;
+    let given = grants::grant(
+        &state,
+        ada,
+        c,
+        grant(location, "stranger@example.com", true),
+    )
+    .await;
     assert_eq!(given.unwrap_err(), AppError::ConnectionNotVerified);
     sqlx::query(
         "update connections set status = 'verified',
@@ -526,21 +532,21 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     .unwrap();
 
     // An address without an account gets an invitation like any other: nothing says which.
-    grants::grant(&pool, ada, c, grant(location, "nobody@example.com", true))
+    grants::grant(&state, ada, c, grant(location, "nobody@example.com", true))
         .await
         .unwrap();
-    let given = grants::grant(&pool, ada, c, grant(location, "ada@example.com", true)).await;
+    let given = grants::grant(&state, ada, c, grant(location, "ada@example.com", true)).await;
     assert_eq!(given.unwrap_err(), AppError::GranteeIsOwner);
     for until in ["2001-01-01", "tomorrow", "2026-13-01"] {
         let late = NewGrant {
             until,
             ..grant(location, "stranger@example.com", true)
         };
-        let given = grants::grant(&pool, ada, c, late).await;
+        let given = grants::grant(&state, ada, c, late).await;
         assert_eq!(given.unwrap_err(), AppError::GrantExpiryInvalid, "{until}");
     }
     let first = grants::grant(
-        &pool,
+        &state,
         ada,
         c,
         grant(location, "stranger@example.com", false),
@@ -548,9 +554,14 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     .await
     .unwrap();
     // Granting again replaces the live grant.
-    let second = grants::grant(&pool, ada, c, grant(location, "stranger@example.com", true))
-        .await
-        .unwrap();
+    let second = grants::grant(
+        &state,
+        ada,
+        c,
+        grant(location, "stranger@example.com", true),
+    )
+    .await
+    .unwrap();
     let live = grants::list(&pool, c, ada).await.unwrap();
     let live: Vec<_> = live[0]
         .grants
@@ -621,7 +632,7 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
     let mut made = 0;
     for i in 0..40 {
         let email = format!("bulk{i}@example.com");
-        match grants::grant(&pool, ada, c, grant(location, &email, false)).await {
+        match grants::grant(&state, ada, c, grant(location, &email, false)).await {
             Ok(_) => made += 1,
             Err(AppError::RateLimited) => break,
             Err(other) => panic!("{other:?}"),

@@ -16,7 +16,7 @@ fn smtp_url() -> String {
 }
 
 /// A browser on a deployment that sends email through the test's mail server.
-async fn mailing(pool: &PgPool) -> Browser {
+pub async fn mailing(pool: &PgPool) -> Browser {
     let url = smtp_url();
     let env = [
         ("SMTP_URL", url.as_str()),
@@ -28,7 +28,7 @@ async fn mailing(pool: &PgPool) -> Browser {
 
 /// Every delivered message to `to`, as its raw text with quoted-printable line breaks undone,
 /// waiting up to 10 seconds for at least `count`.
-async fn messages_to(to: &str, count: usize) -> Vec<String> {
+pub async fn messages_to(to: &str, count: usize) -> Vec<String> {
     let dir = std::path::PathBuf::from(std::env::var("MAIL_TEST_DIR").unwrap()).join("new");
     for _ in 0..100 {
         let found: Vec<String> = std::fs::read_dir(&dir)

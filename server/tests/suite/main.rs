@@ -11,7 +11,8 @@
 //!   strict stand-in;
 //! - `two_step`, `sessions`: the second factor at sign-in, its setup and `REQUIRE_MFA`; the
 //!   account's list of its sessions;
-//! - `mail`: messages through a real SMTP server, and the links in them followed.
+//! - `mail`: messages through a real SMTP server, and the links in them followed;
+//! - `notices`: what an account is told, in the app and by email.
 
 mod support;
 
@@ -27,6 +28,7 @@ mod hosting;
 mod http;
 mod limits;
 mod mail;
+mod notices;
 mod objects_standin;
 mod readiness;
 mod sessions;

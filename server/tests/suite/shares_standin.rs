@@ -19,9 +19,9 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     let (state, user, c) = connected(&pool, "sharer", READ_ALL).await;
     let key = "walk/one/two/three/report.csv";
     let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
-    assert!(shares::create(&target, 0).await.is_err());
-    assert!(shares::create(&target, 7 * 24 + 1).await.is_err());
-    let link = shares::create(&target, 24).await.unwrap();
+    assert!(shares::create(&target, 0, false).await.is_err());
+    assert!(shares::create(&target, 7 * 24 + 1, false).await.is_err());
+    let link = shares::create(&target, 24, false).await.unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
     assert_eq!(token.len(), 64);
     // Only the hash is kept: the token itself is nowhere in the database.
@@ -52,7 +52,7 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
         AppError::ShareLinkGone
     );
 
-    let second = shares::create(&target, 1).await.unwrap();
+    let second = shares::create(&target, 1, false).await.unwrap();
     let second = second.path.strip_prefix("/s/").unwrap();
     sqlx::query(
         "update share_links set expires_at = now() - interval '1 second' where revoked_at is null",
@@ -83,7 +83,7 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     // A link whose object went away says so, and is audited as such.
     let gone = Target::new(&state, user, c.id, "cv-mixed", "odd/not there").unwrap();
     assert_eq!(
-        shares::create(&gone, 1).await.unwrap_err(),
+        shares::create(&gone, 1, false).await.unwrap_err(),
         AppError::Aws(AwsProblem::ObjectNotFound)
     );
 }
@@ -101,7 +101,7 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         "walk/one/two/three/report.csv",
     )
     .unwrap();
-    let link = shares::create(&target, 24).await.unwrap();
+    let link = shares::create(&target, 24, false).await.unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
     shares::open(&state, token, None).await.unwrap();
 
@@ -150,7 +150,7 @@ async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPoo
     .unwrap();
     let own = target.download_url(None).await.unwrap();
     assert!(own.contains("X-Amz-Expires=600"), "{own}");
-    let link = shares::create(&target, 24).await.unwrap();
+    let link = shares::create(&target, 24, false).await.unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
 
     // Junk from one address spends its counter; the live link still opens from there.
