@@ -143,13 +143,20 @@ async fn a_session_without_a_fresh_proof_steps_up_before_creating_a_connection(p
     let next = "/connections/new%3Fname%3DProd%2520%2526%2520co/2026";
     assert_eq!(plain.location(), format!("/confirm?next={next}"));
     let page = browser.get(plain.location()).await;
-    assert!(page.body.contains("Your password"), "asked in order: {}", page.body);
+    assert!(
+        page.body.contains("Your password"),
+        "asked in order: {}",
+        page.body
+    );
     let back = "/connections/new?name=Prod%20%26%20co/2026";
     let wrong = [("secret", "not the password at all"), ("next", back)];
     let page = browser.post_form("/api/step_up", &wrong).await;
     assert_eq!(
         page.location(),
-        format!("/confirm?next={}&error=WrongCurrentPassword", app::url::encode_component(back))
+        format!(
+            "/confirm?next={}&error=WrongCurrentPassword",
+            app::url::encode_component(back)
+        )
     );
     let wrong = browser
         .call("step_up", "secret=not+the+password+at+all")
