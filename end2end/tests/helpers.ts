@@ -15,6 +15,20 @@ export async function signUp(page: Page): Promise<string> {
 }
 
 /**
+ * Signs in through a one-time link from `server admin reset EMAIL` (as the operator runs it),
+ * setting `newPassword`: a session that has proved nothing yet (step-up asks first).
+ */
+export async function signInThroughResetLink(page: Page, email: string, newPassword: string) {
+  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
+  const out = execFileSync(server, ["admin", "reset", email], { encoding: "utf8", env: { ...process.env, PUBLIC_URL: "" } });
+  await page.goto(out.split("\n")[0].trim());
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Confirm new password").fill(newPassword);
+  await page.getByRole("button", { name: "Set password" }).click();
+  await expect(page).toHaveURL(/\/account\?reset=1$/);
+}
+
+/**
  * Creates a role in the AWS stand-in with exactly the given trust policy, as its owner would in
  * the IAM console (scripts/aws_world.py, with the stand-in's admin key from scripts/test.sh).
  */

@@ -1,6 +1,6 @@
 import { expect, test, type CDPSession, type Page } from "@playwright/test";
 
-import { password, signUp } from "./helpers";
+import { password, signInThroughResetLink, signUp } from "./helpers";
 
 // Passkeys in Chromium with a virtual authenticator (DevTools' WebAuthn domain), on localhost:
 // an IP address cannot be a relying party, and Crossview's PUBLIC_URL is http://localhost:3000.
@@ -106,4 +106,21 @@ test("a cloned authenticator (its signature counter gone back) is refused", asyn
   await expect(page.getByText("The passkey was not accepted")).toBeVisible();
   await page.goto("/account");
   await expect(page).toHaveURL(/\/sign-in/);
+});
+
+test("a passkey confirms an action held back for a session that has not proved its user lately", async ({ page }) => {
+  await authenticator(page);
+  const email = await signUp(page);
+  await addPasskey(page, "Laptop");
+  await signInThroughResetLink(page, email, "a brand new long passphrase");
+
+  await page.goto("/connections/new");
+  await page.waitForLoadState("networkidle");
+  await page.getByLabel("Name").fill("Confirmed by passkey");
+  await page.getByRole("button", { name: "Create connection" }).click();
+  const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
+  // The account has a passkey: that is what it is asked for, not the password.
+  await dialog.getByRole("button", { name: "Confirm with a passkey" }).click();
+  await expect(page.getByRole("heading", { name: "Confirmed by passkey", level: 1 })).toBeVisible();
+  await expect(dialog).toHaveCount(0);
 });

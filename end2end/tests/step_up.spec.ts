@@ -1,25 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 
-import { signUp } from "./helpers";
-
-/** `server admin reset EMAIL`, as the operator runs it: the one-time link's path. */
-function resetLink(email: string): string {
-  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
-  const out = execFileSync(server, ["admin", "reset", email], { encoding: "utf8", env: { ...process.env, PUBLIC_URL: "" } });
-  return out.split("\n")[0].trim();
-}
+import { signInThroughResetLink, signUp } from "./helpers";
 
 const fresh = "a brand new long passphrase";
 
 /** Signs up, then in again through a reset link: a session, but no fresh proof of who holds it. */
 async function staleSession(page: Page) {
-  const email = await signUp(page);
-  await page.goto(resetLink(email));
-  await page.getByLabel("New password", { exact: true }).fill(fresh);
-  await page.getByLabel("Confirm new password").fill(fresh);
-  await page.getByRole("button", { name: "Set password" }).click();
-  await expect(page).toHaveURL(/\/account\?reset=1$/);
+  await signInThroughResetLink(page, await signUp(page), fresh);
 }
 
 /** Answers "Confirm it is you" (a dialog, or a page without script): a wrong password first (refused, said there), then the right one. */

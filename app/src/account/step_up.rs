@@ -54,7 +54,8 @@ pub async fn step_up(secret: String, #[server(default)] next: String) -> Result<
 pub async fn step_up_passkey_begin() -> Result<String, AppError> {
     call::enrolling(async |cx| {
         let auth = ssr::auth_session().await?;
-        ssr::step_up::passkey_begin(&auth, cx.pool(), &cx.state.config, cx.user.id).await
+        // The same ceremony as the sign-in's second step; its answer marks the session fresh.
+        ssr::passkeys::begin_second_step(&auth, cx.pool(), &cx.state.config, cx.user.id).await
     })
     .await
 }

@@ -108,17 +108,8 @@ pub async fn with_secret(
     mark(auth).await
 }
 
-/// Proves the user with one of their passkeys: the options for the browser.
-pub async fn passkey_begin(
-    auth: &AuthSession,
-    pool: &PgPool,
-    config: &Config,
-    user_id: i64,
-) -> Result<String, AppError> {
-    passkeys::begin_second_step(auth, pool, config, user_id).await
-}
-
-/// The passkey's answer, checked.
+/// Proves the user with one of their passkeys: the answer to the options of
+/// [`passkeys::begin_second_step`], checked.
 pub async fn passkey_finish(
     auth: &AuthSession,
     pool: &PgPool,
