@@ -13,6 +13,11 @@
 #   scripts/bench.sh --start         cold start (scripts/bench_start.py): exec → first /healthz 200
 #                                    and → first signed-in folder page, on a migrated database;
 #                                    the first visit's transferred bytes.
+#   scripts/bench.sh --pages         in-app page moves in a 2,500-key folder, 100 and 1,000 rows a
+#                                    page, timed in Chromium from the click to the rows drawn
+#                                    (end2end/bench/page-moves.spec.ts).
+#   scripts/bench.sh --screenshots   not a measurement, the same world: the README's screenshots
+#                                    (end2end/bench/screenshots.spec.ts → end2end/screenshots/).
 #   scripts/bench.sh --compare       Crossview beside the Node reference (scripts/bench_compare.py,
 #                                    ../shared/bench/node-reference when it is there): CPU per
 #                                    folder page and the ratio, AWS calls and Postgres round trips
@@ -42,7 +47,9 @@ ensure_postgres
 
 say "starting the AWS stand-in (strict mode)"
 start_moto bench
-python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" >/dev/null
+world=()
+case "${1:-}" in --pages | --screenshots) world=(--browse) ;; esac
+python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" "${world[@]}" >/dev/null
 # shellcheck disable=SC1091
 source "$DATA/bench.env"
 
@@ -60,6 +67,16 @@ say "measuring"
 server="$CARGO_TARGET_DIR/release/server"
 if [ "${1:-}" = "--transfers" ]; then
   python3 scripts/bench_transfers.py --server "$server" --store "$MOTO_URL"
+elif [ "${1:-}" = "--pages" ] || [ "${1:-}" = "--screenshots" ]; then
+  ensure_chromium
+  # The screenshots' administrator signs in with a password alone, as the test suite's do.
+  REQUIRE_MFA=off LEPTOS_SITE_ADDR=127.0.0.1:3300 "$server" > "$DATA/bench-pages.log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true' EXIT
+  wait_for_port 3300
+  spec=page-moves
+  [ "$1" = "--screenshots" ] && spec=screenshots
+  (cd end2end && CROSSVIEW_URL=http://127.0.0.1:3300 npx playwright test -c bench.config.ts "$spec")
 elif [ "${1:-}" = "--start" ]; then
   python3 scripts/bench_start.py --server "$server"
 elif [ "${1:-}" = "--compare" ]; then

@@ -283,7 +283,7 @@ def main():
         owner.sign_up_or_in(f"bench-owner-{stamp}@example.com", PASSWORD)
         connection = owner.verified_connection("Benchmark", f"crossview-compare-{stamp}")
         cid = connection["id"]
-        page_path = f"/c/{cid}/bench-1k"
+        page_path = f"/c/{cid}/bench-1k?per=1000"
 
         # Side by side: the same page, the same requests, one after the other.
         node = node_reference(args, aws_proxy, connection["role_arn"], connection["external_id"])
@@ -343,7 +343,7 @@ def main():
             first += len(data)
         print(f"first visit (page + {len(assets)} assets): {first / 1024:.1f} KB; goal ≤ 300 KB")
 
-        large = f"/c/{cid}/bench-50k"
+        large = f"/c/{cid}/bench-50k?per=1000"
         small_cpu = cpu_per_page(server.pid, lambda: owner.page(port, page_path), args.requests // 2)
         large_cpu = cpu_per_page(server.pid, lambda: owner.page(port, large), args.requests // 2)
         print(f"\nCPU per first page, 50k-key ÷ 1k-key bucket: {large_cpu / small_cpu:.2f} "

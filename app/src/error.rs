@@ -152,6 +152,8 @@ pub enum AppError {
     OutsideLocation,
     #[error("This location is read-only for you: you may browse and download here, but not change anything.")]
     ReadOnlyLocation,
+    #[error("This connection is read-only: you may browse and download, but not change anything. Its owner can make it read-write on the connection's page.")]
+    ReadOnlyConnection,
     #[error("A location is a bucket and, if you like, a folder in it ending in / (at most 256 characters, without * ? $ or an empty, . or .. folder), like reports/2026/ or uploads/users/{{user}}/.")]
     LocationInvalid,
     #[error("You own this connection already: grant its locations to someone else.")]
@@ -298,8 +300,8 @@ pub mod ssr {
                 }
                 SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
                 | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
-                | OutsideLocation | ReadOnlyLocation | SignInMethodOff | SsoEmailUnverified
-                | SsoDomainRefused | StepUpRequired => StatusCode::FORBIDDEN,
+                | OutsideLocation | ReadOnlyLocation | ReadOnlyConnection | SignInMethodOff
+                | SsoEmailUnverified | SsoDomainRefused | StepUpRequired => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }

@@ -39,3 +39,18 @@ pub fn refusal_from_query(
         other => other,
     })
 }
+
+/// What a plain form's post did, named in the page it was sent back to (`?notice=<code>`), in
+/// words; announced by [`crate::ui::Confirmation`]. Unknown codes say nothing.
+pub fn notice_from_query() -> Signal<Option<&'static str>> {
+    let query = use_query();
+    Signal::derive(move || {
+        Some(match query.read().get("notice")? {
+            "access" => "Saved: what Crossview may do through this connection.",
+            "renamed" => "Renamed.",
+            "endpoints" => "Endpoints saved. Verify the connection again to use them.",
+            "checked" => "Verification finished: its result is below.",
+            _ => return None,
+        })
+    })
+}

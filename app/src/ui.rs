@@ -31,6 +31,111 @@ pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     }
 }
 
+/// What the last plain form did (`?notice=`), in a status region that screen readers announce.
+#[component]
+pub fn Confirmation() -> impl IntoView {
+    let notice = crate::forms::notice_from_query();
+    view! {
+        <div class="toast-region" role="status" aria-live="polite">
+            {move || notice.get().map(|text| view! { <p class="notice success">{text}</p> })}
+        </div>
+    }
+}
+
+/// Plain forms posted by the browser itself (no script of ours handles them) say that they are
+/// on their way: the form is marked `aria-busy` (its button shows progress after 300 ms, by
+/// CSS), a second submit while it is on its way is dropped, and the status region says
+/// "Working…". The answer is a new page, which ends it; coming back to this one from the
+/// browser's history clears it.
+#[component]
+pub fn BusyForms() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| busy::install());
+    view! { <p id="busy-status" class="visually-hidden" role="status" aria-live="polite"></p> }
+}
+
+#[cfg(feature = "hydrate")]
+mod busy {
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    pub fn install() {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(root) = document.document_element() else {
+            return;
+        };
+        // Once a document, however often the layout renders.
+        if root.has_attribute("data-busy-forms") {
+            return;
+        }
+        let _ = root.set_attribute("data-busy-forms", "");
+        let on_submit = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+            let Some(form) = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            if !form.method().eq_ignore_ascii_case("post") {
+                return;
+            }
+            if form.get_attribute("aria-busy").as_deref() == Some("true") {
+                event.prevent_default();
+                return;
+            }
+            // Decided once every handler has seen the event: a form our script sends itself
+            // (it prevents the browser's post) shows its own progress instead.
+            after(0, move || {
+                if event.default_prevented() {
+                    return;
+                }
+                let _ = form.set_attribute("aria-busy", "true");
+                after(300, || {
+                    let region = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.get_element_by_id("busy-status"));
+                    if let Some(region) = region {
+                        region.set_text_content(Some("Working…"));
+                    }
+                });
+            });
+        });
+        let on_show = Closure::<dyn Fn(web_sys::Event)>::new(|_| {
+            let document = web_sys::window().and_then(|w| w.document());
+            if let Some(Ok(busy)) = document.map(|d| d.query_selector_all("form[aria-busy]")) {
+                for i in 0..busy.length() {
+                    if let Some(form) = busy
+                        .item(i)
+                        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                    {
+                        let _ = form.remove_attribute("aria-busy");
+                    }
+                }
+            }
+        });
+        let _ =
+            document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
+        }
+        on_submit.forget();
+        on_show.forget();
+    }
+
+    /// Runs `then` once, `millis` from now.
+    fn after(millis: i32, then: impl FnOnce() + 'static) {
+        let then = Closure::once_into_js(then);
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                then.unchecked_ref(),
+                millis,
+            );
+        }
+    }
+}
+
 /// The IAM policy statement that grants `action` on `resource`.
 pub fn grant_statement(action: Action, resource: &str) -> String {
     let statement =
@@ -51,10 +156,12 @@ pub fn CopyButton(#[prop(into)] text: String, label: &'static str) -> impl IntoV
         #[cfg(not(feature = "hydrate"))]
         let _ = &text;
     };
+    // The label is the button's text: a page with several says what each copies.
     view! {
         <button type="button" class="copy" aria-label=label on:click=copy>
-            {move || if copied.get() { "Copied" } else { "Copy" }}
+            {move || if copied.get() { "Copied" } else { label }}
         </button>
+        <span class="visually-hidden" role="status">{move || copied.get().then_some("Copied")}</span>
     }
 }
 

@@ -1,33 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 
-import { password, signUp, verifiedConnection } from "./helpers";
-
-/** `server admin grant EMAIL`, as the operator runs it, against the suite's database. */
-function grantAdmin(email: string) {
-  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
-  execFileSync(server, ["admin", "grant", email], { encoding: "utf8" });
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("link", { name: email })).toBeVisible();
-}
-
-/** A new account made an administrator, signed in again (new rights come with a fresh sign-in). */
-async function signedInAdmin(page: Page): Promise<string> {
-  const email = await signUp(page);
-  grantAdmin(email);
-  await page.goto("/");
-  await expect(page).toHaveURL(/\/sign-in/);
-  await signIn(page, email);
-  await expect(page.getByRole("link", { name: "Admin" })).toBeVisible();
-  return email;
-}
+import { password, signedInAdmin, signIn, signUp, verifiedConnection } from "./helpers";
 
 /** `count` listings of the connection's buckets, as the hydrated app asks for them. */
 async function browseTimes(page: Page, connection: string, count: number) {
@@ -56,9 +30,9 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   // The trail, filtered by that user: a full page, and the next one by its URL.
   await auditor.goto("/admin/audit");
   await auditor.getByLabel("Actor's email").fill(userEmail);
-  await auditor.getByLabel("Action").selectOption("list_buckets");
+  await auditor.getByLabel("Action").selectOption("bucket.list");
   await auditor.getByRole("button", { name: "Search" }).click();
-  await expect(auditor).toHaveURL(/actor=.*action=list_buckets/);
+  await expect(auditor).toHaveURL(/actor=.*action=bucket.list/);
   const rows = auditor.locator("table.audit tbody tr");
   await expect(rows).toHaveCount(50);
   await auditor.getByRole("link", { name: "Older" }).click();
@@ -74,13 +48,13 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   // Refused so far: only verification's two probes, which AWS must refuse (wrong or no ExternalId).
   await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&outcome=refused`);
   await expect(rows).toHaveCount(2);
-  await expect(rows.nth(0)).toContainText("verify_without_external_id");
-  await expect(rows.nth(1)).toContainText("verify_wrong_external_id");
+  await expect(rows.nth(0)).toContainText("connection.verify_without_external_id");
+  await expect(rows.nth(1)).toContainText("connection.verify_wrong_external_id");
   await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&outcome=failed`);
   await expect(auditor.getByText("No audit rows match.")).toBeVisible();
 
   // Export: the file holds every matching row, with hashes.
-  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&action=list_buckets`);
+  await auditor.goto(`/admin/audit?actor=${encodeURIComponent(userEmail)}&action=bucket.list`);
   await auditor.waitForLoadState("networkidle");
   const download = auditor.waitForEvent("download");
   await auditor.getByRole("link", { name: "CSV" }).click();

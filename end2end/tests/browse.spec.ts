@@ -1,17 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { password, signUp, verifiedConnection } from "./helpers";
-
-// The buckets scripts/aws_world.py --browse seeds in the strict stand-in.
-const readAll = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Action: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject", "s3:GetObjectTagging"],
-      Resource: "*",
-    },
-  ],
-});
+import { password, readAll, signUp, verifiedConnection } from "./helpers";
 
 test.beforeEach(async ({ context, page }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -69,10 +57,12 @@ test("page forward and back through 2,500 keys, then filter by prefix", async ({
   await verifiedConnection(page, "Big bucket", readAll);
   await openBucket(page, "cv-big");
   const rows = listing(page).locator("tbody tr");
+  await expect(rows).toHaveCount(100);
+  await page.getByRole("navigation", { name: "Entries a page" }).getByRole("link", { name: "1000" }).click();
   await expect(rows).toHaveCount(1000);
   await expect(rows.first()).toContainText("key-00000.txt");
 
-  const pager = page.getByRole("navigation", { name: "Pages" });
+  const pager = page.getByRole("navigation", { name: "Pages, bottom" });
   await pager.getByRole("link", { name: "Next →" }).click();
   await expect(pager).toContainText("Page 2");
   await expect(rows.first()).toContainText("key-01000.txt");

@@ -38,6 +38,18 @@ export function createRoleInStandIn(name: string, trustPolicy: string, permissio
   return execFileSync("python3", args, { encoding: "utf8" }).trim();
 }
 
+/** Lists and reads every bucket the stand-in seeds (scripts/aws_world.py --browse). */
+export const readAll = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Action: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject", "s3:GetObjectTagging"],
+      Resource: "*",
+    },
+  ],
+});
+
 /** The permission policies the connection page offers, copied from it as a customer would. */
 export type SuggestedPolicy = "read-only" | "read-write";
 
@@ -45,10 +57,16 @@ export type SuggestedPolicy = "read-only" | "read-write";
  * A new connection, named `name`, verified against a role with `permissions` (a policy document,
  * or one of the page's own suggestions); its page is open. Returns the connection's id.
  */
-export async function verifiedConnection(page: Page, name: string, permissions: string | SuggestedPolicy): Promise<string> {
+export async function verifiedConnection(
+  page: Page,
+  name: string,
+  permissions: string | SuggestedPolicy,
+  access: "read-write" | "read-only" = "read-write",
+): Promise<string> {
   await page.goto("/");
   await page.getByRole("link", { name: "New connection" }).click();
   await page.getByLabel("Name").fill(name);
+  if (access === "read-only") await page.getByLabel(/^Read only/).check();
   await page.getByRole("button", { name: "Create connection" }).click();
   await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
   const trust = await copy(page, "Copy trust policy");
@@ -77,4 +95,57 @@ export async function copy(page: Page, label: string): Promise<string> {
     await expect(button).toHaveText("Copied", { timeout: 500 });
   }).toPass({ timeout: 15_000 });
   return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/**
+ * The words the browser broke across lines inside the tables (and definition lists) of the page:
+ * each word of each text node measured as a range; a word drawn on more than one line is broken.
+ * Cut names (an ellipsis on one line) are not broken. Identifiers shown as code (ARNs, keys,
+ * ExternalIds, ETags) may wrap at any character, as they must to fit a phone: they are skipped.
+ */
+export async function brokenWords(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const broken: string[] = [];
+    for (const root of document.querySelectorAll("main table, main dl")) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+        acceptNode: (n) => (n.parentElement?.closest("code") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+      });
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent ?? "";
+        for (const match of text.matchAll(/\S+/g)) {
+          const range = document.createRange();
+          range.setStart(node, match.index!);
+          range.setEnd(node, match.index! + match[0].length);
+          const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+          if (lines.size > 1) broken.push(match[0]);
+        }
+      }
+    }
+    return broken;
+  });
+}
+
+/** `server admin grant EMAIL`, as the operator runs it, against the suite's database. */
+export function grantAdmin(email: string) {
+  const server = `${process.env.CARGO_TARGET_DIR ?? "../target"}/release/server`;
+  execFileSync(server, ["admin", "grant", email], { encoding: "utf8" });
+}
+
+export async function signIn(page: Page, email: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("link", { name: email })).toBeVisible();
+}
+
+/** A new account made an administrator, signed in again (new rights come with a fresh sign-in). */
+export async function signedInAdmin(page: Page): Promise<string> {
+  const email = await signUp(page);
+  grantAdmin(email);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await signIn(page, email);
+  await expect(page.getByRole("link", { name: "Admin" })).toBeVisible();
+  return email;
 }

@@ -88,7 +88,7 @@ test.describe("two instances behind a round-robin balancer", () => {
     const link = new URL((await page.locator(".share-link code").textContent())!);
     const stranger = await browser.newContext();
     for (const instance of instances) {
-      const opened = await stranger.request.get(`${instance}${link.pathname}`);
+      const opened = await stranger.request.get(`${instance}${link.pathname}/download`);
       expect(await opened.text(), instance).toBe("hello from the smoke walk");
     }
     await stranger.close();

@@ -18,7 +18,7 @@ test("the owner of a link reads in Notices that it was opened, and marks it read
   const link = await page.locator(".share-link code").textContent();
 
   const stranger = await browser.newContext();
-  expect((await stranger.request.get(link!)).status()).toBe(200);
+  expect((await stranger.request.get(`${link}/download`)).status()).toBe(200);
   await stranger.close();
 
   await page.getByRole("link", { name: "Shared links" }).click();

@@ -53,7 +53,7 @@ async function openFolder(page: Page, href: string, folder: string) {
   await expect(page.getByRole("heading", { name: folder, level: 1 })).toBeVisible();
 }
 
-test("upload a small and a 40 MiB file, watch progress, download one and compare bytes", async ({ page }) => {
+test("upload two small files and a 40 MiB one, two at once: progress, sizes, the batch's bar, then download one and compare bytes", async ({ page }) => {
   const href = await connect(page);
   const folder = run();
   await page.goto(href);
@@ -63,25 +63,36 @@ test("upload a small and a 40 MiB file, watch progress, download one and compare
   await expect(page.getByText("This folder is empty.")).toBeVisible();
 
   // Every value the progress bars take, recorded by the page itself (uploads are quick here).
+  // And how many files were on their way at once, at every change.
   await page.evaluate(() => {
     const seen: number[] = [];
-    (window as unknown as { seen: number[] }).seen = seen;
+    const together: number[] = [];
+    Object.assign(window, { seen, together });
     new MutationObserver((changes) => {
       for (const c of changes) {
         const el = c.target as HTMLProgressElement;
-        if (el.tagName === "PROGRESS") seen.push(Number(el.value));
+        if (el.tagName === "PROGRESS" && el.closest("li.upload")) seen.push(Number(el.value));
       }
-    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["value"] });
+      together.push(document.querySelectorAll('li.upload[data-state="sending"]').length);
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["value", "data-state"] });
   });
-  const small = file("hello world ✓.txt", 1234);
   const large = file("large.bin", 40 * 1024 * 1024);
-  await page.getByLabel("Upload files").setInputFiles([small, large]);
+  const small = file("hello world ✓.txt", 1234);
+  const other = file("other.txt", 2048);
+  await page.getByLabel("Files at once").selectOption("2");
+  await page.getByLabel("Upload files").setInputFiles([large, small, other]);
   const rows = page.locator("li.upload");
-  await expect(rows).toHaveCount(2);
+  await expect(rows).toHaveCount(3);
   await expect(rows.filter({ hasText: "large.bin" })).toHaveAttribute("data-state", "done", { timeout: 60_000 });
   await expect(rows.filter({ hasText: "hello world" })).toHaveAttribute("data-state", "done");
+  await expect(rows.filter({ hasText: "hello world" })).toContainText("Uploaded · 1.2 KiB");
+  await expect(rows.filter({ hasText: "large.bin" })).toContainText("Uploaded · 40.0 MiB");
+  await expect(page.locator(".upload-overall")).toContainText("3 of 3 files");
+  await expect(page.getByLabel("All uploads")).toHaveAttribute("value", "100");
   const seen: number[] = await page.evaluate(() => (window as unknown as { seen: number[] }).seen);
   expect(seen.some((v) => v > 0 && v < 100), `progress moved: ${seen.join(",")}`).toBe(true);
+  const together: number[] = await page.evaluate(() => (window as unknown as { together: number[] }).together);
+  expect(Math.max(...together), `files sending at once: ${together.join(",")}`).toBe(2);
 
   // The large file went as a multipart upload (its ETag counts the parts) and nothing is left open.
   expect(world("head", "--bucket", bucket, "--key", `${folder}/large.bin`)).toMatch(/-5"$/);
@@ -214,9 +225,18 @@ test("create a share link, open it, revoke it and see it refused", async ({ page
   const link = await page.locator(".share-link code").textContent();
   expect(link).toMatch(/\/s\/[0-9a-f]{64}$/);
 
-  // Someone without an account opens it.
+  // Someone without an account opens it: a page that says what it is, then the file itself.
   const stranger = await browser.newContext();
-  const opened = await stranger.request.get(link!);
+  const landing = await stranger.newPage();
+  await landing.goto(link!);
+  await expect(landing.getByRole("heading", { name: "notes.txt", level: 1 })).toBeVisible();
+  const facts = landing.locator("dl.facts");
+  await expect(facts).toContainText("text/plain");
+  await expect(facts).toContainText(/\d+ B/);
+  await expect(facts).toContainText(/person-.*@example\.com/);
+  await expect(facts).toContainText("UTC");
+  const download = landing.getByRole("link", { name: "Download" });
+  const opened = await stranger.request.get(new URL(await download.getAttribute("href"), link!).toString());
   expect(opened.status()).toBe(200);
   expect(await opened.text()).toContain("Plain text, <b>not markup</b>.");
 
@@ -226,9 +246,15 @@ test("create a share link, open it, revoke it and see it refused", async ({ page
   await row.getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByRole("row", { name: /preview\/notes\.txt/ })).toContainText("Revoked");
 
-  const refused = await stranger.request.get(link!, { maxRedirects: 0 });
+  const refused = await stranger.request.get(`${link}/download`, { maxRedirects: 0 });
   expect(refused.status()).toBe(410);
   expect(await refused.text()).toContain("expired or was revoked");
+  // Its page says so, with what it was, and offers no download.
+  const gone = await landing.goto(link!);
+  expect(gone!.status()).toBe(410);
+  await expect(landing.getByRole("alert")).toHaveText("This link was revoked: the file is no longer shared.");
+  await expect(landing.getByRole("heading", { name: "notes.txt", level: 1 })).toBeVisible();
+  await expect(landing.getByRole("link", { name: "Download" })).toHaveCount(0);
   await stranger.close();
 });
 

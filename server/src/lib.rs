@@ -75,7 +75,7 @@ pub fn router(state: AppState) -> Router {
     let assets = assets::service(&state.leptos_options);
     let admission = Admission::new(state.config.clone());
     Router::new()
-        .route("/s/{token}", get(open_share))
+        .route("/s/{token}/download", get(open_share))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -191,8 +191,8 @@ async fn readyz(pool: PgPool, admission: Arc<Admission>) -> (StatusCode, String)
     }
 }
 
-/// A share link: a redirect to a presigned download made just now, or a plain page saying why
-/// not. Open to anyone holding the link; never cached (the redirect's URL expires).
+/// A share link's Download button (its landing page, `/s/<token>`, is a page of the app): a
+/// redirect to a presigned download made just now, or a plain page saying why not. Open to anyone holding the link; never cached (the redirect's URL expires).
 async fn open_share(
     State(state): State<AppState>,
     Path(token): Path<String>,

@@ -16,6 +16,7 @@ pub(super) fn AuthCard(title: &'static str, children: Children) -> impl IntoView
         <main class="auth">
             <section class="card auth-card">
                 <p class="brand">"Crossview"</p>
+                <p class="tagline">"Browse S3 in all your AWS accounts from one place: no access keys stored, every access audited."</p>
                 <h1>{title}</h1>
                 {children()}
             </section>
@@ -55,8 +56,8 @@ pub fn SignInPage() -> impl IntoView {
                                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                                 <button type="submit" class="primary">"Sign in"</button>
                             </form>
-                            <p class="muted"><a href="/forgot" rel="external">"Forgot your password?"</a></p>
-                            <p class="muted">"New to Crossview? " <a href="/sign-up" rel="external">"Create an account"</a></p>
+                            <p class="muted"><a href="/forgot">"Forgot your password?"</a></p>
+                            <p class="muted">"New to Crossview? " <a href="/sign-up">"Create an account"</a></p>
                         })}
                     }
                 })}
@@ -87,7 +88,7 @@ pub fn SignUpPage() -> impl IntoView {
                 </details>
                 <button type="submit" class="primary">"Create account"</button>
             </form>
-            <p class="muted">"Already have an account? " <a href="/sign-in" rel="external">"Sign in"</a></p>
+            <p class="muted">"Already have an account? " <a href="/sign-in">"Sign in"</a></p>
         </AuthCard>
     }
 }
@@ -109,7 +110,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <button type="submit" class="primary">"Email me a link"</button>
             </form>
-            <p class="muted"><a href="/sign-in" rel="external">"Back to sign in"</a></p>
+            <p class="muted"><a href="/sign-in">"Back to sign in"</a></p>
         </AuthCard>
     }
 }

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use super::{search_audit, AdminNav, VerifyChain};
 use crate::{
-    audit::{Activity, AuditEntry, AuditFilter, CLASSES},
+    audit::{class_label, Activity, AuditEntry, AuditFilter, CLASSES},
     ui::ErrorNotice,
     url::use_query,
 };
@@ -38,7 +38,7 @@ pub fn AuditTrailPage() -> impl IntoView {
                 <select name="outcome">
                     <option value="">"Any"</option>
                     {CLASSES.into_iter().map(|c| view! {
-                        <option value=c selected=move || filter.read().outcome == c>{c}</option>
+                        <option value=c selected=move || filter.read().outcome == c>{class_label(c)}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -97,31 +97,69 @@ pub fn AuditResults(filter: AuditFilter, #[prop(optional)] paged: bool) -> impl 
     }
 }
 
+/// One line a row: when, who, what, where, the location and grant it went through, and how it
+/// ended; the rest (connection, account, AWS request, detail) on expanding the row.
 #[component]
 fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p>"No audit rows match."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap"><table class="audit">
+        <div class="table-wrap"><table class="audit compact">
             <thead><tr>
-                <th>"When (UTC)"</th><th>"Who"</th><th>"Connection"</th><th>"Account"</th>
-                <th>"Action"</th><th>"Bucket / key"</th><th>"Outcome"</th><th>"AWS request"</th>
+                <th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Bucket / key"</th>
+                <th>"Location"</th><th>"Grant"</th><th>"Outcome"</th><th>"More"</th>
             </tr></thead>
-            <tbody>{rows.into_iter().map(|e| view! {
-                <tr data-id=e.id>
-                    <td><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
-                    <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td>{e.connection_id.map(|c| view! { <A href=format!("/admin/connections/{c}")>{c}</A> })}</td>
-                    <td><code>{e.account_id.clone().unwrap_or_default()}</code></td>
-                    <td><code>{e.action.clone()}</code></td>
-                    <td>{e.bucket.clone().unwrap_or_default()}{e.key.clone().map(|k| format!(" / {k}"))}</td>
-                    <td><span class=format!("badge {}", e.class)>{e.outcome.clone()}</span></td>
-                    <td><code>{e.aws_request_id.clone().unwrap_or_default()}</code>
-                        <details><summary>"Detail"</summary><code>{e.detail.clone()}</code></details></td>
-                </tr>
-            }).collect_view()}</tbody>
+            <tbody>{rows.into_iter().map(|e| view! { <AuditRow e/> }).collect_view()}</tbody>
         </table></div>
+    }
+    .into_any()
+}
+
+#[component]
+fn AuditRow(e: AuditEntry) -> impl IntoView {
+    let place = format!(
+        "{}{}",
+        e.bucket.clone().unwrap_or_default(),
+        e.key
+            .as_ref()
+            .map(|k| format!(" / {k}"))
+            .unwrap_or_default()
+    );
+    let outcome = match e.outcome.as_str() {
+        "ok" => class_label(&e.class).to_owned(),
+        code => format!("{} · {code}", class_label(&e.class)),
+    };
+    let id = e.id;
+    view! {
+        <tr data-id=id>
+            <td data-label="When"><time datetime=e.at.clone()>{e.at.get(..19).unwrap_or_default().replace('T', " ")}</time></td>
+            <td data-label="Who" class="clip" title=e.actor.clone()>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+            <td data-label="Action"><code>{e.action.clone()}</code></td>
+            <td data-label="Where" class="clip" title=place.clone()>{place.clone()}</td>
+            <td data-label="Location" class="clip" title=e.location.clone()>{e.location.clone().unwrap_or_else(|| "—".into())}</td>
+            <td data-label="Grant">{e.grant.map(|g| g.to_string()).unwrap_or_else(|| "—".into())}</td>
+            <td data-label="Outcome"><span class=format!("badge {}", e.class)>{outcome}</span></td>
+            <td data-label="More"><RowDetails e/></td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// What a row's one line leaves out.
+#[component]
+fn RowDetails(e: AuditEntry) -> impl IntoView {
+    view! {
+        <details class="row-more">
+            <summary><span class="visually-hidden">{format!("Row {} ", e.id)}</span>"Details"</summary>
+            <dl class="facts">
+                <dt>"Connection"</dt>
+                <dd>{e.connection_id.map(|c| view! { <A href=format!("/admin/connections/{c}")>{c}</A> })}</dd>
+                <dt>"Account"</dt><dd><code>{e.account_id.unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"AWS request"</dt><dd><code>{e.aws_request_id.unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"Detail"</dt><dd><code class="wrap">{e.detail}</code></dd>
+            </dl>
+        </details>
     }
     .into_any()
 }

@@ -89,7 +89,7 @@ async fn select_connections(
     let assumptions: Vec<String> = Activity::ALL
         .iter()
         .filter(|a| a.assumes_role())
-        .map(|a| a.name().to_owned())
+        .flat_map(|a| crate::audit::stored_names(a.name()))
         .collect();
     let rows = sqlx::query!(
         r#"select c.id, c.owner_id, u.email as owner, c.name, c.account_id, c.role_arn,

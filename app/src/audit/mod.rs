@@ -25,6 +25,9 @@ pub struct AuditEntry {
     /// `ok`, `refused` or `failed`.
     pub class: String,
     pub aws_request_id: Option<String>,
+    /// The location a request was fenced to (`s3://bucket/prefix`), and the grant it used.
+    pub location: Option<String>,
+    pub grant: Option<i64>,
     /// JSON text, for humans.
     pub detail: String,
 }
@@ -73,8 +76,9 @@ pub enum ChainBreak {
     RemovedSince { from: i64, to: i64, at: String },
 }
 
-/// Declares [`Activity`] from one list: each action, the name stored for it (never change one:
-/// old rows keep it), and whether it assumes the connection's role.
+/// Declares [`Activity`] from one list: each action, the name stored for it, and whether it
+/// assumes the connection's role. A name, once stored, is in hashed rows for good: renaming one
+/// means adding its old name to [`LEGACY_NAMES`].
 macro_rules! activities {
     ($($variant:ident => $name:literal, $assumes:literal;)*) => {
         /// What was done: for an assumption, what the credentials were for.
@@ -105,25 +109,25 @@ macro_rules! activities {
 }
 
 activities! {
-    Verify => "verify", true;
-    VerifyWithoutExternalId => "verify_without_external_id", true;
-    VerifyWrongExternalId => "verify_wrong_external_id", true;
-    ListBuckets => "list_buckets", true;
-    ListObjects => "list_objects", true;
-    Details => "details", true;
-    Download => "download", true;
-    Preview => "preview", true;
-    Upload => "upload", true;
+    Verify => "connection.verify", true;
+    VerifyWithoutExternalId => "connection.verify_without_external_id", true;
+    VerifyWrongExternalId => "connection.verify_wrong_external_id", true;
+    ListBuckets => "bucket.list", true;
+    ListObjects => "object.list", true;
+    Details => "object.details", true;
+    Download => "object.download", true;
+    Preview => "object.preview", true;
+    Upload => "object.upload", true;
     UploadStart => "upload.start", true;
     UploadParts => "upload.parts", true;
     UploadComplete => "upload.complete", true;
     UploadAbort => "upload.abort", true;
     FolderCreate => "folder.create", true;
     FolderCount => "folder.count", true;
-    Delete => "delete", true;
-    Copy => "copy", true;
-    Move => "move", true;
-    Versions => "versions", true;
+    Delete => "object.delete", true;
+    Copy => "object.copy", true;
+    Move => "object.move", true;
+    Versions => "object.versions", true;
     VersionRestore => "version.restore", true;
     ShareCreate => "share.create", true;
     ShareOpen => "share.open", true;
@@ -134,6 +138,7 @@ activities! {
     ConnectionSetRole => "connection.set_role", false;
     ConnectionSetEndpoints => "connection.set_endpoints", false;
     ConnectionRename => "connection.rename", false;
+    ConnectionSetAccess => "connection.set_access", false;
     ConnectionDelete => "connection.delete", false;
     AdminGrant => "admin.grant", false;
     AdminRevoke => "admin.revoke", false;
@@ -150,7 +155,7 @@ activities! {
     GrantDecline => "grant.decline", false;
     PasswordResetIssue => "password.reset_issue", false;
     PasswordReset => "password.reset", false;
-    SignIn => "sign_in", false;
+    SignIn => "account.sign_in", false;
     FactorAdd => "factor.add", false;
     FactorRemove => "factor.remove", false;
     RecoveryCodesRenew => "recovery_codes.renew", false;
@@ -159,6 +164,53 @@ activities! {
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;
+}
+
+/// The names the trail stored before every action was named `noun.verb`, with today's name of
+/// each. Old rows keep their bytes (they are hashed); pages show and search them by the new
+/// name through this table, and the export carries them as stored.
+pub const LEGACY_NAMES: &[(&str, &str)] = &[
+    ("verify", "connection.verify"),
+    (
+        "verify_without_external_id",
+        "connection.verify_without_external_id",
+    ),
+    (
+        "verify_wrong_external_id",
+        "connection.verify_wrong_external_id",
+    ),
+    ("list_buckets", "bucket.list"),
+    ("list_objects", "object.list"),
+    ("details", "object.details"),
+    ("download", "object.download"),
+    ("preview", "object.preview"),
+    ("upload", "object.upload"),
+    ("delete", "object.delete"),
+    ("copy", "object.copy"),
+    ("move", "object.move"),
+    ("versions", "object.versions"),
+    ("sign_in", "account.sign_in"),
+];
+
+/// Today's name for an action name found in the trail.
+pub fn current_name(stored: &str) -> &str {
+    LEGACY_NAMES
+        .iter()
+        .find(|(old, _)| *old == stored)
+        .map_or(stored, |(_, new)| new)
+}
+
+/// Every name rows of the action named `name` may carry: its own, and its old one if any.
+pub fn stored_names(name: &str) -> Vec<String> {
+    std::iter::once(name)
+        .chain(
+            LEGACY_NAMES
+                .iter()
+                .filter(|(_, new)| *new == name)
+                .map(|(old, _)| *old),
+        )
+        .map(str::to_owned)
+        .collect()
 }
 
 /// How it ended.
@@ -175,6 +227,15 @@ pub enum Outcome {
     Expired,
     /// Refused or failed with this error: an `AppError` or `AwsProblem` code.
     Error(String),
+}
+
+/// The one label pages give an outcome's class.
+pub fn class_label(class: &str) -> &'static str {
+    match class {
+        "ok" => "OK",
+        "refused" => "Refused",
+        _ => "Failed",
+    }
 }
 
 /// Error codes that mean "refused" (by Crossview, AWS or the customer's policy) rather than
@@ -201,6 +262,7 @@ const REFUSALS: &[&str] = &[
     "UploadTypeRefused",
     "OutsideLocation",
     "ReadOnlyLocation",
+    "ReadOnlyConnection",
 ];
 
 impl Outcome {
@@ -223,5 +285,35 @@ impl Outcome {
             Outcome::Expired => "expired",
             Outcome::Error(code) => code,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_named_noun_dot_verb() {
+        for activity in Activity::ALL {
+            let name = activity.name();
+            let (noun, verb) = name.split_once('.').expect(name);
+            let word =
+                |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            assert!(word(noun) && word(verb), "{name}");
+        }
+    }
+
+    #[test]
+    fn old_names_are_shown_and_searched_under_the_new_ones() {
+        let current: Vec<&str> = Activity::ALL.iter().map(|a| a.name()).collect();
+        for (old, new) in LEGACY_NAMES {
+            assert!(current.contains(new), "{new} names no action");
+            assert!(!current.contains(old), "{old} is still stored for new rows");
+            assert_eq!(current_name(old), *new);
+            assert!(stored_names(new).contains(&old.to_string()));
+        }
+        assert_eq!(current_name("share.create"), "share.create");
+        assert_eq!(stored_names("object.list"), ["object.list", "list_objects"]);
+        assert_eq!(stored_names("share.open"), ["share.open"]);
     }
 }

@@ -54,6 +54,8 @@ pub struct Role {
     pub reach: Option<Vec<Reach>>,
     /// The one location the request was fenced to, once assumed.
     pub within: Option<Reach>,
+    /// The owner chose read-only access: no change is sent to AWS, whatever the role allows.
+    pub read_only: bool,
 }
 
 impl Role {
@@ -67,7 +69,7 @@ impl Role {
         // the user's live grant of it (if any).
         let rows = sqlx::query!(
             r#"select c.owner_id, c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint,
-                    c.sts_endpoint, u.disabled as owner_disabled,
+                    c.sts_endpoint, c.read_only, u.disabled as owner_disabled,
                     c.disabled_at is not null as "disabled!",
                     l.bucket as "bucket?", l.prefix as "prefix?",
                     l.writable as "location_writable?",
@@ -96,7 +98,9 @@ impl Role {
                 Some(Reach {
                     bucket: r.bucket.clone()?,
                     prefix: r.prefix.as_deref()?.replace(USER_PLACEHOLDER, &user_id),
-                    writable: r.location_writable? && r.grant_writable.unwrap_or(true),
+                    writable: r.location_writable?
+                        && r.grant_writable.unwrap_or(true)
+                        && !r.read_only,
                     via: r.grant.filter(|_| !owner).map(|grant| Via {
                         grant,
                         grantor: r.owner_id,
@@ -127,6 +131,7 @@ impl Role {
                 // An owner's connection without locations reaches whatever the role reaches.
                 reach: (!reach.is_empty()).then_some(reach),
                 within: None,
+                read_only: row.read_only,
             }),
             _ => Err(AppError::ConnectionNotVerified),
         }
@@ -246,7 +251,12 @@ impl Role {
         scope: &Scope,
     ) -> Result<(Role, Assumed), AppError> {
         scope.check()?;
-        self.within = match self.reach.as_deref().map(|reach| scope.within(reach)) {
+        let fenced = match self.reach.as_deref() {
+            _ if self.read_only && scope.writes() => Some(Err(AppError::ReadOnlyConnection)),
+            None => None,
+            Some(reach) => Some(scope.within(reach)),
+        };
+        self.within = match fenced {
             None => None,
             Some(Ok(within)) => within.cloned(),
             Some(Err(refused)) => {

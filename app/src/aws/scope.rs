@@ -142,6 +142,11 @@ impl Scope {
 
     /// Every key or prefix the request names in its bucket (listed or acted on), and whether it
     /// changes anything; `None` for the scopes that touch no bucket.
+    /// Whether the request changes something in S3.
+    pub fn writes(&self) -> bool {
+        self.touches().is_some_and(|(_, _, writes)| writes)
+    }
+
     fn touches(&self) -> Option<(&str, Vec<&str>, bool)> {
         let writes = |actions: &[Action]| actions.iter().any(|a| Action::WRITE.contains(a));
         match self {

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::{call, location};
 use crate::{error::AppError, iam::Reach};
 
-/// At most this many entries a page: S3's own maximum, so one page is one ListObjectsV2 call.
-pub const PAGE_SIZE: i32 = 1000;
+/// Entries a folder page shows unless the user picks another size (as AWS's Storage Browser).
+pub const PAGE_SIZE: i32 = 100;
+/// The sizes a user may pick; the largest is S3's own maximum, so a page is one ListObjectsV2.
+pub const PAGE_SIZES: [i32; 4] = [100, 250, 500, 1000];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
@@ -60,6 +62,18 @@ pub struct Listing {
     /// The location this folder is in, on a connection restricted to locations: nothing above
     /// its prefix is reachable, and a read-only one offers no changes.
     pub within: Option<Reach>,
+    /// The owner made the connection read-only.
+    pub read_only: bool,
+}
+
+/// Why a folder or an object offers no change, if it does not: the connection is read-only, or
+/// the location it is in is, for this user. Shown beside the actions it disables.
+pub fn unchangeable(read_only: bool, within: Option<&Reach>) -> Option<&'static str> {
+    match (read_only, within) {
+        (true, _) => Some("This connection is read-only"),
+        (false, Some(w)) if !w.writable => Some("This location is read-only for you"),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +96,7 @@ pub struct ObjectDetails {
     pub arn: String,
     /// The location the object is in, on a connection restricted to locations.
     pub within: Option<Reach>,
+    pub read_only: bool,
 }
 
 #[server(endpoint = "buckets")]
@@ -122,9 +137,19 @@ pub async fn list_objects(
     bucket: String,
     prefix: String,
     token: Option<String>,
+    per: Option<i32>,
 ) -> Result<Listing, AppError> {
+    let per = per.unwrap_or(PAGE_SIZE).clamp(1, 1000);
     call::signed_in(async |cx| {
-        ssr::objects(&cx.state, cx.user.id, connection, &bucket, &prefix, token).await
+        ssr::objects(
+            &cx.state,
+            cx.user.id,
+            connection,
+            &bucket,
+            (&prefix, per),
+            token,
+        )
+        .await
     })
     .await
 }

@@ -4,7 +4,7 @@
 
 use sqlx::PgPool;
 
-use super::{Bucket, BucketPage, Listing, ObjectDetails, ObjectEntry, PAGE_SIZE};
+use super::{Bucket, BucketPage, Listing, ObjectDetails, ObjectEntry};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -21,6 +21,9 @@ use crate::{
     iam::Action,
     state::AppState,
 };
+
+/// Buckets a page of ListBuckets: its maximum, since an account rarely has more.
+const BUCKETS_PAGE: i32 = 1000;
 
 async fn added_buckets(pool: &PgPool, connection: i64) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!(
@@ -55,7 +58,7 @@ pub async fn buckets(
     let listed = assumed
         .s3(None)
         .list_buckets()
-        .max_buckets(PAGE_SIZE)
+        .max_buckets(BUCKETS_PAGE)
         .set_continuation_token(token)
         .send()
         .await;
@@ -233,7 +236,7 @@ pub async fn objects(
     user_id: i64,
     connection_id: i64,
     bucket: &str,
-    prefix: &str,
+    (prefix, per): (&str, i32),
     token: Option<String>,
 ) -> Result<Listing, AppError> {
     if !plausible_bucket_name(bucket) {
@@ -253,7 +256,7 @@ pub async fn objects(
                 .bucket(bucket)
                 .prefix(prefix)
                 .delimiter("/")
-                .max_keys(PAGE_SIZE)
+                .max_keys(per)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -281,6 +284,7 @@ pub async fn objects(
             .collect(),
         next: out.next_continuation_token().map(str::to_owned),
         within: role.within,
+        read_only: role.read_only,
     })
 }
 
@@ -358,5 +362,6 @@ pub async fn details(
         s3_uri: format!("s3://{bucket}/{key}"),
         arn,
         within: role.within,
+        read_only: role.read_only,
     })
 }

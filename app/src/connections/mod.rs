@@ -83,6 +83,25 @@ pub struct Connection {
     /// An S3-compatible store's endpoints; `None` for AWS with its regional endpoints.
     pub s3_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
+    /// The owner chose read-only access: Crossview sends no change to AWS through it.
+    pub read_only: bool,
+}
+
+/// A running verification, as its page shows it while it waits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyProgress {
+    /// `assume`, `propagating`, `account`, `wrong_external_id` or `without_external_id`.
+    pub step: String,
+    /// Seconds since it started.
+    pub elapsed_secs: u64,
+    /// The longest it waits for a new role to propagate (`VERIFY_PROPAGATION_SECS`).
+    pub wait_secs: u64,
+}
+
+/// Where the owner's running verification of `id` is; `None` when none runs.
+#[server(endpoint = "connection_verify_progress")]
+pub async fn verification_progress(id: i64) -> Result<Option<VerifyProgress>, AppError> {
+    call::signed_in(async |cx| ssr::verify::progress(&cx.state, cx.user.id, id).await).await
 }
 
 /// Everything the user needs to create the role on their side.
@@ -145,13 +164,25 @@ pub async fn connection_options() -> Result<Options, AppError> {
 }
 
 #[server(endpoint = "connection_create")]
-pub async fn create_connection(name: String, external_id: String) -> Result<i64, AppError> {
+pub async fn create_connection(
+    name: String,
+    external_id: String,
+    access: Option<String>,
+) -> Result<i64, AppError> {
     call::form("/connections/new")
         .keep("name", &name)
         .fresh()
         .signed_in(async |cx| {
             let custom = Some(external_id.trim()).filter(|id| !id.is_empty());
-            let id = ssr::create(cx.pool(), &cx.state.config, cx.user.id, &name, custom).await?;
+            let read_only = read_only(access.as_deref())?;
+            let id = ssr::create(
+                cx.pool(),
+                &cx.state.config,
+                cx.user.id,
+                (&name, read_only),
+                custom,
+            )
+            .await?;
             call::redirect(&format!("/connections/{id}"));
             Ok(id)
         })
@@ -168,7 +199,7 @@ pub async fn save_role_arn(id: i64, role_arn: String) -> Result<Connection, AppE
             let arn = parse_role_arn(&role_arn)?;
             ssr::set_role(cx.pool(), cx.user.id, id, &arn).await?;
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
-            call::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}?notice=checked"));
             Ok(connection)
         })
         .await
@@ -179,7 +210,7 @@ pub async fn verify_connection(id: i64) -> Result<Connection, AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
-            call::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}?notice=checked"));
             Ok(connection)
         })
         .await
@@ -208,7 +239,32 @@ pub async fn set_connection_endpoints(
                 endpoint::allowed(config, origin).await?;
             }
             ssr::set_endpoints(cx.pool(), cx.user.id, id, s3.as_deref(), sts.as_deref()).await?;
-            call::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}?notice=endpoints"));
+            Ok(())
+        })
+        .await
+}
+
+/// `read-only` or `read-write` (the default, as before the choice existed).
+#[cfg(feature = "ssr")]
+fn read_only(access: Option<&str>) -> Result<bool, AppError> {
+    match access {
+        Some("read-only") => Ok(true),
+        None | Some("read-write") => Ok(false),
+        Some(_) => Err(AppError::Request(
+            "access is read-only or read-write".into(),
+        )),
+    }
+}
+
+/// What Crossview may do through the connection: `read-only` or `read-write`.
+#[server(endpoint = "connection_access")]
+pub async fn set_connection_access(id: i64, access: String) -> Result<(), AppError> {
+    call::form(format!("/connections/{id}"))
+        .signed_in(async |cx| {
+            let read_only = read_only(Some(&access))?;
+            ssr::set_access(cx.pool(), cx.user.id, id, read_only).await?;
+            call::redirect(&format!("/connections/{id}?notice=access"));
             Ok(())
         })
         .await
@@ -219,7 +275,7 @@ pub async fn rename_connection(id: i64, name: String) -> Result<(), AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             ssr::rename(cx.pool(), cx.user.id, id, &name).await?;
-            call::redirect(&format!("/connections/{id}"));
+            call::redirect(&format!("/connections/{id}?notice=renamed"));
             Ok(())
         })
         .await

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::{
     connection_guide, connection_options, get_connection, list_connections, Connection, SetupGuide,
-    Status,
+    Status, VerifyProgress,
 };
 use crate::{
     error::AppError,
@@ -92,6 +92,7 @@ pub fn NewConnectionPage() -> impl IntoView {
             <form method="post" action=super::CreateConnection::PATH class="stack" data-step-up="">
                 <label for="name">"Name"</label>
                 <input id="name" name="name" type="text" maxlength="100" placeholder="Production data" value=name required/>
+                <AccessChoice read_only=false/>
                 <Transition fallback=|| view! { <input type="hidden" name="external_id" value=""/> }>
                     {move || Suspend::new(async move {
                         if matches!(options.await, Ok(o) if o.custom_external_id) {
@@ -143,6 +144,10 @@ fn ConnectionView(
         .or(connection.role_arn.clone())
         .unwrap_or_default();
     let verified = connection.status == Status::Verified;
+    // Set when a verification is sent: the page stays until the answer arrives, and shows its
+    // steps meanwhile.
+    let verifying = RwSignal::new(false);
+    let on_verify = move |_| verifying.set(true);
     view! {
         <Title text=connection.name.clone()/>
         <div class="page-head">
@@ -153,6 +158,14 @@ fn ConnectionView(
             })}
         </div>
         <ErrorNotice error=error_from_query()/>
+        <VerifyProgressView id verifying/>
+        {(verified && use_query().read_untracked().get("notice") == Some("checked")).then(|| view! {
+            <section class="card success-card" aria-label="Verified">
+                <h2>"Connection verified"</h2>
+                <p>"Crossview can reach this account through the role, and only with this connection's ExternalId."</p>
+                <p><a class="button primary" href=crate::location::buckets_href(id)>"Open its buckets"</a></p>
+            </section>
+        })}
         {connection.last_error.filter(|_| connection.status == Status::Failed).map(|problem| view! {
             <section class="card problem" role="alert">
                 <h2>"Verification failed"</h2>
@@ -167,11 +180,14 @@ fn ConnectionView(
                 <dt>"ExternalId"</dt>
                 <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/></dd>
                 <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(minutes_utc).unwrap_or_else(|| "never".into())}</dd>
+                <dt>"Access"</dt><dd>{crate::iam::mode(!connection.read_only)}</dd>
             </dl>
             {connection.role_arn.is_some().then(|| view! {
-                <form method="post" action=super::VerifyConnection::PATH class="inline">
+                <form method="post" action=super::VerifyConnection::PATH class="inline" on:submit=on_verify>
                     <input type="hidden" name="id" value=id.to_string()/>
-                    <button type="submit">"Verify again"</button>
+                    <button type="submit" disabled=move || verifying.get() aria-busy=move || verifying.get().to_string()>
+                        {move || if verifying.get() { "Verifying…" } else { "Verify again" }}
+                    </button>
                 </form>
             })}
         </section>
@@ -186,13 +202,15 @@ fn ConnectionView(
                 })}
             </Transition>
             <h3>"Paste the role's ARN"</h3>
-            <form method="post" action=super::SaveRoleArn::PATH class="stack" data-step-up="">
+            <form method="post" action=super::SaveRoleArn::PATH class="stack" data-step-up="" on:submit=on_verify>
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label for="role_arn">"Role ARN"</label>
                 <input id="role_arn" name="role_arn" type="text" placeholder="arn:aws:iam::123456789012:role/crossview-access"
                     value=arn_value autocomplete="off" spellcheck="false" required/>
                 <small class="muted">"A role created moments ago can take a few seconds to be usable; verifying waits for it."</small>
-                <button type="submit" class="primary">"Save and verify"</button>
+                <button type="submit" class="primary" disabled=move || verifying.get() aria-busy=move || verifying.get().to_string()>
+                    {move || if verifying.get() { "Verifying…" } else { "Save and verify" }}
+                </button>
             </form>
         </details>
         <LocationsSection connection=id back=format!("/connections/{id}")/>
@@ -203,6 +221,11 @@ fn ConnectionView(
                 <label for="rename">"Name"</label>
                 <input id="rename" name="name" type="text" maxlength="100" value=connection.name.clone() required/>
                 <button type="submit">"Rename"</button>
+            </form>
+            <form method="post" action=super::SetConnectionAccess::PATH class="stack narrow-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <AccessChoice read_only=connection.read_only/>
+                <button type="submit">"Save access"</button>
             </form>
             <Endpoints connection=connection.clone()/>
             <details class="danger-zone">
@@ -305,4 +328,100 @@ fn Guide(guide: SetupGuide) -> impl IntoView {
             </li>
         </ol>
     }
+}
+
+/// What Crossview may do through a connection. Read-only is enforced by Crossview itself (no
+/// change is sent to AWS), whatever the role's own policy allows.
+#[component]
+fn AccessChoice(read_only: bool) -> impl IntoView {
+    view! {
+        <fieldset class="access-choice">
+            <legend>"What may Crossview do?"</legend>
+            <label><input type="radio" name="access" value="read-write" checked=!read_only/>
+                " Read and write: upload, create folders, move, copy and delete"</label>
+            <label><input type="radio" name="access" value="read-only" checked=read_only/>
+                " Read only: browse, download and share"</label>
+        </fieldset>
+    }
+}
+
+/// The steps of a verification, while the page waits for its answer: polled from the server
+/// (the check itself notes where it is), twice a second.
+#[component]
+fn VerifyProgressView(id: i64, verifying: RwSignal<bool>) -> impl IntoView {
+    let progress = RwSignal::new(None::<VerifyProgress>);
+    Effect::new(move |started: Option<bool>| {
+        let on = verifying.get();
+        if on && started != Some(true) {
+            poll(id, progress);
+        }
+        on
+    });
+    const STEPS: [(&str, &str); 4] = [
+        (
+            "assume",
+            "Assume the role with this connection's ExternalId",
+        ),
+        ("account", "Check the role's account"),
+        (
+            "wrong_external_id",
+            "Make sure a wrong ExternalId is refused",
+        ),
+        ("without_external_id", "Make sure no ExternalId is refused"),
+    ];
+    view! {
+        <Show when=move || verifying.get()>
+            <section class="card verify-progress" aria-label="Verification">
+                <h2>"Verifying…"</h2>
+                <ol class="steps-progress" role="status" aria-live="polite">
+                    {move || {
+                        let now = progress.get();
+                        let step = now.as_ref().map(|p| p.step.as_str()).unwrap_or("assume");
+                        let step = if step == "propagating" { "assume" } else { step };
+                        let current = STEPS.iter().position(|(s, _)| *s == step).unwrap_or(0);
+                        STEPS.iter().enumerate().map(|(i, (_, label))| {
+                            let (class, mark) = match i.cmp(&current) {
+                                std::cmp::Ordering::Less => ("done", "✓ "),
+                                std::cmp::Ordering::Equal => ("current", "… "),
+                                std::cmp::Ordering::Greater => ("todo", ""),
+                            };
+                            view! { <li class=class aria-current=(class == "current").then_some("step")>{mark}{*label}</li> }
+                        }).collect_view()
+                    }}
+                </ol>
+                {move || progress.get().filter(|p| p.step == "propagating").map(|p| view! {
+                    <p class="muted">{format!(
+                        "AWS refused the role so far: a new role takes a moment to be usable. Waiting for AWS to apply it: {} of {} s.",
+                        p.elapsed_secs.min(p.wait_secs), p.wait_secs
+                    )}</p>
+                })}
+            </section>
+        </Show>
+    }
+}
+
+/// Asks where the verification is until the page is left (the answer replaces the page).
+fn poll(id: i64, progress: RwSignal<Option<VerifyProgress>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(now) = super::verification_progress(id).await {
+                        if now.is_some() {
+                            progress.set(now);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(500),
+        );
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, progress);
 }

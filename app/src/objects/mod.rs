@@ -154,6 +154,12 @@ pub fn valid_folder_name(name: &str) -> bool {
 /// What a user must type to delete these folders: the folder's name, or for several, how many.
 pub fn confirmation_text(within: &str, folders: &[String]) -> String {
     match folders {
+        // The folder itself: everything in it, on every page.
+        [one] if one == within && within.is_empty() => "everything in this bucket".to_owned(),
+        [one] if one == within => format!(
+            "everything in {}",
+            location::name_in(one, location::folder_of(within)).trim_end_matches('/')
+        ),
         [one] => location::name_in(one, within)
             .trim_end_matches('/')
             .to_owned(),

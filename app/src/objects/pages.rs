@@ -78,15 +78,19 @@ pub fn ObjectActions(connection: i64, bucket: String, key: String) -> impl IntoV
                 <label for="destination">"Key"</label>
                 <input id="destination" type="text" spellcheck="false" prop:value=move || destination.get()
                     on:input=move |ev| destination.set(event_target_value(&ev))/>
-                <button type="button" on:click=move |_| { run_copy.dispatch(true); }>"Rename / move"</button>
-                <button type="button" on:click=move |_| { run_copy.dispatch(false); }>"Copy"</button>
+                <button type="button" disabled=move || run_copy.pending().get()
+                    on:click=move |_| { run_copy.dispatch(true); }>"Rename / move"</button>
+                <button type="button" disabled=move || run_copy.pending().get()
+                    on:click=move |_| { run_copy.dispatch(false); }>"Copy to…"</button>
+                <Show when=move || run_copy.pending().get()><span class="loading" role="status">"Copying…"</span></Show>
             </form>
             <div class="inline-form">
                 <Show when=move || confirm_delete.get() fallback=move || view! {
                     <button type="button" class="danger" on:click=move |_| confirm_delete.set(true)>"Delete"</button>
                 }>
                     <span>"Delete this object? This cannot be undone."</span>
-                    <button type="button" class="danger" on:click=move |_| { run_delete.dispatch(()); }>"Delete it"</button>
+                    <button type="button" class="danger" disabled=move || run_delete.pending().get()
+                        on:click=move |_| { run_delete.dispatch(()); }>"Delete it"</button>
                     <button type="button" on:click=move |_| confirm_delete.set(false)>"Keep it"</button>
                 </Show>
             </div>

@@ -232,7 +232,11 @@ pub async fn delete(
         folders,
     } = chosen;
     let inside = |k: &String| k.starts_with(within) && k.len() > within.len() && k.len() <= 1024;
-    if !keys.iter().all(inside) || !folders.iter().all(|f| inside(f) && f.ends_with('/')) {
+    // The folder `within` itself stands for everything in it ("select everything"), alone.
+    let itself = folders.len() == 1 && folders[0] == within && keys.is_empty();
+    if !keys.iter().all(inside)
+        || !(itself || folders.iter().all(|f| inside(f) && f.ends_with('/')))
+    {
         return Err(AppError::KeyInvalid);
     }
     if keys.is_empty() && folders.is_empty() {

@@ -19,8 +19,10 @@ pub struct Here {
 }
 
 type Outcome<T> = Option<Result<T, AppError>>;
-/// Deletes the chosen keys and folders; the `String` is the typed confirmation.
-type Remove = Action<(Here, Vec<String>, String), Result<Report, AppError>>;
+/// Deletes the chosen keys and folders (in that order); the `String` is the typed confirmation.
+type Remove = Action<(Here, Chosen, String), Result<Report, AppError>>;
+/// Keys and folders.
+type Chosen = (Vec<String>, Vec<String>);
 /// Counts the keys under the chosen folders: how many, and whether there are more.
 type Count = Action<(Here, Vec<String>), Result<(u64, bool), AppError>>;
 /// Moves the one chosen entry (`from`) to a new name in the same folder.
@@ -33,6 +35,8 @@ type Rename = Action<(Here, String, String), Result<Report, AppError>>;
 pub struct FolderState {
     /// The chosen keys and folder prefixes of this page.
     pub selected: RwSignal<Vec<String>>,
+    /// Everything in the folder is chosen, on every page: the actions take the folder itself.
+    pub everything: RwSignal<bool>,
     /// Deletes the selection (no confirmation needed when no folder is chosen).
     remove: Remove,
     /// Counts the keys under the chosen folders, before asking for a confirmation.
@@ -48,14 +52,14 @@ impl FolderState {
     pub fn new(refresh: Callback<()>) -> Self {
         let state = FolderState {
             selected: RwSignal::new(Vec::new()),
-            remove: Action::new(|(here, chosen, confirm): &(Here, Vec<String>, String)| {
+            everything: RwSignal::new(false),
+            remove: Action::new(|(here, chosen, confirm): &(Here, Chosen, String)| {
                 let Here {
                     connection,
                     bucket,
                     prefix,
                 } = here.clone();
-                let (folders, keys): (Vec<String>, Vec<String>) =
-                    chosen.iter().cloned().partition(|k| k.ends_with('/'));
+                let (keys, folders) = chosen.clone();
                 let confirm = confirm.clone();
                 async move { delete(connection, bucket, prefix, keys, folders, confirm).await }
             }),
@@ -91,6 +95,7 @@ impl FolderState {
         Effect::new(move || {
             if let Some(Ok(_)) = state.remove.value().get() {
                 state.selected.set(Vec::new());
+                state.everything.set(false);
                 state.count.value().set(None);
                 state.typed.set(String::new());
                 refresh.run(());
@@ -109,6 +114,7 @@ impl FolderState {
     /// Another folder: nothing chosen, nothing pending, nothing to report.
     pub fn reset(&self) {
         self.selected.set(Vec::new());
+        self.everything.set(false);
         self.forget();
         self.renaming.set(false);
     }
@@ -120,9 +126,19 @@ impl FolderState {
         self.rename.value().set(None);
     }
 
-    fn folders(&self) -> Vec<String> {
-        let chosen = self.selected.get_untracked();
-        chosen.into_iter().filter(|k| k.ends_with('/')).collect()
+    /// The chosen keys and folders; everything in the folder is the folder `here` itself.
+    fn chosen(&self, here: &Here) -> Chosen {
+        match self.everything.get_untracked() {
+            true => (Vec::new(), vec![here.prefix.clone()]),
+            false => {
+                let (folders, keys) = self
+                    .selected
+                    .get_untracked()
+                    .into_iter()
+                    .partition(|k| k.ends_with('/'));
+                (keys, folders)
+            }
+        }
     }
 
     /// The last failure of any of the toolbar's actions.
@@ -164,17 +180,16 @@ pub fn FolderActions(
         prefix: prefix.clone(),
     });
     let selected = state.selected;
+    let everything = state.everything;
     let count = move || selected.with(Vec::len);
     let on_delete = move |_| {
         state.forget();
-        let folders = state.folders();
-        match folders.is_empty() {
-            true => {
-                state
-                    .remove
-                    .dispatch((here.get_value(), selected.get_untracked(), String::new()))
-            }
-            false => state.count.dispatch((here.get_value(), folders)),
+        let chosen = state.chosen(&here.get_value());
+        match chosen.1.is_empty() {
+            true => state
+                .remove
+                .dispatch((here.get_value(), chosen, String::new())),
+            false => state.count.dispatch((here.get_value(), chosen.1)),
         };
     };
     let on_rename = move |_| {
@@ -192,9 +207,15 @@ pub fn FolderActions(
     view! {
         <div class="toolbar" role="toolbar" aria-label="Folder actions">
             <CreateFolderForm connection bucket prefix/>
-            <span class="muted">{move || match count() { 0 => String::new(), n => format!("{n} selected") }}</span>
-            <button type="button" disabled=move || count() != 1 on:click=on_rename>"Rename"</button>
-            <button type="button" class="danger" disabled=move || count() == 0 on:click=on_delete>"Delete"</button>
+            <span class="muted" role="status">{move || match (everything.get(), count()) {
+                (true, _) => "Everything in this folder selected".to_owned(),
+                (false, 0) => String::new(),
+                (false, n) => format!("{n} selected"),
+            }}</span>
+            <button type="button" disabled=move || count() != 1 || everything.get() on:click=on_rename
+                title=move || (count() != 1).then_some("Select one entry to rename it")>"Rename"</button>
+            <button type="button" class="danger" disabled=move || count() == 0 && !everything.get() on:click=on_delete
+                title=move || (count() == 0 && !everything.get()).then_some("Select what to delete first")>"Delete"</button>
         </div>
         <RenameForm state here/>
         <DeleteConfirmation state here/>
@@ -268,7 +289,6 @@ fn RenameForm(state: FolderState, here: StoredValue<Here>) -> impl IntoView {
 #[component]
 fn DeleteConfirmation(state: FolderState, here: StoredValue<Here>) -> impl IntoView {
     let FolderState {
-        selected,
         remove,
         count,
         typed,
@@ -277,11 +297,12 @@ fn DeleteConfirmation(state: FolderState, here: StoredValue<Here>) -> impl IntoV
     let counted = move || count.value().get().and_then(Result::ok);
     move || {
         counted().map(|(keys, more)| {
-            let expected = super::confirmation_text(&here.get_value().prefix, &state.folders());
+            let chosen = state.chosen(&here.get_value());
+            let expected = super::confirmation_text(&here.get_value().prefix, &chosen.1);
             let expected_text = expected.clone();
             let submit = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                remove.dispatch((here.get_value(), selected.get_untracked(), typed.get_untracked()));
+                remove.dispatch((here.get_value(), state.chosen(&here.get_value()), typed.get_untracked()));
             };
             view! {
                 <form class="card confirm" on:submit=submit>

@@ -7,7 +7,7 @@ mod pages;
 pub mod ssr;
 
 use leptos::{prelude::*, server_fn::codec::Json};
-pub use pages::{ShareForm, SharesPage};
+pub use pages::{ShareForm, SharePage, SharesPage};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -30,6 +30,44 @@ pub struct ShareLink {
     pub expired: bool,
     /// The owner is told when it is opened.
     pub notify: bool,
+}
+
+/// What a share link's landing page shows to anyone who holds the link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFile {
+    pub name: String,
+    /// As it was when shared; `None` for links made before this was kept.
+    pub size: Option<i64>,
+    pub content_type: Option<String>,
+    /// The email of who shared it.
+    pub shared_by: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub status: LinkStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkStatus {
+    Live,
+    Revoked,
+    Expired,
+}
+
+/// The landing page of a share link (`/s/<token>`): anyone may ask, holding the token. A link
+/// that no longer works answers 410 with what it was.
+#[server(endpoint = "share_landing")]
+pub async fn share_landing(token: String) -> Result<SharedFile, AppError> {
+    call::anyone(async |state| {
+        let address = crate::auth::ssr::client_address(&state.config).await;
+        let file = ssr::landing(&state, &token, address.as_deref()).await?;
+        if file.status != LinkStatus::Live {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::GONE);
+            }
+        }
+        Ok(file)
+    })
+    .await
 }
 
 /// A link just made: its path (the token is shown this once) and deadline.

@@ -5,7 +5,8 @@ use leptos_meta::Title;
 
 use super::{create_share, list_shares};
 use crate::{
-    format::minutes,
+    error::AppError,
+    format::{human_size, minutes},
     forms::error_from_query,
     location::object_href,
     ui::{site_origin, CopyButton, ErrorNotice},
@@ -103,5 +104,62 @@ pub fn SharesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// `/s/<token>`: what was shared, by whom and until when, and a Download button; the bytes come
+/// straight from S3 (the button's address answers with a fresh presigned URL). Rendered before
+/// it is sent, so it works without script.
+#[component]
+pub fn SharePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let file = Resource::new_blocking(token, super::share_landing);
+    view! {
+        <Title text="Shared file"/>
+        <main class="auth">
+            <section class="card auth-card shared-file">
+                <p class="brand">"Crossview"</p>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match file.await {
+                            Err(AppError::NotFound) => view! {
+                                <h1>"This link does not work"</h1>
+                                <p>"No file is shared under this link. Check that it was copied whole."</p>
+                            }.into_any(),
+                            Err(err) => view! { <h1>"This link does not work"</h1><ErrorNotice error=Some(err)/> }.into_any(),
+                            Ok(f) => view! { <SharedFileView file=f token=token()/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn SharedFileView(file: super::SharedFile, token: String) -> impl IntoView {
+    use super::LinkStatus;
+    let until = format!("{} UTC", minutes(&file.expires_at));
+    let gone = match file.status {
+        LinkStatus::Live => None,
+        LinkStatus::Revoked => Some("This link was revoked: the file is no longer shared."),
+        LinkStatus::Expired => Some("This link has expired."),
+    };
+    view! {
+        <h1 class="object-name">{file.name.clone()}</h1>
+        <dl class="facts">
+            <dt>"Size"</dt><dd>{file.size.map(|s| human_size(s.unsigned_abs())).unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Type"</dt><dd>{file.content_type.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Shared by"</dt><dd>{file.shared_by.clone()}</dd>
+            <dt>{if gone.is_some() { "Was shared until" } else { "Shared until" }}</dt><dd>{until}</dd>
+        </dl>
+        {match gone {
+            Some(why) => view! { <p class="notice error" role="alert">{why}</p> }.into_any(),
+            None => view! {
+                <p><a class="button primary" href=format!("/s/{token}/download") rel="external nofollow">"Download"</a></p>
+                <p class="muted">"The file comes straight from its storage; the download link works for a few minutes."</p>
+            }.into_any(),
+        }}
     }
 }

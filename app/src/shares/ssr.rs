@@ -33,7 +33,7 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
         .await?;
     let arn = target.arn(&role);
     let (bucket, key) = (target.bucket, target.key);
-    in_bucket_region(
+    let (head, _) = in_bucket_region(
         target.state,
         &assumed,
         bucket,
@@ -41,6 +41,9 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
         |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
     )
     .await?;
+    let content_type = head
+        .content_type()
+        .filter(|t| t.len() <= 255 && !t.chars().any(char::is_control));
     let token = token::new();
     let expires_at = OffsetDateTime::now_utc() + Duration::hours(hours.into());
     // A link made under a teammate's grant names it, and dies with it.
@@ -51,8 +54,8 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
         .map(|via| via.grant);
     sqlx::query(
         "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
-                                  grant_id, notify_open)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                  grant_id, notify_open, size, content_type)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(token::digest(&token))
     .bind(target.user)
@@ -62,6 +65,8 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
     .bind(expires_at)
     .bind(grant)
     .bind(notify)
+    .bind(head.content_length())
+    .bind(content_type)
     .execute(&target.state.pool)
     .await?;
     let result: Result<(), AppError> = Ok(());
@@ -72,6 +77,68 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
     Ok(NewShare {
         path: format!("/s/{token}"),
         expires_at: rfc3339(expires_at),
+    })
+}
+
+/// A link as its landing page reads it.
+#[derive(sqlx::FromRow)]
+struct Landing {
+    key: String,
+    size: Option<i64>,
+    content_type: Option<String>,
+    shared_by: String,
+    expires_at: OffsetDateTime,
+    revoked: bool,
+    owner_disabled: bool,
+}
+
+/// What a link's landing page shows, from Postgres alone: the file's name, size and type when it
+/// was shared, who shared it and until when; or that it was revoked or has expired. An unknown
+/// token is counted against the `address` as when it is opened.
+pub async fn landing(
+    state: &AppState,
+    token: &str,
+    address: Option<&str>,
+) -> Result<super::SharedFile, AppError> {
+    let link: Option<Landing> = sqlx::query_as(
+        "select l.key, l.size, l.content_type, u.email as shared_by, l.expires_at,
+                l.revoked_at is not null or coalesce(g.revoked_at is not null
+                    or g.expires_at <= now(), false) as revoked,
+                u.disabled as owner_disabled
+         from share_links l join users u on u.id = l.owner_id
+         left join grants g on g.id = l.grant_id
+         where l.token_hash = $1",
+    )
+    .bind(token::digest(token))
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(Landing {
+        key,
+        size,
+        content_type,
+        shared_by,
+        expires_at,
+        revoked,
+        owner_disabled: disabled,
+    }) = link
+    else {
+        if let Some(address) = address {
+            limits::take(&state.pool, &[(&limits::SHARE_UNKNOWN_ADDRESS, address)]).await?;
+        }
+        return Err(AppError::NotFound);
+    };
+    let status = match (revoked || disabled, expires_at <= OffsetDateTime::now_utc()) {
+        (true, _) => super::LinkStatus::Revoked,
+        (false, true) => super::LinkStatus::Expired,
+        (false, false) => super::LinkStatus::Live,
+    };
+    Ok(super::SharedFile {
+        name: crate::location::name_in(&key, crate::location::folder_of(&key)).to_owned(),
+        size,
+        content_type,
+        shared_by,
+        expires_at: rfc3339(expires_at),
+        status,
     })
 }
 

@@ -22,8 +22,8 @@ use crate::{
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     notices::{NoticesLink, NoticesPage},
-    shares::SharesPage,
-    ui::page_title,
+    shares::{SharePage, SharesPage},
+    ui::{page_title, BusyForms, Confirmation},
 };
 
 /// The whole HTML document rendered on the server.
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot") view=ForgotPasswordPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/reset/:token") view=ResetPasswordPage/>
+                <Route path=path!("/s/:token") view=SharePage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>
@@ -121,8 +122,10 @@ fn Layout() -> impl IntoView {
             </div>
         </header>
         <main class="page">
+            <Confirmation/>
             <Outlet/>
         </main>
+        <BusyForms/>
         <StepUpGuard/>
     }
 }

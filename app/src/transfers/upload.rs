@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::format::human_size;
+
 /// Where an upload is. (Only the browser build moves uploads along.)
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -37,6 +39,9 @@ impl Row {
     }
 }
 
+/// Files an uploader sends at once unless the user picks another number.
+const AT_ONCE: usize = 3;
+
 /// What the browser must allow for transfers: shown when a transfer fails the way a missing
 /// bucket CORS rule makes it fail.
 pub fn cors_rule(origin: &str) -> String {
@@ -56,6 +61,8 @@ pub fn cors_rule(origin: &str) -> String {
 pub struct Uploads {
     rows: RwSignal<Vec<Row>>,
     blocked_by_cors: RwSignal<bool>,
+    /// Files sent at once (the user picks; each large one sends several parts at once too).
+    at_once: RwSignal<usize>,
     /// The page's reactive owner: each row's signals belong to it, not to an event handler.
     owner: StoredValue<Owner>,
 }
@@ -65,6 +72,7 @@ impl Uploads {
         Uploads {
             rows: RwSignal::new(Vec::new()),
             blocked_by_cors: RwSignal::new(false),
+            at_once: RwSignal::new(AT_ONCE),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
         }
     }
@@ -89,6 +97,7 @@ pub fn Uploader(
     let Uploads {
         rows,
         blocked_by_cors,
+        at_once,
         owner,
     } = uploads;
     let dragging = RwSignal::new(false);
@@ -101,9 +110,15 @@ pub fn Uploader(
             bucket,
             prefix,
         };
-        owner
-            .get_value()
-            .with(|| send::queue(files, to, rows, blocked_by_cors, uploaded));
+        owner.get_value().with(|| {
+            send::queue(
+                files,
+                to,
+                (rows, at_once.get_untracked()),
+                blocked_by_cors,
+                uploaded,
+            )
+        });
     };
     #[cfg(not(feature = "hydrate"))]
     let _ = (target, uploaded, owner);
@@ -140,7 +155,13 @@ pub fn Uploader(
                     <input type="file" multiple prop:webkitdirectory=true class="visually-hidden" on:change=on_pick/>
                 </label>
                 <span class="muted">"or drop files here"</span>
+                <label class="at-once">"Files at once "
+                    <select on:change=move |ev| at_once.set(event_target_value(&ev).parse().unwrap_or(AT_ONCE))>
+                        {[1usize, 2, 3, 4, 6].map(|n| view! { <option value=n selected=n == AT_ONCE>{n}</option> })}
+                    </select>
+                </label>
             </div>
+            <Overall rows/>
             <Show when=move || blocked_by_cors.get()>
                 <div class="notice error" role="alert">
                     <p>"The browser could not reach the bucket. Its CORS configuration must allow this site and expose ETag. In the S3 console (bucket → Permissions → Cross-origin resource sharing), apply:"</p>
@@ -174,13 +195,16 @@ fn UploadRow(row: Row) -> impl IntoView {
         }
     };
     let status = move || match state.get() {
-        State::Waiting => "Waiting".to_owned(),
+        State::Waiting => format!("Waiting · {}", human_size(size as u64)),
         State::Sending => format!(
-            "{:.0}% · {}/s",
+            "{:.0}% · {} of {} · {}/s · {}",
             percent(),
-            crate::format::human_size(speed.get() as u64)
+            human_size(sent.get() as u64),
+            human_size(size as u64),
+            human_size(speed.get() as u64),
+            time_left(size - sent.get(), speed.get())
         ),
-        State::Done => "Uploaded".to_owned(),
+        State::Done => format!("Uploaded · {}", human_size(size as u64)),
         State::Cancelled => "Cancelled".to_owned(),
         State::Failed(why) => format!("Failed: {why}"),
     };
@@ -194,6 +218,60 @@ fn UploadRow(row: Row) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| cancel.set(true)>"Cancel"</button>
             </Show>
         </li>
+    }
+}
+
+/// The batch as a whole: files done of all, bytes, and the time left at the current speed.
+#[component]
+fn Overall(rows: RwSignal<Vec<Row>>) -> impl IntoView {
+    let totals = move || {
+        rows.with(|rows| {
+            let live = rows
+                .iter()
+                .filter(|r| !matches!(r.state.get(), State::Cancelled));
+            let (mut size, mut sent, mut speed, mut done, mut all) = (0.0, 0.0, 0.0, 0, 0);
+            for row in live {
+                all += 1;
+                size += row.size;
+                match row.state.get() {
+                    State::Done => {
+                        done += 1;
+                        sent += row.size;
+                    }
+                    State::Sending => {
+                        sent += row.sent.get();
+                        speed += row.speed.get();
+                    }
+                    _ => {}
+                }
+            }
+            (size, sent, speed, done, all)
+        })
+    };
+    move || {
+        let (size, sent, speed, done, all) = totals();
+        (all > 1).then(|| {
+            let percent = if size > 0.0 { (sent / size * 100.0).min(100.0) } else { 100.0 };
+            let left = (done < all).then(|| format!(" · {}", time_left(size - sent, speed)));
+            view! {
+                <div class="upload-overall">
+                    <progress max="100" value=percent aria-label="All uploads"></progress>
+                    <span>{format!("{done} of {all} files · {} of {}", human_size(sent as u64), human_size(size as u64))}{left}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// `12 s left`, `3 min left`; unknown until something was sent.
+fn time_left(bytes: f64, speed: f64) -> String {
+    if speed <= 0.0 {
+        return "time left unknown".to_owned();
+    }
+    match (bytes.max(0.0) / speed).ceil() as u64 {
+        s if s < 60 => format!("{s} s left"),
+        s if s < 3600 => format!("{} min left", s.div_ceil(60)),
+        s => format!("{} h {} min left", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -233,11 +311,11 @@ mod send {
         (0..list.length()).filter_map(|i| list.get(i)).collect()
     }
 
-    /// Adds the files to the list and sends them one after another.
+    /// Adds the files to the list and sends them, `at_once` at a time.
     pub fn queue(
         files: Vec<File>,
         to: Destination,
-        rows: RwSignal<Vec<Row>>,
+        (rows, at_once): (RwSignal<Vec<Row>>, usize),
         blocked_by_cors: RwSignal<bool>,
         uploaded: Callback<()>,
     ) {
@@ -267,28 +345,36 @@ mod send {
             list.retain(|r| !jobs.iter().any(|(_, j)| j.key == r.key));
             list.extend(jobs.iter().map(|(_, r)| r.clone()));
         });
-        spawn_local(async move {
-            for (file, row) in jobs {
-                if row.cancelled() {
-                    row.state.try_set(State::Cancelled);
-                    continue;
+        // Each worker takes the next file waiting until none is left.
+        let waiting = Rc::new(RefCell::new(std::collections::VecDeque::from(jobs)));
+        let to = Rc::new(to);
+        for _ in 0..at_once.max(1) {
+            let (waiting, to) = (waiting.clone(), to.clone());
+            spawn_local(async move {
+                loop {
+                    let next = waiting.borrow_mut().pop_front();
+                    let Some((file, row)) = next else { break };
+                    if row.cancelled() {
+                        row.state.try_set(State::Cancelled);
+                        continue;
+                    }
+                    row.state.try_set(State::Sending);
+                    let outcome = send_file(&to, &file, &row).await;
+                    row.state.try_set(match outcome {
+                        Ok(()) => {
+                            uploaded.try_run(());
+                            State::Done
+                        }
+                        Err(Failure::Cancelled) => State::Cancelled,
+                        Err(Failure::Blocked) => {
+                            blocked_by_cors.try_set(true);
+                            State::Failed("the browser could not reach S3 (CORS?)".into())
+                        }
+                        Err(Failure::Other(why)) => State::Failed(why),
+                    });
                 }
-                row.state.try_set(State::Sending);
-                let outcome = send_file(&to, &file, &row).await;
-                row.state.try_set(match outcome {
-                    Ok(()) => {
-                        uploaded.try_run(());
-                        State::Done
-                    }
-                    Err(Failure::Cancelled) => State::Cancelled,
-                    Err(Failure::Blocked) => {
-                        blocked_by_cors.try_set(true);
-                        State::Failed("the browser could not reach S3 (CORS?)".into())
-                    }
-                    Err(Failure::Other(why)) => State::Failed(why),
-                });
-            }
-        });
+            });
+        }
     }
 
     async fn send_file(to: &Destination, file: &File, row: &Row) -> Result<(), Failure> {

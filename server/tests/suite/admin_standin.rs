@@ -206,9 +206,9 @@ async fn an_admin_disables_enables_and_rechecks_a_connection(pool: PgPool) {
             "connection.disable",
             "connection.recheck",
             "connection.enable",
-            "verify",
-            "verify_wrong_external_id",
-            "verify_without_external_id",
+            "connection.verify",
+            "connection.verify_wrong_external_id",
+            "connection.verify_without_external_id",
             "connection.recheck",
         ]
     );

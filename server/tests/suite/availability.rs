@@ -257,13 +257,18 @@ async fn one_user_spends_their_own_allowance_of_assumptions_and_their_links_stil
             .fetch_all(&pool)
             .await
             .unwrap();
-    let listed = assumed.iter().filter(|(a, _)| a == "list_objects").count();
+    let listed = assumed.iter().filter(|(a, _)| a == "object.list").count();
     assert_eq!(
         listed,
         statuses.len() - 1,
         "a refusal assumes nothing: {statuses:?} {assumed:?}"
     );
     // Strangers opening the owner's link spend the link's allowance, not the owner's: it opens.
-    let opened = http("GET", &format!("http://{}{}", server.addr, link.path), &[]).await;
+    let opened = http(
+        "GET",
+        &format!("http://{}{}/download", server.addr, link.path),
+        &[],
+    )
+    .await;
     assert_eq!(opened.status, 302, "{}", opened.body);
 }

@@ -22,7 +22,7 @@ async fn list(
     prefix: &str,
     token: Option<String>,
 ) -> Result<Listing, AppError> {
-    browse::objects(state, *user, c.id, bucket, prefix, token).await
+    browse::objects(state, *user, c.id, bucket, (prefix, 1000), token).await
 }
 
 fn keys(listing: &Listing) -> Vec<&str> {
@@ -145,7 +145,7 @@ async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: 
         page.added.iter().map(|b| &b.name[..]).collect::<Vec<_>>(),
         ["cv-mixed"]
     );
-    let walk = browse::objects(&state, user, c.id, "cv-mixed", "walk/", None)
+    let walk = browse::objects(&state, user, c.id, "cv-mixed", ("walk/", 1000), None)
         .await
         .unwrap();
     assert_eq!(walk.folders, ["walk/one/"]);
@@ -156,7 +156,7 @@ async fn a_one_bucket_role_adds_its_bucket_by_name_and_is_denied_the_rest(pool: 
     };
     let refused = browse::add_bucket(&state, user, c.id, "cv-other").await;
     assert_eq!(refused.unwrap_err(), denied);
-    let listed = browse::objects(&state, user, c.id, "cv-other", "", None).await;
+    let listed = browse::objects(&state, user, c.id, "cv-other", ("", 1000), None).await;
     assert_eq!(listed.unwrap_err(), denied);
     // Nothing refused was stored.
     let page = browse::buckets(&state, user, c.id, None).await.unwrap();
@@ -239,7 +239,11 @@ async fn every_call_assumes_exactly_once(pool: PgPool) {
 
     let calls = assumptions(role, browse::buckets(state, user, c.id, None)).await;
     assert_eq!(calls, 1, "the buckets page");
-    let calls = assumptions(role, browse::objects(state, user, c.id, "cv-big", "", None)).await;
+    let calls = assumptions(
+        role,
+        browse::objects(state, user, c.id, "cv-big", ("", 1000), None),
+    )
+    .await;
     assert_eq!(calls, 1, "a folder page");
     let calls = assumptions(role, browse::details(state, user, c.id, "cv-mixed", key)).await;
     assert_eq!(calls, 1, "details: HeadObject and tags on one assumption");
@@ -380,7 +384,7 @@ async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) 
     };
     let before = crate::support::standin::assume_role_calls(c.role_arn.as_deref().unwrap()).await;
     assert_eq!(
-        browse::objects(&narrowed, user, c.id, "cv-mixed", "walk/", None)
+        browse::objects(&narrowed, user, c.id, "cv-mixed", ("walk/", 1000), None)
             .await
             .unwrap_err(),
         AppError::EndpointNotAllowed
@@ -390,7 +394,7 @@ async fn a_connection_with_its_own_endpoints_uses_them_path_style(pool: PgPool) 
         before
     );
 
-    let walk = browse::objects(&state, user, c.id, "cv-mixed", "walk/", None)
+    let walk = browse::objects(&state, user, c.id, "cv-mixed", ("walk/", 1000), None)
         .await
         .unwrap();
     assert_eq!(walk.folders, ["walk/one/"]);
@@ -465,7 +469,7 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
         app::aws::access::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
     let link = app::shares::ssr::create(&target, 1, false).await.unwrap();
     put_role("hostile-key", Some(&c.external_id), Some(LIST_ONLY));
-    let refused = browser.get(&link.path).await;
+    let refused = browser.get(&format!("{}/download", link.path)).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(
         refused

@@ -46,7 +46,7 @@ async fn the_right_external_id_verifies(pool: PgPool) {
 
     // Every assumption is in the audit log, those with a wrong ID and without one refused.
     let audit: Vec<(String, String, bool)> = sqlx::query_as(
-        "select action, outcome, aws_request_id is not null from audit_events where action like 'verify%' order by id",
+        "select action, outcome, aws_request_id is not null from audit_events where action like 'connection.verify%' order by id",
     )
     .fetch_all(&pool)
     .await
@@ -54,14 +54,14 @@ async fn the_right_external_id_verifies(pool: PgPool) {
     assert_eq!(
         audit,
         [
-            ("verify".into(), "ok".into(), true),
+            ("connection.verify".into(), "ok".into(), true),
             (
-                "verify_wrong_external_id".into(),
+                "connection.verify_wrong_external_id".into(),
                 "TrustDenied".into(),
                 true
             ),
             (
-                "verify_without_external_id".into(),
+                "connection.verify_without_external_id".into(),
                 "TrustDenied".into(),
                 true
             )
@@ -108,7 +108,7 @@ async fn a_trust_policy_that_does_not_pin_the_external_id_is_refused(pool: PgPoo
         ("present-any", r#"{"Null": {"sts:ExternalId": "false"}}"#),
         ("like-prefix", r#"{"StringLike": {"sts:ExternalId": "*?"}}"#),
     ] {
-        let id = connections::create(&state.pool, &state.config, user, role, None)
+        let id = connections::create(&state.pool, &state.config, user, (role, false), None)
             .await
             .unwrap();
         let c = verify_arn(&state, user, id, &put_role_with_condition(role, condition)).await;
@@ -125,7 +125,7 @@ async fn a_trust_policy_that_does_not_pin_the_external_id_is_refused(pool: PgPoo
     }
     let refused: Vec<(String, String)> = sqlx::query_as(
         "select action, outcome from audit_events
-         where action = 'verify_wrong_external_id' order by id",
+         where action = 'connection.verify_wrong_external_id' order by id",
     )
     .fetch_all(&pool)
     .await
@@ -182,7 +182,7 @@ async fn a_role_changed_while_it_was_checked_is_not_marked_verified(pool: PgPool
 async fn an_unknown_role_is_not_trusted(pool: PgPool) {
     let state = state(pool.clone(), crate::support::aws().await).await;
     let user = owner(&pool, "a@example.com").await;
-    let id = connections::create(&state.pool, &state.config, user, "ghost", None)
+    let id = connections::create(&state.pool, &state.config, user, ("ghost", false), None)
         .await
         .unwrap();
     for arn in [
@@ -283,7 +283,7 @@ async fn an_endpoint_that_never_answers_frees_the_request(pool: PgPool) {
     let aws = AwsGateway::load(&config, loader).await;
     let state = state(pool.clone(), aws).await;
     let user = owner(&pool, "a@example.com").await;
-    let id = connections::create(&state.pool, &state.config, user, "slow", None)
+    let id = connections::create(&state.pool, &state.config, user, ("slow", false), None)
         .await
         .unwrap();
     let started = std::time::Instant::now();

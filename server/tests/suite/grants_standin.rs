@@ -40,7 +40,7 @@ async fn listed(
     connection: i64,
     prefix: &str,
 ) -> Result<Vec<String>, AppError> {
-    let listing = browse::objects(state, user, connection, "cv-work", prefix, None).await?;
+    let listing = browse::objects(state, user, connection, "cv-work", (prefix, 1000), None).await?;
     Ok(listing.objects.into_iter().map(|o| o.key).collect())
 }
 
@@ -102,7 +102,7 @@ async fn a_read_only_location_is_refused_changes_by_crossview_and_by_its_policy(
     assert!(page.buckets.is_empty());
 
     // Inside: reads work, and the listing says where it is.
-    let listing = browse::objects(&state, user, c.id, "cv-work", &inside, None)
+    let listing = browse::objects(&state, user, c.id, "cv-work", (&inside, 1000), None)
         .await
         .unwrap();
     assert_eq!(listing.within.as_ref().unwrap().prefix, inside);
@@ -115,7 +115,7 @@ async fn a_read_only_location_is_refused_changes_by_crossview_and_by_its_policy(
         ("cv-work", base.as_str()),
         ("cv-mixed", ""),
     ] {
-        let refused = browse::objects(&state, user, c.id, bucket, prefix, None).await;
+        let refused = browse::objects(&state, user, c.id, bucket, (prefix, 1000), None).await;
         assert_eq!(
             refused.unwrap_err(),
             AppError::OutsideLocation,
@@ -305,7 +305,7 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
 
     // Every assumption of hers names the grant, its grantor and the location.
     let details: Vec<serde_json::Value> = sqlx::query_scalar(
-        "select detail from audit_events where actor_id = $1 and action in ('list_objects', 'download')
+        "select detail from audit_events where actor_id = $1 and action in ('object.list', 'object.download')
          and outcome = 'ok'",
     )
     .bind(dana_id)
@@ -492,7 +492,7 @@ async fn locations_and_grants_are_checked_and_only_their_managers_change_them(po
         .execute(&pool)
         .await
         .unwrap();
-    let c = connections::create(&pool, &state.config, ada, "team", None)
+    let c = connections::create(&pool, &state.config, ada, ("team", false), None)
         .await
         .unwrap();
     for bad in ["../up", "a//b", "all*", "${aws:username}/"] {

@@ -30,6 +30,7 @@ mod limits;
 mod mail;
 mod notices;
 mod objects_standin;
+mod pages;
 mod readiness;
 mod sessions;
 mod shares_standin;

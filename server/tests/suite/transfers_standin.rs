@@ -350,9 +350,10 @@ async fn keys_in_any_script_upload_list_download_share_and_copy(pool: PgPool) {
 
         let (folder_name, _) = name.split_once('/').unwrap();
         let prefix = format!("{root}{folder_name}/");
-        let listed = app::browse::ssr::objects(&state, user, c.id, "cv-work", &prefix, None)
-            .await
-            .unwrap();
+        let listed =
+            app::browse::ssr::objects(&state, user, c.id, "cv-work", (&prefix, 1000), None)
+                .await
+                .unwrap();
         assert_eq!(
             listed
                 .objects

@@ -165,10 +165,13 @@ async fn an_authenticator_app_becomes_the_second_step_and_each_code_works_once(p
         .iter()
         .map(|(a, m)| (a.as_str(), m.as_deref()))
         .collect();
-    assert!(names.contains(&("sign_in", Some("password"))), "{names:?}");
+    assert!(
+        names.contains(&("account.sign_in", Some("password"))),
+        "{names:?}"
+    );
     assert!(names.contains(&("factor.add", None)), "{names:?}");
     assert!(
-        names.contains(&("sign_in", Some("password+totp"))),
+        names.contains(&("account.sign_in", Some("password+totp"))),
         "{names:?}"
     );
 }
@@ -197,7 +200,12 @@ async fn recovery_codes_sign_in_once_each_say_what_remains_and_renew(pool: PgPoo
         .await
         .contains("CodeInvalid"));
     assert_eq!(
-        actions(&pool, "sign_in").await.last().unwrap().1.as_deref(),
+        actions(&pool, "account.sign_in")
+            .await
+            .last()
+            .unwrap()
+            .1
+            .as_deref(),
         Some("password+recovery_code")
     );
 

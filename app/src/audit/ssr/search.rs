@@ -21,7 +21,8 @@ pub struct Criteria {
     actor_kind: Option<&'static str>,
     connection: Option<i64>,
     account: Option<String>,
-    action: Option<String>,
+    /// The action's names: today's, and the one older rows carry if it was renamed.
+    action: Option<Vec<String>>,
     class: Option<String>,
     bucket: Option<String>,
     prefix: Option<String>,
@@ -69,7 +70,9 @@ impl TryFrom<&AuditFilter> for Criteria {
             actor_kind,
             connection,
             account,
-            action: text(&f.action),
+            // An old name (a bookmarked search) finds the action's rows under either name.
+            action: text(&f.action)
+                .map(|a| crate::audit::stored_names(crate::audit::current_name(&a))),
             class,
             bucket: text(&f.bucket),
             prefix: text(&f.prefix),
@@ -88,7 +91,7 @@ impl Criteria {
             ("e.actor_id", self.actor.as_deref().map(Value::User)),
             ("e.connection_id", self.connection.map(Value::Id)),
             ("e.account_id", self.account.as_deref().map(Value::Text)),
-            ("e.action", self.action.as_deref().map(Value::Text)),
+            ("e.action", self.single_action().map(Value::Text)),
             ("e.bucket", self.bucket.as_deref().map(Value::Text)),
         ];
         for (column, value) in equal {
@@ -104,6 +107,11 @@ impl Criteria {
                 q.push(format_args!(" and {column} = "));
             }
             value.push(q);
+        }
+        if let Some(names) = self.action.as_ref().filter(|n| n.len() > 1) {
+            q.push(" and e.action = any(")
+                .push_bind(names.clone())
+                .push(")");
         }
         // The kind is a constant too, written out so that its partial index is usable.
         if let Some(kind) = self.actor_kind {
@@ -153,6 +161,15 @@ impl Criteria {
         format!(" order by {lead}e.at {direction}, e.id {direction}")
     }
 
+    /// The action filter when rows carry one name for it: an action also stored under an older
+    /// name is matched by `any`, which no index yields in order.
+    fn single_action(&self) -> Option<&str> {
+        match self.action.as_deref() {
+            Some([name]) => Some(name),
+            _ => None,
+        }
+    }
+
     /// The column of the most selective equality filter that is set.
     fn lead(&self) -> Option<&'static str> {
         if self.actor.is_some() {
@@ -165,7 +182,7 @@ impl Criteria {
             Some("e.account_id")
         } else if self.bucket.is_some() {
             Some("e.bucket")
-        } else if self.action.is_some() {
+        } else if self.single_action().is_some() {
             Some("e.action")
         } else if matches!(self.class.as_deref(), Some("refused" | "failed")) {
             Some("e.class")
@@ -235,19 +252,24 @@ pub async fn page(pool: &PgPool, criteria: &Criteria) -> Result<AuditPage, AppEr
     });
     let rows = rows
         .into_iter()
-        .map(|(r, _)| AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            connection_id: r.connection_id,
-            account_id: r.account_id,
-            action: r.action,
-            bucket: r.bucket,
-            key: r.key,
-            outcome: r.outcome,
-            class: r.class,
-            aws_request_id: r.aws_request_id,
-            detail: r.detail,
+        .map(|(r, _)| {
+            let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+            AuditEntry {
+                id: r.id,
+                at: r.at,
+                actor: r.actor,
+                connection_id: r.connection_id,
+                account_id: r.account_id,
+                action: crate::audit::current_name(&r.action).to_owned(),
+                bucket: r.bucket,
+                key: r.key,
+                outcome: r.outcome,
+                class: r.class,
+                aws_request_id: r.aws_request_id,
+                location: detail["location"].as_str().map(str::to_owned),
+                grant: detail["grant"].as_i64(),
+                detail: r.detail,
+            }
         })
         .collect();
     Ok(AuditPage { rows, next })

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::nav::*;
 use crate::{
-    browse::{describe_object, ObjectDetails},
+    browse::{describe_object, unchangeable, ObjectDetails},
     error::AppError,
     format::{human_size, minutes},
     forms::refusal_from_query,
@@ -73,10 +73,20 @@ pub(super) fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
                             <ShareForm connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
                             <h2>"Versions"</h2>
                             <Versions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
-                            {d.within.as_ref().is_none_or(|w| w.writable).then(|| view! {
-                                <h2>"Manage"</h2>
-                                <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
-                            })}
+                            <h2>"Manage"</h2>
+                            {match unchangeable(d.read_only, d.within.as_ref()) {
+                                None => view! {
+                                    <ObjectActions connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
+                                }.into_any(),
+                                Some(why) => view! {
+                                    <section class="card object-actions" aria-label="Manage" aria-describedby="locked-why">
+                                        {["Rename / move", "Copy to…", "Delete"].map(|label| view! {
+                                            <button type="button" disabled title=why>{label}</button>
+                                        })}
+                                        <p id="locked-why" class="muted">{why}": you may download and share this object, not change it."</p>
+                                    </section>
+                                }.into_any(),
+                            }}
                         }.into_any(),
                     }}
                     <p><a href=place.folder()>"← Back to the folder"</a></p>
@@ -112,11 +122,11 @@ fn DetailsTable(details: ObjectDetails) -> impl IntoView {
                     {row("Content type", d.content_type.clone())}
                     {row("Last modified", d.last_modified.as_deref().map(minutes).map(|t| t + " UTC"))}
                     {row("Storage class", Some(d.storage_class.clone()))}
-                    {row("ETag", d.etag.clone())}
+                    <tr><th scope="row">"ETag"</th><td><code>{d.etag.clone().unwrap_or_else(|| "—".into())}</code></td></tr>
                     {row("Encryption", encryption)}
-                    {row("Version", d.version_id.clone())}
-                    <tr><th scope="row">"S3 URI"</th><td><code>{d.s3_uri.clone()}</code>" "<CopyButton text=d.s3_uri.clone() label="Copy the S3 URI"/></td></tr>
-                    <tr><th scope="row">"ARN"</th><td><code>{d.arn.clone()}</code>" "<CopyButton text=d.arn.clone() label="Copy the ARN"/></td></tr>
+                    <tr><th scope="row">"Version"</th><td><code>{d.version_id.clone().unwrap_or_else(|| "—".into())}</code></td></tr>
+                    <tr><th scope="row">"S3 URI"</th><td><code>{d.s3_uri.clone()}</code>" "<CopyButton text=d.s3_uri.clone() label="Copy S3 URI"/></td></tr>
+                    <tr><th scope="row">"ARN"</th><td><code>{d.arn.clone()}</code>" "<CopyButton text=d.arn.clone() label="Copy ARN"/></td></tr>
                 </tbody>
             </table>
         </section>

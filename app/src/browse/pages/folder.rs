@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 
 use super::{details::*, nav::*, rows::RowsInPage};
 use crate::{
-    browse::{list_objects, Listing},
+    browse::{list_objects, unchangeable, Listing, PAGE_SIZE, PAGE_SIZES},
     error::AppError,
     format::{human_size, minutes},
     iam::{self, Reach},
@@ -41,13 +41,14 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                     p.bucket,
                     format!("{}{}", p.prefix, p.filter),
                     p.tokens.last().cloned(),
+                    p.per,
                 )
             })
         },
         |key| async move {
             match key {
-                Some((connection, bucket, prefix, token)) => {
-                    list_objects(connection, bucket, prefix, token).await
+                Some((connection, bucket, prefix, token, per)) => {
+                    list_objects(connection, bucket, prefix, token, Some(per)).await
                 }
                 None => Err(AppError::NotFound),
             }
@@ -93,23 +94,41 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
                         Ok(page) => {
-                            // A read-only location offers no change at all (its policy refuses them).
-                            let writable = page.within.as_ref().is_none_or(|w| w.writable);
+                            // A read-only connection or location offers no change: its actions
+                            // are shown disabled, with the reason.
+                            let locked = unchangeable(page.read_only, page.within.as_ref());
                             view! {
                                 {page.within.clone().map(|within| view! { <LocationNote within/> }.into_any())}
-                                {writable.then(|| view! {
-                                    <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
-                                        prefix=place.prefix.clone() uploaded=refresh/>
-                                    <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
-                                        prefix=place.prefix.clone()/>
-                                }.into_any())}
-                                <Entries place=place.clone() listing=page selected=actions.selected/>
+                                {match locked {
+                                    None => view! {
+                                        <Uploader uploads=uploads connection=place.connection bucket=place.bucket.clone()
+                                            prefix=place.prefix.clone() uploaded=refresh/>
+                                        <FolderActions state=actions connection=place.connection bucket=place.bucket.clone()
+                                            prefix=place.prefix.clone()/>
+                                    }.into_any(),
+                                    Some(why) => view! { <LockedActions why/> }.into_any(),
+                                }}
+                                <Entries place=place.clone() listing=page state=actions/>
                             }.into_any()
                         }
                     }}
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// The folder's changes, not offered here: disabled, with the reason beside them (a disabled
+/// button takes no focus, so the reason is text, not only a tooltip).
+#[component]
+fn LockedActions(why: &'static str) -> impl IntoView {
+    view! {
+        <div class="toolbar" role="toolbar" aria-label="Folder actions" aria-describedby="locked-why">
+            {["Upload", "Create folder", "Rename", "Delete"].map(|label| view! {
+                <button type="button" disabled title=why>{label}</button>
+            })}
+        </div>
+        <p id="locked-why" class="notice info">{why}": you may browse and download here, not change anything."</p>
     }
 }
 
@@ -140,6 +159,7 @@ fn FilterBox(place: Place) -> impl IntoView {
     view! {
         <Form method="GET" action=path attr:class="filter" attr:role="search">
             {hidden_prefix}
+            {(place.per != PAGE_SIZE).then(|| view! { <input type="hidden" name="per" value=place.per.to_string()/> })}
             <label for="filter" class="visually-hidden">"Filter by prefix"</label>
             <input id="filter" name="filter" type="search" placeholder="Filter by prefix…"
                 autocomplete="off" spellcheck="false" value=place.filter.clone()/>
@@ -151,7 +171,8 @@ fn FilterBox(place: Place) -> impl IntoView {
 
 /// A checkbox that adds `key` (an object's key or a folder's prefix) to the selection.
 #[component]
-fn Pick(key: String, name: String, selected: RwSignal<Vec<String>>) -> impl IntoView {
+fn Pick(key: String, name: String, state: FolderState) -> impl IntoView {
+    let selected = state.selected;
     let checked = {
         let key = key.clone();
         move || selected.with(|s| s.contains(&key))
@@ -161,6 +182,7 @@ fn Pick(key: String, name: String, selected: RwSignal<Vec<String>>) -> impl Into
             <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
+                    state.everything.set(false);
                     selected.update(|s| {
                         s.retain(|k| k != &key);
                         if on { s.push(key.clone()); }
@@ -170,8 +192,65 @@ fn Pick(key: String, name: String, selected: RwSignal<Vec<String>>) -> impl Into
     }
 }
 
+/// The header's checkbox: every entry of this page, or none.
 #[component]
-fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> impl IntoView {
+fn PickPage(keys: Vec<String>, state: FolderState) -> impl IntoView {
+    let keys = StoredValue::new(keys);
+    let selected = state.selected;
+    let all = move || keys.with_value(|k| !k.is_empty() && selected.with(|s| s.len() == k.len()));
+    view! {
+        <th class="pick">
+            <input type="checkbox" aria-label="Select every entry on this page" prop:checked=all
+                on:change=move |ev| {
+                    state.everything.set(false);
+                    selected.set(match event_target_checked(&ev) {
+                        true => keys.get_value(),
+                        false => Vec::new(),
+                    });
+                }/>
+        </th>
+    }
+}
+
+/// Once a whole page is chosen and more pages follow: choose everything in the folder.
+#[component]
+fn PickEverything(on_page: usize, state: FolderState) -> impl IntoView {
+    let (selected, everything) = (state.selected, state.everything);
+    let whole_page = move || on_page > 0 && selected.with(Vec::len) == on_page;
+    view! {
+        <Show when=move || whole_page() || everything.get()>
+            <p class="notice info select-everything" role="status">
+                {move || match everything.get() {
+                    true => view! {
+                        "Everything in this folder is selected, on every page. "
+                        <button type="button" class="link" on:click=move |_| everything.set(false)>"Only this page"</button>
+                    }.into_any(),
+                    false => view! {
+                        {format!("All {on_page} entries on this page are selected. ")}
+                        <button type="button" class="link" on:click=move |_| everything.set(true)>"Select everything in this folder"</button>
+                    }.into_any(),
+                }}
+            </p>
+        </Show>
+    }
+}
+
+/// How many entries a page shows: links, so each size is a URL of its own.
+#[component]
+fn PageSizes(place: Place) -> impl IntoView {
+    view! {
+        <nav class="page-sizes" aria-label="Entries a page">
+            <span class="muted">"Show"</span>
+            {PAGE_SIZES.map(|per| {
+                let current = (per == place.per).then_some("page");
+                view! { <a href=place.href_per(None, per) aria-current=current>{per}</a> }
+            })}
+        </nav>
+    }
+}
+
+#[component]
+fn Entries(place: Place, listing: Listing, state: FolderState) -> impl IntoView {
     let Listing {
         folders,
         mut objects,
@@ -220,12 +299,34 @@ fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> i
             <th aria-sort=aria><a href=place.href(Some((sort, descending)))>{label}{arrow}</a></th>
         }
     };
-    let count = folders.len() + objects.len();
+    let keys: Vec<String> = folders
+        .iter()
+        .chain(objects.iter().map(|o| &o.key))
+        .cloned()
+        .collect();
+    let on_page = keys.len();
+    let total: u64 = objects.iter().map(|o| o.size.unsigned_abs()).sum();
+    let summary = format!(
+        "{} · {} · {} on this page",
+        plural(folders.len(), "folder"),
+        plural(objects.len(), "object"),
+        human_size(total)
+    );
+    let more = next.is_some();
+    let pager = |label: &'static str| {
+        view! { <Pager base=place.href(None) tokens=place.tokens.clone() next=next.clone() label=label/> }
+    };
     view! {
-        <section class="card table-wrap">
+        <div class="listing-bar">
+            <p id="listing-count" class="muted">{summary}</p>
+            <PageSizes place=place.clone()/>
+            {pager("Pages, top")}
+        </div>
+        {more.then(|| view! { <PickEverything on_page state/> })}
+        <section class="card table-wrap listing-wrap">
             <table class="listing" aria-describedby="listing-count">
                 <thead><tr>
-                    <th class="pick"><span class="visually-hidden">"Select"</span></th>
+                    <PickPage keys state/>
                     {header("Name", Sort::Name)}
                     {header("Size", Sort::Size)}
                     {header("Last modified", Sort::Modified)}
@@ -234,39 +335,48 @@ fn Entries(place: Place, listing: Listing, selected: RwSignal<Vec<String>>) -> i
                 <tbody>
                     {folders.into_iter().map(|folder| {
                         let name = name_in(&folder, &place.prefix).trim_end_matches('/').to_owned();
+                        let title = format!("{name}/");
                         view! {
                             <tr class="folder" data-key=encode_component(&folder)>
-                                <Pick key=folder.clone() name=format!("{name}/") selected=selected/>
-                                <td><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)>
+                                <Pick key=folder.clone() name=title.clone() state/>
+                                <td class="name"><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)
+                                    title=title>
                                     <span class="icon-folder" aria-hidden="true"></span>{name}"/"
                                 </a></td>
-                                <td>"—"</td><td></td><td></td>
+                                <td data-label="Size">"—"</td><td></td><td></td>
                             </tr>
                         }
                     }).collect_view()}
                     {objects.into_iter().map(|o| {
                         let name = name_in(&o.key, &place.prefix).to_owned();
                         let name = if name.is_empty() { "(object named like its folder)".to_owned() } else { name };
+                        let title = name.clone();
                         view! {
                             <tr class="object" data-key=encode_component(&o.key)>
-                                <Pick key=o.key.clone() name=name.clone() selected=selected/>
-                                <td><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)>{name}</a></td>
-                                <td title=format!("{} bytes", o.size)>
+                                <Pick key=o.key.clone() name=name.clone() state/>
+                                <td class="name"><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)
+                                    title=title>{name}</a></td>
+                                <td class="size" title=format!("{} bytes", o.size)>
                                     <data value=o.size>{human_size(o.size.unsigned_abs())}</data>
                                 </td>
-                                <td>{o.last_modified.map(|at| view! { <time datetime=at.clone()>{minutes(&at)}</time> })}</td>
-                                <td>{o.storage_class.unwrap_or_else(|| "STANDARD".into())}</td>
+                                <td class="date">{o.last_modified.map(|at| view! { <time datetime=at.clone()>{minutes(&at)}</time> })}</td>
+                                <td class="class">{o.storage_class.unwrap_or_else(|| "STANDARD".into())}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
         </section>
-        <p id="listing-count" class="muted">
-            {format!("{count} entries on this page")}
-            " · "<span class="hint">"↑ ↓ to move, Enter to open, Backspace to go up"</span>
-        </p>
-        <Pager base=place.href(None) tokens=place.tokens.clone() next=next/>
+        <p class="muted hint">"↑ ↓ to move, Enter to open, Backspace to go up"</p>
+        {pager("Pages, bottom")}
     }
     .into_any()
+}
+
+/// `3 objects`, `1 folder`.
+fn plural(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
+    browse::{PAGE_SIZE, PAGE_SIZES},
     location::*,
     url::{use_query, use_raw_path},
 };
@@ -30,7 +31,14 @@ pub(super) fn with_tokens(href: String, tokens: &[String]) -> String {
 
 /// Previous and Next links for a cursor stack; `next` is the token of the following page.
 #[component]
-pub(super) fn Pager(base: String, tokens: Vec<String>, next: Option<String>) -> impl IntoView {
+pub(super) fn Pager(
+    base: String,
+    tokens: Vec<String>,
+    next: Option<String>,
+    /// Each pager's own name: a page with two has them both as landmarks.
+    #[prop(default = "Pages")]
+    label: &'static str,
+) -> impl IntoView {
     let page = tokens.len() + 1;
     let previous =
         (!tokens.is_empty()).then(|| with_tokens(base.clone(), &tokens[..tokens.len() - 1]));
@@ -41,15 +49,15 @@ pub(super) fn Pager(base: String, tokens: Vec<String>, next: Option<String>) -> 
     });
     (previous.is_some() || next.is_some()).then(|| {
         view! {
-            <nav class="pager" aria-label="Pages">
+            <nav class="pager" aria-label=label>
                 {match previous {
                     Some(href) => view! { <a class="button" rel="prev" href=href>"← Previous"</a> }.into_any(),
-                    None => view! { <span class="button disabled">"← Previous"</span> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
                 }}
                 <span class="muted">{format!("Page {page}")}</span>
                 {match next {
                     Some(href) => view! { <a class="button" rel="next" href=href>"Next →"</a> }.into_any(),
-                    None => view! { <span class="button disabled">"Next →"</span> }.into_any(),
+                    None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
                 }}
             </nav>
         }
@@ -130,6 +138,8 @@ pub(super) struct Place {
     pub(super) descending: bool,
     pub(super) tokens: Vec<String>,
     pub(super) object: Option<String>,
+    /// Entries a page (`?per=`): [`PAGE_SIZE`] unless the user chose another.
+    pub(super) per: i32,
 }
 
 impl Place {
@@ -139,8 +149,16 @@ impl Place {
 
     /// This folder with the same filter (and sort, unless `sort` is given), on its first page.
     pub(super) fn href(&self, sort: Option<(Sort, bool)>) -> String {
+        self.href_per(sort, self.per)
+    }
+
+    /// [`Place::href`] with `per` entries a page.
+    pub(super) fn href_per(&self, sort: Option<(Sort, bool)>, per: i32) -> String {
         let (sort, descending) = sort.unwrap_or((self.sort, self.descending));
         let mut href = self.folder();
+        if per != PAGE_SIZE {
+            href = with_query(&href, "per", &per.to_string());
+        }
         if !self.filter.is_empty() {
             href = with_query(&href, "filter", &self.filter);
         }
@@ -177,6 +195,11 @@ pub(super) fn place() -> Memo<Option<Place>> {
             sort: Sort::parse(query.get("sort")),
             descending: query.get("order") == Some("desc"),
             tokens: query.get_all("t"),
+            per: query
+                .get("per")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| PAGE_SIZES.contains(p))
+                .unwrap_or(PAGE_SIZE),
             object: query
                 .get("object")
                 .filter(|k| !k.is_empty())

@@ -30,6 +30,7 @@ struct Head {
     connection: String,
     next: Option<String>,
     within: Option<Reach>,
+    read_only: bool,
 }
 
 impl Encoder<Loaded> for RowsInPage {
@@ -41,6 +42,7 @@ impl Encoder<Loaded> for RowsInPage {
             connection: listing.connection.clone(),
             next: listing.next.clone(),
             within: listing.within.clone(),
+            read_only: listing.read_only,
         });
         serde_json::to_string(&head)
     }
@@ -62,6 +64,7 @@ impl Decoder<Loaded> for RowsInPage {
                     objects,
                     next: head.next,
                     within: head.within,
+                    read_only: head.read_only,
                 }))
             }
         }
@@ -127,6 +130,7 @@ mod tests {
             }],
             next: Some("token/+=".into()),
             within: None,
+            read_only: false,
         };
         let json = RowsInPage::encode(&Ok(listing)).unwrap();
         assert!(

@@ -57,6 +57,7 @@ struct Row {
     created_at: OffsetDateTime,
     s3_endpoint: Option<String>,
     sts_endpoint: Option<String>,
+    read_only: bool,
 }
 
 impl From<Row> for Connection {
@@ -74,6 +75,7 @@ impl From<Row> for Connection {
             created_at: rfc3339(r.created_at),
             s3_endpoint: r.s3_endpoint,
             sts_endpoint: r.sts_endpoint,
+            read_only: r.read_only,
         }
     }
 }
@@ -83,7 +85,8 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
         Row,
         r#"select id, name, role_arn, external_id, account_id,
                 case when disabled_at is null then status else 'disabled' end as "status!",
-                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint
+                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint,
+                read_only
          from connections where owner_id = $1 order by lower(name), id"#,
         owner
     )
@@ -98,7 +101,8 @@ pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppEr
         Row,
         r#"select id, name, role_arn, external_id, account_id,
                 case when disabled_at is null then status else 'disabled' end as "status!",
-                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint
+                trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint,
+                read_only
          from connections where id = $1 and owner_id = $2"#,
         id,
         owner
@@ -112,7 +116,7 @@ pub async fn create(
     pool: &PgPool,
     config: &Config,
     owner: i64,
-    name: &str,
+    (name, read_only): (&str, bool),
     custom_external_id: Option<&str>,
 ) -> Result<i64, AppError> {
     let name = valid_name(name)?;
@@ -124,10 +128,12 @@ pub async fn create(
         None => generate_external_id(),
     };
     let id = sqlx::query_scalar!(
-        "insert into connections (owner_id, name, external_id) values ($1, $2, $3) returning id",
+        "insert into connections (owner_id, name, external_id, read_only)
+         values ($1, $2, $3, $4) returning id",
         owner,
         name,
-        external_id
+        external_id,
+        read_only
     )
     .fetch_one(pool)
     .await
@@ -137,7 +143,11 @@ pub async fn create(
         }
         _ => AppError::from(err),
     })?;
-    let detail = json!({ "name": name, "custom_external_id": custom_external_id.is_some() });
+    let detail = json!({
+        "name": name,
+        "custom_external_id": custom_external_id.is_some(),
+        "access": crate::iam::mode(!read_only),
+    });
     record(pool, change(owner, id, Activity::ConnectionCreate, detail)).await?;
     Ok(id)
 }
@@ -212,6 +222,37 @@ pub async fn rename(pool: &PgPool, owner: i64, id: i64, name: &str) -> Result<()
         id,
         Activity::ConnectionRename,
         json!({ "name": name }),
+    )
+    .await
+}
+
+/// Read-only (no change is sent to AWS, whatever the role allows) or read-write.
+pub async fn set_access(
+    pool: &PgPool,
+    owner: i64,
+    id: i64,
+    read_only: bool,
+) -> Result<(), AppError> {
+    let updated = sqlx::query(
+        "update connections set read_only = $3
+         where id = $1 and owner_id = $2 and read_only <> $3",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(read_only)
+    .execute(pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Unchanged, or not theirs: the first changes nothing, the second is `NotFound`.
+        return get(pool, owner, id).await.map(drop);
+    }
+    owned_change(
+        pool,
+        1,
+        owner,
+        id,
+        Activity::ConnectionSetAccess,
+        json!({ "access": crate::iam::mode(!read_only) }),
     )
     .await
 }

@@ -58,9 +58,15 @@ fn generated_external_ids_are_long_random_and_alphanumeric() {
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn a_new_connection_is_pending_with_a_generated_id(pool: PgPool) {
     let owner = user(&pool, "a@example.com").await;
-    let id = create(&pool, &config(false), owner, "  Production  ", None)
-        .await
-        .unwrap();
+    let id = create(
+        &pool,
+        &config(false),
+        owner,
+        ("  Production  ", false),
+        None,
+    )
+    .await
+    .unwrap();
     let c = get(&pool, owner, id).await.unwrap();
     assert_eq!(
         (c.name.as_str(), c.status, c.role_arn.as_deref()),
@@ -68,7 +74,7 @@ async fn a_new_connection_is_pending_with_a_generated_id(pool: PgPool) {
     );
     assert_eq!(c.external_id.len(), 40);
     assert_eq!(
-        create(&pool, &config(false), owner, "   ", None)
+        create(&pool, &config(false), owner, ("   ", false), None)
             .await
             .unwrap_err(),
         AppError::ConnectionNameInvalid
@@ -80,24 +86,24 @@ async fn user_chosen_external_ids_need_the_setting_and_stay_unique(pool: PgPool)
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
     assert_eq!(
-        create(&pool, &config(false), a, "x", Some("my-own-id"))
+        create(&pool, &config(false), a, ("x", false), Some("my-own-id"))
             .await
             .unwrap_err(),
         AppError::Forbidden
     );
     let allowed = config(true);
     assert_eq!(
-        create(&pool, &allowed, a, "x", Some("bad id!"))
+        create(&pool, &allowed, a, ("x", false), Some("bad id!"))
             .await
             .unwrap_err(),
         AppError::ExternalIdInvalid
     );
-    create(&pool, &allowed, a, "x", Some("my-own-id"))
+    create(&pool, &allowed, a, ("x", false), Some("my-own-id"))
         .await
         .unwrap();
     // The confused deputy: B may not reuse A's ID, even knowing it.
     assert_eq!(
-        create(&pool, &allowed, b, "y", Some("my-own-id"))
+        create(&pool, &allowed, b, ("y", false), Some("my-own-id"))
             .await
             .unwrap_err(),
         AppError::ExternalIdTaken
@@ -109,21 +115,27 @@ async fn a_deleted_connections_external_id_is_never_used_again(pool: PgPool) {
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
     let allowed = config(true);
-    let id = create(&pool, &allowed, a, "x", Some("once-only-id"))
+    let id = create(&pool, &allowed, a, ("x", false), Some("once-only-id"))
         .await
         .unwrap();
     delete(&pool, a, id).await.unwrap();
     // Its role may still trust the ID: neither its owner nor anyone else may claim it again.
     for owner in [a, b] {
         assert_eq!(
-            create(&pool, &allowed, owner, "again", Some("once-only-id"))
-                .await
-                .unwrap_err(),
+            create(
+                &pool,
+                &allowed,
+                owner,
+                ("again", false),
+                Some("once-only-id")
+            )
+            .await
+            .unwrap_err(),
             AppError::ExternalIdTaken
         );
     }
     // Deleting a user retires the IDs of their connections too.
-    create(&pool, &allowed, b, "y", Some("b-owned-id"))
+    create(&pool, &allowed, b, ("y", false), Some("b-owned-id"))
         .await
         .unwrap();
     sqlx::query("delete from users where id = $1")
@@ -132,7 +144,7 @@ async fn a_deleted_connections_external_id_is_never_used_again(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        create(&pool, &allowed, a, "z", Some("b-owned-id"))
+        create(&pool, &allowed, a, ("z", false), Some("b-owned-id"))
             .await
             .unwrap_err(),
         AppError::ExternalIdTaken
@@ -143,7 +155,9 @@ async fn a_deleted_connections_external_id_is_never_used_again(pool: PgPool) {
 async fn only_the_owner_sees_or_touches_a_connection(pool: PgPool) {
     let a = user(&pool, "a@example.com").await;
     let b = user(&pool, "b@example.com").await;
-    let id = create(&pool, &config(false), a, "A's", None).await.unwrap();
+    let id = create(&pool, &config(false), a, ("A's", false), None)
+        .await
+        .unwrap();
     let arn = parse_role_arn("arn:aws:iam::123456789012:role/r").unwrap();
     assert_eq!(get(&pool, b, id).await.unwrap_err(), AppError::NotFound);
     assert_eq!(
@@ -232,11 +246,14 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
         "last_verified_at",
         "name",
         "owner_id",
+        "read_only",
         "role_arn",
         "s3_endpoint",
         "status",
         "sts_endpoint",
         "trust_warning",
+        "verify_started_at",
+        "verify_step",
     ];
     assert_eq!(connection_columns, reviewed);
     // Reviewed: a SHA-256 of Crossview's own share-link and reset-link tokens (not AWS
@@ -280,7 +297,7 @@ async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
     use aws_smithy_mocks::mock;
     let owner = user(&pool, "a@example.com").await;
     let stranger = user(&pool, "b@example.com").await;
-    let id = create(&pool, &config(false), owner, "c", None)
+    let id = create(&pool, &config(false), owner, ("c", false), None)
         .await
         .unwrap();
     let external_id = get(&pool, owner, id).await.unwrap().external_id;
@@ -323,14 +340,15 @@ async fn every_request_assumes_once_and_is_audited(pool: PgPool) {
     );
     assert_eq!(rule.num_calls(), 2, "a stranger never causes an assumption");
 
-    let audited: Vec<(String, Option<String>, String)> =
-        sqlx::query_as("select action, bucket, outcome from audit_events where action = 'list_objects' order by id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let audited: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "select action, bucket, outcome from audit_events where action = 'object.list' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         audited,
-        vec![("list_objects".into(), Some("photos".into()), "ok".into()); 2]
+        vec![("object.list".into(), Some("photos".into()), "ok".into()); 2]
     );
 }
 
@@ -358,9 +376,15 @@ async fn only_a_refusal_proves_the_external_id_is_pinned(pool: PgPool) {
         (vec![refused("AccessDenied"), refused("AccessDenied")], None),
     ];
     for (i, (after_the_right_id, expected)) in cases.into_iter().enumerate() {
-        let id = create(&pool, &config(false), owner, &format!("c{i}"), None)
-            .await
-            .unwrap();
+        let id = create(
+            &pool,
+            &config(false),
+            owner,
+            (&format!("c{i}"), false),
+            None,
+        )
+        .await
+        .unwrap();
         let arn = parse_role_arn("arn:aws:iam::123456789012:role/r").unwrap();
         set_role(&pool, owner, id, &arn).await.unwrap();
         let right = mock!(aws_sdk_sts::Client::assume_role).then_output(temporary_credentials);
@@ -390,7 +414,7 @@ async fn only_a_refusal_proves_the_external_id_is_pinned(pool: PgPool) {
 #[sqlx::test(migrator = "crate::db::MIGRATOR")]
 async fn a_check_is_not_stored_on_endpoints_changed_while_it_ran(pool: PgPool) {
     let owner = user(&pool, "cas@example.com").await;
-    let id = create(&pool, &config(false), owner, "cas", None)
+    let id = create(&pool, &config(false), owner, ("cas", false), None)
         .await
         .unwrap();
     let arn = "arn:aws:iam::123456789012:role/cas";

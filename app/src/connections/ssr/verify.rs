@@ -48,9 +48,102 @@ pub async fn check_and_store(
         .ok_or(AppError::RoleArnMissing)?;
     // Retries while IAM propagates are one check: one assumption charged.
     charge(state, actor, false).await?;
-    let outcome = check(state, actor, connection, &role_arn).await?;
+    let progress = Progress {
+        state,
+        connection: connection.id,
+    };
+    progress.at(Step::Assume).await;
+    let outcome = check(state, actor, connection, &role_arn, &progress).await;
+    progress.done().await;
+    let outcome = outcome?;
     store(state, owner, connection, &role_arn, &outcome).await?;
     Ok(outcome)
+}
+
+/// A verification's steps, as the page that waits on it names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// AssumeRole with the connection's ExternalId.
+    Assume,
+    /// Refused so far: waiting for IAM to propagate a role created moments ago.
+    Propagating,
+    /// The role's account is the one in its ARN.
+    Account,
+    /// AssumeRole with another ExternalId must be refused.
+    WrongExternalId,
+    /// AssumeRole without one must be refused.
+    WithoutExternalId,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Assume => "assume",
+            Step::Propagating => "propagating",
+            Step::Account => "account",
+            Step::WrongExternalId => "wrong_external_id",
+            Step::WithoutExternalId => "without_external_id",
+        }
+    }
+}
+
+/// Where a running verification is, kept on the connection's row: the page polls it, and any
+/// instance may answer the poll. Failing to note progress never fails the check.
+struct Progress<'a> {
+    state: &'a AppState,
+    connection: i64,
+}
+
+impl Progress<'_> {
+    async fn at(&self, step: Step) {
+        let noted = sqlx::query(
+            "update connections set verify_step = $2,
+                    verify_started_at = case when $2 = 'assume' then now()
+                                             else coalesce(verify_started_at, now()) end
+             where id = $1",
+        )
+        .bind(self.connection)
+        .bind(step.name())
+        .execute(&self.state.pool)
+        .await;
+        if let Err(err) = noted {
+            tracing::warn!(error = %err, "verification progress not noted");
+        }
+    }
+
+    async fn done(&self) {
+        let cleared = sqlx::query(
+            "update connections set verify_step = null, verify_started_at = null where id = $1",
+        )
+        .bind(self.connection)
+        .execute(&self.state.pool)
+        .await;
+        if let Err(err) = cleared {
+            tracing::warn!(error = %err, "verification progress not cleared");
+        }
+    }
+}
+
+/// The owner's running verification of `id`, if one runs: its step and how long it has run.
+pub async fn progress(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+) -> Result<Option<crate::connections::VerifyProgress>, AppError> {
+    let row: Option<(Option<String>, Option<f64>)> = sqlx::query_as(
+        "select verify_step, extract(epoch from now() - verify_started_at)::float8
+         from connections where id = $1 and owner_id = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (step, elapsed) = row.ok_or(AppError::NotFound)?;
+    Ok(step.map(|step| crate::connections::VerifyProgress {
+        step,
+        elapsed_secs: elapsed.unwrap_or_default().max(0.0) as u64,
+        wait_secs: state.config.verify_propagation.as_secs(),
+    }))
 }
 
 async fn check(
@@ -58,6 +151,7 @@ async fn check(
     user_id: i64,
     connection: &Connection,
     role_arn: &str,
+    progress: &Progress<'_>,
 ) -> Result<Outcome, AppError> {
     let name = session_name(user_id);
     let with_id = RoleTarget {
@@ -86,6 +180,7 @@ async fn check(
             Err(AppError::Aws(AwsProblem::TrustDenied))
                 if started.elapsed() + backoff <= state.config.verify_propagation =>
             {
+                progress.at(Step::Propagating).await;
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
             }
@@ -94,6 +189,7 @@ async fn check(
         }
     };
 
+    progress.at(Step::Account).await;
     let identity = match assumed.sts().get_caller_identity().send().await {
         Ok(identity) => identity,
         Err(err) => return Ok(Outcome::Failed(failure(err).problem)),
@@ -108,10 +204,19 @@ async fn check(
     // anyone who learns the ARN could make Crossview act on it: the connection is refused.
     let wrong_id = generate_external_id();
     let attempts = [
-        (Some(wrong_id.as_str()), Activity::VerifyWrongExternalId),
-        (None, Activity::VerifyWithoutExternalId),
+        (
+            Some(wrong_id.as_str()),
+            Activity::VerifyWrongExternalId,
+            Step::WrongExternalId,
+        ),
+        (
+            None,
+            Activity::VerifyWithoutExternalId,
+            Step::WithoutExternalId,
+        ),
     ];
-    for (external_id, activity) in attempts {
+    for (external_id, activity, step) in attempts {
+        progress.at(step).await;
         let target = RoleTarget {
             external_id,
             ..with_id

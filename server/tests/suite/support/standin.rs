@@ -189,7 +189,7 @@ pub async fn connection_with_role(
     trusted_id: Option<Option<&str>>,
     permissions: Option<&str>,
 ) -> Connection {
-    let id = connections::create(&state.pool, &state.config, user, role, None)
+    let id = connections::create(&state.pool, &state.config, user, (role, false), None)
         .await
         .unwrap();
     let own = connections::get(&state.pool, user, id)
