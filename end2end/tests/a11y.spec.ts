@@ -54,7 +54,8 @@ test("axe finds no violation on any kind of page, light or dark, at 1280 or 390 
     "/no-such-page",
   ];
   const anonymous = ["/sign-in", "/sign-up", "/forgot", link, "/s/" + "0".repeat(64)];
-  const stranger = await browser.newPage();
+  const strangers = await browser.newContext();
+  const stranger = await strangers.newPage();
   const found: string[] = [];
   for (const { width, scheme } of variants) {
     for (const p of [page, stranger]) {
@@ -64,7 +65,7 @@ test("axe finds no violation on any kind of page, light or dark, at 1280 or 390 
     for (const path of signedIn) found.push(...(await violations(page, path)).map((v) => `${width} ${scheme} ${v}`));
     for (const path of anonymous) found.push(...(await violations(stranger, path)).map((v) => `${width} ${scheme} ${v}`));
   }
-  await stranger.close();
+  await strangers.close();
   expect(found).toEqual([]);
 });
 

@@ -66,7 +66,7 @@ export async function verifiedConnection(
   await page.goto("/");
   await page.getByRole("link", { name: "New connection" }).click();
   await page.getByLabel("Name").fill(name);
-  if (access === "read-only") await page.getByLabel(/^Read only/).check();
+  if (access === "read-only") await page.getByRole("radio", { name: /^Read only/ }).check();
   await page.getByRole("button", { name: "Create connection" }).click();
   await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
   const trust = await copy(page, "Copy trust policy");

@@ -26,9 +26,9 @@ use app::{
 };
 use axum::{
     extract::{ConnectInfo, Path, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, HeaderMap, StatusCode, Uri},
     middleware,
-    response::{Html, IntoResponse, Response},
+    response::{Html, IntoResponse, Redirect, Response},
     routing::get,
     Extension, Router,
 };
@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
     let admission = Admission::new(state.config.clone());
     Router::new()
         .route("/s/{token}/download", get(open_share))
+        .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -207,6 +208,14 @@ async fn open_share(
         Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
         Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
     }
+}
+
+/// `/c/<connection>/<bucket>/`: the bucket's top folder, whose own address has no trailing slash
+/// (the router's folder pattern needs a non-empty prefix after it): sent there, query and all.
+async fn bucket_root(uri: Uri) -> Redirect {
+    let path = uri.path().strip_suffix('/').unwrap_or(uri.path());
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Redirect::permanent(&format!("{path}{query}"))
 }
 
 /// A plain page saying why a request outside the app's pages was refused, with its status. The

@@ -147,7 +147,12 @@ fn ConnectionView(
     // Set when a verification is sent: the page stays until the answer arrives, and shows its
     // steps meanwhile.
     let verifying = RwSignal::new(false);
-    let on_verify = move |_| verifying.set(true);
+    let on_verify = move |_| {
+        // A second submit (dropped: the form is on its way) must not start a second poll.
+        if !verifying.get_untracked() {
+            verifying.set(true);
+        }
+    };
     view! {
         <Title text=connection.name.clone()/>
         <div class="page-head">
@@ -350,8 +355,10 @@ fn AccessChoice(read_only: bool) -> impl IntoView {
 #[component]
 fn VerifyProgressView(id: i64, verifying: RwSignal<bool>) -> impl IntoView {
     let progress = RwSignal::new(None::<VerifyProgress>);
+    // Runs again only when it changes: a run again would end the poll the last run started.
+    let on = Memo::new(move |_| verifying.get());
     Effect::new(move |started: Option<bool>| {
-        let on = verifying.get();
+        let on = on.get();
         if on && started != Some(true) {
             poll(id, progress);
         }

@@ -61,7 +61,7 @@ fn LocationList(connection: i64, list: Vec<Location>, back: String) -> impl Into
     }
     view! {
         <table class="listing locations">
-            <thead><tr><th>"Location"</th><th>"Access"</th><th>"Granted to"</th><th></th></tr></thead>
+            <thead><tr><th>"Location"</th><th>"Access"</th><th>"Granted to"</th><th><span class="visually-hidden">"Revoke"</span></th></tr></thead>
             <tbody>
                 {list.into_iter().map(|l| {
                     let back = back.clone();

@@ -132,7 +132,7 @@ pub fn Versions(connection: i64, bucket: String, key: String) -> impl IntoView {
                     let (bucket, key) = place.get_value();
                     view! {
                         <table class="listing">
-                            <thead><tr><th>"Version"</th><th>"Saved"</th><th>"Size"</th><th></th></tr></thead>
+                            <thead><tr><th>"Version"</th><th>"Saved"</th><th>"Size"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|v| {
                                     let label = match (v.latest, v.deleted) {

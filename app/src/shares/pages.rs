@@ -74,7 +74,7 @@ pub fn SharesPage() -> impl IntoView {
                     Ok(links) => view! {
                         <section class="card table-wrap">
                             <table class="listing">
-                                <thead><tr><th>"Object"</th><th>"Created"</th><th>"Expires"</th><th>"State"</th><th></th></tr></thead>
+                                <thead><tr><th>"Object"</th><th>"Created"</th><th>"Expires"</th><th>"State"</th><th><span class="visually-hidden">"Revoke"</span></th></tr></thead>
                                 <tbody>
                                     {links.into_iter().map(|l| {
                                         let state = match (l.revoked, l.expired) {

@@ -119,7 +119,7 @@ fn BucketTable(connection: i64, buckets: Vec<Bucket>, removable: bool) -> impl I
     view! {
         <section class="card table-wrap">
             <table class="listing">
-                <thead><tr><th>"Name"</th><th>"Region"</th><th>"Created"</th>{removable.then(|| view! { <th></th> })}</tr></thead>
+                <thead><tr><th>"Name"</th><th>"Region"</th><th>"Created"</th>{removable.then(|| view! { <th><span class="visually-hidden">"Remove"</span></th> })}</tr></thead>
                 <tbody>
                     {buckets.into_iter().map(|b| view! {
                         <tr>
