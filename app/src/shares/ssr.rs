@@ -122,10 +122,7 @@ pub async fn landing(
         owner_disabled: disabled,
     }) = link
     else {
-        if let Some(address) = address {
-            limits::take(&state.pool, &[(&limits::SHARE_UNKNOWN_ADDRESS, address)]).await?;
-        }
-        return Err(AppError::NotFound);
+        return Err(unknown_token(state, address).await);
     };
     let status = match (revoked || disabled, expires_at <= OffsetDateTime::now_utc()) {
         (true, _) => super::LinkStatus::Revoked,
@@ -166,11 +163,7 @@ pub async fn open(
     // Looked up first, counted only when it misses: a live link always opens, however many
     // junk tokens came from the same address (a token is 256 random bits: no guess finds one).
     let Some(link) = link else {
-        if let Some(address) = address {
-            limits::take(&state.pool, &[(&limits::SHARE_UNKNOWN_ADDRESS, address)]).await?;
-        }
-        count_junk(&state.pool, "share.unknown").await?;
-        return Err(AppError::NotFound);
+        return Err(unknown_token(state, address).await);
     };
     // A link made under a grant that was revoked or lapsed is revoked with it.
     let revoked = link.revoked_at.is_some() || link.grant_gone == Some(true);
@@ -213,6 +206,22 @@ pub async fn open(
         tell_owner(state, link.id, address).await?;
     }
     result
+}
+
+/// A token that matches no link, on its landing page or its download: counted against the
+/// client's `address` (past the limit it is told to wait) and in the day's junk count, never a
+/// row of the trail. The error to answer with.
+async fn unknown_token(state: &AppState, address: Option<&str>) -> AppError {
+    if let Some(address) = address {
+        let limit = [(&limits::SHARE_UNKNOWN_ADDRESS, address)];
+        if let Err(err) = limits::take(&state.pool, &limit).await {
+            return err;
+        }
+    }
+    match count_junk(&state.pool, "share.unknown").await {
+        Ok(()) => AppError::NotFound,
+        Err(err) => err,
+    }
 }
 
 /// Tells the link's owner it was opened, if they asked to be and were not told within the hour.
