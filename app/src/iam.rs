@@ -145,3 +145,12 @@ mod tests {
         }
     }
 }
+
+/// Why a connection changes nothing in a place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadOnly {
+    /// The owner chose read-only access.
+    Chosen,
+    /// The last connection check found that AWS refuses the role's writes here.
+    Learned,
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { brokenWords, copy, createRoleInStandIn, readAll, signUp, verifiedConnection } from "./helpers";
+import { brokenWords, copy, createRoleInStandIn, readAll, signUp, verifiedConnection, world } from "./helpers";
 
 // The pages people live in: feedback on every wait, actions that match what the connection
 // allows, big folders that stay light, and tables that read well at 1280 and 390 px.
@@ -98,9 +98,32 @@ test("a read-only connection offers no change, says why, and read-write offers t
   await expect(toolbar(page)).toContainText("1 selected");
 });
 
+test("a role that may write but not delete: the check lets the page offer changes, and AWS's refusal names the permission", async ({ page }) => {
+  await signUp(page);
+  // Reads and writes, but no s3:DeleteObject: the probe finds writes allowed.
+  const noDelete = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Action: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+      Resource: "*",
+    }],
+  });
+  const id = await verifiedConnection(page, "No deletes", noDelete);
+  await expect(page.locator("#writes-learned")).toHaveText(/^Everywhere the check probed \(\d+ places\)$/);
+  const folder = `kept-${Date.now()}`;
+  world("put", "--bucket", "cv-work", "--key", `${folder}/stays.txt`, "--body", "stays");
+  await page.goto(`/c/${id}/cv-work/${folder}/`);
+  await expect(toolbar(page).getByRole("button", { name: "Create folder" })).toBeEnabled();
+  await page.getByLabel("Select stays.txt").check();
+  await toolbar(page).getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(page.getByText("the role may not delete it (s3:DeleteObject)")).toBeVisible();
+  await expect(page.getByRole("link", { name: "stays.txt", exact: true })).toBeVisible();
+});
+
 test("a big folder: 100 a page by default, counted, pagers top and bottom, the size chosen, everything selectable", async ({ page }) => {
   await signUp(page);
-  const id = await verifiedConnection(page, "Big and light", readAll);
+  const id = await verifiedConnection(page, "Big and light", "read-write");
   await page.goto(`/c/${id}/cv-big`);
   const rows = page.locator("table.listing tbody tr");
   await expect(rows).toHaveCount(100);

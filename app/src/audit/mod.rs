@@ -112,6 +112,7 @@ activities! {
     Verify => "connection.verify", true;
     VerifyWithoutExternalId => "connection.verify_without_external_id", true;
     VerifyWrongExternalId => "connection.verify_wrong_external_id", true;
+    WriteProbe => "connection.probe_writes", true;
     ListBuckets => "bucket.list", true;
     ListObjects => "object.list", true;
     Details => "object.details", true;

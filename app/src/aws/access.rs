@@ -18,7 +18,7 @@ use crate::{
         Activity, Outcome,
     },
     error::AppError,
-    iam::{Action, Reach, Via},
+    iam::{Action, Reach, ReadOnly, Via},
     limits,
     location::{folder_of, name_in},
     state::AppState,
@@ -56,6 +56,8 @@ pub struct Role {
     pub within: Option<Reach>,
     /// The owner chose read-only access: no change is sent to AWS, whatever the role allows.
     pub read_only: bool,
+    /// `(bucket, prefix)` where the last connection check found AWS refuses the role's writes.
+    write_refused: Vec<(String, String)>,
 }
 
 impl Role {
@@ -70,6 +72,8 @@ impl Role {
         let rows = sqlx::query!(
             r#"select c.owner_id, c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint,
                     c.sts_endpoint, c.read_only, u.disabled as owner_disabled,
+                    array(select w.bucket || '/' || w.prefix from write_checks w
+                          where w.connection_id = c.id and not w.writable) as "write_refused!",
                     c.disabled_at is not null as "disabled!",
                     l.bucket as "bucket?", l.prefix as "prefix?",
                     l.writable as "location_writable?",
@@ -86,7 +90,14 @@ impl Role {
         .fetch_all(&state.pool)
         .await?;
         let mut rows = rows.into_iter();
-        let row = rows.next().ok_or(AppError::NotFound)?;
+        let mut row = rows.next().ok_or(AppError::NotFound)?;
+        let write_refused = std::mem::take(&mut row.write_refused)
+            .into_iter()
+            .filter_map(|place| {
+                let (bucket, prefix) = place.split_once('/')?;
+                Some((bucket.to_owned(), prefix.to_owned()))
+            })
+            .collect();
         let owner = row.owner_id == user;
         let user_id = user.to_string();
         // The owner reaches every location, a grantee those of their live grants, each
@@ -132,9 +143,23 @@ impl Role {
                 reach: (!reach.is_empty()).then_some(reach),
                 within: None,
                 read_only: row.read_only,
+                write_refused,
             }),
             _ => Err(AppError::ConnectionNotVerified),
         }
+    }
+
+    /// Why nothing may be changed at `key` (or under a prefix) of `bucket` through this role, if
+    /// so: the owner's choice, or what the last connection check learned. Only the choice is
+    /// enforced before AWS; a learned refusal may be stale, and AWS says the last word.
+    pub fn read_only_at(&self, bucket: &str, key: &str) -> Option<ReadOnly> {
+        if self.read_only {
+            return Some(ReadOnly::Chosen);
+        }
+        self.write_refused
+            .iter()
+            .any(|(b, prefix)| b == bucket && key.starts_with(prefix.as_str()))
+            .then_some(ReadOnly::Learned)
     }
 
     /// What the audit trail adds to `detail` for an action done through this role: the location

@@ -1,5 +1,18 @@
 //! Bucket names and ARNs, checked and built before AWS is asked anything.
 
+/// The buckets added to `connection` by name.
+pub async fn added_buckets(
+    pool: &sqlx::PgPool,
+    connection: i64,
+) -> Result<Vec<String>, crate::error::AppError> {
+    Ok(sqlx::query_scalar!(
+        "select name from connection_buckets where connection_id = $1 order by name",
+        connection
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// S3's naming rules for new (general purpose) buckets: what a user may type to add one.
 pub fn valid_bucket_name(name: &str) -> bool {
     let bytes = name.as_bytes();

@@ -77,13 +77,21 @@ pub enum Scope {
         grants: Vec<(String, Vec<Action>)>,
         purpose: Activity,
     },
+    /// The check's write probe: a conditional PutObject of [`PROBE_KEY`] that S3 authorizes and
+    /// then refuses (so nothing is written), at the root of every bucket the role can list, or
+    /// under each `(bucket, prefix)` location when the connection has some.
+    WriteProbe { locations: Vec<(String, String)> },
 }
+
+/// The key the write probe names; it is never written (the PutObject's precondition fails).
+pub const PROBE_KEY: &str = ".crossview-probe";
 
 impl Scope {
     /// What the assumption is for, in the audit log.
     pub fn action(&self) -> Activity {
         match self {
             Scope::Verify => Activity::Verify,
+            Scope::WriteProbe { .. } => Activity::WriteProbe,
             Scope::ListBuckets => Activity::ListBuckets,
             Scope::ListBucket { .. } => Activity::ListObjects,
             Scope::Object { purpose, .. }
@@ -109,7 +117,7 @@ impl Scope {
             | Scope::Versions { bucket, .. }
             | Scope::Presign { bucket, .. }
             | Scope::Folders { bucket, .. } => Some(bucket),
-            Scope::Verify | Scope::ListBuckets => None,
+            Scope::Verify | Scope::ListBuckets | Scope::WriteProbe { .. } => None,
         }
     }
 
@@ -150,7 +158,7 @@ impl Scope {
     fn touches(&self) -> Option<(&str, Vec<&str>, bool)> {
         let writes = |actions: &[Action]| actions.iter().any(|a| Action::WRITE.contains(a));
         match self {
-            Scope::Verify | Scope::ListBuckets => None,
+            Scope::Verify | Scope::ListBuckets | Scope::WriteProbe { .. } => None,
             Scope::ListBucket { bucket, prefix } => Some((bucket, vec![prefix], false)),
             Scope::Object {
                 bucket,
@@ -229,6 +237,9 @@ impl Scope {
                 "Resource": "*",
             })],
             (Scope::ListBucket { bucket, .. }, _) => vec![list_statement(partition, bucket)],
+            (Scope::WriteProbe { locations }, widened) => {
+                probe_statements(partition, locations, widened)
+            }
             (_, true) => self.widened(partition, location),
             (
                 Scope::Object {
@@ -355,6 +366,26 @@ fn fences(partition: &str, location: &Reach) -> Vec<Value> {
         }));
     }
     fences
+}
+
+/// The probe may list the buckets (when it has no locations) and put its one key, nothing else.
+/// Too many locations for AWS's limit: the key under any prefix of any bucket.
+fn probe_statements(partition: &str, locations: &[(String, String)], widened: bool) -> Vec<Value> {
+    let put = |resource: Value| json!({ "Effect": "Allow", "Action": [Action::PutObject], "Resource": resource });
+    match (locations.is_empty(), widened) {
+        (true, _) => vec![
+            json!({ "Effect": "Allow", "Action": [Action::ListAllMyBuckets], "Resource": "*" }),
+            put(json!(format!("arn:{partition}:s3:::*/{PROBE_KEY}"))),
+        ],
+        (false, true) => vec![put(json!(format!("arn:{partition}:s3:::*/*{PROBE_KEY}")))],
+        (false, false) => vec![put(json!(locations
+            .iter()
+            .map(|(bucket, prefix)| format!(
+                "arn:{partition}:s3:::{bucket}/{}{PROBE_KEY}",
+                escape_policy_key(prefix)
+            ))
+            .collect::<Vec<_>>()))],
+    }
 }
 
 fn versions_statement(partition: &str, bucket: &str) -> Value {
@@ -654,5 +685,29 @@ mod tests {
         let policy: Value =
             serde_json::from_str(&Scope::Verify.session_policy("aws", None)).unwrap();
         assert_eq!(policy["Statement"][0]["Effect"], "Deny");
+    }
+
+    /// The write probe names its key alone: under each location (the prefix's wildcards
+    /// escaped), or under any prefix once the locations would pass AWS's limit.
+    #[test]
+    fn the_write_probe_may_put_its_one_key_and_nothing_else() {
+        let probe = |locations: Vec<(String, String)>| {
+            let policy = Scope::WriteProbe { locations }.session_policy("aws", None);
+            assert!(policy.len() <= POLICY_LIMIT, "{policy}");
+            serde_json::from_str::<Value>(&policy).unwrap()
+        };
+        let policy = probe(vec![("b".into(), "a*b/".into())]);
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            json!(["arn:aws:s3:::b/a${*}b/.crossview-probe"])
+        );
+        assert_eq!(policy["Statement"][0]["Action"], json!(["s3:PutObject"]));
+        let many = (0..100)
+            .map(|n| ("bucket".into(), format!("team-{n}/")))
+            .collect();
+        assert_eq!(
+            probe(many)["Statement"][0]["Resource"],
+            "arn:aws:s3:::*/*.crossview-probe"
+        );
     }
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 pub use pages::{BrowsePage, BucketsPage};
 use serde::{Deserialize, Serialize};
 
+pub use crate::iam::ReadOnly;
 #[cfg(feature = "ssr")]
 use crate::{call, location};
 use crate::{error::AppError, iam::Reach};
@@ -62,16 +63,20 @@ pub struct Listing {
     /// The location this folder is in, on a connection restricted to locations: nothing above
     /// its prefix is reachable, and a read-only one offers no changes.
     pub within: Option<Reach>,
-    /// The owner made the connection read-only.
-    pub read_only: bool,
+    /// Why nothing may be changed here through this connection, if so.
+    pub read_only: Option<ReadOnly>,
 }
 
-/// Why a folder or an object offers no change, if it does not: the connection is read-only, or
-/// the location it is in is, for this user. Shown beside the actions it disables.
-pub fn unchangeable(read_only: bool, within: Option<&Reach>) -> Option<&'static str> {
+/// Why a folder or an object offers no change, if it does not: the connection is read-only, the
+/// location it is in is, for this user, or the connection check found the role may not write
+/// there. Shown beside the actions it disables.
+pub fn unchangeable(read_only: Option<ReadOnly>, within: Option<&Reach>) -> Option<&'static str> {
     match (read_only, within) {
-        (true, _) => Some("This connection is read-only"),
-        (false, Some(w)) if !w.writable => Some("This location is read-only for you"),
+        (Some(ReadOnly::Chosen), _) => Some("This connection is read-only"),
+        (_, Some(w)) if !w.writable => Some("This location is read-only for you"),
+        (Some(ReadOnly::Learned), _) => {
+            Some("The last connection check found that this role may not write here")
+        }
         _ => None,
     }
 }
@@ -96,7 +101,7 @@ pub struct ObjectDetails {
     pub arn: String,
     /// The location the object is in, on a connection restricted to locations.
     pub within: Option<Reach>,
-    pub read_only: bool,
+    pub read_only: Option<ReadOnly>,
 }
 
 #[server(endpoint = "buckets")]

@@ -25,15 +25,6 @@ use crate::{
 /// Buckets a page of ListBuckets: its maximum, since an account rarely has more.
 const BUCKETS_PAGE: i32 = 1000;
 
-async fn added_buckets(pool: &PgPool, connection: i64) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar!(
-        "select name from connection_buckets where connection_id = $1 order by name",
-        connection
-    )
-    .fetch_all(pool)
-    .await?)
-}
-
 /// One page of ListBuckets, and the buckets added by name. A role without
 /// `s3:ListAllMyBuckets` is normal: the page says so and offers adding buckets by name.
 pub async fn buckets(
@@ -103,7 +94,7 @@ pub async fn buckets(
                 .learn_region(assumed.s3_endpoint_key(), name, Some(region));
         }
     }
-    let mut added: Vec<Bucket> = added_buckets(&state.pool, connection_id)
+    let mut added: Vec<Bucket> = crate::aws::bucket::added_buckets(&state.pool, connection_id)
         .await?
         .into_iter()
         .map(|name| Bucket {
@@ -263,6 +254,7 @@ pub async fn objects(
         }
     })
     .await?;
+    let read_only = role.read_only_at(bucket, prefix);
     Ok(Listing {
         connection: role.name,
         folders: out
@@ -283,8 +275,8 @@ pub async fn objects(
             .filter(|o| !(o.size == 0 && o.key.ends_with('/')))
             .collect(),
         next: out.next_continuation_token().map(str::to_owned),
+        read_only,
         within: role.within,
-        read_only: role.read_only,
     })
 }
 
@@ -342,6 +334,7 @@ pub async fn details(
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     metadata.sort();
+    let read_only = role.read_only_at(bucket, key);
     Ok(ObjectDetails {
         connection: role.name,
         bucket: bucket.to_owned(),
@@ -361,7 +354,7 @@ pub async fn details(
         tags,
         s3_uri: format!("s3://{bucket}/{key}"),
         arn,
+        read_only,
         within: role.within,
-        read_only: role.read_only,
     })
 }

@@ -85,12 +85,38 @@ pub struct Connection {
     pub sts_endpoint: Option<String>,
     /// The owner chose read-only access: Crossview sends no change to AWS through it.
     pub read_only: bool,
+    /// Where the last check found the role may write.
+    pub writes: WriteAccess,
+}
+
+/// What the last connection check learned of where the role may write.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteAccess {
+    /// Places (buckets, or locations) where S3 would take a write.
+    pub allowed: i64,
+    /// `bucket/` or `bucket/prefix` where S3 refuses the role's writes.
+    pub refused: Vec<String>,
+}
+
+impl WriteAccess {
+    /// In a sentence, for the connection's page; the places refused follow it.
+    pub fn summary(&self) -> String {
+        match (self.allowed, self.refused.is_empty()) {
+            (0, true) => "Not known: no check has probed it yet".to_owned(),
+            (1, true) => "Everywhere the check probed (1 place)".to_owned(),
+            (n, true) => format!("Everywhere the check probed ({n} places)"),
+            (0, false) => "Nowhere: AWS refuses writes in ".to_owned(),
+            (1, false) => "In 1 place; AWS refuses writes in ".to_owned(),
+            (n, false) => format!("In {n} places; AWS refuses writes in "),
+        }
+    }
 }
 
 /// A running verification, as its page shows it while it waits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyProgress {
-    /// `assume`, `propagating`, `account`, `wrong_external_id` or `without_external_id`.
+    /// `assume`, `propagating`, `account`, `wrong_external_id`, `without_external_id` or
+    /// `writes`.
     pub step: String,
     /// Seconds since it started.
     pub elapsed_secs: u64,

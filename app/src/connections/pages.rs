@@ -186,6 +186,8 @@ fn ConnectionView(
                 <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/></dd>
                 <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(minutes_utc).unwrap_or_else(|| "never".into())}</dd>
                 <dt>"Access"</dt><dd>{crate::iam::mode(!connection.read_only)}</dd>
+                <dt>"Role may write"</dt><dd id="writes-learned">{connection.writes.summary()}
+                    {connection.writes.refused.iter().map(|place| view! { <code>{place.clone()}</code>" " }).collect_view()}</dd>
             </dl>
             {connection.role_arn.is_some().then(|| view! {
                 <form method="post" action=super::VerifyConnection::PATH class="inline" on:submit=on_verify>
@@ -364,7 +366,7 @@ fn VerifyProgressView(id: i64, verifying: RwSignal<bool>) -> impl IntoView {
         }
         on
     });
-    const STEPS: [(&str, &str); 4] = [
+    const STEPS: [(&str, &str); 5] = [
         (
             "assume",
             "Assume the role with this connection's ExternalId",
@@ -375,6 +377,7 @@ fn VerifyProgressView(id: i64, verifying: RwSignal<bool>) -> impl IntoView {
             "Make sure a wrong ExternalId is refused",
         ),
         ("without_external_id", "Make sure no ExternalId is refused"),
+        ("writes", "Find where the role may write"),
     ];
     view! {
         <Show when=move || verifying.get()>

@@ -173,7 +173,8 @@ async fn an_admin_disables_enables_and_rechecks_a_connection(pool: PgPool) {
         page.body
     );
 
-    // Enabled, it is as it was; the admin's re-check runs the owner's three assumptions.
+    // Enabled, it is as it was; the admin's re-check runs the owner's three assumptions and the
+    // write probe's.
     let on = [("id", id.as_str()), ("disabled", "false")];
     admin
         .post_form("/api/admin_set_connection_disabled", &on)
@@ -187,7 +188,7 @@ async fn an_admin_disables_enables_and_rechecks_a_connection(pool: PgPool) {
         recheck.location(),
         format!("/admin/connections/{id}?rechecked=1")
     );
-    assert_eq!(assume_role_calls(&role).await - before, 3);
+    assert_eq!(assume_role_calls(&role).await - before, 4);
     let root = user_id(&pool, "root@example.com").await;
     let audited: Vec<(String, Option<i64>, String)> = sqlx::query_as(
         "select action, actor_id, outcome from audit_events
@@ -209,6 +210,7 @@ async fn an_admin_disables_enables_and_rechecks_a_connection(pool: PgPool) {
             "connection.verify",
             "connection.verify_wrong_external_id",
             "connection.verify_without_external_id",
+            "connection.probe_writes",
             "connection.recheck",
         ]
     );

@@ -261,7 +261,7 @@ async fn another_user_cannot_verify_or_use_a_connection(pool: PgPool) {
         .unwrap_err();
     assert_eq!(err, AppError::NotFound);
     let assumptions: i64 = sqlx::query_scalar(
-        "select count(*) from audit_events where actor_id = $1 and action like 'verify%'",
+        "select count(*) from audit_events where actor_id = $1 and action like 'connection.verify%'",
     )
     .bind(b)
     .fetch_one(&pool)

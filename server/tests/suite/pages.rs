@@ -8,15 +8,32 @@ use app::{
         ssr::{search, verify as verify_chain},
         AuditFilter,
     },
-    browse::ssr as browse,
+    aws::PROBE_KEY,
+    browse::{ssr as browse, unchangeable, ReadOnly},
     connections::ssr::{self as connections, verify::progress},
     error::AppError,
+    grants::ssr as grants,
+    iam::Action,
     objects::{confirmation_text, ssr as objects},
     shares::LinkStatus,
 };
 use sqlx::PgPool;
 
-use crate::support::standin::{assumptions, connected, folder, keys_under, put_object, READ_WRITE};
+use crate::support::standin::{
+    assumptions, connected, connection_with_role, folder, keys_under, last_policy, put_object,
+    verify, READ_ALL, READ_WRITE,
+};
+
+/// How many of `connection`'s audit rows match `condition` (a fixed SQL condition).
+async fn audited(pool: &PgPool, connection: i64, condition: &str) -> i64 {
+    sqlx::query_scalar(&format!(
+        "select count(*) from audit_events where connection_id = $1 and {condition}"
+    ))
+    .bind(connection)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
@@ -33,12 +50,13 @@ async fn a_read_only_connection_refuses_every_change_before_aws(pool: PgPool) {
     let listing = browse::objects(&state, user, c.id, "cv-work", (&base, 100), None)
         .await
         .unwrap();
-    assert!(
+    assert_eq!(
         listing.read_only,
+        Some(ReadOnly::Chosen),
         "the folder page is told, to offer no change"
     );
     assert_eq!(
-        app::browse::unchangeable(listing.read_only, listing.within.as_ref()),
+        unchangeable(listing.read_only, listing.within.as_ref()),
         Some("This connection is read-only")
     );
 
@@ -53,14 +71,12 @@ async fn a_read_only_connection_refuses_every_change_before_aws(pool: PgPool) {
     assert_eq!(removed.unwrap_err(), AppError::ReadOnlyConnection);
     assert_eq!(keys_under("cv-work", &base), [format!("{base}kept.txt")]);
     // Refused before AWS, and on the trail as refused.
-    let refused: i64 = sqlx::query_scalar(
-        "select count(*) from audit_events
-         where connection_id = $1 and outcome = 'ReadOnlyConnection' and class = 'refused'",
+    let refused = audited(
+        &pool,
+        c.id,
+        "outcome = 'ReadOnlyConnection' and class = 'refused'",
     )
-    .bind(c.id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(refused, 2);
     let sent = assumptions("owner-chose-read-only", async {
         let made = objects::create_folder(&state, user, c.id, "cv-work", &base, "new").await;
@@ -85,6 +101,104 @@ async fn a_read_only_connection_refuses_every_change_before_aws(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(access, ["read-only", "read-write"]);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn the_check_learns_where_the_role_may_write_and_writes_nothing(pool: PgPool) {
+    // The owner left it read-write; the role may only read.
+    let (state, user, c) = connected(&pool, "reads-only-in-fact", READ_ALL).await;
+    let c = connections::get(&pool, user, c.id).await.unwrap();
+    assert!(!c.read_only);
+    assert_eq!(c.writes.allowed, 0, "{:?}", c.writes);
+    assert!(
+        c.writes.refused.contains(&"cv-work/".to_owned()),
+        "{:?}",
+        c.writes
+    );
+    assert!(c
+        .writes
+        .summary()
+        .starts_with("Nowhere: AWS refuses writes in "));
+    let base = folder("learned");
+    let listing = browse::objects(&state, user, c.id, "cv-work", (&base, 100), None)
+        .await
+        .unwrap();
+    assert_eq!(listing.read_only, Some(ReadOnly::Learned));
+    assert_eq!(
+        unchangeable(listing.read_only, None),
+        Some("The last connection check found that this role may not write here")
+    );
+    // What was learned may be stale: AWS has the last word, and says what is missing.
+    let made = objects::create_folder(&state, user, c.id, "cv-work", &base, "new").await;
+    assert!(
+        matches!(
+            made,
+            Err(AppError::Denied {
+                action: Action::PutObject,
+                ..
+            })
+        ),
+        "{made:?}"
+    );
+
+    // A role that may write: learned everywhere, and the probe wrote nothing.
+    let (state, user, c) = connected(&pool, "writes-in-fact", READ_WRITE).await;
+    // The probe's session policy lets it list buckets and put its one key, nothing else.
+    let policy = last_policy(c.role_arn.as_deref().unwrap()).await;
+    assert_eq!(
+        policy["Statement"][1]["Resource"],
+        format!("arn:aws:s3:::*/{PROBE_KEY}")
+    );
+    assert_eq!(
+        policy["Statement"][1]["Action"],
+        serde_json::json!(["s3:PutObject"])
+    );
+    let c = connections::get(&pool, user, c.id).await.unwrap();
+    assert!(c.writes.refused.is_empty(), "{:?}", c.writes);
+    assert!(c.writes.allowed >= 6, "every seeded bucket: {:?}", c.writes);
+    let listing = browse::objects(&state, user, c.id, "cv-work", (&base, 100), None)
+        .await
+        .unwrap();
+    assert_eq!(listing.read_only, None);
+    assert!(keys_under("cv-work", "")
+        .iter()
+        .all(|key| !key.ends_with(PROBE_KEY)));
+    let probes = audited(
+        &pool,
+        c.id,
+        "action = 'connection.probe_writes' and outcome = 'ok'",
+    )
+    .await;
+    assert_eq!(probes, 1, "one assumption for the whole probe, audited");
+
+    // A role that may write under one prefix only is judged there through a location on it.
+    let inbox = folder("inbox");
+    let only_inbox = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+          {{"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject"],"Resource":"*"}},
+          {{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::cv-work/{inbox}*"}}]}}"#
+    );
+    let c = connection_with_role(&state, user, "writes-in-inbox", None, Some(&only_inbox)).await;
+    let checked = verify(&state, user, &c).await;
+    assert_eq!(checked.writes.allowed, 0, "judged at each bucket's root");
+    grants::add(&pool, user, c.id, "cv-work", &inbox, true)
+        .await
+        .unwrap();
+    grants::add(&pool, user, c.id, "cv-work", &base, true)
+        .await
+        .unwrap();
+    let checked = verify(&state, user, &c).await;
+    assert_eq!(checked.writes.allowed, 1, "{:?}", checked.writes);
+    assert_eq!(checked.writes.refused, [format!("cv-work/{base}")]);
+    let inside = browse::objects(&state, user, c.id, "cv-work", (&inbox, 100), None)
+        .await
+        .unwrap();
+    assert_eq!(inside.read_only, None);
+    let outside = browse::objects(&state, user, c.id, "cv-work", (&base, 100), None)
+        .await
+        .unwrap();
+    assert_eq!(outside.read_only, Some(ReadOnly::Learned));
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

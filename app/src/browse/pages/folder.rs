@@ -5,17 +5,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 
-use super::{details::*, nav::*, rows::RowsInPage};
+use super::{
+    details::*,
+    nav::*,
+    rows::{self, RowsInPage},
+};
 use crate::{
     browse::{list_objects, unchangeable, Listing, PAGE_SIZE, PAGE_SIZES},
     error::AppError,
-    format::{human_size, minutes},
+    format::human_size,
     iam::{self, Reach},
     location::*,
     objects::{FolderActions, FolderState},
     transfers::{Uploader, Uploads},
     ui::ErrorNotice,
-    url::encode_component,
 };
 
 /// A folder of a bucket, or (with `?object=`) one object's details.
@@ -169,27 +172,58 @@ fn FilterBox(place: Place) -> impl IntoView {
     }
 }
 
-/// A checkbox that adds `key` (an object's key or a folder's prefix) to the selection.
-#[component]
-fn Pick(key: String, name: String, state: FolderState) -> impl IntoView {
-    let selected = state.selected;
-    let checked = {
-        let key = key.clone();
-        move || selected.with(|s| s.contains(&key))
-    };
-    view! {
-        <td class="pick">
-            <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked
-                on:change=move |ev| {
-                    let on = event_target_checked(&ev);
-                    state.everything.set(false);
-                    selected.update(|s| {
-                        s.retain(|k| k != &key);
-                        if on { s.push(key.clone()); }
-                    });
-                }/>
-        </td>
+/// A row's checkbox changed (one listener for the whole table): its entry joins or leaves the
+/// selection.
+fn pick(ev: leptos::ev::Event, state: FolderState) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(row) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|input| input.closest("tr[data-key]").ok().flatten())
+        else {
+            return;
+        };
+        let key = crate::url::decode(&row.get_attribute("data-key").unwrap_or_default());
+        let on = event_target_checked(&ev);
+        state.everything.set(false);
+        state.selected.update(|s| {
+            s.retain(|k| k != &key);
+            if on {
+                s.push(key);
+            }
+        });
     }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, state);
+}
+
+/// Keeps the rows' checkboxes as the selection says (select all, a cleared selection, a page
+/// drawn anew), for as long as this table is shown.
+fn show_selection(state: FolderState) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let chosen: std::collections::HashSet<String> = state.selected.get().into_iter().collect();
+        let Ok(rows) = document().query_selector_all("table.listing tbody tr[data-key]") else {
+            return;
+        };
+        for row in (0..rows.length()).filter_map(|i| rows.item(i)) {
+            let row: web_sys::Element = row.unchecked_into();
+            let key = crate::url::decode(&row.get_attribute("data-key").unwrap_or_default());
+            if let Some(input) = row
+                .query_selector("td.pick input")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                input.set_checked(chosen.contains(&key));
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
 }
 
 /// The header's checkbox: every entry of this page, or none.
@@ -313,6 +347,8 @@ fn Entries(place: Place, listing: Listing, state: FolderState) -> impl IntoView 
         human_size(total)
     );
     let more = next.is_some();
+    let body = rows::html(&place, &folders, &objects);
+    show_selection(state);
     let pager = |label: &'static str| {
         view! { <Pager base=place.href(None) tokens=place.tokens.clone() next=next.clone() label=label/> }
     };
@@ -332,39 +368,7 @@ fn Entries(place: Place, listing: Listing, state: FolderState) -> impl IntoView 
                     {header("Last modified", Sort::Modified)}
                     <th>"Storage class"</th>
                 </tr></thead>
-                <tbody>
-                    {folders.into_iter().map(|folder| {
-                        let name = name_in(&folder, &place.prefix).trim_end_matches('/').to_owned();
-                        let title = format!("{name}/");
-                        view! {
-                            <tr class="folder" data-key=encode_component(&folder)>
-                                <Pick key=folder.clone() name=title.clone() state/>
-                                <td class="name"><a class="entry folder" href=folder_href(place.connection, &place.bucket, &folder)
-                                    title=title>
-                                    <span class="icon-folder" aria-hidden="true"></span>{name}"/"
-                                </a></td>
-                                <td data-label="Size">"—"</td><td></td><td></td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                    {objects.into_iter().map(|o| {
-                        let name = name_in(&o.key, &place.prefix).to_owned();
-                        let name = if name.is_empty() { "(object named like its folder)".to_owned() } else { name };
-                        let title = name.clone();
-                        view! {
-                            <tr class="object" data-key=encode_component(&o.key)>
-                                <Pick key=o.key.clone() name=name.clone() state/>
-                                <td class="name"><a class="entry object" href=object_href(place.connection, &place.bucket, &o.key)
-                                    title=title>{name}</a></td>
-                                <td class="size" title=format!("{} bytes", o.size)>
-                                    <data value=o.size>{human_size(o.size.unsigned_abs())}</data>
-                                </td>
-                                <td class="date">{o.last_modified.map(|at| view! { <time datetime=at.clone()>{minutes(&at)}</time> })}</td>
-                                <td class="class">{o.storage_class.unwrap_or_else(|| "STANDARD".into())}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
+                <tbody inner_html=body on:change=move |ev| pick(ev, state)/>
             </table>
         </section>
         <p class="muted hint">"↑ ↓ to move, Enter to open, Backspace to go up"</p>

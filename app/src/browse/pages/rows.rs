@@ -9,15 +9,73 @@
 //! the HTML parser's normalising of attribute values), `<data value>` for the size and
 //! `<time datetime>` for the date. Later pages come from the `list_objects` server function as
 //! before; this is only the first render's hand-over.
+//!
+//! The rows are one string of HTML ([`html`]), on the server and in the browser alike: a page
+//! move then draws 1,000 rows with one parse instead of some 20,000 calls from wasm into the
+//! DOM, and hydration leaves them as they are. Every name, key and class S3 returned goes in
+//! escaped, as text or as a quoted attribute, by a maintained escaper.
 
+use std::fmt::Write;
+
+use html_escape::{encode_double_quoted_attribute as attribute, encode_text as text};
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{Deserialize, Serialize};
 
+use super::nav::Place;
 use crate::{
-    browse::{Listing, ObjectEntry},
+    browse::{Listing, ObjectEntry, ReadOnly},
     error::AppError,
+    format::{human_size, minutes},
     iam::Reach,
+    location::{folder_href, name_in, object_href},
+    url::encode_component,
 };
+
+/// The listing's rows, folders first, as the table's body: a checkbox named after the entry
+/// (`Select <name>`), its link, size, date and storage class.
+pub(super) fn html(place: &Place, folders: &[String], objects: &[ObjectEntry]) -> String {
+    let mut out = String::with_capacity((folders.len() + objects.len()) * 480);
+    for folder in folders {
+        let name = name_in(folder, &place.prefix).trim_end_matches('/');
+        let href = folder_href(place.connection, &place.bucket, folder);
+        let _ = write!(
+            out,
+            r#"<tr class="folder" data-key="{key}"><td class="pick"><input type="checkbox" aria-label="Select {name_attr}/"></td><td class="name"><a class="entry folder" href="{href}" title="{name_attr}/"><span class="icon-folder" aria-hidden="true"></span>{name_text}/</a></td><td data-label="Size">—</td><td></td><td></td></tr>"#,
+            key = encode_component(folder),
+            name_attr = attribute(name),
+            href = attribute(&href),
+            name_text = text(name),
+        );
+    }
+    for o in objects {
+        let name = match name_in(&o.key, &place.prefix) {
+            "" => "(object named like its folder)",
+            name => name,
+        };
+        let href = object_href(place.connection, &place.bucket, &o.key);
+        let _ = write!(
+            out,
+            r#"<tr class="object" data-key="{key}"><td class="pick"><input type="checkbox" aria-label="Select {name_attr}"></td><td class="name"><a class="entry object" href="{href}" title="{name_attr}">{name_text}</a></td><td class="size" title="{size} bytes"><data value="{size}">{human}</data></td><td class="date">"#,
+            key = encode_component(&o.key),
+            name_attr = attribute(name),
+            href = attribute(&href),
+            name_text = text(name),
+            size = o.size,
+            human = human_size(o.size.unsigned_abs()),
+        );
+        if let Some(at) = &o.last_modified {
+            let _ = write!(
+                out,
+                r#"<time datetime="{}">{}</time>"#,
+                attribute(at),
+                text(&minutes(at))
+            );
+        }
+        let class = o.storage_class.as_deref().unwrap_or("STANDARD");
+        let _ = write!(out, r#"</td><td class="class">{}</td></tr>"#, text(class));
+    }
+    out
+}
 
 /// The codec of the folder page's listing resource.
 pub struct RowsInPage;
@@ -30,7 +88,7 @@ struct Head {
     connection: String,
     next: Option<String>,
     within: Option<Reach>,
-    read_only: bool,
+    read_only: Option<ReadOnly>,
 }
 
 impl Encoder<Loaded> for RowsInPage {
@@ -130,7 +188,7 @@ mod tests {
             }],
             next: Some("token/+=".into()),
             within: None,
-            read_only: false,
+            read_only: None,
         };
         let json = RowsInPage::encode(&Ok(listing)).unwrap();
         assert!(
@@ -149,5 +207,45 @@ mod tests {
         assert!(
             RowsInPage::decode(r#"{"Ok":{"connection":"c","next":null,"within":null}}"#).is_err()
         );
+    }
+
+    /// Whatever S3 returns is text in the rows, never markup: a name that looks like HTML, a
+    /// quote that would end an attribute, an ampersand.
+    #[test]
+    fn hostile_names_stay_text() {
+        let place = Place {
+            connection: 7,
+            bucket: "b".into(),
+            prefix: "in/".into(),
+            filter: String::new(),
+            sort: super::super::nav::Sort::Name,
+            descending: false,
+            tokens: Vec::new(),
+            object: None,
+            per: 100,
+        };
+        let hostile = r#"<script>alert(1)</script> "q" & 'a'"#;
+        let objects = [ObjectEntry {
+            key: format!("in/{hostile}"),
+            size: 2048,
+            last_modified: Some("2026-12-04T10:00:00Z".into()),
+            storage_class: Some("<b>GLACIER</b>".into()),
+        }];
+        let html = html(&place, &[format!("in/{hostile}/")], &objects);
+        assert!(!html.contains("<script") && !html.contains("<b>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(r#"" "q""#),
+            "a quote ends no attribute: {html}"
+        );
+        assert!(
+            html.contains(r#"<data value="2048">2.0 KiB</data>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<time datetime="2026-12-04T10:00:00Z">2026-12-04 10:00</time>"#));
+        assert_eq!(html.matches("<tr ").count(), 2);
     }
 }

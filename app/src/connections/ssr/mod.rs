@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod guide;
+pub mod probe;
 pub mod verify;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -10,7 +11,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{valid_external_id, Connection, RoleArn, Status};
+use super::{valid_external_id, Connection, RoleArn, Status, WriteAccess};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -58,6 +59,8 @@ struct Row {
     s3_endpoint: Option<String>,
     sts_endpoint: Option<String>,
     read_only: bool,
+    writes_allowed: i64,
+    writes_refused: Vec<String>,
 }
 
 impl From<Row> for Connection {
@@ -76,6 +79,10 @@ impl From<Row> for Connection {
             s3_endpoint: r.s3_endpoint,
             sts_endpoint: r.sts_endpoint,
             read_only: r.read_only,
+            writes: WriteAccess {
+                allowed: r.writes_allowed,
+                refused: r.writes_refused,
+            },
         }
     }
 }
@@ -86,8 +93,12 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
         r#"select id, name, role_arn, external_id, account_id,
                 case when disabled_at is null then status else 'disabled' end as "status!",
                 trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint,
-                read_only
-         from connections where owner_id = $1 order by lower(name), id"#,
+                read_only,
+                (select count(*) from write_checks w where w.connection_id = c.id and w.writable)
+                    as "writes_allowed!",
+                array(select w.bucket || '/' || w.prefix from write_checks w
+                      where w.connection_id = c.id and not w.writable order by 1) as "writes_refused!"
+         from connections c where owner_id = $1 order by lower(name), id"#,
         owner
     )
     .fetch_all(pool)
@@ -102,8 +113,12 @@ pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppEr
         r#"select id, name, role_arn, external_id, account_id,
                 case when disabled_at is null then status else 'disabled' end as "status!",
                 trust_warning, last_error, last_verified_at, created_at, s3_endpoint, sts_endpoint,
-                read_only
-         from connections where id = $1 and owner_id = $2"#,
+                read_only,
+                (select count(*) from write_checks w where w.connection_id = c.id and w.writable)
+                    as "writes_allowed!",
+                array(select w.bucket || '/' || w.prefix from write_checks w
+                      where w.connection_id = c.id and not w.writable order by 1) as "writes_refused!"
+         from connections c where id = $1 and owner_id = $2"#,
         id,
         owner
     )

@@ -373,7 +373,16 @@ async fn only_a_refusal_proves_the_external_id_is_pinned(pool: PgPool) {
             vec![refused("AccessDenied"), refused("Throttling")],
             Some(AwsProblem::CheckIncomplete),
         ),
-        (vec![refused("AccessDenied"), refused("AccessDenied")], None),
+        // Both refused: verified (the write probe's assumption after it refused too, so
+        // nothing is learned of writes).
+        (
+            vec![
+                refused("AccessDenied"),
+                refused("AccessDenied"),
+                refused("AccessDenied"),
+            ],
+            None,
+        ),
     ];
     for (i, (after_the_right_id, expected)) in cases.into_iter().enumerate() {
         let id = create(

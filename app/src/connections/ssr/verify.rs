@@ -54,6 +54,17 @@ pub async fn check_and_store(
     };
     progress.at(Step::Assume).await;
     let outcome = check(state, actor, connection, &role_arn, &progress).await;
+    if let Ok(Outcome::Verified) = outcome {
+        progress.at(Step::Writes).await;
+        let name = session_name(actor);
+        super::probe::learn(
+            state,
+            actor,
+            connection,
+            target(connection, &role_arn, &name),
+        )
+        .await;
+    }
     progress.done().await;
     let outcome = outcome?;
     store(state, owner, connection, &role_arn, &outcome).await?;
@@ -73,6 +84,8 @@ pub enum Step {
     WrongExternalId,
     /// AssumeRole without one must be refused.
     WithoutExternalId,
+    /// Verified: where the role may write is probed.
+    Writes,
 }
 
 impl Step {
@@ -83,6 +96,7 @@ impl Step {
             Step::Account => "account",
             Step::WrongExternalId => "wrong_external_id",
             Step::WithoutExternalId => "without_external_id",
+            Step::Writes => "writes",
         }
     }
 }
@@ -146,6 +160,17 @@ pub async fn progress(
     }))
 }
 
+/// The role under the connection's ExternalId, assumed by the session `name`.
+fn target<'a>(connection: &'a Connection, role_arn: &'a str, name: &'a str) -> RoleTarget<'a> {
+    RoleTarget {
+        role_arn,
+        external_id: Some(&connection.external_id),
+        session_name: name,
+        endpoints: connection.endpoints(),
+        location: None,
+    }
+}
+
 async fn check(
     state: &AppState,
     user_id: i64,
@@ -154,13 +179,7 @@ async fn check(
     progress: &Progress<'_>,
 ) -> Result<Outcome, AppError> {
     let name = session_name(user_id);
-    let with_id = RoleTarget {
-        role_arn,
-        external_id: Some(&connection.external_id),
-        session_name: &name,
-        endpoints: connection.endpoints(),
-        location: None,
-    };
+    let with_id = target(connection, role_arn, &name);
 
     // A role created seconds ago may still be denied while IAM propagates it: retry, bounded.
     let started = Instant::now();
