@@ -9,6 +9,9 @@ use axum::{
     http::{header, HeaderValue, Response},
     Router,
 };
+use std::path::PathBuf;
+
+use app::shell::PageAssets;
 use leptos::config::LeptosOptions;
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
@@ -38,8 +41,26 @@ pub fn service(options: &LeptosOptions) -> Router {
 /// Whether cargo-leptos left the assets' hashes beside this executable (its `hash-files`
 /// setting): then pages name the hashed files.
 pub fn hashed_beside_exe(options: &LeptosOptions) -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
-        .is_some_and(|path| path.exists())
+    hash_file(options).is_some_and(|path| path.exists())
+}
+
+/// The names pages give the stylesheet, script and wasm, read from the hash file once (when the
+/// router is built) rather than on every render.
+pub fn page(options: &LeptosOptions) -> PageAssets {
+    let hashes = match options.hash_files {
+        false => None,
+        true => {
+            let read = hash_file(options).map(std::fs::read_to_string);
+            if !matches!(read, Some(Ok(_))) {
+                tracing::error!("hash-files is on but the hash file beside the server is missing");
+            }
+            read.and_then(Result::ok)
+        }
+    };
+    PageAssets::new(options, hashes.as_deref())
+}
+
+fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.join(options.hash_file.as_ref()))
 }

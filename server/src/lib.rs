@@ -73,16 +73,19 @@ pub fn router(state: AppState) -> Router {
 
     let routes = generate_route_list(App);
     let assets = assets::service(&state.leptos_options);
+    let page = Arc::new(assets::page(&state.leptos_options));
     let admission = Admission::new(state.config.clone());
     Router::new()
         .route("/s/{token}/download", get(open_share))
         .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            let (options, page) = (state.leptos_options.clone(), page.clone());
+            move || shell(options.clone(), page.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            move |options| shell(options, page.clone()),
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             headers::s3_origins,

@@ -3,8 +3,10 @@
 #[cfg(feature = "ssr")]
 pub mod csp;
 
+use std::sync::Arc;
+
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes, A},
     path, SsrMode,
@@ -26,10 +28,52 @@ use crate::{
     ui::{page_title, BusyForms, Confirmation},
 };
 
+/// Where the page's stylesheet, script and wasm are (`/pkg/crossview.<hash>.css`…). Found once
+/// when the server starts: leptos's `HashedStylesheet` and `HydrationScripts` read the hash file
+/// from disk on every render.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageAssets {
+    pub css: String,
+    pub js: String,
+    pub wasm: String,
+}
+
+impl PageAssets {
+    /// The names under `/{pkg}`, each `{output}.{hash}.{ext}` when `hashes` (cargo-leptos's
+    /// `hash.txt`: lines `js: …`, `wasm: …`, `css: …`) names a hash for it, `{output}.{ext}`
+    /// otherwise.
+    pub fn new(options: &LeptosOptions, hashes: Option<&str>) -> Self {
+        let name = |kind: &str| {
+            let hash = hashes.into_iter().flat_map(str::lines).find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == kind).then(|| hash.trim())
+            });
+            let output = &options.output_name;
+            let file = match hash {
+                Some(hash) => format!("{output}.{hash}.{kind}"),
+                None => format!("{output}.{kind}"),
+            };
+            format!("/{}/{file}", options.site_pkg_dir)
+        };
+        Self {
+            css: name("css"),
+            js: name("js"),
+            wasm: name("wasm"),
+        }
+    }
+}
+
 /// The whole HTML document rendered on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(options: LeptosOptions, assets: Arc<PageAssets>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     csp::set_page_policy();
+    let nonce = leptos::nonce::use_nonce();
+    // What leptos's `HydrationScripts` runs: load the module, instantiate the wasm, hydrate.
+    let hydrate = format!(
+        "import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));",
+        js = assets.js,
+        wasm = assets.wasm,
+    );
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -39,9 +83,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 // No favicon request (and no 404 in the console): an empty inline icon.
                 <link rel="icon" href="data:,"/>
-                <AutoReload options=options.clone()/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                <link rel="stylesheet" id="leptos" href=assets.css.clone()/>
+                <link rel="modulepreload" href=assets.js.clone() crossorigin="anonymous"/>
+                <link rel="preload" href=assets.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+                <script type="module" nonce=nonce>{hydrate}</script>
                 <MetaTags/>
             </head>
             <body>
@@ -144,5 +190,29 @@ fn NotFound() -> impl IntoView {
                 <p><a href="/">"Back to your connections"</a></p>
             </section>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_names_carry_the_hashes_the_build_wrote() {
+        let options = LeptosOptions::builder().output_name("crossview").build();
+        let hashed = PageAssets::new(&options, Some("js: aB-1\nwasm: cD_2\ncss: eF3\n"));
+        assert_eq!(hashed.js, "/pkg/crossview.aB-1.js");
+        assert_eq!(hashed.wasm, "/pkg/crossview.cD_2.wasm");
+        assert_eq!(hashed.css, "/pkg/crossview.eF3.css");
+        // A development build (no hash file) serves the plain names.
+        let plain = PageAssets::new(&options, None);
+        assert_eq!(
+            (plain.js.as_str(), plain.wasm.as_str(), plain.css.as_str()),
+            (
+                "/pkg/crossview.js",
+                "/pkg/crossview.wasm",
+                "/pkg/crossview.css"
+            )
+        );
     }
 }

@@ -528,6 +528,13 @@ async fn security_headers_everywhere(pool: PgPool) {
         page.body.contains(&format!("nonce=\"{nonce}\"")),
         "scripts carry the nonce"
     );
+    // The asset names were found when the router was built (a test binary has no hash file).
+    assert!(
+        page.body.contains(&format!(
+            r#"<script type="module" nonce="{nonce}">import("/pkg/crossview.js")"#
+        )),
+        "the page loads its script"
+    );
     let again = browser.get("/sign-in").await;
     assert!(
         !again.header("content-security-policy").contains(nonce),
