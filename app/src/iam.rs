@@ -132,6 +132,15 @@ impl Reach {
     }
 }
 
+/// Why a connection changes nothing in a place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadOnly {
+    /// The owner chose read-only access.
+    Chosen,
+    /// The last connection check found that AWS refuses the role's writes here.
+    Learned,
+}
+
 #[cfg(test)]
 mod tests {
     use super::Action;
@@ -144,13 +153,4 @@ mod tests {
             assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
         }
     }
-}
-
-/// Why a connection changes nothing in a place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReadOnly {
-    /// The owner chose read-only access.
-    Chosen,
-    /// The last connection check found that AWS refuses the role's writes here.
-    Learned,
 }

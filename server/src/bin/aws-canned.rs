@@ -185,7 +185,8 @@ impl Canned {
 }
 
 fn assume_role_body() -> Bytes {
-    // Real session tokens are several hundred characters of base64.
+    // Real session tokens are several hundred characters of base64 (as long, to decode as
+    // much); the key id and secret say what they are, so nothing here looks like a credential.
     let token: String = (0..800)
         .map(|i| char::from(b"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/"[i % 38]))
         .collect();
@@ -193,8 +194,8 @@ fn assume_role_body() -> Bytes {
         "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
 <AssumedRoleUser><AssumedRoleId>AROA3XFRBF23EXAMPLE01:crossview</AssumedRoleId>\
 <Arn>arn:aws:sts::111122223333:assumed-role/crossview-bench/crossview</Arn></AssumedRoleUser>\
-<Credentials><AccessKeyId>ASIA3XFRBF23CANNED01</AccessKeyId>\
-<SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANNEDKEY1</SecretAccessKey>\
+<Credentials><AccessKeyId>canned-benchmark-key-id</AccessKeyId>\
+<SecretAccessKey>canned-benchmark-secret-not-a-credential</SecretAccessKey>\
 <SessionToken>{token}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
 <PackedPolicySize>7</PackedPolicySize></AssumeRoleResult>\
 <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>\
