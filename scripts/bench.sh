@@ -18,11 +18,13 @@
 #                                    (end2end/bench/page-moves.spec.ts).
 #   scripts/bench.sh --screenshots   not a measurement, the same world: the README's screenshots
 #                                    (end2end/bench/screenshots.spec.ts → end2end/screenshots/).
-#   scripts/bench.sh --compare       Crossview beside the Node reference (scripts/bench_compare.py,
-#                                    ../shared/bench/node-reference when it is there): CPU per
-#                                    folder page and the ratio, AWS calls and Postgres round trips
-#                                    per page, added latency with 8 users, bytes per page and per
-#                                    first visit, peak RSS with 200 users.
+#   scripts/bench.sh --compare       Crossview beside the floor (the AWS SDK's own AssumeRole +
+#                                    ListObjectsV2) and the Node reference (scripts/bench_compare.py,
+#                                    ../shared/bench/node-reference when it is there), against the
+#                                    canned stand-in (aws-canned), each on its own core: CPU per
+#                                    folder page and the ratios, AWS calls and Postgres round trips
+#                                    per page, added latency and pages/s with 8 users, bytes per
+#                                    page and per first visit, peak RSS with 200 users.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -81,8 +83,10 @@ elif [ "${1:-}" = "--start" ]; then
   python3 scripts/bench_start.py --server "$server"
 elif [ "${1:-}" = "--compare" ]; then
   shift
+  say "building the canned AWS stand-in and the load (aws-canned, bench-load)"
+  cargo build --release -p server --bin aws-canned --bin bench-load
   export ROOT DATA
-  python3 scripts/bench_compare.py --server "$server" \
+  python3 scripts/bench_compare.py --server "$server" --bin-dir "$CARGO_TARGET_DIR/release" \
     --node-database "$(fresh_database crossview_bench_node)" "$@"
 else
   python3 scripts/bench_browse.py --server "$server" "$@"

@@ -25,6 +25,11 @@ impl Limit {
         self.kind
     }
 
+    /// The window's length, as the attempt functions of the database take it.
+    pub fn window_secs(&self) -> f64 {
+        f64::from(self.window_secs)
+    }
+
     const fn new(kind: &'static str, max: i32, window_secs: i32) -> Limit {
         Limit {
             kind,
@@ -91,11 +96,10 @@ pub async fn take(pool: &PgPool, counters: &[Counter<'_>]) -> Result<(), AppErro
         let previous = sqlx::query_scalar!(
             r#"select coalesce(sum(n), 0)::int4 as "n!" from attempts
                where kind = $1 and subject = $2
-                 and window_start = date_bin(make_interval(secs => $3), now(), 'epoch')
-                                    - make_interval(secs => $3)"#,
+                 and window_start = attempt_window($3) - make_interval(secs => $3)"#,
             limit.kind,
             subject,
-            f64::from(limit.window_secs)
+            limit.window_secs()
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -103,14 +107,14 @@ pub async fn take(pool: &PgPool, counters: &[Counter<'_>]) -> Result<(), AppErro
         // on the same counter are counted one after another, each seeing the ones before.
         let counted = sqlx::query_scalar!(
             "insert into attempts (kind, subject, window_start, n)
-             select $1, $2, date_bin(make_interval(secs => $3), now(), 'epoch'), 1
+             select $1, $2, attempt_window($3), 1
              where $4::int4 < $5::int4
              on conflict (kind, subject, window_start)
              do update set n = attempts.n + 1 where attempts.n + $4::int4 < $5::int4
              returning n",
             limit.kind,
             subject,
-            f64::from(limit.window_secs),
+            limit.window_secs(),
             previous,
             limit.max
         )
@@ -138,10 +142,10 @@ pub async fn give_back(pool: &PgPool, (limit, subject): Counter<'_>) -> Result<(
     sqlx::query!(
         "update attempts set n = n - 1
          where kind = $1 and subject = $2 and n > 0
-           and window_start = date_bin(make_interval(secs => $3), now(), 'epoch')",
+           and window_start = attempt_window($3)",
         limit.kind,
         subject,
-        f64::from(limit.window_secs)
+        limit.window_secs()
     )
     .execute(pool)
     .await?;

@@ -60,7 +60,7 @@ pub fn session_cookie(secure: bool) -> &'static str {
 /// The whole application: pages, server functions, static files, probes, and every layer.
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
-    let sessions = SessionManagerLayer::new(Sessions::new(state.pool.clone()))
+    let sessions = SessionManagerLayer::new(Sessions::new(state.db.clone()))
         .with_name(session_cookie(config.cookie_secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -67,12 +67,7 @@ pub async fn state_with_defaults(defaults: &[(&str, &str)]) -> Result<AppState, 
     let pool = pool(&config.database).await?;
     migrate(&pool, &config.database).await?;
     let aws = AwsGateway::from_env(&config).await;
-    Ok(AppState {
-        leptos_options,
-        pool,
-        aws,
-        config: Arc::new(config),
-    })
+    Ok(AppState::new(leptos_options, pool, aws, Arc::new(config)))
 }
 
 /// The pool on `DATABASE_URL` (direct, or a transaction-mode pooler that keeps prepared

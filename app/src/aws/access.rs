@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     audit::{
-        ssr::{record, Event},
+        ssr::{record, record_counting, Event},
         Activity, Outcome,
     },
     error::AppError,
@@ -58,6 +58,9 @@ pub struct Role {
     pub read_only: bool,
     /// `(bucket, prefix)` where the last connection check found AWS refuses the role's writes.
     write_refused: Vec<(String, String)>,
+    /// The assumptions the user spent in this minute and the one before, as the role was read:
+    /// compared with their allowance before AWS is asked.
+    spent: i32,
 }
 
 impl Role {
@@ -67,14 +70,18 @@ impl Role {
     /// administrator disabled, are refused here, whoever asks (share links included): nothing
     /// of theirs reaches AWS.
     pub async fn load(state: &AppState, user: i64, id: i64) -> Result<Role, AppError> {
-        // One round trip: the connection on every row, with each of its locations (if any) and
-        // the user's live grant of it (if any).
+        // One round trip: the connection on every row, with each of its locations (if any), the
+        // user's live grant of it (if any) and the user's assumptions spent, on a kept
+        // connection (every page makes this statement).
+        let allowance = limits::assumptions_user(state.config.assumptions_per_user_per_minute);
+        let mut db = state.db.lease().await?;
         let rows = sqlx::query!(
             r#"select c.owner_id, c.name, c.role_arn, c.external_id, c.status, c.s3_endpoint,
                     c.sts_endpoint, c.read_only, u.disabled as owner_disabled,
                     array(select w.bucket || '/' || w.prefix from write_checks w
                           where w.connection_id = c.id and not w.writable) as "write_refused!",
                     c.disabled_at is not null as "disabled!",
+                    attempts_spent($3, $2::int8::text, $4) as "spent!",
                     l.bucket as "bucket?", l.prefix as "prefix?",
                     l.writable as "location_writable?",
                     g.id as "grant?", g.writable as "grant_writable?"
@@ -85,10 +92,13 @@ impl Role {
              where c.id = $1
              order by l.bucket, l.prefix"#,
             id,
-            user
+            user,
+            allowance.kind(),
+            allowance.window_secs(),
         )
-        .fetch_all(&state.pool)
+        .fetch_all(&mut *db)
         .await?;
+        db.done();
         let mut rows = rows.into_iter();
         let mut row = rows.next().ok_or(AppError::NotFound)?;
         let write_refused = std::mem::take(&mut row.write_refused)
@@ -144,6 +154,7 @@ impl Role {
                 within: None,
                 read_only: row.read_only,
                 write_refused,
+                spent: row.spent,
             }),
             _ => Err(AppError::ConnectionNotVerified),
         }
@@ -186,6 +197,7 @@ pub async fn assume_audited(
     target: RoleTarget<'_>,
     scope: &Scope,
     action: Activity,
+    counter: Option<limits::Counter<'_>>,
 ) -> Result<Assumed, AppError> {
     // A custom endpoint is checked again on every use: the operator's list may have changed,
     // and a host name may resolve elsewhere than when it was saved.
@@ -222,7 +234,14 @@ pub async fn assume_audited(
         )),
         ..Event::new(action, outcome)
     };
-    record(&state.pool, event).await?;
+    // Every request that touches AWS makes this statement: on a kept connection, with the
+    // attempt it spends counted in it.
+    let mut db = state.db.lease().await?;
+    match counter {
+        Some(counter) => record_counting(&mut *db, event, counter).await?,
+        None => record(&mut *db, event).await?,
+    }
+    db.done();
     result.map_err(|failure| AppError::Aws(failure.problem))
 }
 
@@ -256,15 +275,23 @@ pub async fn charge(state: &AppState, user: i64, shared: bool) -> Result<(), App
 }
 
 impl Role {
-    /// Assumes this role for `user`'s request, charged to the user's allowance.
+    /// Assumes this role for `user`'s request, charged to the user's allowance: compared with
+    /// what [`Role::load`] read, counted by the statement that audits the assumption. Parallel
+    /// requests of one user may pass the allowance by the few in flight (at most
+    /// `admission::PER_USER`); it guards Crossview's own STS quota, not a secret.
     pub async fn assume(
         self,
         state: &AppState,
         user: i64,
         scope: &Scope,
     ) -> Result<(Role, Assumed), AppError> {
-        charge(state, user, false).await?;
-        self.assume_charged(state, user, scope).await
+        let allowance = limits::assumptions_user(state.config.assumptions_per_user_per_minute);
+        if self.spent >= allowance.max {
+            return Err(AppError::TooFast);
+        }
+        let subject = user.to_string();
+        self.assume_charged(state, user, scope, Some((&allowance, &subject)))
+            .await
     }
 
     /// Assumes this role, already charged: a request outside the user's locations is refused
@@ -274,6 +301,7 @@ impl Role {
         state: &AppState,
         user: i64,
         scope: &Scope,
+        counter: Option<limits::Counter<'_>>,
     ) -> Result<(Role, Assumed), AppError> {
         scope.check()?;
         let fenced = match self.reach.as_deref() {
@@ -307,8 +335,16 @@ impl Role {
             },
             location: self.within.as_ref(),
         };
-        let assumed =
-            assume_audited(state, user, self.connection, target, scope, scope.action()).await?;
+        let assumed = assume_audited(
+            state,
+            user,
+            self.connection,
+            target,
+            scope,
+            scope.action(),
+            counter,
+        )
+        .await?;
         Ok((self, assumed))
     }
 }
@@ -408,7 +444,8 @@ impl<'a> Target<'a> {
             false => role.assume(self.state, self.user, &scope).await,
             true => {
                 charge(self.state, self.user, true).await?;
-                role.assume_charged(self.state, self.user, &scope).await
+                role.assume_charged(self.state, self.user, &scope, None)
+                    .await
             }
         }
     }

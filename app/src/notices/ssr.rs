@@ -38,15 +38,6 @@ pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<Notice>, AppError> {
         .collect())
 }
 
-pub async fn unread(pool: &PgPool, user: i64) -> Result<i64, AppError> {
-    let count =
-        sqlx::query_scalar("select count(*) from notices where user_id = $1 and read_at is null")
-            .bind(user)
-            .fetch_one(pool)
-            .await?;
-    Ok(count)
-}
-
 /// Marks every notice of the account read, up to `last` (the newest the reader saw: one that
 /// arrived since stays unread).
 pub async fn mark_read(pool: &PgPool, user: i64, last: i64) -> Result<(), AppError> {

@@ -13,7 +13,7 @@ pub use export::{export, Format};
 pub use search::search;
 
 use super::{Activity, ChainReport, Outcome};
-use crate::error::AppError;
+use crate::{error::AppError, limits::Counter};
 
 /// What happened. `detail` is for humans and must never hold a secret.
 #[derive(Debug)]
@@ -67,13 +67,31 @@ pub const MAX_DETAIL: usize = 4096;
 /// Appends `event` to the chain, on the pool or inside the caller's transaction (so that a
 /// change and its entry are committed together). `audit_append` (see the migration) chains it.
 pub async fn record<'c>(db: impl PgExecutor<'c>, event: Event<'_>) -> Result<(), AppError> {
+    append(db, event, None).await
+}
+
+/// [`record`], and one attempt of `counter` counted in the same statement: an assumption
+/// spends its user's allowance as it is audited, at no round trip of its own.
+pub async fn record_counting<'c>(
+    db: impl PgExecutor<'c>,
+    event: Event<'_>,
+    counter: Counter<'_>,
+) -> Result<(), AppError> {
+    append(db, event, Some(counter)).await
+}
+
+async fn append<'c>(
+    db: impl PgExecutor<'c>,
+    event: Event<'_>,
+    counter: Option<Counter<'_>>,
+) -> Result<(), AppError> {
     let detail = bounded_detail(
         event
             .detail
             .unwrap_or_else(|| Value::Object(Default::default())),
     );
     sqlx::query!(
-        "select audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "select audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9), attempt_count($10, $11, $12)",
         event.actor_id,
         event.connection_id,
         event.action.name(),
@@ -83,6 +101,9 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, event: Event<'_>) -> Result<(),
         event.outcome.class(),
         event.aws_request_id.map(|id| shortened(id, MAX_REQUEST_ID)),
         detail,
+        counter.map(|(limit, _)| limit.kind()),
+        counter.map(|(_, subject)| subject),
+        counter.map_or(0.0, |(limit, _)| limit.window_secs()),
     )
     .fetch_one(db)
     .await?;

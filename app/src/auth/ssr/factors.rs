@@ -216,7 +216,8 @@ async fn pending(auth: &AuthSession, pool: &PgPool) -> Result<(Pending, SessionU
         .filter(|p| now().saturating_sub(p.at) < PENDING_SECS)
         .ok_or(AppError::SecondStepExpired)?;
     let user: SessionUser = sqlx::query_as(
-        "select id, email, is_admin, auth_epoch::text as epoch from users
+        "select id, email, is_admin, auth_epoch::text as epoch,
+                unread_notices(id) as unread_notices from users
          where id = $1 and not disabled",
     )
     .bind(pending.user)
@@ -556,7 +557,8 @@ pub(super) async fn new_epoch(
 ) -> Result<SessionUser, AppError> {
     sqlx::query_as(
         "update users set auth_epoch = gen_random_uuid() where id = $1 and not disabled
-         returning id, email, is_admin, auth_epoch::text as epoch",
+         returning id, email, is_admin, auth_epoch::text as epoch,
+                unread_notices(id) as unread_notices",
     )
     .bind(user_id)
     .fetch_optional(&mut *tx)

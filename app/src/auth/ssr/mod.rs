@@ -43,6 +43,9 @@ pub struct SessionUser {
     pub is_admin: bool,
     /// The user's session epoch (a uuid as text), only ever compared for equality.
     epoch: String,
+    /// Notices not read yet, as this request read the user: what every page's header shows,
+    /// read with the session so that it costs the page no query of its own.
+    pub unread_notices: i64,
 }
 
 impl fmt::Debug for SessionUser {
@@ -100,7 +103,8 @@ impl AuthnBackend for Backend {
 
     async fn authenticate(&self, creds: Credentials) -> Result<Option<SessionUser>, AppError> {
         let row = sqlx::query!(
-            r#"select id, email, is_admin, disabled, password_hash, auth_epoch::text as "epoch!"
+            r#"select id, email, is_admin, disabled, password_hash, auth_epoch::text as "epoch!",
+                      unread_notices(users.id) as "unread!"
                from users where lower(email) = lower($1)"#,
             normal_email(&creds.email)
         )
@@ -122,6 +126,7 @@ impl AuthnBackend for Backend {
             email: row.email,
             is_admin: row.is_admin,
             epoch: row.epoch,
+            unread_notices: row.unread,
         }))
     }
 
@@ -131,7 +136,8 @@ impl AuthnBackend for Backend {
         }
         let user = sqlx::query_as!(
             SessionUser,
-            r#"select id, email, is_admin, auth_epoch::text as "epoch!"
+            r#"select id, email, is_admin, auth_epoch::text as "epoch!",
+                      unread_notices(users.id) as "unread_notices!"
                from users where id = $1 and not disabled"#,
             id
         )
@@ -415,7 +421,8 @@ pub async fn create_user(
         SessionUser,
         r#"insert into users (email, password_hash, is_admin, last_sign_in_at)
            values ($1, $2, $3, now())
-           returning id, email, is_admin, auth_epoch::text as "epoch!""#,
+           returning id, email, is_admin, auth_epoch::text as "epoch!",
+                     0::int8 as "unread_notices!""#,
         email,
         hash,
         bootstrap
@@ -687,7 +694,8 @@ pub async fn change_password(
     let user = sqlx::query_as!(
         SessionUser,
         r#"update users set password_hash = $2, auth_epoch = gen_random_uuid() where id = $1
-           returning id, email, is_admin, auth_epoch::text as "epoch!""#,
+           returning id, email, is_admin, auth_epoch::text as "epoch!",
+                     unread_notices(users.id) as "unread_notices!""#,
         user_id,
         hash
     )

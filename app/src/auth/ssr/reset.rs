@@ -146,7 +146,8 @@ pub async fn redeem(
     let user: SessionUser = sqlx::query_as(
         "update users set password_hash = $2, auth_epoch = gen_random_uuid()
          where id = $1 and not disabled
-         returning id, email, is_admin, auth_epoch::text as epoch",
+         returning id, email, is_admin, auth_epoch::text as epoch,
+                unread_notices(id) as unread_notices",
     )
     .bind(user)
     .bind(hash)

@@ -3,7 +3,8 @@
 //! signed-in user's id in a column of its own.
 //!
 //! That column is what lets a page read its session and its user in one query: loading a session
-//! joins the user, and axum-login's next step, [`super::Backend::get_user`], takes that user from
+//! joins the user (and counts the user's unread notices, which every page's header shows), and
+//! axum-login's next step, [`super::Backend::get_user`], takes that user from
 //! this request ([`loaded_user`]) instead of asking Postgres a second time. The join applies
 //! the same rule as `get_user`'s own query (a disabled user is no user), and axum-login still
 //! compares the session's auth hash with the user's epoch afterwards.
@@ -18,7 +19,7 @@ use axum_login::tower_sessions::{
 use sqlx::PgPool;
 
 use super::SessionUser;
-use crate::{auth::SessionInfo, error::AppError, format::rfc3339};
+use crate::{auth::SessionInfo, db::Db, error::AppError, format::rfc3339};
 
 /// Where axum-login keeps its data in a session: its default, named here and set on its layer by
 /// the server, so that this store reads the same place.
@@ -43,7 +44,7 @@ pub(super) fn loaded_user(id: i64) -> Option<Option<SessionUser>> {
 
 #[derive(Clone, Debug)]
 pub struct Sessions {
-    pool: PgPool,
+    db: Db,
 }
 
 /// The signed-in user's id in a session's data, as axum-login writes it.
@@ -60,8 +61,8 @@ fn backend(err: sqlx::Error) -> session_store::Error {
 }
 
 impl Sessions {
-    pub fn new(pool: PgPool) -> Self {
-        Sessions { pool }
+    pub fn new(db: Db) -> Self {
+        Sessions { db }
     }
 
     /// Writes `record`; one whose id is taken is replaced only if `replace`. Whether it was written.
@@ -79,7 +80,7 @@ impl Sessions {
             user_of(record),
             replace,
         )
-        .execute(&self.pool)
+        .execute(self.db.pool())
         .await
         .map_err(backend)?;
         Ok(written.rows_affected() == 1)
@@ -101,17 +102,21 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        // Every page's first statement: on a kept connection (no ping after it).
+        let mut db = self.db.lease().await.map_err(backend)?;
         let row = sqlx::query!(
             r#"select s.data, s.user_id, u.id as "id?", u.email as "email?",
-                      u.is_admin as "is_admin?", u.auth_epoch::text as "epoch?"
+                      u.is_admin as "is_admin?", u.auth_epoch::text as "epoch?",
+                      unread_notices(u.id) as "unread?"
                from tower_sessions.session s
                left join users u on u.id = s.user_id and not u.disabled
                where s.id = $1 and s.expiry_date > now()"#,
             id.to_string()
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *db)
         .await
         .map_err(backend)?;
+        db.done();
         let Some(row) = row else {
             return Ok(None);
         };
@@ -122,6 +127,7 @@ impl SessionStore for Sessions {
                     email,
                     is_admin,
                     epoch,
+                    unread_notices: row.unread.unwrap_or_default(),
                 }),
                 _ => None,
             };
@@ -138,7 +144,7 @@ impl SessionStore for Sessions {
             "delete from tower_sessions.session where id = $1",
             id.to_string()
         )
-        .execute(&self.pool)
+        .execute(self.db.pool())
         .await
         .map_err(backend)?;
         Ok(())
@@ -303,7 +309,16 @@ mod tests {
         .fetch_one(&pool)
         .await
         .unwrap();
-        let store = Sessions::new(pool.clone());
+        let store = Sessions::new(Db::new(pool.clone()));
+        // Two notices, one of them read: the header's count comes with the user.
+        sqlx::query(
+            "insert into notices (user_id, subject, body, read_at)
+             values ($1, 'a', 'b', null), ($1, 'c', 'd', now())",
+        )
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
         let mut record = Record {
             id: Id::default(),
             data: [(
@@ -331,7 +346,10 @@ mod tests {
         let read = read
             .expect("read with the session")
             .expect("an enabled user");
-        assert_eq!((read.id, read.email.as_str()), (user, "s@example.com"));
+        assert_eq!(
+            (read.id, read.email.as_str(), read.unread_notices),
+            (user, "s@example.com", 1)
+        );
         // Asked for another user, it answers nothing (that user is read on their own).
         assert!(load_in_request(&store, &record.id, user + 1)
             .await

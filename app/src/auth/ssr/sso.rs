@@ -436,7 +436,8 @@ async fn sync_account(
     }
     let user: SessionUser = sqlx::query_as(
         "update users set last_sign_in_at = now() where id = $1 and not disabled
-         returning id, email, is_admin, auth_epoch::text as epoch",
+         returning id, email, is_admin, auth_epoch::text as epoch,
+                unread_notices(id) as unread_notices",
     )
     .bind(user_id)
     .fetch_optional(&mut *tx)

@@ -84,6 +84,7 @@ async fn probe(
         target,
         &scope,
         Activity::WriteProbe,
+        None,
     )
     .await?;
     let places = match restricted {

@@ -27,14 +27,14 @@ fn config(allow_custom: bool) -> Arc<Config> {
 }
 
 fn state(pool: &PgPool, aws: crate::aws::AwsGateway) -> AppState {
-    AppState {
-        leptos_options: leptos::config::LeptosOptions::builder()
+    AppState::new(
+        leptos::config::LeptosOptions::builder()
             .output_name("crossview")
             .build(),
-        pool: pool.clone(),
+        pool.clone(),
         aws,
-        config: config(false),
-    }
+        config(false),
+    )
 }
 
 async fn user(pool: &PgPool, email: &str) -> i64 {

@@ -192,6 +192,7 @@ async fn check(
             with_id,
             &Scope::Verify,
             Activity::Verify,
+            None,
         )
         .await
         {
@@ -247,6 +248,7 @@ async fn check(
             target,
             &Scope::Verify,
             activity,
+            None,
         )
         .await
         {

@@ -68,12 +68,13 @@ pub async fn aws() -> AwsGateway {
 }
 
 pub async fn state_with(pool: PgPool, config: Config) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("crossview").build(),
+    let aws = AwsGateway::from_env(&config).await;
+    AppState::new(
+        LeptosOptions::builder().output_name("crossview").build(),
         pool,
-        aws: AwsGateway::from_env(&config).await,
-        config: Arc::new(config),
-    }
+        aws,
+        Arc::new(config),
+    )
 }
 
 /// A browser stand-in: keeps the session cookie, sends what a browser's form post sends.
