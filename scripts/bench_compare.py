@@ -325,6 +325,10 @@ def main():
             user.address = f"10.{n // 250}.{n % 250}.1"
             email = f"bench-{stamp}-{n}@example.com"
             user.sign_up_or_in(email, PASSWORD)
+            if n % 25 == 0:
+                # One person may invite 30 people an hour; the benchmark's owner invites more.
+                subprocess.run(["psql", os.environ["DATABASE_URL"], "-qc",
+                                "delete from attempts where kind = 'grant.user'"], check=True)
             owner.call("grant_create", connection=cid, location=location, email=email, mode="read",
                        until="", back="")
             # A grant is an invitation until its grantee accepts it.
