@@ -1,16 +1,15 @@
-//! The database's schema: the project's migrations, embedded once. The server runs them at
-//! start; every `#[sqlx::test]` starts from them.
-
-use sqlx::migrate::Migrator;
-
-pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+//! The database: the project's migrations, embedded once (the server runs them at start; every
+//! `#[sqlx::test]` starts from them), and [`Db`], the pool with the connections kept for the
+//! statements every page makes.
 
 use std::{
     ops::{Deref, DerefMut},
     sync::{Arc, Mutex},
 };
 
-use sqlx::{pool::PoolConnection, PgConnection, PgPool, Postgres};
+use sqlx::{migrate::Migrator, pool::PoolConnection, PgConnection, PgPool, Postgres};
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// The pool, and connections kept warm beside it for the queries every page makes.
 ///

@@ -96,8 +96,8 @@ impl Run<'_> {
 
     async fn floor(&self) -> Result<(), String> {
         let o = self.options;
-        let base = base_config(&o.endpoint).await;
-        let assumed = aws_sdk_sts::Client::new(base)
+        let (base, sts) = base_config(&o.endpoint).await;
+        let assumed = sts
             .assume_role()
             .role_arn(&o.role_arn)
             .role_session_name(format!("crossview-user-{}", self.user))
@@ -170,15 +170,19 @@ impl Run<'_> {
     }
 }
 
-/// The base configuration, loaded once: credentials from the environment, like Crossview's own.
-async fn base_config(endpoint: &str) -> &'static aws_config::SdkConfig {
-    static BASE: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
+/// The base configuration and the STS client on it, made once, as Crossview makes its own
+/// (credentials from the environment): only the per-page work is in the floor.
+async fn base_config(endpoint: &str) -> &'static (aws_config::SdkConfig, aws_sdk_sts::Client) {
+    static BASE: tokio::sync::OnceCell<(aws_config::SdkConfig, aws_sdk_sts::Client)> =
+        tokio::sync::OnceCell::const_new();
     BASE.get_or_init(|| async {
-        aws_config::defaults(BehaviorVersion::latest())
+        let base = aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(Region::new("us-east-1"))
             .load()
-            .await
+            .await;
+        let sts = aws_sdk_sts::Client::new(&base);
+        (base, sts)
     })
     .await
 }
