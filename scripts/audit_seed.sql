@@ -16,7 +16,7 @@ select audit_partition(date_trunc('month', now(), 'UTC') - make_interval(months 
 from generate_series(0, 9) m;
 
 do $$ begin
-    if (select last_id from audit_chain) <> 0 then
+    if (select max(last_id) from audit_chain) <> 0 then
         raise exception 'the audit trail is not empty: seed a fresh database';
     end if;
 end $$;
@@ -58,7 +58,10 @@ select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome
        hash
 from chained;
 
-update audit_chain set (last_id, last_hash, last_at) =
-    (select id, hash, at from audit_events order by at desc, id desc limit 1);
+-- all in shard 0, whose place is the id (seq left null, as rows from before shards)
+update audit_chain set (last_seq, last_id, last_hash, last_at) =
+    (select id, id, hash, at from audit_events order by at desc, id desc limit 1)
+where shard = 0;
+select setval('audit_event_ids', :rows);
 
 vacuum analyze audit_events;

@@ -6,7 +6,12 @@
   3. exports 1 million rows (action = download, about 15% of the trail) as NDJSON and CSV: rows
      per second, and the server's peak RSS (VmHWM) before and after;
   4. times audit_append (the chain included) with 8 concurrent writers (pgbench, 10 s each), flat
-     out and at 800 and 200 rows/s in all: p50/p99.
+     out and at 800 and 200 rows/s in all: p50/p99;
+  5. appends/s with 64 concurrent writers spread over 1, 4, 16 and 64 shards (the chain's
+     heads), beside two ceilings for the same 64 writers: a bare one-row insert (Postgres's own
+     commit rate here) and the same audit row with its indexes but no chain; then
+     `server audit verify` over the result.
+With --appends-only, only 4 and 5 (no server, no seed: a minute on any migrated database).
 """
 import argparse
 import json
@@ -86,20 +91,20 @@ def export(crossview, filter_, fmt):
     return rows - (1 if fmt == "csv" else 0), seconds
 
 
-def append_latency(url, rate=None):
-    """pgbench: 8 clients appending audit rows for 10 s, flat out or at `rate` rows/s in all;
-    rows/s, p50 and p99 from its per-transaction log (statement sent → commit answered)."""
+def pgbench(url, sql, clients, rate=None):
+    """pgbench running `sql` in `clients` sessions for 10 s, flat out or at `rate` statements/s in
+    all: statements/s, p50 and p99 (ms) from its per-transaction log (sent → commit answered)."""
     script = "/tmp/crossview-append.sql"
     with open(script, "w") as f:
-        f.write("select audit_append(null, 42, 'list_objects', 'bench', 'k', 'ok', 'ok', 'r', '{}');\n")
+        f.write(sql)
     logs = "/tmp/crossview-pgbench"
     os.makedirs(logs, exist_ok=True)
     for old in os.listdir(logs):
         os.remove(os.path.join(logs, old))
-    pgbench = os.environ.get("PGBENCH", "pgbench")
     limit = ["-R", str(rate)] if rate else []
-    subprocess.run([pgbench, "-n", "-c", "8", "-j", "2", "-T", "10", *limit, "-f", script, "-l",
-                    "--log-prefix", f"{logs}/log", url], check=True, capture_output=True)
+    subprocess.run([os.environ.get("PGBENCH", "pgbench"), "-n", "-c", str(clients), "-j", "2",
+                    "-T", "10", *limit, "-f", script, "-l", "--log-prefix", f"{logs}/log", url],
+                   check=True, capture_output=True)
     latencies = []
     for name in os.listdir(logs):
         with open(os.path.join(logs, name)) as f:
@@ -113,12 +118,58 @@ def append_latency(url, rate=None):
     return len(latencies) / 10, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
 
 
+# One connection's appends all go to one shard; the benchmark's come from many connections.
+APPEND = ("\\set c random(1, 1000000)\n"
+          "select audit_append(null, :c, 'list_objects', 'bench', 'k', 'ok', 'ok', 'r', '{}');\n")
+
+
+def appends(url, server):
+    print("\naudit_append (the chain included), 8 concurrent writers, each append committed:")
+    psql(url, "-c", "select audit_set_shards(1::smallint)")
+    for rate in (None, 800, 200):
+        rows, p50, p99 = pgbench(url, APPEND, 8, rate)
+        label = "flat out" if rate is None else f"at {rate} rows/s"
+        print(f"  {label:<16}{rows:>8,.0f} rows/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms", flush=True)
+
+    print("\n64 concurrent writers flat out, by the chain's shards:")
+    psql(url, "-c", "create table if not exists bench_commit_floor (n int)")
+    rows, p50, p99 = pgbench(url, "insert into bench_commit_floor values (1);\n", 64)
+    print(f"  {'bare insert':<16}{rows:>8,.0f} commits/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+          "  (Postgres's commit rate: the ceiling)", flush=True)
+    psql(url, "-c", "drop table bench_commit_floor")
+    # The same row with the same indexes, inserted without a chain: what a row costs here.
+    psql(url, "-c", "create table bench_rows (like audit_events including defaults including generated including indexes)")
+    rows, p50, p99 = pgbench(url, "\\set i random(1, 1000000000000)\n"
+                             "insert into bench_rows (id, at, action, connection_id, bucket, "
+                             "key, outcome, class, aws_request_id, prev_hash, hash) values "
+                             "(:i, clock_timestamp(), 'list_objects', 42, 'bench', 'k', 'ok', 'ok', "
+                             "'r', sha256('x'), sha256('y'));\n", 64)
+    print(f"  {'row, no chain':<16}{rows:>8,.0f} rows/s     p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+          "  (an audit row and its indexes, unchained)", flush=True)
+    psql(url, "-c", "drop table bench_rows")
+    for shards in (1, 4, 16, 64):
+        psql(url, "-c", f"select audit_set_shards({shards}::smallint)")
+        rows, p50, p99 = pgbench(url, APPEND, 64)
+        print(f"  {f'{shards} shards':<16}{rows:>8,.0f} rows/s     p50 {p50:.2f} ms  p99 {p99:.2f} ms",
+              flush=True)
+    psql(url, "-c", "select audit_set_shards(4::smallint)")
+    settings = psql(url, "-c", "select string_agg(name || '=' || setting, ' ') from pg_settings "
+                    "where name in ('synchronous_commit', 'fsync', 'commit_delay', 'wal_sync_method')")
+    print(f"  ({settings})")
+    verified = subprocess.run([server, "audit", "verify"], capture_output=True, text=True)
+    print(f"  server audit verify: {(verified.stdout + verified.stderr).strip()}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--appends-only", action="store_true")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
+    if args.appends_only:
+        appends(url, args.server)
+        return
 
     port = free_port()
     env = {**os.environ, "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}", "RUST_LOG": "warn"}
@@ -136,7 +187,7 @@ def main():
         crossview.sign_up_or_in("auditor@bench.example.com", "bench harbour lantern quietly")
         subprocess.run([args.server, "admin", "grant", "auditor@bench.example.com"], env=env,
                        check=True, stdout=subprocess.DEVNULL)
-        have = int(psql(url, "-c", "select last_id from audit_chain"))
+        have = int(psql(url, "-c", "select max(last_id) from audit_chain"))
         if have < args.rows:
             print(f"seeding {args.rows:,} audit rows (once per database; minutes)…", flush=True)
             started = time.time()
@@ -176,11 +227,7 @@ def main():
             print(f"{fmt:<7}{rows:>12,} rows in {seconds:6.1f} s = {rows / seconds:>9,.0f} rows/s; "
                   f"server peak RSS {before:.0f} → {after:.0f} MiB")
 
-        print("\naudit_append (the chain included), 8 concurrent writers, each append committed:")
-        for rate in (None, 800, 200):
-            appends, p50, p99 = append_latency(url, rate)
-            label = "flat out" if rate is None else f"at {rate} rows/s"
-            print(f"  {label:<16}{appends:>8,.0f} rows/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+        appends(url, args.server)
     finally:
         server.terminate()
         server.wait()

@@ -11,6 +11,8 @@
 //!                              out-of-order row, or at a digest in DIR the trail no longer
 //!                              matches (AUDIT_DIGEST_KEY checks each digest's signature)
 //! server audit digest          write a signed digest of the chain's head to AUDIT_DIGEST_DIR
+//! server audit shards N       spread appends over N chains (1–256; 4 by default): heads above
+//!                              N stay, are verified and take no rows until N grows again
 //! server audit archive --before YYYY-MM [--to DIR]
 //!                              write every month before YYYY-MM to DIR/audit-YYYY-MM.ndjson
 //!                              (with its chain), then drop it from the database
@@ -22,7 +24,10 @@
 use std::path::Path;
 
 use app::{
-    audit::ssr::{archive, digest, verify_audited},
+    audit::{
+        ssr::{archive, digest, record, verify_audited, Event},
+        Activity, Outcome,
+    },
     auth::ssr::{change_user, reset, Account, Change},
     config::AuditDigest,
     error::AppError,
@@ -32,7 +37,8 @@ use sqlx::PgPool;
 pub const USAGE: &str = "usage: server migrate | server admin grant EMAIL | \
                          server admin revoke EMAIL | server admin reset EMAIL | \
                          server audit verify [--against DIR] | \
-                         server audit digest | server audit archive --before YYYY-MM [--to DIR]";
+                         server audit digest | server audit shards N | \
+                         server audit archive --before YYYY-MM [--to DIR]";
 
 /// Runs one command; the answer is what to print.
 pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
@@ -49,6 +55,7 @@ pub async fn run(pool: &PgPool, args: &[String]) -> Result<String, String> {
                 .map_err(|err| err.to_string())?;
             Ok(format!("the chain's head is signed in {}", path.display()))
         }
+        ["audit", "shards", n] => audit_shards(pool, n).await,
         ["audit", "archive", "--before", month] => audit_archive(pool, month, ".").await,
         ["audit", "archive", "--before", month, "--to", dir] => {
             audit_archive(pool, month, dir).await
@@ -101,21 +108,52 @@ async fn audit_verify(pool: &PgPool, against: Option<&str>) -> Result<String, St
     let digests = match against {
         None => String::new(),
         Some(dir) => format!(
-            "; {} of {} digests in {dir} match it (the others are of archived months)",
-            report.digests_checked,
+            "; {} of the {} heads pinned by the digests in {dir} match it (the others are of \
+             archived months or of shards still empty then)",
+            report.pins_checked,
             pins.len()
         ),
     };
     match report.problem {
         None => Ok(format!(
-            "the audit chain holds: {} rows from row {}, head row {} with hash {}{digests}",
-            report.rows, report.first_id, report.last_id, report.last_hash
+            "the audit chain holds: {} rows from row {} in {} shards, newest row {}, heads' root \
+             {}{digests}",
+            report.rows, report.first_id, report.shards, report.last_id, report.root
         )),
         Some(problem) => Err(format!(
             "the audit chain is broken: {problem} ({} rows checked before it)",
             report.rows
         )),
     }
+}
+
+async fn audit_shards(pool: &PgPool, n: &str) -> Result<String, String> {
+    let n: i16 = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=256).contains(n))
+        .ok_or("the number of shards is a whole number from 1 to 256")?;
+    let mut tx = pool.begin().await.map_err(|err| err.to_string())?;
+    let before: i16 = sqlx::query_scalar("select shards from audit_settings for update")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| err.to_string())?;
+    sqlx::query("select audit_set_shards($1)")
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| err.to_string())?;
+    let event = Event {
+        detail: Some(serde_json::json!({ "by": "operator", "from": before, "to": n })),
+        ..Event::new(Activity::AuditShards, Outcome::Ok)
+    };
+    record(&mut *tx, event)
+        .await
+        .map_err(|err| err.to_string())?;
+    tx.commit().await.map_err(|err| err.to_string())?;
+    Ok(format!(
+        "audit appends now spread over {n} shards (were {before})"
+    ))
 }
 
 async fn audit_archive(pool: &PgPool, month: &str, dir: &str) -> Result<String, String> {

@@ -174,7 +174,7 @@ pub async fn migrate_as_owner(pool: &PgPool, db: &Database) -> Result<(), String
 pub async fn is_current(pool: &PgPool) -> bool {
     let applied: Vec<(i64, Vec<u8>, bool)> = match sqlx::query_as(
         "select version, checksum,
-                (select partitions_until > now() + interval '1 month' from audit_chain)
+                (select partitions_until > now() + interval '1 month' from audit_settings)
          from _sqlx_migrations where success",
     )
     .fetch_all(pool)

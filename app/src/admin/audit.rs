@@ -279,8 +279,8 @@ pub fn ChainCheck() -> impl IntoView {
             Ok(report) => match report.problem {
                 None => view! {
                     <p class="notice" role="status">{format!(
-                        "The chain holds: {} rows from row {}. Last hash {}.",
-                        report.rows, report.first_id, report.last_hash
+                        "The chain holds: {} rows from row {} in {} shards. Heads' root {}.",
+                        report.rows, report.first_id, report.shards, report.root
                     )}</p>
                 }.into_any(),
                 Some(problem) => view! {

@@ -42,26 +42,30 @@ pub struct AuditPage {
 /// What walking the chain found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {
-    /// Rows walked.
+    /// Rows walked, over every shard.
     pub rows: u64,
-    /// The id the walk started at (after the archived months).
+    /// Shards walked (every head, open or closed).
+    pub shards: u32,
+    /// The oldest row walked (after the archived months); 0 when none was.
     pub first_id: i64,
     /// The first break, in words, with the row it is at; `None` if the chain holds.
     pub problem: Option<ChainBreak>,
-    /// The last row's id and hash (hex): quote them to pin the trail as it is now.
+    /// The newest row's id, and the heads' Merkle root (hex; see `audit::ssr::digest`): quote
+    /// them to pin the trail as it is now.
     pub last_id: i64,
-    pub last_hash: String,
-    /// Digests (see `audit::ssr::digest`) whose row the walk compared.
-    pub digests_checked: u64,
+    pub root: String,
+    /// Heads pinned by digests (see `audit::ssr::digest`) whose rows the walk compared.
+    pub pins_checked: u64,
 }
 
-/// The first place where the chain does not hold.
+/// The first place where the chain does not hold. Rows are named by id; each shard is a chain
+/// of its own, so "follows" means in the same shard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ChainBreak {
     #[error("row {id} was altered: its content does not match its hash")]
     Altered { id: i64 },
-    #[error("rows {from} to {to} were removed")]
-    Removed { from: i64, to: i64 },
+    #[error("{rows} rows were removed between row {after} and row {before}")]
+    Removed { after: i64, before: i64, rows: i64 },
     #[error("row {id} was inserted out of order (after row {after})")]
     OutOfOrder { id: i64, after: i64 },
     #[error("row {id} does not follow row {after}: a row was replaced or inserted")]
@@ -70,10 +74,12 @@ pub enum ChainBreak {
         "the last rows were removed: the chain's head is row {head}, the trail ends at row {last}"
     )]
     Truncated { head: i64, last: i64 },
+    #[error("row {id} is in shard {shard}, which has no head: it was not appended")]
+    Stray { id: i64, shard: i16 },
     #[error("row {id} is not the row the digest of {at} pinned: the trail was rewritten since")]
     Rewritten { id: i64, at: String },
-    #[error("rows {from} to {to} were removed since the digest of {at}")]
-    RemovedSince { from: i64, to: i64, at: String },
+    #[error("the rows after row {after} up to row {to} were removed since the digest of {at}")]
+    RemovedSince { after: i64, to: i64, at: String },
 }
 
 /// Declares [`Activity`] from one list: each action, the name stored for it, and whether it
@@ -165,6 +171,7 @@ activities! {
     AuditExport => "audit.export", false;
     AuditVerify => "audit.verify", false;
     AuditArchive => "audit.archive", false;
+    AuditShards => "audit.shards", false;
 }
 
 /// The names the trail stored before every action was named `noun.verb`, with today's name of

@@ -4,12 +4,13 @@
 
 use app::{
     audit::{
-        ssr::{digest, record, search, verify, verify_against, Event},
+        ssr::{digest, export, record, search, verify, verify_against, Event, Format},
         Activity, AuditFilter, ChainBreak, Outcome,
     },
     config::AuditDigest,
     error::AppError,
 };
+use futures::TryStreamExt;
 use sqlx::PgPool;
 
 use crate::{
@@ -115,7 +116,11 @@ async fn the_chain_shows_an_altered_a_removed_and_an_out_of_order_row(pool: PgPo
     tamper(&pool, "delete from audit_events where id = 6").await;
     assert_eq!(
         problem(&pool).await,
-        Some(ChainBreak::Removed { from: 6, to: 6 })
+        Some(ChainBreak::Removed {
+            after: 5,
+            before: 7,
+            rows: 1
+        })
     );
     tamper(
         &pool,
@@ -151,14 +156,24 @@ async fn the_chain_shows_an_altered_a_removed_and_an_out_of_order_row(pool: PgPo
     );
 }
 
+/// One audit row for connection `connection`: the connection picks the row's shard.
+async fn write_for(pool: &PgPool, connection: i64, key: &str) {
+    let event = Event {
+        connection_id: Some(connection),
+        bucket: Some("media"),
+        key: Some(key),
+        ..Event::new(Activity::Upload, Outcome::Ok)
+    };
+    record(pool, event).await.unwrap();
+}
+
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn concurrent_writers_keep_the_chain_whole_and_in_order(pool: PgPool) {
+async fn concurrent_writers_keep_every_shard_whole_and_in_order(pool: PgPool) {
     let writers = (0..8).map(|w| {
         let pool = pool.clone();
         tokio::spawn(async move {
             for i in 0..40 {
-                let key = format!("w{w}/{i}");
-                write(&pool, None, Activity::Upload, "media", &key, Outcome::Ok).await;
+                write_for(&pool, w, &format!("w{w}/{i}")).await;
             }
         })
     });
@@ -166,17 +181,179 @@ async fn concurrent_writers_keep_the_chain_whole_and_in_order(pool: PgPool) {
         writer.await.unwrap();
     }
     let report = verify(&pool).await.unwrap();
-    assert_eq!((report.rows, report.problem), (320, None));
-    // Ids are gapless and time never goes back along them.
-    let (count, max, backwards): (i64, i64, i64) = sqlx::query_as(
-        "select count(*), max(id),
-                count(*) filter (where at < prev_at)
-         from (select id, at, lag(at) over (order by id) as prev_at from audit_events) t",
+    assert_eq!((report.rows, report.shards, report.problem), (320, 4, None));
+    // The eight connections spread over the four shards; in each, places are gapless and
+    // neither time nor id goes back along them.
+    let shards: Vec<(i16, i64, i64, i64, i64)> = sqlx::query_as(
+        "select shard, count(*), max(seq),
+                count(*) filter (where at < prev_at), count(*) filter (where id < prev_id)
+         from (select shard, seq, id, at, lag(at) over w as prev_at, lag(id) over w as prev_id
+               from audit_events window w as (partition by shard order by seq)) t
+         group by shard order by shard",
     )
-    .fetch_one(&pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!((count, max, backwards), (320, 320, 0));
+    assert_eq!(
+        shards,
+        [
+            (0, 80, 80, 0, 0),
+            (1, 80, 80, 0, 0),
+            (2, 80, 80, 0, 0),
+            (3, 80, 80, 0, 0)
+        ]
+    );
+    // Ids are unique over the whole trail.
+    let distinct: i64 = sqlx::query_scalar("select count(distinct id) from audit_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(distinct, 320);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn each_shard_shows_tampering_and_the_digest_covers_every_head(pool: PgPool) {
+    for connection in 0..4 {
+        for i in 0..5 {
+            write_for(&pool, connection, &format!("c{connection}/{i}")).await;
+        }
+    }
+    let id_at = |shard: i16, seq: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select id from audit_events where shard = $1 and seq = $2",
+            )
+            .bind(shard)
+            .bind(seq)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(problem(&pool).await, None);
+
+    // Exports carry each row's shard and place: offline, every shard's links are checked.
+    let dir = std::env::temp_dir().join(format!("crossview-shard-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in [Format::Csv, Format::Ndjson] {
+        let chunks: Vec<_> = export(pool.clone(), &AuditFilter::default(), format)
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let file = dir.join(format!("audit.{}", format.extension()));
+        std::fs::write(&file, chunks.concat()).unwrap();
+        let (ok, said) = verify_offline(&file);
+        assert!(
+            ok && said.contains("ok: 20 rows, 16 links checked in 4 shards"),
+            "{said}"
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replacen("c2/3", "c2/9", 1)).unwrap();
+        let (ok, said) = verify_offline(&file);
+        assert!(!ok && said.contains("altered"), "{said}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A row gone from the middle of shard 2 shows as a gap in that shard alone.
+    let (before, gone, after) = (id_at(2, 2).await, id_at(2, 3).await, id_at(2, 4).await);
+    tamper(
+        &pool,
+        &format!("create table kept as select * from audit_events where id = {gone}"),
+    )
+    .await;
+    tamper(
+        &pool,
+        &format!("delete from audit_events where id = {gone}"),
+    )
+    .await;
+    assert_eq!(
+        problem(&pool).await,
+        Some(ChainBreak::Removed {
+            after: before,
+            before: after,
+            rows: 1
+        })
+    );
+    tamper(
+        &pool,
+        "insert into audit_events (id, at, actor_id, connection_id, account_id, action, bucket,
+                                   key, outcome, class, aws_request_id, detail, prev_hash, hash,
+                                   shard, seq)
+         select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class,
+                aws_request_id, detail, prev_hash, hash, shard, seq
+         from kept",
+    )
+    .await;
+    assert_eq!(problem(&pool).await, None);
+
+    // A row moved to another shard breaks both walks; one in a shard without a head is stray.
+    tamper(
+        &pool,
+        &format!("update audit_events set shard = 1 where id = {gone}"),
+    )
+    .await;
+    assert!(problem(&pool).await.is_some());
+    tamper(
+        &pool,
+        &format!("update audit_events set shard = 9 where id = {gone}"),
+    )
+    .await;
+    assert_eq!(
+        problem(&pool).await,
+        Some(ChainBreak::Stray { id: gone, shard: 9 })
+    );
+    tamper(
+        &pool,
+        &format!("update audit_events set shard = 2 where id = {gone}"),
+    )
+    .await;
+    assert_eq!(problem(&pool).await, None);
+
+    // Two shards: connection 3's rows now go to shard 1, shards 2 and 3 keep their chains.
+    let (ok, said) = operator(&pool, &["audit", "shards", "2"]);
+    assert!(ok && said.contains("over 2 shards (were 4)"), "{said}");
+    write_for(&pool, 3, "c3/after").await;
+    let shard: i16 = sqlx::query_scalar("select shard from audit_events where key = 'c3/after'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(shard, 1);
+    let report = verify(&pool).await.unwrap();
+    assert_eq!((report.shards, report.problem), (4, None));
+    for bad in ["0", "257", "four"] {
+        let (ok, said) = operator(&pool, &["audit", "shards", bad]);
+        assert!(!ok && said.contains("from 1 to 256"), "{said}");
+    }
+
+    // A whole shard cut, its head and all, leaves the other chains holding: only the signed
+    // digest, which covers every head under one root, shows it.
+    let database = pool.connect_options().get_database().unwrap().to_owned();
+    let dir = std::env::temp_dir().join(format!("crossview-shards-{database}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let signer = AuditDigest {
+        key: "k".repeat(40).into(),
+        dir: dir.clone(),
+        every: std::time::Duration::from_secs(3600),
+    };
+    digest::write(&pool, &signer).await.unwrap();
+    let pins = digest::read(&signer, &dir).unwrap();
+    assert_eq!(pins.len(), 4);
+    assert_eq!(verify_against(&pool, &pins).await.unwrap().pins_checked, 4);
+    let last_of_3 = id_at(3, 5).await;
+    tamper(&pool, "delete from audit_events where shard = 3").await;
+    tamper(&pool, "delete from audit_chain where shard = 3").await;
+    assert_eq!(problem(&pool).await, None);
+    assert_eq!(
+        verify_against(&pool, &pins).await.unwrap().problem,
+        Some(ChainBreak::RemovedSince {
+            after: 0,
+            to: last_of_3,
+            at: pins[0].at.clone()
+        })
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -406,6 +583,10 @@ async fn archiving_drops_whole_months_and_the_chain_goes_on(pool: PgPool) {
     .await
     .unwrap();
     sqlx::query(SEED).execute(&pool).await.unwrap();
+    sqlx::query("select setval('audit_event_ids', 500)")
+        .execute(&pool)
+        .await
+        .unwrap();
     rows(&pool, 5).await;
     assert_eq!(problem(&pool).await, None);
 
@@ -450,6 +631,14 @@ async fn archiving_drops_whole_months_and_the_chain_goes_on(pool: PgPool) {
         assert!(ok, "{said}");
     }
     assert_eq!(archived, 500);
+    // each month's two shards each know where their remaining chain starts
+    let anchors: Vec<(i16, i64)> = sqlx::query_as(
+        "select shard, sum(rows)::bigint from audit_archives group by shard order by shard",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(anchors, [(0, 250), (1, 250)]);
     // The rest of the chain starts where the archive ends; the archive itself was audited.
     let report = verify(&pool).await.unwrap();
     assert_eq!((report.first_id, report.problem), (501, None));
@@ -467,11 +656,13 @@ async fn archiving_drops_whole_months_and_the_chain_goes_on(pool: PgPool) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// 500 rows spread over the months three and two back, chained from the genesis with the
-/// migration's own aggregate, and the chain's head moved to the last one.
+/// 500 rows spread over the months three and two back, in shards 0 and 1 (odd ids in 1),
+/// chained from the genesis with the migration's own aggregate, and both heads moved to their
+/// last rows.
 const SEED: &str = "
 with seeded as (
-    select g as id,
+    select g as id, (g % 2)::smallint as shard,
+           row_number() over (partition by g % 2 order by g) as seq,
            date_trunc('month', now()) - interval '3 months' + g * interval '2 hours' as at,
            null::bigint as actor_id, null::bigint as connection_id, null::text as account_id,
            'list_objects' as action, 'old' as bucket, 'k/' || g as key, 'ok' as outcome,
@@ -480,19 +671,21 @@ with seeded as (
 ), chained as (
     select *, audit_chain_agg(audit_canonical(id, at, actor_id, connection_id, account_id,
                 action, bucket, key, outcome, class, aws_request_id, detail))
-              over (order by id rows unbounded preceding) as hash
+              over (partition by shard order by id rows unbounded preceding) as hash
     from seeded
 ), inserted as (
-    insert into audit_events
+    insert into audit_events (id, at, actor_id, connection_id, account_id, action, bucket, key,
+                              outcome, class, aws_request_id, detail, prev_hash, hash, shard, seq)
     select id, at, actor_id, connection_id, account_id, action, bucket, key, outcome, class,
            aws_request_id, detail,
-           coalesce(lag(hash) over (order by id), '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea),
-           hash
+           coalesce(lag(hash) over (partition by shard order by id), '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea),
+           hash, shard, seq
     from chained
-    returning id, at, hash
+    returning id, at, hash, shard, seq
 )
-update audit_chain set last_id = l.id, last_hash = l.hash, last_at = l.at
-from (select * from inserted order by id desc limit 1) l";
+update audit_chain set last_seq = l.seq, last_id = l.id, last_hash = l.hash, last_at = l.at
+from (select distinct on (shard) * from inserted order by shard, id desc) l
+where audit_chain.shard = l.shard";
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn csv_exports_defuse_formulas_keep_null_apart_from_empty_and_still_verify(pool: PgPool) {
@@ -591,7 +784,7 @@ begin
         update audit_events set prev_hash = prev, hash = h where id = r.id;
         prev := h;
     end loop;
-    update audit_chain set last_hash = prev;
+    update audit_chain set last_hash = prev where shard = 0;
 end $$";
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -618,7 +811,8 @@ async fn signed_digests_show_a_trail_cut_back_or_rewritten_whole(pool: PgPool) {
         "{said}"
     );
     let (ok, said) = operator_with(&pool, &["audit", "verify", "--against", dir_text], &env);
-    assert!(ok && said.contains("2 of 2 digests"), "{said}");
+    // two digests of four heads each; shard 0's two heads have rows to compare
+    assert!(ok && said.contains("2 of the 8 heads pinned"), "{said}");
     // The verify's own row names the head it checked.
     let head: serde_json::Value =
         sqlx::query_scalar("select detail->'head' from audit_events where action = 'audit.verify'")
@@ -633,22 +827,29 @@ async fn signed_digests_show_a_trail_cut_back_or_rewritten_whole(pool: PgPool) {
         every: std::time::Duration::from_secs(3600),
     };
     let pins = digest::read(&signer, &dir).unwrap();
-    let pin = |id: i64| pins.iter().find(|p| p.last_id == id).unwrap().at.clone();
+    let pin = |id: i64| {
+        pins.iter()
+            .find(|p| p.head.last_id == id)
+            .unwrap()
+            .at
+            .clone()
+    };
 
     // Cut back, head and all: rows 7 on gone and the head moved to row 6. The chain alone
     // holds; the digest of row 8 does not.
     tamper(&pool, "delete from audit_events where id >= 7").await;
     tamper(
         &pool,
-        "update audit_chain set last_id = 6,
-                last_hash = (select hash from audit_events where id = 6)",
+        "update audit_chain set last_seq = 6, last_id = 6,
+                last_hash = (select hash from audit_events where id = 6)
+         where shard = 0",
     )
     .await;
     assert_eq!(problem(&pool).await, None);
     assert_eq!(
         verify_against(&pool, &pins).await.unwrap().problem,
         Some(ChainBreak::RemovedSince {
-            from: 7,
+            after: 6,
             to: 8,
             at: pin(8)
         })
@@ -754,6 +955,9 @@ async fn a_serving_role_appends_to_the_trail_and_can_change_nothing_of_it(pool: 
         format!("alter table audit_events detach partition {partition}"),
         "alter table audit_events disable trigger audit_events_append_only".to_owned(),
         "update audit_chain set last_id = 1".to_owned(),
+        "update audit_settings set shards = 1".to_owned(),
+        "select audit_set_shards(1::smallint)".to_owned(),
+        "select nextval('audit_event_ids')".to_owned(),
         "insert into audit_events (id, at, action, outcome, class, prev_hash, hash)
          values (99, now(), 'x', 'ok', 'ok', '\\x00', '\\x00')"
             .to_owned(),

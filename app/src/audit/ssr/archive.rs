@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use time::{Date, Month};
 
 use super::{
-    chain::{ChainRow, Walker, ROW_COLUMNS},
+    chain::{ChainRow, Walks, ROW_COLUMNS},
     record, Event, Format,
 };
 use crate::audit::{Activity, Outcome};
@@ -71,7 +71,7 @@ async fn archive_month(
         std::fs::File::create_new(&path)
             .map_err(|err| format!("cannot create {}: {err}", path.display()))?,
     );
-    let mut walker = Walker::from_archives(pool)
+    let mut walks = Walks::from_archives(pool)
         .await
         .map_err(|e| e.to_string())?;
     let mut digest = Sha256::new();
@@ -84,7 +84,7 @@ async fn archive_month(
     let mut rows = sqlx::query_as::<_, ChainRow>(&query).fetch(pool);
     let written: Result<(), String> = async {
         while let Some(row) = rows.try_next().await.map_err(database)? {
-            walker.step(&row).map_err(|b| {
+            walks.shard(row.shard).step(&row).map_err(|b| {
                 format!("{label}: {b}; nothing was archived (see server audit verify)")
             })?;
             line.clear();
@@ -105,20 +105,26 @@ async fn archive_month(
     let file_name = path.display().to_string();
 
     let mut tx = pool.begin().await.map_err(database)?;
-    sqlx::query!(
-        "insert into audit_archives (month, first_id, last_id, last_hash, rows, file, file_sha256)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-        month,
-        walker.first_id,
-        walker.last_id(),
-        walker.last_hash(),
-        walker.rows as i64,
-        file_name,
-        sha256
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(database)?;
+    // one row per shard that had rows this month: where that shard's remaining chain starts
+    for (shard, walker) in walks.0.iter().filter(|(_, w)| w.rows > 0) {
+        sqlx::query!(
+            "insert into audit_archives (month, shard, first_id, last_id, last_seq, last_hash,
+                                         rows, file, file_sha256)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            month,
+            shard,
+            walker.first_id,
+            walker.last_id(),
+            walker.last_seq(),
+            walker.last_hash(),
+            walker.rows as i64,
+            file_name,
+            sha256
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(database)?;
+    }
     for statement in [
         format!("alter table audit_events detach partition {partition}"),
         format!("drop table {partition}"),
@@ -130,8 +136,8 @@ async fn archive_month(
     }
     let event = Event {
         detail: Some(json!({
-            "by": "operator", "month": label, "rows": walker.rows, "file": file_name,
-            "sha256": sha256, "first_id": walker.first_id, "last_id": walker.last_id(),
+            "by": "operator", "month": label, "rows": walks.rows(), "file": file_name,
+            "sha256": sha256, "shards": walks.0.values().filter(|w| w.rows > 0).count(),
         })),
         ..Event::new(Activity::AuditArchive, Outcome::Ok)
     };
@@ -139,7 +145,7 @@ async fn archive_month(
     tx.commit().await.map_err(database)?;
     Ok(Archived {
         month: label,
-        rows: walker.rows,
+        rows: walks.rows(),
         file: path,
         sha256,
     })

@@ -45,7 +45,7 @@ impl Format {
     /// The first line of the file, if the format has one.
     fn header(self) -> &'static str {
         match self {
-            Format::Csv => "id,at,actor_id,actor,connection_id,account_id,action,bucket,key,outcome,class,aws_request_id,detail,prev_hash,hash\n",
+            Format::Csv => "id,at,actor_id,actor,connection_id,account_id,action,bucket,key,outcome,class,aws_request_id,detail,prev_hash,hash,shard,seq\n",
             Format::Ndjson => "",
         }
     }
@@ -63,6 +63,7 @@ impl Format {
                 let connection_id = row.connection_id.map(|v| v.to_string());
                 let prev_hash = hex::encode(&row.prev_hash);
                 let hash = hex::encode(&row.hash);
+                let (shard, seq) = (row.shard.to_string(), row.seq.to_string());
                 let cells = [
                     Some(id.as_str()),
                     Some(row.at.as_str()),
@@ -79,6 +80,8 @@ impl Format {
                     Some(row.detail.as_str()),
                     Some(prev_hash.as_str()),
                     Some(hash.as_str()),
+                    Some(shard.as_str()),
+                    Some(seq.as_str()),
                 ];
                 for (i, cell) in cells.into_iter().enumerate() {
                     if i > 0 {

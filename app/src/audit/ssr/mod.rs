@@ -166,8 +166,9 @@ pub async fn verify_audited(
         detail: Some(serde_json::json!({
             "by": if actor.is_some() { "admin" } else { "operator" },
             "rows": report.rows, "first_id": report.first_id,
-            "head": { "last_id": report.last_id, "last_hash": report.last_hash },
-            "digests": report.digests_checked,
+            "shards": report.shards,
+            "head": { "last_id": report.last_id, "root": report.root },
+            "pins": report.pins_checked,
             "problem": report.problem.as_ref().map(ToString::to_string),
         })),
         ..Event::new(Activity::AuditVerify, outcome)
