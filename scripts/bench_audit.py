@@ -11,7 +11,7 @@
      heads), beside two ceilings for the same 64 writers: a bare one-row insert (Postgres's own
      commit rate here) and the same audit row with its indexes but no chain; then
      `server audit verify` over the result.
-With --appends-only, only 4 and 5 (no server, no seed: a minute on any migrated database).
+With --appends-only, only 4 and 5 (no server, no seed: a minute; the database is migrated first).
 """
 import argparse
 import json
@@ -168,6 +168,8 @@ def main():
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     if args.appends_only:
+        # the database may be new (bench.sh only creates it): the schema as a server would make it
+        subprocess.run([args.server, "migrate"], check=True, stdout=subprocess.DEVNULL)
         appends(url, args.server)
         return
 
