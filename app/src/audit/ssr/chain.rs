@@ -287,7 +287,7 @@ pub async fn verify_against(pool: &PgPool, pins: &[Pin]) -> Result<ChainReport, 
     let problem = heads
         .iter()
         .find_map(|head| ends_at_head(&walks.0[&head.shard], head))
-        .or_else(|| removed_since(&walks, &mut pending));
+        .or_else(|| removed_since(&walks, &pending));
     Ok(ChainReport {
         pins_checked: checked,
         ..walks.report(&heads, problem)
@@ -343,11 +343,14 @@ fn ends_at_head(walker: &Walker, head: &Head) -> Option<ChainBreak> {
 
 /// A digest past a shard's end (or of a shard that is gone): the shard was cut back, head and
 /// all. Named by the newest such digest.
-fn removed_since(walks: &Walks, pending: &mut BTreeMap<i16, VecDeque<&Pin>>) -> Option<ChainBreak> {
-    pending.iter_mut().find_map(|(shard, pins)| {
-        let after = walks.0.get(shard).map_or(0, Walker::last_id);
+fn removed_since(walks: &Walks, pending: &BTreeMap<i16, VecDeque<&Pin>>) -> Option<ChainBreak> {
+    pending.iter().find_map(|(shard, pins)| {
+        let (after, last_seq) = walks
+            .0
+            .get(shard)
+            .map_or((0, 0), |w| (w.last_id(), w.last_seq()));
         pins.iter()
-            .rfind(|pin| pin.head.last_seq > walks.0.get(shard).map_or(0, Walker::last_seq))
+            .rfind(|pin| pin.head.last_seq > last_seq)
             .map(|pin| ChainBreak::RemovedSince {
                 after,
                 to: pin.head.last_id,

@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use sqlx::{PgExecutor, PgPool};
 
 use crate::{
@@ -122,18 +121,13 @@ fn mac(key: &AuditDigest, signed: &Signed) -> Hmac<Sha256> {
 /// sequence, so the newest id names the whole trail's state: a state already digested is left
 /// as it is. Written to a temporary name and renamed, so a reader never sees half a digest.
 pub async fn write(pool: &PgPool, key: &AuditDigest) -> Result<PathBuf, AppError> {
-    let mut tx = pool.begin().await?;
-    // every head as of one moment
-    sqlx::query("set transaction isolation level repeatable read, read only")
-        .execute(&mut *tx)
-        .await?;
-    let heads = heads(&mut *tx).await?;
+    // one statement reads every head as of one moment
+    let heads = heads(pool).await?;
     let at: String = sqlx::query_scalar(
         r#"select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"#,
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(pool)
     .await?;
-    tx.commit().await?;
     let newest = heads.iter().map(|h| h.last_id).max().unwrap_or(0);
     let file = key.dir.join(format!("audit-digest-{newest:012}.json"));
     if file.exists() {
