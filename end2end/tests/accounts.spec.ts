@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 
-import { password } from "./helpers";
+import { password, signUp } from "./helpers";
 
 // Unique per run, so the suite also passes against a database that has seen earlier runs.
 const email = `person-${Date.now()}@example.com`;
@@ -77,4 +77,44 @@ test("forms work before hydration too", async ({ browser }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
   await context.close();
+});
+
+test("the pages before signing in and shared links load no application; the app's links to them load them whole", async ({ page }) => {
+  const scripts: string[] = [];
+  page.on("request", (r) => /\/pkg\/.*\.(js|wasm)$/.test(r.url()) && scripts.push(new URL(r.url()).pathname));
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // An unknown share link is answered 404 on purpose, which the console reports as a failed load.
+  page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 404") && errors.push(m.text()));
+
+  for (const [path, heading] of [
+    ["/sign-in", "Sign in"],
+    ["/sign-up", "Create your account"],
+    ["/forgot", "Reset your password"],
+    ["/s/no-such-link", "This link does not work"],
+  ]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
+    await page.waitForLoadState("networkidle");
+  }
+  expect(scripts, "a first visit is the page and its stylesheet").toEqual([]);
+
+  // Signed in, the app is loaded and hydrated (the counting above does see it).
+  await signUp(page);
+  await page.waitForLoadState("networkidle");
+  expect(scripts.some((s) => s.endsWith(".wasm"))).toBe(true);
+
+  // A link inside the app to such a page (the router takes the click) loads it from the server.
+  await page.evaluate(() => {
+    const link = document.createElement("a");
+    link.href = "/s/no-such-link";
+    link.textContent = "a shared link";
+    document.querySelector("main")!.append(link);
+  });
+  await page.getByRole("link", { name: "a shared link" }).click();
+  await expect(page.getByRole("heading", { name: "This link does not work", level: 1 })).toBeVisible();
+  await expect(page).toHaveURL(/\/s\/no-such-link$/);
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "Connections", level: 1 })).toBeVisible();
+  expect(errors, "no script errors (CSP, hydration)").toEqual([]);
 });

@@ -194,4 +194,14 @@ test("sign-in says what Crossview is, and goes to sign-up and back without reloa
   await page.getByRole("link", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Sign in", level: 1 })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { kept?: number }).kept)).toBe(42);
+  // The page that came back works as a loaded one: its passkey button is there, Back and
+  // Forward move between the two, still without a reload.
+  await expect(page.getByRole("button", { name: "Use a passkey" })).toBeVisible();
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
+  await expect(page).toHaveTitle(/Create your account/);
+  await page.goForward();
+  await expect(page.getByRole("heading", { name: "Sign in", level: 1 })).toBeVisible();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  expect(await page.evaluate(() => (window as unknown as { kept?: number }).kept)).toBe(42);
 });

@@ -1,8 +1,9 @@
 //! Accounts: sign up, sign in, sign out, change password, and who is signed in.
 //!
 //! The forms are plain HTML forms posting to these server functions, so they behave the same
-//! before and after hydration; errors come back as `?error=<code>` on the form's page. The
-//! session and password plumbing they use lives in `auth`.
+//! with the app's script or without it (the pages before signing in are served without it, see
+//! `shell::served_plain`); errors come back as `?error=<code>` on the form's page. The session
+//! and password plumbing they use lives in `auth`.
 
 mod pages;
 mod passkeys;
@@ -13,6 +14,7 @@ mod two_step;
 
 use leptos::prelude::*;
 pub use pages::{AccountPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage};
+pub use passkeys::PASSKEY_SCRIPT;
 pub use sso::LinkAccountPage;
 pub use step_up::{ConfirmPage, StepUpGuard, StepUpPrompt};
 pub use two_step::SecondStepPage;

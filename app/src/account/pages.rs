@@ -56,8 +56,8 @@ pub fn SignInPage() -> impl IntoView {
                                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                                 <button type="submit" class="primary">"Sign in"</button>
                             </form>
-                            <p class="muted"><a href="/forgot">"Forgot your password?"</a></p>
-                            <p class="muted">"New to Crossview? " <a href="/sign-up">"Create an account"</a></p>
+                            <p class="muted"><a href="/forgot" data-swap="">"Forgot your password?"</a></p>
+                            <p class="muted">"New to Crossview? " <a href="/sign-up" data-swap="">"Create an account"</a></p>
                         })}
                     }
                 })}
@@ -88,7 +88,7 @@ pub fn SignUpPage() -> impl IntoView {
                 </details>
                 <button type="submit" class="primary">"Create account"</button>
             </form>
-            <p class="muted">"Already have an account? " <a href="/sign-in">"Sign in"</a></p>
+            <p class="muted">"Already have an account? " <a href="/sign-in" data-swap="">"Sign in"</a></p>
         </AuthCard>
     }
 }
@@ -110,7 +110,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="username" value=email required/>
                 <button type="submit" class="primary">"Email me a link"</button>
             </form>
-            <p class="muted"><a href="/sign-in">"Back to sign in"</a></p>
+            <p class="muted"><a href="/sign-in" data-swap="">"Back to sign in"</a></p>
         </AuthCard>
     }
 }

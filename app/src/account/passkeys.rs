@@ -23,18 +23,23 @@ pub async fn passkey_sign_in_begin() -> Result<String, AppError> {
     .await
 }
 
-/// Signs in with the passkey's account; answers where to go.
+/// Signs in with the passkey's account and goes on to `next`. Posted by the sign-in page's form
+/// (`passkey.js` puts the signed answer in it); a refusal comes back as the page's `?error=`.
 #[server(endpoint = "passkey_sign_in_finish")]
-pub async fn passkey_sign_in_finish(credential: String, next: String) -> Result<String, AppError> {
-    call::anyone(async |state| {
-        let mut auth = ssr::auth_session().await?;
-        let user =
-            ssr::passkeys::finish_sign_in(&auth, &state.pool, &state.config, &credential).await?;
-        ssr::factors::complete_sign_in(&mut auth, &state.pool, &user, "passkey", true).await?;
-        super::arrived(&state, (user.id, &user.email), "a passkey").await;
-        Ok(ssr::safe_next(&next).to_owned())
-    })
-    .await
+pub async fn passkey_sign_in_finish(credential: String, next: String) -> Result<(), AppError> {
+    call::form("/sign-in")
+        .keep("next", &next)
+        .anyone(async |state| {
+            let mut auth = ssr::auth_session().await?;
+            let user =
+                ssr::passkeys::finish_sign_in(&auth, &state.pool, &state.config, &credential)
+                    .await?;
+            ssr::factors::complete_sign_in(&mut auth, &state.pool, &user, "passkey", true).await?;
+            super::arrived(&state, (user.id, &user.email), "a passkey").await;
+            call::redirect(ssr::safe_next(&next));
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "passkey_step_begin")]
@@ -46,17 +51,25 @@ pub async fn passkey_step_begin() -> Result<String, AppError> {
     .await
 }
 
+/// The second step by passkey, posted as [`passkey_sign_in_finish`] is.
 #[server(endpoint = "passkey_step_finish")]
-pub async fn passkey_step_finish(credential: String, next: String) -> Result<String, AppError> {
-    call::anyone(async |state| {
-        let mut auth = ssr::auth_session().await?;
-        let user =
-            ssr::factors::passkey_step_finish(&mut auth, &state.pool, &state.config, &credential)
-                .await?;
-        super::arrived(&state, (user.id, &user.email), "a password and a passkey").await;
-        Ok(ssr::safe_next(&next).to_owned())
-    })
-    .await
+pub async fn passkey_step_finish(credential: String, next: String) -> Result<(), AppError> {
+    call::form("/sign-in/code")
+        .keep("next", &next)
+        .anyone(async |state| {
+            let mut auth = ssr::auth_session().await?;
+            let user = ssr::factors::passkey_step_finish(
+                &mut auth,
+                &state.pool,
+                &state.config,
+                &credential,
+            )
+            .await?;
+            super::arrived(&state, (user.id, &user.email), "a password and a passkey").await;
+            call::redirect(ssr::safe_next(&next));
+            Ok(())
+        })
+        .await
 }
 
 #[server(endpoint = "passkeys_list")]
@@ -212,54 +225,29 @@ fn go(target: Option<String>) {
 /// "Use a passkey" on the sign-in page: the authenticator names the account.
 #[component]
 pub fn PasskeySignIn(next: String) -> impl IntoView {
-    view! { <PasskeyButton next second_step=false/> }
+    view! { <PasskeyForm next begin=PasskeySignInBegin::PATH finish=PasskeySignInFinish::PATH/> }
 }
 
 /// "Use a passkey" at the second step, instead of a code.
 #[component]
 pub fn PasskeyStep(next: String) -> impl IntoView {
-    view! { <PasskeyButton next second_step=true/> }
+    view! { <PasskeyForm next begin=PasskeyStepBegin::PATH finish=PasskeyStepFinish::PATH/> }
 }
 
+/// The browser's half of [`PasskeyForm`], on the pages served without the app's script.
+pub const PASSKEY_SCRIPT: &str = include_str!("passkey.js");
+
+/// These pages are served without the app's script (see `shell`), so the ceremony is run by
+/// [`PASSKEY_SCRIPT`]: the form stays hidden until it runs (no script, no dead button).
 #[component]
-fn PasskeyButton(next: String, second_step: bool) -> impl IntoView {
-    let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let run = move |_| {
-        let next = next.clone();
-        busy.set(true);
-        problem.set(None);
-        leptos::task::spawn_local(async move {
-            let result = match second_step {
-                true => {
-                    with_passkey(false, passkey_step_begin(), move |credential| async move {
-                        passkey_step_finish(credential, next).await.map(Some)
-                    })
-                    .await
-                }
-                false => {
-                    with_passkey(
-                        false,
-                        passkey_sign_in_begin(),
-                        move |credential| async move {
-                            passkey_sign_in_finish(credential, next).await.map(Some)
-                        },
-                    )
-                    .await
-                }
-            };
-            busy.set(false);
-            match result {
-                Ok(target) => go(target),
-                Err(text) => problem.set(Some(text)),
-            }
-        });
-    };
+fn PasskeyForm(next: String, begin: &'static str, finish: &'static str) -> impl IntoView {
     view! {
-        <button type="button" class="button passkey" on:click=run disabled=move || busy.get()>
-            {move || if busy.get() { "Waiting for your passkey…" } else { "Use a passkey" }}
-        </button>
-        {move || problem.get().map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
+        <form method="post" action=finish data-passkey-begin=begin hidden>
+            <input type="hidden" name="next" value=next/>
+            <input type="hidden" name="credential"/>
+            <button type="submit" class="button passkey">"Use a passkey"</button>
+            <p class="notice error" role="alert" hidden></p>
+        </form>
     }
 }
 

@@ -12,11 +12,12 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use self::plain::{
+    ForgotPasswordPage, LinkAccountPage, ResetPasswordPage, SecondStepPage, SharePage, SignInPage,
+    SignUpPage,
+};
 use crate::{
-    account::{
-        current_user, AccountPage, ConfirmPage, ForgotPasswordPage, LinkAccountPage,
-        ResetPasswordPage, SecondStepPage, SignInPage, SignUpPage, StepUpGuard,
-    },
+    account::{current_user, AccountPage, ConfirmPage, StepUpGuard, PASSKEY_SCRIPT},
     admin::{
         AdminConnectionPage, AdminConnectionsPage, AdminPage, AdminUserPage, AdminUsersPage,
         AuditTrailPage,
@@ -24,7 +25,7 @@ use crate::{
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     notices::{NoticesLink, NoticesPage},
-    shares::{SharePage, SharesPage},
+    shares::SharesPage,
     ui::{page_title, BusyForms, Confirmation},
 };
 
@@ -63,10 +64,86 @@ impl PageAssets {
     }
 }
 
+/// Whether the page at `path` is one a visitor meets before signing in (and its second step,
+/// the forgotten-password and reset pages) or a shared link. Those are plain forms and text,
+/// served without the app's script: a first visit is the page and its stylesheet, and someone
+/// opening a shared link loads no application at all.
+pub fn served_plain(path: &str) -> bool {
+    ["/sign-in", "/sign-up", "/forgot"].contains(&path)
+        || ["/sign-in/", "/reset/", "/s/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+/// What the pages [`served_plain`] run instead of the app: moving between each other without a
+/// reload (links marked `data-swap`).
+const PLAIN_SCRIPT: &str = include_str!("plain.js");
+
+/// The pages [`served_plain`]: on the server the pages themselves; in the browser's build each
+/// is [`FromServer`], which the app's own links reach as a full load.
+#[cfg(feature = "ssr")]
+mod plain {
+    pub(super) use crate::{
+        account::{
+            ForgotPasswordPage, LinkAccountPage, ResetPasswordPage, SecondStepPage, SignInPage,
+            SignUpPage,
+        },
+        shares::SharePage,
+    };
+}
+#[cfg(not(feature = "ssr"))]
+mod plain {
+    pub(super) use super::FromServer as ForgotPasswordPage;
+    pub(super) use super::FromServer as LinkAccountPage;
+    pub(super) use super::FromServer as ResetPasswordPage;
+    pub(super) use super::FromServer as SecondStepPage;
+    pub(super) use super::FromServer as SharePage;
+    pub(super) use super::FromServer as SignInPage;
+    pub(super) use super::FromServer as SignUpPage;
+}
+
+/// A page [`served_plain`] reached by a link inside the hydrated app: the browser has no code
+/// for it, so it loads it from the server. Once the router has recorded the page in the history
+/// (it does so after this renders), the load replaces that entry: Back returns to the app.
+#[cfg(not(feature = "ssr"))]
+#[component]
+fn FromServer() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        let (search, hash) = (
+            location.search.get_untracked(),
+            location.hash.get_untracked(),
+        );
+        let target = format!(
+            "{}{}{search}{}",
+            location.pathname.get_untracked(),
+            if search.is_empty() { "" } else { "?" },
+            match hash.is_empty() || hash.starts_with('#') {
+                true => hash,
+                false => format!("#{hash}"),
+            }
+        );
+        set_timeout(
+            move || {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().replace(&target);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
 /// The whole HTML document rendered on the server.
 pub fn shell(options: LeptosOptions, assets: Arc<PageAssets>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     csp::set_page_policy();
+    #[cfg(feature = "ssr")]
+    let scripted = use_context::<http::request::Parts>()
+        .is_none_or(|request| !served_plain(request.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let scripted = true;
     let nonce = leptos::nonce::use_nonce();
     // What leptos's `HydrationScripts` runs: load the module, instantiate the wasm, hydrate.
     let hydrate = format!(
@@ -85,9 +162,17 @@ pub fn shell(options: LeptosOptions, assets: Arc<PageAssets>) -> impl IntoView {
                 <link rel="icon" href="data:,"/>
                 <AutoReload options/>
                 <link rel="stylesheet" id="leptos" href=assets.css.clone()/>
-                <link rel="modulepreload" href=assets.js.clone() crossorigin="anonymous"/>
-                <link rel="preload" href=assets.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
-                <script type="module" nonce=nonce>{hydrate}</script>
+                {match scripted {
+                    true => view! {
+                        <link rel="modulepreload" href=assets.js.clone() crossorigin="anonymous"/>
+                        <link rel="preload" href=assets.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+                        <script type="module" nonce=nonce>{hydrate}</script>
+                    }.into_any(),
+                    false => view! {
+                        <script type="module" nonce=nonce.clone()>{PLAIN_SCRIPT}</script>
+                        <script type="module" nonce=nonce>{PASSKEY_SCRIPT}</script>
+                    }.into_any(),
+                }}
                 <MetaTags/>
             </head>
             <body>
@@ -104,14 +189,14 @@ pub fn App() -> impl IntoView {
         <Title formatter=page_title/>
         <Router>
             <Routes fallback=NotFound>
-                // Forms that must work without script, their options loaded first: in order.
+                // Served without script (`served_plain`): whole, in order, with their data.
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/sign-in/code") view=SecondStepPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/sign-in/link") view=LinkAccountPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/forgot") view=ForgotPasswordPage/>
-                <Route path=path!("/sign-up") view=SignUpPage/>
-                <Route path=path!("/reset/:token") view=ResetPasswordPage/>
-                <Route path=path!("/s/:token") view=SharePage/>
+                <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>
@@ -196,6 +281,31 @@ fn NotFound() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pages_before_signing_in_and_shared_links_are_served_plain() {
+        for path in [
+            "/sign-in",
+            "/sign-in/code",
+            "/sign-in/link",
+            "/sign-up",
+            "/forgot",
+            "/reset/abc",
+            "/s/token",
+        ] {
+            assert!(served_plain(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/shares",
+            "/sign-inx",
+            "/signup",
+            "/account",
+            "/c/1/bucket/s/",
+        ] {
+            assert!(!served_plain(path), "{path}");
+        }
+    }
 
     #[test]
     fn asset_names_carry_the_hashes_the_build_wrote() {

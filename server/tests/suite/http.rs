@@ -528,17 +528,39 @@ async fn security_headers_everywhere(pool: PgPool) {
         page.body.contains(&format!("nonce=\"{nonce}\"")),
         "scripts carry the nonce"
     );
-    // The asset names were found when the router was built (a test binary has no hash file).
+    // The sign-in page is served without the app (a first visit is the page and its stylesheet).
     assert!(
-        page.body.contains(&format!(
-            r#"<script type="module" nonce="{nonce}">import("/pkg/crossview.js")"#
-        )),
-        "the page loads its script"
+        page.body
+            .contains(r#"<link rel="stylesheet" id="leptos" href="/pkg/crossview.css""#)
+            && !page.body.contains("/pkg/crossview.js")
+            && !page.body.contains("/pkg/crossview.wasm"),
+        "{}",
+        page.body
     );
     let again = browser.get("/sign-in").await;
     assert!(
         !again.header("content-security-policy").contains(nonce),
         "a fresh nonce per page"
+    );
+    // A signed-in page loads the app, by a script that carries the page's nonce. The asset names
+    // were found when the router was built (a test binary has no hash file).
+    browser
+        .sign_up("headers@example.com", "a long enough passphrase")
+        .await;
+    let app = browser.get("/").await;
+    let nonce = app
+        .header("content-security-policy")
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        app.body.contains(&format!(
+            r#"<script type="module" nonce="{nonce}">import("/pkg/crossview.js")"#
+        )),
+        "the page loads its script: {}",
+        app.body
     );
 }
 
