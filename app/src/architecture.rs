@@ -55,10 +55,15 @@ fn graph() -> Graph {
 /// Every `crate::a::…` path in `source` as `(a, …)`, including each path of a
 /// `use crate::{a::b, c::{d, e}}` group (the rest is empty when the path stops at `a`).
 fn crate_paths(source: &str) -> Vec<(String, String)> {
+    paths_under(source, "crate::")
+}
+
+/// The same for the paths that start with `root` (`crate::`, `super::`).
+fn paths_under(source: &str, root: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut rest = source;
-    while let Some(at) = rest.find("crate::") {
-        rest = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(root) {
+        rest = &rest[at + root.len()..];
         match rest.strip_prefix('{') {
             Some(group) => {
                 let mut depth = 1;
@@ -140,23 +145,13 @@ fn no_feature_imports_another_features_server_code() {
     }
 }
 
-#[test]
-fn no_cycle_between_feature_folders() {
-    // Shared modules import no feature (above), so a cycle between features can only run
-    // through features: look at that part of the graph.
-    let graph: Graph = graph()
-        .into_iter()
-        .filter(|(module, _)| FEATURES.contains(&module.as_str()))
-        .map(|(module, uses)| {
-            let features = uses
-                .into_iter()
-                .filter(|(target, _)| FEATURES.contains(&target.as_str()))
-                .collect();
-            (module, features)
-        })
-        .collect();
-    // Depth-first search; a module met again while still on the path closes a cycle.
-    fn visit(graph: &Graph, module: &str, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+/// Which modules each module imports.
+type Edges = BTreeMap<String, BTreeSet<String>>;
+
+/// Panics naming the first cycle found in `edges` (depth-first: a module met again while still on
+/// the path closes one).
+fn assert_no_cycle(edges: &Edges) {
+    fn visit(edges: &Edges, module: &str, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
         if let Some(at) = path.iter().position(|m| m == module) {
             panic!("cycle: {} -> {module}", path[at..].join(" -> "));
         }
@@ -164,15 +159,84 @@ fn no_cycle_between_feature_folders() {
             return;
         }
         path.push(module.to_owned());
-        for target in graph.get(module).into_iter().flat_map(|uses| uses.keys()) {
-            visit(graph, target, path, done);
+        for target in edges.get(module).into_iter().flatten() {
+            visit(edges, target, path, done);
         }
         path.pop();
     }
     let mut done = BTreeSet::new();
-    for module in graph.keys() {
-        visit(&graph, module, &mut Vec::new(), &mut done);
+    for module in edges.keys() {
+        visit(edges, module, &mut Vec::new(), &mut done);
     }
+}
+
+#[test]
+fn no_cycle_between_feature_folders() {
+    // Shared modules import no feature (above), so a cycle between features can only run
+    // through features: look at that part of the graph.
+    let edges: Edges = graph()
+        .into_iter()
+        .filter(|(module, _)| FEATURES.contains(&module.as_str()))
+        .map(|(module, uses)| {
+            let features = uses
+                .into_keys()
+                .filter(|target| FEATURES.contains(&target.as_str()))
+                .collect();
+            (module, features)
+        })
+        .collect();
+    assert_no_cycle(&edges);
+}
+
+#[test]
+fn no_cycle_between_the_files_of_a_folder() {
+    // A file names a sibling through `super::sibling::…`; the folder's `mod.rs` declares them
+    // all and is left out.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut edges = Edges::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        let mut files = BTreeMap::new();
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => dirs.push(path),
+                false if path.extension().is_some_and(|e| e == "rs") => {
+                    let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+                    files.insert(stem, path);
+                }
+                false => {}
+            }
+        }
+        if dir == src {
+            continue;
+        }
+        let folder = dir.strip_prefix(&src).unwrap().display().to_string();
+        for (stem, path) in files.iter().filter(|(stem, _)| *stem != "mod") {
+            // Code only: a doc comment may name a sibling (`[super::folder]`) without importing it.
+            let code: String = fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|line| line.split("//").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let siblings = paths_under(&code, "super::")
+                .into_iter()
+                .filter(|(target, _)| {
+                    target != stem && target != "mod" && files.contains_key(target)
+                })
+                .map(|(target, _)| format!("{folder}/{target}"));
+            edges
+                .entry(format!("{folder}/{stem}"))
+                .or_default()
+                .extend(siblings);
+        }
+    }
+    assert!(
+        edges.contains_key("admin/users"),
+        "the walk reads the folders"
+    );
+    assert_no_cycle(&edges);
 }
 
 #[test]

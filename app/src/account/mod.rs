@@ -215,3 +215,19 @@ pub async fn change_password(
         })
         .await
 }
+
+/// The card every page before signing in is drawn in: what Crossview is, then the page's form.
+#[component]
+fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title/>
+        <main class="auth">
+            <section class="card auth-card">
+                <p class="brand">"Crossview"</p>
+                <p class="tagline">"Browse S3 in all your AWS accounts from one place: no access keys stored, every access audited."</p>
+                <h1>{title}</h1>
+                {children()}
+            </section>
+        </main>
+    }
+}

@@ -10,21 +10,6 @@ use crate::{
 };
 
 #[component]
-pub(super) fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <main class="auth">
-            <section class="card auth-card">
-                <p class="brand">"Crossview"</p>
-                <p class="tagline">"Browse S3 in all your AWS accounts from one place: no access keys stored, every access audited."</p>
-                <h1>{title}</h1>
-                {children()}
-            </section>
-        </main>
-    }
-}
-
-#[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
@@ -32,7 +17,7 @@ pub fn SignInPage() -> impl IntoView {
     // Blocking: the sign-in form is in the first HTML, so it works before (or without) script.
     let options = Resource::new_blocking(|| (), |_| super::sso::sign_in_ways());
     view! {
-        <AuthCard title="Sign in">
+        <super::AuthCard title="Sign in">
             <ErrorNotice error=error_from_query()/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -62,7 +47,7 @@ pub fn SignInPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AuthCard>
+        </super::AuthCard>
     }
 }
 
@@ -71,7 +56,7 @@ pub fn SignUpPage() -> impl IntoView {
     let query = use_query();
     let email = move || query.read().get("email").unwrap_or_default().to_owned();
     view! {
-        <AuthCard title="Create your account">
+        <super::AuthCard title="Create your account">
             <ErrorNotice error=error_from_query()/>
             <form method="post" action=super::SignUp::PATH class="stack">
                 <label for="email">"Email"</label>
@@ -89,7 +74,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <button type="submit" class="primary">"Create account"</button>
             </form>
             <p class="muted">"Already have an account? " <a href="/sign-in" data-swap="">"Sign in"</a></p>
-        </AuthCard>
+        </super::AuthCard>
     }
 }
 
@@ -100,7 +85,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let email = move || query.read().get("email").unwrap_or_default().to_owned();
     let sent = move || query.read().get("sent").is_some();
     view! {
-        <AuthCard title="Reset your password">
+        <super::AuthCard title="Reset your password">
             <ErrorNotice error=error_from_query()/>
             <Show when=sent>
                 <p class="notice success" role="status">"If an account uses that address, a link to choose a new password is on its way. It works once, within 30 minutes."</p>
@@ -111,7 +96,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <button type="submit" class="primary">"Email me a link"</button>
             </form>
             <p class="muted"><a href="/sign-in" data-swap="">"Back to sign in"</a></p>
-        </AuthCard>
+        </super::AuthCard>
     }
 }
 
@@ -134,7 +119,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let account = Resource::new(token, super::reset_link);
     view! {
-        <AuthCard title="Choose a new password">
+        <super::AuthCard title="Choose a new password">
             <ErrorNotice error=error_from_query()/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -151,7 +136,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AuthCard>
+        </super::AuthCard>
     }
 }
 

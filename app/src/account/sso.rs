@@ -152,7 +152,7 @@ pub fn ProviderButtons(providers: Vec<(String, String)>, next: String) -> impl I
 pub fn LinkAccountPage() -> impl IntoView {
     let info = Resource::new_blocking(|| (), |_| sso_link_info());
     view! {
-        <super::pages::AuthCard title="Link your sign-in">
+        <super::AuthCard title="Link your sign-in">
             <ErrorNotice error=error_from_query()/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -174,6 +174,6 @@ pub fn LinkAccountPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </super::pages::AuthCard>
+        </super::AuthCard>
     }
 }

@@ -132,7 +132,7 @@ pub fn SecondStepPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default().to_owned();
     let factors = Resource::new_blocking(|| (), |_| second_step_factors());
     view! {
-        <super::pages::AuthCard title="Two-step sign-in">
+        <super::AuthCard title="Two-step sign-in">
             <ErrorNotice error=error_from_query()/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -154,7 +154,7 @@ pub fn SecondStepPage() -> impl IntoView {
                 })}
             </Suspense>
             <p class="muted"><a href="/sign-in" rel="external">"Start over"</a></p>
-        </super::pages::AuthCard>
+        </super::AuthCard>
     }
 }
 

@@ -7,8 +7,8 @@ use leptos_router::components::A;
 
 use super::audit::AuditResults;
 use super::{
-    get_connection, list_connections, users::ToggleForm, when, AdminNav, ConnectionQuery,
-    ConnectionRow, NextPage,
+    get_connection, list_connections, user_href, when, AdminNav, ConnectionQuery, ConnectionRow,
+    NextPage, ToggleForm,
 };
 use crate::{
     audit::AuditFilter,
@@ -103,7 +103,7 @@ pub(super) fn ConnectionsTable(rows: Vec<ConnectionRow>) -> impl IntoView {
                 view! {
                 <tr>
                     <td><A href=href(id)>{id}</A></td>
-                    <td><A href=super::users::href(c.owner_id)>{owner}</A></td>
+                    <td><A href=user_href(c.owner_id)>{owner}</A></td>
                     <td><A href=href(id)>{name}</A></td>
                     <td><code>{c.account_id.clone().unwrap_or_default()}</code></td>
                     <td><code class="arn">{c.role_arn.clone().unwrap_or_default()}</code></td>
@@ -164,7 +164,7 @@ fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
     view! {
         <h1>{c.name.clone()}</h1>
         <dl class="facts">
-            <dt>"Owner"</dt><dd><A href=super::users::href(c.owner_id)>{owner}</A></dd>
+            <dt>"Owner"</dt><dd><A href=user_href(c.owner_id)>{owner}</A></dd>
             <dt>"AWS account"</dt><dd><code>{c.account_id.clone().unwrap_or_default()}</code></dd>
             <dt>"Role ARN"</dt><dd><code class="arn">{c.role_arn.clone().unwrap_or_default()}</code></dd>
             <dt>"Status"</dt><dd><StatusCell connection=c.clone()/></dd>

@@ -150,7 +150,7 @@ pub async fn issue_reset_link(id: i64) -> Result<String, AppError> {
 #[server(endpoint = "admin_set_admin")]
 pub async fn set_admin(id: i64, admin: bool) -> Result<(), AppError> {
     use crate::auth::ssr::{change_user, Account, Change};
-    call::form(users::href(id))
+    call::form(user_href(id))
         .admin(async |cx| {
             change_user(
                 cx.pool(),
@@ -159,7 +159,7 @@ pub async fn set_admin(id: i64, admin: bool) -> Result<(), AppError> {
                 Change::Admin(admin),
             )
             .await?;
-            call::redirect(&users::href(id));
+            call::redirect(&user_href(id));
             Ok(())
         })
         .await
@@ -170,11 +170,11 @@ pub async fn set_admin(id: i64, admin: bool) -> Result<(), AppError> {
 #[server(endpoint = "admin_set_user_disabled")]
 pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
     use crate::auth::ssr::{change_user, Account, Change};
-    call::form(users::href(id))
+    call::form(user_href(id))
         .admin(async |cx| {
             let change = Change::Disabled(disabled);
             change_user(cx.pool(), Some(cx.user.id), Account::Id(id), change).await?;
-            call::redirect(&users::href(id));
+            call::redirect(&user_href(id));
             Ok(())
         })
         .await
@@ -236,6 +236,30 @@ fn junk_label(kind: &str) -> String {
         "sign_in.failed" => "Failed sign-ins".to_owned(),
         "share.unknown" => "Unknown share links".to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// `/admin/users/<id>`.
+pub fn user_href(id: i64) -> String {
+    format!("/admin/users/{id}")
+}
+
+/// A one-button form posting `id` and `field=value` to a server function: works before
+/// hydration, and an error comes back to this page as `?error=`.
+#[component]
+fn ToggleForm(
+    action: &'static str,
+    id: i64,
+    field: &'static str,
+    value: bool,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="inline" data-step-up="">
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name=field value=value.to_string()/>
+            <button type="submit" class="secondary">{label}</button>
+        </form>
     }
 }
 

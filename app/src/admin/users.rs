@@ -6,8 +6,8 @@ use leptos_router::components::A;
 
 use super::{
     audit::AuditResults, connections::ConnectionsTable, get_user, list_connections, list_users,
-    when, AdminNav, ConnectionQuery, IssueResetLink, NextPage, SetAdmin, SetUserDisabled,
-    UserQuery, UserRow,
+    user_href as href, when, AdminNav, ConnectionQuery, IssueResetLink, NextPage, SetAdmin,
+    SetUserDisabled, ToggleForm, UserQuery, UserRow,
 };
 use crate::{
     audit::AuditFilter,
@@ -15,11 +15,6 @@ use crate::{
     ui::ErrorNotice,
     url::{encode_component, load_by_id, use_query},
 };
-
-/// `/admin/users/<id>`.
-pub fn href(id: i64) -> String {
-    format!("/admin/users/{id}")
-}
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -184,24 +179,5 @@ fn ResetLink(id: i64) -> impl IntoView {
                 }.into_any()
             }
         })}
-    }
-}
-
-/// A one-button form posting `id` and `field=value` to a server function: works before
-/// hydration, and an error comes back to this page as `?error=`.
-#[component]
-pub(super) fn ToggleForm(
-    action: &'static str,
-    id: i64,
-    field: &'static str,
-    value: bool,
-    label: &'static str,
-) -> impl IntoView {
-    view! {
-        <form method="post" action=action class="inline" data-step-up="">
-            <input type="hidden" name="id" value=id/>
-            <input type="hidden" name=field value=value.to_string()/>
-            <button type="submit" class="secondary">{label}</button>
-        </form>
     }
 }

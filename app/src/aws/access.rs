@@ -88,7 +88,7 @@ impl Role {
              from connections c join users u on u.id = c.owner_id
              left join locations l on l.connection_id = c.id
              left join grants g on g.location_id = l.id and g.grantee_id = $2
-                 and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
+                 and grant_live(g.revoked_at, g.expires_at)
              where c.id = $1
              order by l.bucket, l.prefix"#,
             id,

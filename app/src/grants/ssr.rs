@@ -391,7 +391,7 @@ async fn places(pool: &PgPool, user: i64, invited: bool) -> Result<Vec<GrantPlac
          join users o on o.id = c.owner_id
          where case when $3 then g.grantee_id is null and g.grantee_email = $2
                     else g.grantee_id = $1 end
-             and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())
+             and grant_live(g.revoked_at, g.expires_at)
              and c.status = 'verified' and c.disabled_at is null and not o.disabled
          order by c.name, c.id, l.bucket, l.prefix, g.id",
     )
@@ -412,8 +412,7 @@ pub async fn answer(pool: &PgPool, user: i64, id: i64, accept: bool) -> Result<(
              revoked_at = case when $3 then null else now() end
          from locations l
          where g.id = $2 and g.grantee_email = $4
-             and g.grantee_id is null and g.revoked_at is null
-             and (g.expires_at is null or g.expires_at > now())
+             and g.grantee_id is null and grant_live(g.revoked_at, g.expires_at)
              and l.id = g.location_id
          returning l.connection_id, l.bucket, l.prefix",
     )

@@ -102,8 +102,7 @@ pub async fn landing(
 ) -> Result<super::SharedFile, AppError> {
     let link: Option<Landing> = sqlx::query_as(
         "select l.key, l.size, l.content_type, u.email as shared_by, l.expires_at,
-                l.revoked_at is not null or coalesce(g.revoked_at is not null
-                    or g.expires_at <= now(), false) as revoked,
+                l.revoked_at is not null or not grant_live(g.revoked_at, g.expires_at) as revoked,
                 u.disabled as owner_disabled
          from share_links l join users u on u.id = l.owner_id
          left join grants g on g.id = l.grant_id
@@ -152,7 +151,7 @@ pub async fn open(
     let link = sqlx::query!(
         r#"select l.id, l.owner_id, l.connection_id, l.bucket, l.key, l.expires_at, l.revoked_at,
                 u.disabled as owner_disabled, l.grant_id,
-                g.revoked_at is not null or g.expires_at <= now() as "grant_gone?"
+                not grant_live(g.revoked_at, g.expires_at) as "grant_gone?"
          from share_links l join users u on u.id = l.owner_id
          left join grants g on g.id = l.grant_id
          where l.token_hash = $1"#,

@@ -40,8 +40,8 @@ pub async fn s3_origins(state: &AppState, user: i64) -> Result<S3Origins, AppErr
                 r#"select distinct c.s3_endpoint as "e!" from connections c
              where c.s3_endpoint is not null and (c.owner_id = $1 or exists (
                  select 1 from locations l join grants g on g.location_id = l.id
-                 where l.connection_id = c.id and g.grantee_id = $1 and g.revoked_at is null
-                     and (g.expires_at is null or g.expires_at > now())))"#,
+                 where l.connection_id = c.id and g.grantee_id = $1
+                     and grant_live(g.revoked_at, g.expires_at)))"#,
                 user
             )
             .fetch_all(&state.pool)

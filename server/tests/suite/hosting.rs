@@ -86,7 +86,15 @@ async fn pages_are_compressed_and_static_files_hashed_kept_for_a_year_and_precom
         assert_eq!(packed.header("content-encoding"), encoding, "{accepts:?}");
         assert_eq!(packed.header("cache-control"), Some("no-store"));
     }
-    let names: Vec<&str> = page
+    // The sign-in page is served without the app; a signed-in page names its files.
+    crate::support::Browser::new(pool.clone(), false)
+        .await
+        .sign_up("static@example.com", "a long enough passphrase")
+        .await;
+    let cookie = server.sign_in("static@example.com").await;
+    let app = http("GET", &format!("{base}/"), &[("Cookie", &cookie)]).await;
+    assert_eq!(app.status, 200);
+    let names: Vec<&str> = app
         .body
         .split(['"', '\''])
         .filter(|s| s.starts_with("/pkg/crossview."))

@@ -133,7 +133,7 @@ pub async fn complete_sign_in(
 ) -> Result<(), AppError> {
     log_in(auth, user).await?;
     name_method(auth, method).await?;
-    super::step_up::mark(auth).await?;
+    super::proof::mark(auth).await?;
     if second_factor {
         mark_proved(auth, Some(method)).await?;
     }
@@ -433,7 +433,7 @@ pub async fn confirm(
         return Err(AppError::TwoStepNotStarted);
     }
     let codes = replace_recovery_codes(&mut tx, user.id).await?;
-    let user = new_epoch(&mut tx, user.id).await?;
+    let user = super::sessions::new_epoch(&mut tx, user.id).await?;
     let event = Event {
         actor_id: Some(user.id),
         detail: Some(json!({ "factor": "totp" })),
@@ -463,7 +463,7 @@ pub async fn remove(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    let user = new_epoch(&mut tx, user_id).await?;
+    let user = super::sessions::new_epoch(&mut tx, user_id).await?;
     if removed > 0 {
         let event = Event {
             actor_id: Some(user_id),
@@ -503,7 +503,7 @@ pub async fn renew_recovery_codes(
 pub async fn mark_proved(auth: &AuthSession, method: Option<&str>) -> Result<(), AppError> {
     let session = &auth.session;
     if method.is_some() {
-        super::step_up::mark(auth).await?;
+        super::proof::mark(auth).await?;
     }
     match method {
         Some(method) => session.insert(SECOND_FACTOR, method).await,
@@ -549,19 +549,4 @@ fn fresh_codes() -> Vec<String> {
                 .collect()
         })
         .collect()
-}
-
-pub(super) async fn new_epoch(
-    tx: &mut sqlx::PgConnection,
-    user_id: i64,
-) -> Result<SessionUser, AppError> {
-    sqlx::query_as(
-        "update users set auth_epoch = gen_random_uuid() where id = $1 and not disabled
-         returning id, email, is_admin, auth_epoch::text as epoch,
-                unread_notices(id) as unread_notices",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::Unauthorized)
 }

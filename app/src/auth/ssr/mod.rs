@@ -6,6 +6,7 @@ mod sessions;
 pub mod device;
 pub mod factors;
 pub mod passkeys;
+mod proof;
 pub mod reset;
 pub mod sso;
 pub mod step_up;

@@ -188,7 +188,7 @@ pub async fn finish_registration(
         sqlx::Error::Database(db) if db.is_unique_violation() => AppError::PasskeyRefused,
         _ => AppError::from(err),
     })?;
-    let user = super::factors::new_epoch(&mut tx, user_id).await?;
+    let user = super::sessions::new_epoch(&mut tx, user_id).await?;
     let event = Event {
         actor_id: Some(user_id),
         detail: Some(json!({ "factor": "passkey", "name": name })),
@@ -231,7 +231,7 @@ pub async fn remove(pool: &PgPool, user_id: i64, id: i64) -> Result<SessionUser,
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::NotFound)?;
-    let user = super::factors::new_epoch(&mut tx, user_id).await?;
+    let user = super::sessions::new_epoch(&mut tx, user_id).await?;
     let event = Event {
         actor_id: Some(user_id),
         detail: Some(json!({ "factor": "passkey", "name": name })),

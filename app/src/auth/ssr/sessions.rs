@@ -275,6 +275,23 @@ pub fn describe_browser(agent: &str) -> String {
     }
 }
 
+/// Ends every session of the user (a new `auth_epoch`: the sessions that carry the old one are
+/// signed out at their next request) and answers the user as the session now holds them.
+pub(super) async fn new_epoch(
+    tx: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<SessionUser, AppError> {
+    sqlx::query_as(
+        "update users set auth_epoch = gen_random_uuid() where id = $1 and not disabled
+         returning id, email, is_admin, auth_epoch::text as epoch,
+                unread_notices(id) as unread_notices",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::Unauthorized)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
