@@ -43,15 +43,20 @@ pid=$(docker inspect -f '{{.State.Pid}}' crossview-test)
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$uid" = 65532 ] || { echo "the server runs as uid $uid, not 65532" >&2; exit 1; }
 
-python3 - <<'PY'
-import http.client, re, socket, subprocess, time
+IMAGE_ROOTFS="$image/rootfs" python3 - <<'PY'
+import glob, http.client, os, re, socket, subprocess, time
 c = http.client.HTTPConnection("127.0.0.1", 3300)
 c.request("GET", "/sign-in"); r = c.getresponse(); page = r.read().decode()
 assert r.status == 200 and r.getheader("Cache-Control") == "no-store", r.status
-wasm = re.search(r'/pkg/crossview\.[^"\']+\.wasm', page).group(0)
-c.request("GET", wasm, headers={"Accept-Encoding": "br"}); r = c.getresponse(); r.read()
-assert r.getheader("Content-Encoding") == "br", r.getheaders()
-assert r.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+# The sign-in page names only its stylesheet (it is served without the app); the wasm's name is
+# the one the image holds.
+css = re.search(r'/pkg/crossview\.[^"\']+\.css', page).group(0)
+wasm = "/pkg/" + os.path.basename(glob.glob(os.environ["IMAGE_ROOTFS"] + "/**/pkg/crossview.*.wasm", recursive=True)[0])
+for asset in (css, wasm):
+    c.request("GET", asset, headers={"Accept-Encoding": "br"}); r = c.getresponse(); r.read()
+    assert r.status == 200, (asset, r.status)
+    assert r.getheader("Content-Encoding") == "br", (asset, r.getheaders())
+    assert r.getheader("Cache-Control") == "public, max-age=31536000, immutable"
 
 # A request in flight when SIGTERM arrives: its body still trickling in. It must be answered,
 # and only then the process end (cleanly).
