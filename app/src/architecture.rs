@@ -4,7 +4,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 /// One folder per capability. `shell` composes them and is imported by nothing.
@@ -24,28 +24,40 @@ const FEATURES: [&str; 9] = [
 /// such path (`crate::browse::ssr::x` gives `browse` → {`ssr::x`}).
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
-fn graph() -> Graph {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut graph = Graph::new();
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file under `src/`, relative to it.
+fn rust_files() -> Vec<PathBuf> {
+    let src = src();
+    let mut files = Vec::new();
     let mut dirs = vec![src.clone()];
     while let Some(dir) = dirs.pop() {
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-                continue;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path.strip_prefix(&src).unwrap().to_owned());
             }
-            let relative = path.strip_prefix(&src).unwrap();
-            let first = relative.components().next().unwrap().as_os_str();
-            let module = first.to_str().unwrap().trim_end_matches(".rs").to_owned();
-            if module == "lib" || module == "architecture" {
-                continue;
-            }
-            let uses = graph.entry(module.clone()).or_default();
-            for (target, rest) in crate_paths(&fs::read_to_string(&path).unwrap()) {
-                if target != module {
-                    uses.entry(target).or_default().insert(rest);
-                }
+        }
+    }
+    files
+}
+
+fn graph() -> Graph {
+    let mut graph = Graph::new();
+    for relative in rust_files() {
+        let first = relative.components().next().unwrap().as_os_str();
+        let module = first.to_str().unwrap().trim_end_matches(".rs").to_owned();
+        if module == "lib" || module == "architecture" {
+            continue;
+        }
+        let uses = graph.entry(module.clone()).or_default();
+        for (target, rest) in crate_paths(&fs::read_to_string(src().join(&relative)).unwrap()) {
+            if target != module {
+                uses.entry(target).or_default().insert(rest);
             }
         }
     }
@@ -191,28 +203,19 @@ fn no_cycle_between_feature_folders() {
 #[test]
 fn no_cycle_between_the_files_of_a_folder() {
     // A file names a sibling through `super::sibling::…`; the folder's `mod.rs` declares them
-    // all and is left out.
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // all and is left out, as are the top-level modules (they have no siblings but features).
+    let mut folders: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    for relative in rust_files() {
+        let stem = relative.file_stem().unwrap().to_str().unwrap().to_owned();
+        let folder = relative.parent().unwrap().to_owned();
+        if !folder.as_os_str().is_empty() {
+            folders.entry(folder).or_default().insert(stem);
+        }
+    }
     let mut edges = Edges::new();
-    let mut dirs = vec![src.clone()];
-    while let Some(dir) = dirs.pop() {
-        let mut files = BTreeMap::new();
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            match path.is_dir() {
-                true => dirs.push(path),
-                false if path.extension().is_some_and(|e| e == "rs") => {
-                    let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
-                    files.insert(stem, path);
-                }
-                false => {}
-            }
-        }
-        if dir == src {
-            continue;
-        }
-        let folder = dir.strip_prefix(&src).unwrap().display().to_string();
-        for (stem, path) in files.iter().filter(|(stem, _)| *stem != "mod") {
+    for (folder, stems) in &folders {
+        for stem in stems.iter().filter(|stem| *stem != "mod") {
+            let path = src().join(folder).join(format!("{stem}.rs"));
             // Code only: a doc comment may name a sibling (`[super::folder]`) without importing it.
             let code: String = fs::read_to_string(path)
                 .unwrap()
@@ -220,16 +223,12 @@ fn no_cycle_between_the_files_of_a_folder() {
                 .map(|line| line.split("//").next().unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join("\n");
+            let name = |stem: &str| format!("{}/{stem}", folder.display());
             let siblings = paths_under(&code, "super::")
                 .into_iter()
-                .filter(|(target, _)| {
-                    target != stem && target != "mod" && files.contains_key(target)
-                })
-                .map(|(target, _)| format!("{folder}/{target}"));
-            edges
-                .entry(format!("{folder}/{stem}"))
-                .or_default()
-                .extend(siblings);
+                .filter(|(target, _)| target != stem && target != "mod" && stems.contains(target))
+                .map(|(target, _)| name(&target));
+            edges.entry(name(stem)).or_default().extend(siblings);
         }
     }
     assert!(

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use super::{
     audit::AuditResults, connections::ConnectionsTable, get_user, list_connections, list_users,
-    user_href as href, when, AdminNav, ConnectionQuery, IssueResetLink, NextPage, SetAdmin,
+    user_href, when, AdminNav, ConnectionQuery, IssueResetLink, NextPage, SetAdmin,
     SetUserDisabled, ToggleForm, UserQuery, UserRow,
 };
 use crate::{
@@ -56,7 +56,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     let email = u.email.clone();
                                     view! {
                                     <tr>
-                                        <td><A href=href(u.id)>{email}</A></td>
+                                        <td><A href=user_href(u.id)>{email}</A></td>
                                         <td>{role(&u)}</td>
                                         <td>{status(&u)}</td>
                                         <td>{when(Some(&u.created_at))}</td>
