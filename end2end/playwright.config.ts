@@ -12,6 +12,8 @@ export default defineConfig({
   outputDir: "test-results",
   use: {
     baseURL: process.env.CROSSVIEW_URL ?? "http://127.0.0.1:3000",
+    // The connection form's Copy buttons put the ExternalId and policies on the clipboard.
+    permissions: ["clipboard-read", "clipboard-write"],
     screenshot: "only-on-failure",
     trace: "off",
     launchOptions: {

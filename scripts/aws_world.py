@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+import pathlib
 import secrets
 import shlex
 import struct
@@ -268,6 +269,19 @@ def browse_buckets(s3, origins):
         Body="Plain text, <b>not markup</b>.\nSecond line ✓\n".encode(),
         ContentType="text/plain",
     )
+    # A table and a JSON document whose cells and strings hold markup: it must stay text.
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/table.csv",
+        Body='city,population\n"Tokyo, 東京",37400068\n<script>alert(1)</script>,2\n'.encode(),
+        ContentType="text/csv",
+    )
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/data.json",
+        Body=b'{"name": "<b>crossview</b>", "tags": ["a", "b"], "nested": {"deep": {"deeper": 1}}}',
+        ContentType="application/json",
+    )
     put_many(s3, "cv-big", {f"key-{n:05d}.txt": b"x" * (n % 7) for n in range(BIG_KEYS)})
     mixed = ODD_KEYS + HOSTILE_KEYS + [
         "only-folders/alpha/a.txt",
@@ -351,7 +365,15 @@ def objects(args):
     s3 = admin_client("s3")
     if args.command == "put":
         body = args.body if args.body is not None else f"content of {args.key}\n"
-        s3.put_object(Bucket=args.bucket, Key=args.key, Body=body.encode())
+        extra = {"StorageClass": args.storage_class} if args.storage_class else {}
+        s3.put_object(Bucket=args.bucket, Key=args.key, Body=body.encode(), **extra)
+        return
+    if args.command == "putdir":
+        # Every file under --dir, at --prefix plus its path there (folders kept).
+        root = pathlib.Path(args.dir)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            key = args.prefix + path.relative_to(root).as_posix()
+            s3.upload_file(str(path), args.bucket, key)
         return
     if args.command == "head":
         print(s3.head_object(Bucket=args.bucket, Key=args.key)["ETag"])
@@ -380,6 +402,11 @@ def main():
     put.add_argument("--bucket", required=True)
     put.add_argument("--key", required=True)
     put.add_argument("--body")
+    put.add_argument("--storage-class", help="e.g. GLACIER (the stand-in keeps it, as S3 would)")
+    putdir = commands.add_parser("putdir", help="write every file of a folder under a prefix (admin key)")
+    putdir.add_argument("--bucket", required=True)
+    putdir.add_argument("--prefix", required=True)
+    putdir.add_argument("--dir", required=True)
     head = commands.add_parser("head", help="print an object's ETag (admin key)")
     head.add_argument("--bucket", required=True)
     head.add_argument("--key", required=True)
@@ -401,7 +428,7 @@ def main():
     args.origin = args.origin or [os.environ.get("CROSSVIEW_ORIGIN", "http://127.0.0.1:3000")]
     if args.command == "role":
         return put_role(args)
-    if args.command in ("put", "keys", "head", "uploads"):
+    if args.command in ("put", "putdir", "keys", "head", "uploads"):
         return objects(args)
     if args.command == "archive":
         return demo_archive(admin_client("s3"))

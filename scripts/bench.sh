@@ -16,6 +16,9 @@
 #   scripts/bench.sh --pages         in-app page moves in a 2,500-key folder, 100 and 1,000 rows a
 #                                    page, timed in Chromium from the click to the rows drawn
 #                                    (end2end/bench/page-moves.spec.ts).
+#   scripts/bench.sh --zip           zip downloads in Chromium: MiB/s, files/s and the tab's peak
+#                                    memory for 2,000 small files and one 5 GiB file
+#                                    (end2end/bench/zip.spec.ts; BENCH_ZIP_FILES, BENCH_ZIP_MIB).
 #   scripts/bench.sh --screenshots   not a measurement, the same world: the README's screenshots
 #                                    (end2end/bench/screenshots.spec.ts → end2end/screenshots/).
 #   scripts/bench.sh --compare       Crossview beside the floor (the AWS SDK's own AssumeRole +
@@ -50,7 +53,7 @@ ensure_postgres
 say "starting the AWS stand-in (strict mode)"
 start_moto bench
 world=()
-case "${1:-}" in --pages | --screenshots) world=(--browse) ;; esac
+case "${1:-}" in --pages | --screenshots | --zip) world=(--browse --origin http://127.0.0.1:3300) ;; esac
 python3 scripts/aws_world.py --endpoint "$MOTO_URL" --out "$DATA/bench.env" "${world[@]}" >/dev/null
 # shellcheck disable=SC1091
 source "$DATA/bench.env"
@@ -69,7 +72,7 @@ say "measuring"
 server="$CARGO_TARGET_DIR/release/server"
 if [ "${1:-}" = "--transfers" ]; then
   python3 scripts/bench_transfers.py --server "$server" --store "$MOTO_URL"
-elif [ "${1:-}" = "--pages" ] || [ "${1:-}" = "--screenshots" ]; then
+elif [ "${1:-}" = "--pages" ] || [ "${1:-}" = "--screenshots" ] || [ "${1:-}" = "--zip" ]; then
   ensure_chromium
   # The screenshots' administrator signs in with a password alone, as the test suite's do.
   REQUIRE_MFA=off LEPTOS_SITE_ADDR=127.0.0.1:3300 "$server" > "$DATA/bench-pages.log" 2>&1 &
@@ -78,6 +81,7 @@ elif [ "${1:-}" = "--pages" ] || [ "${1:-}" = "--screenshots" ]; then
   wait_for_port 3300
   spec=page-moves
   [ "$1" = "--screenshots" ] && spec=screenshots
+  [ "$1" = "--zip" ] && spec=zip
   (cd end2end && CROSSVIEW_URL=http://127.0.0.1:3300 npx playwright test -c bench.config.ts "$spec")
 elif [ "${1:-}" = "--start" ]; then
   python3 scripts/bench_start.py --server "$server"

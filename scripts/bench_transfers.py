@@ -121,7 +121,7 @@ def transfer(crossview, cid, store, size):
     key = f"bench/{size // MIB}-MiB-{time.time_ns()}.bin"
     data = os.urandom(MIB) * (size // MIB)
     target = {"connection": cid, "bucket": "cv-transfers", "key": key}
-    plan = call_json(crossview, "upload_start", {**target, "size": size, "content_type": "application/octet-stream"})
+    plan = call_json(crossview, "upload_start", {**target, "size": size, "content_type": "application/octet-stream", "replace": True})
     multipart = plan["Multipart"]
     part_size, parts, upload = multipart["part_size"], multipart["parts"], multipart["upload"]
     sent, batch = [], 16
@@ -140,7 +140,7 @@ def transfer(crossview, cid, store, size):
             headers = {"Content-Type": "application/octet-stream"}
             with urllib.request.urlopen(direct(url, store, data=body, headers=headers, method="PUT")) as response:
                 sent.append({"number": number, "etag": response.headers["ETag"]})
-    call_json(crossview, "upload_complete", {**target, "upload": upload, "parts": sent})
+    call_json(crossview, "upload_complete", {**target, "upload": upload, "parts": sent, "replace": True})
 
     query = urllib.parse.urlencode({"connection": cid, "bucket": "cv-transfers", "key": key})
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(crossview.cookies), NoRedirect)

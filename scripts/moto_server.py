@@ -42,7 +42,6 @@ Strict mode: set INITIAL_NO_AUTH_ACTION_COUNT=N in the environment.
 
 import collections
 import datetime
-import hashlib
 import hmac
 import html
 import json
@@ -60,8 +59,9 @@ from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 from moto.s3 import exceptions as s3_exceptions
 from moto.s3.models import s3_backends
-from moto.s3.utils import cors_matches_origin
 from moto.sts.models import sts_backends
+
+from standin_presign import QueryAuthMalformed, RequestExpired, presigned_signature, raw_query_pairs
 
 
 def _condition_holds(operator, value, expected):
@@ -247,58 +247,6 @@ def _keys_to_delete(response, resource, raw_uri, raw_body):
     return [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", raw_body.decode(), re.DOTALL)]
 
 
-class RequestExpired(s3_exceptions.S3ClientError):
-    def __init__(self):
-        super().__init__("AccessDenied", "Request has expired")
-
-
-class QueryAuthMalformed(s3_exceptions.S3ClientError):
-    def __init__(self, message):
-        super().__init__("AuthorizationQueryParametersError", message)
-
-
-def _uri_encode(text):
-    return urllib.parse.quote(text, safe="-_.~")
-
-
-def _raw_query_pairs(query):
-    """Name/value pairs decoded once, `+` left as it is (SigV4 clients write a space as %20)."""
-    pairs = []
-    for part in filter(None, query.split("&")):
-        name, _, value = part.partition("=")
-        pairs.append((urllib.parse.unquote(name), urllib.parse.unquote(value)))
-    return pairs
-
-
-def _presigned_signature(secret, method, path, pairs, headers, params):
-    """SigV4 query authentication, as S3 computes it for a presigned URL."""
-    credential = params["X-Amz-Credential"].split("/")
-    date, region, service = credential[1], credential[2], credential[3]
-    canonical_query = "&".join(
-        sorted(f"{_uri_encode(n)}={_uri_encode(v)}" for n, v in pairs if n != "X-Amz-Signature")
-    )
-    signed = params["X-Amz-SignedHeaders"].split(";")
-    lowered = {name.lower(): value for name, value in headers.items()}
-    canonical_headers = "".join(f"{h}:{' '.join(lowered.get(h, '').split())}\n" for h in signed)
-    payload = lowered.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-    canonical_request = "\n".join(
-        [method, path, canonical_query, canonical_headers, ";".join(signed), payload]
-    )
-    scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256",
-            params["X-Amz-Date"],
-            scope,
-            hashlib.sha256(canonical_request.encode()).hexdigest(),
-        ]
-    )
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-
-
 def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
     """A presigned URL carries its signature in the query, which moto does not read at all (it
     fails with a 500). S3 checks the algorithm, the expiry, the signature, the session token, and
@@ -310,7 +258,7 @@ def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
         authorization.ActionAuthenticatorMixin.request_count += 1
         return
     path, _, query = raw_uri.partition("?")
-    pairs = _raw_query_pairs(query)
+    pairs = raw_query_pairs(query)
     params = dict(pairs)
     required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders"]
     missing = [name for name in required if name not in params]
@@ -348,7 +296,7 @@ def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
         action=self._get_action(),
     )
     secret = iam_request._access_key._secret_access_key
-    expected = _presigned_signature(secret, self.method, path, pairs, self.headers, params)
+    expected = presigned_signature(secret, self.method, path, pairs, self.headers, params)
     if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
         iam_request._raise_signature_does_not_match()
     iam_request.check_action_permitted(resource)
@@ -454,6 +402,8 @@ s3_responses.ACTION_MAP["KEY"]["HEAD"]["versionId"] = "GetObjectVersion"
 
 from moto.moto_server import werkzeug_app
 
+from standin_cors import cors_headers, preflight
+
 _dispatch = werkzeug_app.DomainDispatcherApplication.__call__
 
 
@@ -491,66 +441,6 @@ def _dispatch_with_counts(self, environ, start_response):
     if environ.get("REQUEST_METHOD") in ("POST", "GET") and "uploadId" in query:
         return multipart_as_s3(self, environ, start_as_s3)
     return _dispatch(self, environ, start_as_s3)
-
-
-def cors_rule(environ, method, request_headers=()):
-    """The first CORS rule of the addressed bucket (path-style) that allows the request's
-    origin, method and headers, as S3 evaluates a bucket's CORS configuration; None if none."""
-    origin = environ.get("HTTP_ORIGIN")
-    bucket_name = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
-    where = s3_backends.bucket_accounts.get(bucket_name) if origin and bucket_name else None
-    if where is None:
-        return None
-    partition, account = where
-    bucket = s3_backends[account][partition].buckets.get(bucket_name)
-    for rule in bucket.cors if bucket else []:
-        allowed_headers = [h.lower() for h in rule.allowed_headers or []]
-        headers_ok = all(
-            "*" in allowed_headers or header.lower() in allowed_headers for header in request_headers
-        )
-        if cors_matches_origin(origin, rule.allowed_origins) and method in rule.allowed_methods and headers_ok:
-            return rule
-    return None
-
-
-def cors_headers(environ, method):
-    rule = cors_rule(environ, method)
-    if rule is None:
-        return []
-    headers = [
-        ("Access-Control-Allow-Origin", environ["HTTP_ORIGIN"]),
-        ("Access-Control-Allow-Methods", ", ".join(rule.allowed_methods)),
-        ("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"),
-    ]
-    if rule.exposed_headers:
-        headers.append(("Access-Control-Expose-Headers", ", ".join(rule.exposed_headers)))
-    return headers
-
-
-def preflight(environ, start_response):
-    """A browser's preflight: never signed, answered from the bucket's CORS rules alone."""
-    method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-    requested = [
-        h.strip() for h in environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",") if h.strip()
-    ]
-    rule = cors_rule(environ, method, requested)
-    if rule is None:
-        body = (
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessForbidden</Code>"
-            "<Message>CORSResponse: This CORS request is not allowed. This is usually because the "
-            "evalution of Origin, request method / Access-Control-Request-Method or "
-            "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
-            "</Message></Error>"
-        ).encode()
-        start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
-        return [body]
-    headers = cors_headers(environ, method) + [("Content-Length", "0")]
-    if requested:
-        headers.append(("Access-Control-Allow-Headers", ", ".join(requested)))
-    if rule.max_age_seconds:
-        headers.append(("Access-Control-Max-Age", str(rule.max_age_seconds)))
-    start_response("200 OK", headers)
-    return [b""]
 
 
 def multipart_as_s3(app, environ, start_response):

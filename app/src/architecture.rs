@@ -8,7 +8,7 @@ use std::{
 };
 
 /// One folder per capability. `shell` composes them and is imported by nothing.
-const FEATURES: [&str; 9] = [
+const FEATURES: [&str; 11] = [
     "account",
     "admin",
     "browse",
@@ -16,8 +16,10 @@ const FEATURES: [&str; 9] = [
     "grants",
     "notices",
     "objects",
+    "search",
     "shares",
     "transfers",
+    "zip",
 ];
 
 /// Each top-level module and, for every module it names through `crate::`, the rest of each
@@ -28,22 +30,30 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every `.rs` file under `src/`, relative to it.
-fn rust_files() -> Vec<PathBuf> {
-    let src = src();
+/// Every file under `root` whose name ends in one of `endings`, relative to `root`; folders
+/// named in `skip` (installed packages, build output) are not entered.
+fn files_under(root: &Path, endings: &[&str], skip: &[&str]) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut dirs = vec![src.clone()];
+    let mut dirs = vec![root.to_owned()];
     while let Some(dir) = dirs.pop() {
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path.strip_prefix(&src).unwrap().to_owned());
+                if !skip.contains(&name.as_str()) {
+                    dirs.push(path);
+                }
+            } else if endings.iter().any(|e| name.ends_with(e)) {
+                files.push(path.strip_prefix(root).unwrap().to_owned());
             }
         }
     }
     files
+}
+
+/// Every `.rs` file under `src/`, relative to it.
+fn rust_files() -> Vec<PathBuf> {
+    files_under(&src(), &[".rs"], &[])
 }
 
 fn graph() -> Graph {
@@ -258,4 +268,31 @@ fn the_parser_reads_nested_use_groups() {
             ("objects", "{ssr::g}")
         ]
     );
+}
+
+/// A file longer than this is split by job before it grows further: one reads a file whole.
+const MAX_LINES: usize = 500;
+
+#[test]
+fn no_file_over_500_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let code = [".rs", ".py", ".sh", ".ts", ".js", ".mjs", ".css"];
+    let skip = ["node_modules", "test-results", "playwright-report"];
+    let mut checked = 0;
+    let mut long = Vec::new();
+    for folder in ["app", "server", "scripts", "end2end", "style", ".ci"] {
+        for file in files_under(&root.join(folder), &code, &skip) {
+            let path = root.join(folder).join(&file);
+            let lines = fs::read_to_string(&path).unwrap().lines().count();
+            checked += 1;
+            if lines > MAX_LINES {
+                long.push(format!("{folder}/{} has {lines} lines", file.display()));
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "the walk reads the project ({checked} files)"
+    );
+    assert!(long.is_empty(), "split these by job: {long:#?}");
 }

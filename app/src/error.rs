@@ -100,6 +100,8 @@ pub enum AppError {
     UploadTypeRefused { allowed: String },
     #[error("The parts sent add up to {sent}, not the {declared} this upload was started with, so it was cancelled. Upload the file again.")]
     UploadSizeMismatch { sent: String, declared: String },
+    #[error("An object with this name was created in the meantime, so nothing was overwritten. Upload the file again to choose: replace it, keep both or skip.")]
+    ObjectExists,
     #[error("Type the folder's name exactly to confirm.")]
     ConfirmationMismatch,
     #[error("Check the search: times read 2026-03-01 or 2026-03-01T14:30 (UTC), a connection is its number, an account 12 digits, and the outcome ok, refused or failed.")]
@@ -312,7 +314,8 @@ pub mod ssr {
                 | LastAdmin
                 | TwoStepAlreadyOn
                 | TwoStepNotStarted
-                | MailOff => StatusCode::CONFLICT,
+                | MailOff
+                | ObjectExists => StatusCode::CONFLICT,
                 RateLimited | TooFast | Aws(AwsProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
                 Unavailable | Busy | SsoUnavailable | Aws(AwsProblem::Unreachable) => {
                     StatusCode::SERVICE_UNAVAILABLE

@@ -2,7 +2,8 @@
 //! the server (feature `ssr`) and hydrated in the browser (feature `hydrate`).
 //!
 //! Features, one folder each (pages, server functions, and server-only code in `ssr`):
-//! `account`, `admin`, `browse`, `connections`, `grants`, `objects`, `shares`, `transfers`; `shell` is the
+//! `account`, `admin`, `browse`, `connections`, `grants`, `notices`, `objects`, `search`,
+//! `shares`, `transfers`, `zip`; `shell` is the
 //! document and the router that puts them together. Shared plumbing, which no feature owns and
 //! which imports no feature: `aws`, `audit`, `auth`, `call`, `config`, `error`, `forms`,
 //! `db`, `format`, `iam`, `limits`, `location`, `mail`, `state`, `ui`, `url`. See ARCHITECTURE.md.
@@ -21,11 +22,13 @@ pub mod iam;
 pub mod location;
 pub mod notices;
 pub mod objects;
+pub mod search;
 pub mod shares;
 pub mod shell;
 pub mod transfers;
 pub mod ui;
 pub mod url;
+pub mod zip;
 
 #[cfg(feature = "ssr")]
 pub mod aws;

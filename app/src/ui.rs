@@ -226,3 +226,33 @@ mod tests {
         assert_eq!(escape_html("ü 日本"), "ü 日本");
     }
 }
+
+/// Saves what the page made (`parts`: strings or byte arrays) as a download named `name`. The
+/// object URL is revoked a minute later, once the download holds the data itself.
+#[cfg(feature = "hydrate")]
+pub fn save_file(parts: &js_sys::Array, mime: &str, name: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let refused = |_| "the browser could not save the file".to_owned();
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_blob_sequence_and_options(parts, &options).map_err(refused)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(refused)?;
+    let window = web_sys::window().ok_or("no window")?;
+    let link = window
+        .document()
+        .ok_or("no document")?
+        .create_element("a")
+        .map_err(refused)?
+        .dyn_into::<web_sys::HtmlAnchorElement>()
+        .map_err(|_| "no link")?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    let _ = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+    Ok(())
+}

@@ -135,6 +135,76 @@ test("cancel a multipart upload midway: nothing is left open", async ({ page }) 
   expect(await keysUnder(`${folder}/`)).toEqual([`${folder}/keep.txt`]);
 });
 
+test("a 60 MiB upload cut off by closing the tab goes on where it stopped: only the missing parts are sent", async ({ page, context }) => {
+  test.setTimeout(180_000);
+  const href = await connect(page);
+  const folder = run();
+  await seed(`${folder}/keep.txt`, "so the folder exists");
+  const big = file("resume.bin", 60 * 1024 * 1024);
+  const partsSent = (p: Page) => {
+    const done: string[] = [];
+    p.on("response", (r) => {
+      const url = new URL(r.url());
+      if (r.request().method() === "PUT" && url.searchParams.has("partNumber") && r.status() === 200) {
+        done.push(url.searchParams.get("partNumber")!);
+      }
+    });
+    return done;
+  };
+  await openFolder(page, href, folder);
+  // A slow uplink, so that the tab closes with parts still on their way.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * 1024 * 1024 });
+  const before = partsSent(page);
+  await page.getByLabel("Upload files").setInputFiles(big);
+  await expect.poll(() => before.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  await page.close();
+  const held = new Set(before).size;
+  expect(held).toBeLessThan(8);
+
+  const again = await context.newPage();
+  const after = partsSent(again);
+  await openFolder(again, href, folder);
+  await again.getByLabel("Upload files").setInputFiles(big);
+  const row = again.locator("li.upload").filter({ hasText: "resume.bin" });
+  await expect(row).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  // Only what S3 did not hold went again (a part cut off mid-way is sent whole).
+  expect(after.length).toBeLessThanOrEqual(8 - held);
+  expect(after.filter((n) => before.includes(n))).toEqual([]);
+  expect(world("head", "--bucket", bucket, "--key", `${folder}/resume.bin`)).toMatch(/-8"$/);
+  expect(await openUploads(`${folder}/`)).toBe(0);
+  await again.getByRole("link", { name: "resume.bin", exact: true }).click();
+  const [download] = await Promise.all([again.waitForEvent("download"), again.getByRole("link", { name: "Download" }).click()]);
+  expect(sha256(readFileSync(await download.path()))).toBe(sha256(readFileSync(big)));
+});
+
+test("an upload onto a name already taken asks first, once for the batch: keep both, skip or replace", async ({ page }) => {
+  const href = await connect(page);
+  const folder = run();
+  await seed(`${folder}/notes.txt`, "the original");
+  const original = world("head", "--bucket", bucket, "--key", `${folder}/notes.txt`);
+  await openFolder(page, href, folder);
+  const copy = file("notes.txt", 2048);
+  const ask = page.getByRole("alert").filter({ hasText: "A file of the same name is already here." });
+  const row = (name: string) => page.locator("li.upload").filter({ has: page.getByText(`${folder}/${name}`, { exact: true }) });
+
+  await page.getByLabel("Upload files").setInputFiles(copy);
+  await ask.getByRole("button", { name: "Keep both" }).click();
+  await expect(row("notes (1).txt")).toHaveAttribute("data-state", "done");
+
+  await page.getByLabel("Upload files").setInputFiles(copy);
+  await ask.getByRole("button", { name: "Skip" }).click();
+  await expect(row("notes.txt")).toHaveAttribute("data-state", "skipped");
+  await expect(ask).toHaveCount(0);
+  expect(await keysUnder(`${folder}/`)).toEqual([`${folder}/notes (1).txt`, `${folder}/notes.txt`]);
+  expect(world("head", "--bucket", bucket, "--key", `${folder}/notes.txt`)).toBe(original);
+
+  await page.getByLabel("Upload files").setInputFiles(copy);
+  await ask.getByRole("button", { name: "Replace" }).click();
+  await expect(row("notes.txt")).toHaveAttribute("data-state", "done");
+  expect(world("head", "--bucket", bucket, "--key", `${folder}/notes.txt`)).not.toBe(original);
+});
+
 test("preview an image and a text file", async ({ page }) => {
   const href = await connect(page);
   await page.goto(`${href}/preview/?object=preview%2Fphoto.png`);
@@ -148,6 +218,28 @@ test("preview an image and a text file", async ({ page }) => {
   await expect(text).toContainText("Plain text, <b>not markup</b>.");
   await expect(text).toContainText("Second line ✓");
   await expect(page.locator(".preview b")).toHaveCount(0);
+});
+
+test("a CSV previews as a table under its header, JSON as a foldable tree, both as text", async ({ page }) => {
+  const href = await connect(page);
+  await page.goto(`${href}/preview/?object=preview%2Ftable.csv`);
+  const table = page.locator(".preview-table table");
+  await expect(table.locator("thead th")).toHaveText(["city", "population"]);
+  await expect(table.locator("tbody tr")).toHaveCount(2);
+  // A quoted cell keeps its comma; markup in a cell stays text.
+  await expect(table.locator("tbody tr").first().locator("td")).toHaveText(["Tokyo, 東京", "37400068"]);
+  await expect(table.locator("tbody tr").nth(1).locator("td").first()).toHaveText("<script>alert(1)</script>");
+  await expect(page.locator(".preview script")).toHaveCount(0);
+
+  await page.goto(`${href}/preview/?object=preview%2Fdata.json`);
+  const tree = page.locator(".preview-json");
+  await expect(tree).toContainText('"name": "<b>crossview</b>"');
+  await expect(page.locator(".preview b")).toHaveCount(0);
+  // Two levels open; deeper ones fold until asked.
+  const deep = tree.locator("details", { has: page.locator("summary", { hasText: '"deep"' }) }).last();
+  await expect(deep).not.toHaveAttribute("open", /.*/);
+  await deep.locator("summary").first().click();
+  await expect(tree.getByText('"deeper": 1')).toBeVisible();
 });
 
 test("delete a selection, and rename a folder with nested objects", async ({ page }) => {

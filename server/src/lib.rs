@@ -8,6 +8,7 @@ mod headers;
 mod observe;
 pub mod operator;
 mod outage;
+mod search;
 pub mod serve;
 pub mod start;
 
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{token}/download", get(open_share))
         .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
+        .route("/api/search/{connection}/{bucket}", get(search::search))
         .leptos_routes(&state, routes, {
             let (options, page) = (state.leptos_options.clone(), page.clone());
             move || shell(options.clone(), page.clone())

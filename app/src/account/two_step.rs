@@ -58,20 +58,20 @@ pub async fn second_step_factors() -> Result<(bool, bool), AppError> {
 
 #[server(endpoint = "two_step_status")]
 pub async fn two_step_status() -> Result<TwoStep, AppError> {
-    call::enrolling(async |cx| ssr::factors::status(cx.pool(), cx.user.id).await).await
+    call::enrolling(async |cx| ssr::authenticator::status(cx.pool(), cx.user.id).await).await
 }
 
 /// The authenticator app being set up, if a setup was started.
 #[server(endpoint = "two_step_setup")]
 pub async fn two_step_setup() -> Result<Option<AuthenticatorSetup>, AppError> {
-    call::enrolling(async |cx| ssr::factors::setup(cx.pool(), &cx.user).await).await
+    call::enrolling(async |cx| ssr::authenticator::setup(cx.pool(), &cx.user).await).await
 }
 
 #[server(endpoint = "two_step_begin")]
 pub async fn two_step_begin() -> Result<(), AppError> {
     call::form(SECTION)
         .enrolling(async |cx| {
-            ssr::factors::begin(cx.pool(), cx.user.id).await?;
+            ssr::authenticator::begin(cx.pool(), cx.user.id).await?;
             call::redirect("/account#two-step");
             Ok(())
         })
@@ -87,7 +87,8 @@ pub async fn two_step_confirm(
     call::enrolling(async |cx| {
         let mut auth = ssr::auth_session().await?;
         let (user, codes) =
-            ssr::factors::confirm(&auth, cx.pool(), &cx.user, &current_password, &code).await?;
+            ssr::authenticator::confirm(&auth, cx.pool(), &cx.user, &current_password, &code)
+                .await?;
         // The other sessions ended with the new epoch; this one goes on, under a new id, as a
         // session that has proved the factor it just set up.
         ssr::log_in(&mut auth, &user).await?;
@@ -104,7 +105,8 @@ pub async fn recovery_codes_renew(
 ) -> Result<Vec<String>, AppError> {
     call::enrolling(async |cx| {
         let auth = ssr::auth_session().await?;
-        ssr::factors::renew_recovery_codes(&auth, cx.pool(), cx.user.id, &current_password).await
+        ssr::authenticator::renew_recovery_codes(&auth, cx.pool(), cx.user.id, &current_password)
+            .await
     })
     .await
 }
@@ -115,7 +117,7 @@ pub async fn two_step_remove(#[server(default)] current_password: String) -> Res
         .enrolling(async |cx| {
             let mut auth = ssr::auth_session().await?;
             let user =
-                ssr::factors::remove(&auth, cx.pool(), cx.user.id, &current_password).await?;
+                ssr::authenticator::remove(&auth, cx.pool(), cx.user.id, &current_password).await?;
             ssr::log_in(&mut auth, &user).await?;
             ssr::factors::mark_proved(&auth, None).await?;
             letters::two_step(&cx.state, user.id, false).await;

@@ -197,7 +197,6 @@ fn save_with_progress(
     progress: RwSignal<Option<String>>,
 ) {
     use crate::transfers::xhr::{self, Failure};
-    use wasm_bindgen::JsCast;
     ev.prevent_default();
     progress.set(Some("Exporting…".into()));
     leptos::task::spawn_local(async move {
@@ -225,27 +224,12 @@ fn save_with_progress(
             .lines()
             .count()
             .saturating_sub(usize::from(format == "csv"));
-        let saved = (|| {
-            let parts = js_sys::Array::of1(&text.as_str().into());
-            let options = web_sys::BlobPropertyBag::new();
-            options.set_type(if format == "csv" {
-                "text/csv"
-            } else {
-                "application/x-ndjson"
-            });
-            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-            let object_url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-            let anchor = document()
-                .create_element("a")
-                .ok()?
-                .dyn_into::<web_sys::HtmlAnchorElement>()
-                .ok()?;
-            anchor.set_href(&object_url);
-            anchor.set_download(&format!("crossview-audit.{format}"));
-            anchor.click();
-            let _ = web_sys::Url::revoke_object_url(&object_url);
-            Some(())
-        })();
+        let parts = js_sys::Array::of1(&text.as_str().into());
+        let mime = match format {
+            "csv" => "text/csv",
+            _ => "application/x-ndjson",
+        };
+        let saved = crate::ui::save_file(&parts, mime, &format!("crossview-audit.{format}")).ok();
         progress.set(Some(match saved {
             Some(()) => format!(
                 "Saved: {rows} rows, {}.",

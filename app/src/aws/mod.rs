@@ -24,7 +24,7 @@ pub use gateway::{
     failure, Assumed, AwsFailure, AwsGateway, Endpoints, RoleTarget, SESSION_SECONDS,
 };
 pub use s3::{region_redirect, s3_failure};
-pub use scope::{Scope, PROBE_KEY};
+pub use scope::{Scope, MAX_KEY_BYTES, PROBE_KEY};
 
 #[cfg(test)]
 pub mod tests;

@@ -38,6 +38,8 @@ where
             }
             (Some("AccessDenied" | "AllAccessDisabled"), _) | (None, 403) => return denied(),
             (Some("NoSuchBucket"), _) => return AppError::Aws(AwsProblem::BucketNotFound),
+            // A conditional write (`If-None-Match: *`) found the key taken.
+            (Some("PreconditionFailed"), _) | (None, 412) => return AppError::ObjectExists,
             (Some("NoSuchKey" | "NotFound"), _) | (None, 404) => {
                 let problem = if resource.contains('/') {
                     AwsProblem::ObjectNotFound

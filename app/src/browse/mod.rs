@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::iam::ReadOnly;
 #[cfg(feature = "ssr")]
 use crate::{call, location};
-use crate::{error::AppError, iam::Reach};
+use crate::{error::AppError, iam::Reach, objects::Metadata};
 
 /// Entries a folder page shows unless the user picks another size (as AWS's Storage Browser).
 pub const PAGE_SIZE: i32 = 100;
@@ -87,14 +87,13 @@ pub struct ObjectDetails {
     pub bucket: String,
     pub key: String,
     pub size: i64,
-    pub content_type: Option<String>,
+    /// Its headers, user metadata and storage class.
+    pub meta: Metadata,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    pub storage_class: String,
     pub encryption: Option<String>,
     pub kms_key_id: Option<String>,
     pub version_id: Option<String>,
-    pub metadata: Vec<(String, String)>,
     /// `None` when the role may not read the object's tags.
     pub tags: Option<Vec<(String, String)>>,
     pub s3_uri: String,

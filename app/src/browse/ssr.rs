@@ -19,6 +19,7 @@ use crate::{
     error::AppError,
     format::rfc3339_from_aws,
     iam::Action,
+    objects::Metadata,
     state::AppState,
 };
 
@@ -329,28 +330,18 @@ pub async fn details(
         Err(AppError::Denied { .. }) => None,
         Err(other) => return Err(other),
     };
-    let mut metadata: Vec<(String, String)> = head
-        .metadata()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    metadata.sort();
     let read_only = role.read_only_at(bucket, key);
     Ok(ObjectDetails {
         connection: role.name,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         size: head.content_length().unwrap_or_default(),
-        content_type: head.content_type().map(str::to_owned),
+        meta: Metadata::of_head(&head),
         etag: head.e_tag().map(str::to_owned),
         last_modified: head.last_modified().and_then(rfc3339_from_aws),
-        storage_class: head
-            .storage_class()
-            .map_or("STANDARD", |c| c.as_str())
-            .to_owned(),
         encryption: head.server_side_encryption().map(|e| e.as_str().to_owned()),
         kms_key_id: head.ssekms_key_id().map(str::to_owned),
         version_id: head.version_id().map(str::to_owned),
-        metadata,
         tags,
         s3_uri: format!("s3://{bucket}/{key}"),
         arn,

@@ -2,11 +2,13 @@
 //! and copy, move or rename objects and folders. S3 does the work (CopyObject, DeleteObjects);
 //! no object's bytes reach Crossview.
 
+mod editors;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 mod toolbar;
 
+pub use editors::{MetadataEditor, TagsEditor};
 use leptos::{prelude::*, server_fn::codec::Json};
 pub use pages::{ObjectActions, Versions};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,79 @@ pub struct Report {
 pub struct Count {
     pub keys: u64,
     pub more: bool,
+}
+
+/// S3's limit on an object's tags.
+pub const MAX_TAGS: usize = 10;
+
+/// What an object says about itself besides its bytes and tags: the headers S3 serves it with,
+/// its user metadata (`x-amz-meta-…`) and its storage class. Empty text: not set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub content_type: String,
+    pub cache_control: String,
+    pub content_disposition: String,
+    pub content_encoding: String,
+    pub content_language: String,
+    pub expires: String,
+    pub user: Vec<(String, String)>,
+    pub storage_class: String,
+}
+
+impl Metadata {
+    /// The headers, by their HTTP names.
+    pub fn headers(&self) -> [(&'static str, &str); 6] {
+        [
+            ("Content-Type", &self.content_type),
+            ("Cache-Control", &self.cache_control),
+            ("Content-Disposition", &self.content_disposition),
+            ("Content-Encoding", &self.content_encoding),
+            ("Content-Language", &self.content_language),
+            ("Expires", &self.expires),
+        ]
+    }
+
+    /// Everything set, as name/value pairs (user metadata as `x-amz-meta-<name>`).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let headers = self
+            .headers()
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()));
+        let user = self
+            .user
+            .iter()
+            .map(|(n, v)| (format!("x-amz-meta-{}", n.to_ascii_lowercase()), v.clone()));
+        let class = std::iter::once(("Storage class".to_owned(), self.storage_class.clone()));
+        headers
+            .chain(user)
+            .chain(class)
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
+    /// What a HeadObject says.
+    #[cfg(feature = "ssr")]
+    pub fn of_head(head: &aws_sdk_s3::operation::head_object::HeadObjectOutput) -> Metadata {
+        let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+        let mut user: Vec<(String, String)> = head
+            .metadata()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        user.sort();
+        Metadata {
+            content_type: text(head.content_type()),
+            cache_control: text(head.cache_control()),
+            content_disposition: text(head.content_disposition()),
+            content_encoding: text(head.content_encoding()),
+            content_language: text(head.content_language()),
+            expires: text(head.expires_string()),
+            user,
+            storage_class: head
+                .storage_class()
+                .map_or("STANDARD", |c| c.as_str())
+                .to_owned(),
+        }
+    }
 }
 
 /// One version of an object (a versioned bucket keeps every one).
@@ -139,6 +214,34 @@ pub async fn copy(
     call::signed_in(async |cx| {
         let (user, state) = (cx.user.id, &cx.state);
         ssr::copy(state, user, connection, &bucket, &from, &to, remove_source).await
+    })
+    .await
+}
+
+/// Replaces an object's tags (none: removes them all).
+#[server(endpoint = "object_tags", input = Json)]
+pub async fn set_tags(
+    connection: i64,
+    bucket: String,
+    key: String,
+    tags: Vec<(String, String)>,
+) -> Result<(), AppError> {
+    for_key(connection, &bucket, &key, async |target| {
+        ssr::set_tags(target, tags).await
+    })
+    .await
+}
+
+/// Replaces an object's metadata and storage class; its bytes and tags stay.
+#[server(endpoint = "object_metadata", input = Json)]
+pub async fn set_metadata(
+    connection: i64,
+    bucket: String,
+    key: String,
+    metadata: Metadata,
+) -> Result<(), AppError> {
+    for_key(connection, &bucket, &key, async |target| {
+        ssr::set_metadata(target, metadata).await
     })
     .await
 }

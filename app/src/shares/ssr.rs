@@ -10,7 +10,7 @@ use crate::{
         ssr::{count_junk, record, Event},
         Activity, Outcome,
     },
-    aws::{access::Target, region::in_bucket_region},
+    aws::access::Target,
     error::AppError,
     format::rfc3339,
     iam::Action,
@@ -32,15 +32,7 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
         .assume(vec![Action::GetObject], Activity::ShareCreate)
         .await?;
     let arn = target.arn(&role);
-    let (bucket, key) = (target.bucket, target.key);
-    let (head, _) = in_bucket_region(
-        target.state,
-        &assumed,
-        bucket,
-        (Action::GetObject, &arn),
-        |s3| async move { s3.head_object().bucket(bucket).key(key).send().await },
-    )
-    .await?;
+    let (head, _) = target.head(&assumed, &arn).await?;
     let content_type = head
         .content_type()
         .filter(|t| t.len() <= 255 && !t.chars().any(char::is_control));
@@ -60,8 +52,8 @@ pub async fn create(target: &Target<'_>, hours: u32, notify: bool) -> Result<New
     .bind(token::digest(&token))
     .bind(target.user)
     .bind(target.connection)
-    .bind(bucket)
-    .bind(key)
+    .bind(target.bucket)
+    .bind(target.key)
     .bind(expires_at)
     .bind(grant)
     .bind(notify)

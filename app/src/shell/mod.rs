@@ -25,6 +25,7 @@ use crate::{
     browse::{BrowsePage, BucketsPage},
     connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
     notices::{NoticesLink, NoticesPage},
+    search::SearchPage,
     shares::SharesPage,
     ui::{page_title, BusyForms, Confirmation},
 };
@@ -204,6 +205,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("c/:conn") view=BucketsPage/>
                     <Route path=path!("c/:conn/:bucket") view=BrowsePage/>
                     <Route path=path!("c/:conn/:bucket/*prefix") view=BrowsePage/>
+                    <Route path=path!("search/:conn/:bucket") view=SearchPage/>
                     <Route path=path!("shares") view=SharesPage/>
                     <Route path=path!("notices") view=NoticesPage/>
                     <Route path=path!("account") view=AccountPage/>

@@ -1,6 +1,7 @@
 //! Transfers: object bytes go straight between the browser and S3. Crossview only signs: each
 //! link is presigned with credentials assumed for that one key and that one action.
 
+mod formats;
 mod preview;
 #[cfg(feature = "ssr")]
 mod rules;
@@ -31,16 +32,24 @@ use crate::{error::AppError, url::encode_component};
 /// How the browser sends one file, decided (and signed) by the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UploadPlan {
-    /// One presigned PUT, to be sent with this `Content-Type`.
-    Single { url: String, content_type: String },
+    /// One presigned PUT, to be sent with this `Content-Type` and, when `if_none_match`, with
+    /// `If-None-Match: *` (signed into the URL: S3 refuses it if the key exists by then).
+    Single {
+        url: String,
+        content_type: String,
+        if_none_match: bool,
+    },
     /// A multipart upload already created: `parts` parts of `part_size` bytes (the last one
     /// shorter), sent `parallel` at a time on URLs fetched in batches. `ticket` binds the upload
-    /// to the size declared for it; part URLs and completion need it back.
+    /// to the size declared for it; part URLs and completion need it back. `held`: the parts S3
+    /// already holds when an unfinished upload of the same key and size goes on (after a
+    /// reload, a closed tab, a lost network); only the others are sent.
     Multipart {
         upload: MultipartUpload,
         part_size: u64,
         parts: u32,
         parallel: u32,
+        held: Vec<SentPart>,
     },
 }
 
@@ -83,8 +92,24 @@ pub async fn preview_url(
     .await
 }
 
+/// Which of `keys` (in `folder`, at most 100) exist already: asked before an upload, so that
+/// none overwrites an object unless the user chose to.
+#[server(endpoint = "upload_existing", input = Json)]
+pub async fn existing_keys(
+    connection: i64,
+    bucket: String,
+    folder: String,
+    keys: Vec<String>,
+) -> Result<Vec<String>, AppError> {
+    call::signed_in(async |cx| {
+        ssr::existing(&cx.state, cx.user.id, connection, (&bucket, &folder), &keys).await
+    })
+    .await
+}
+
 /// Starts an upload of `key` (`size` bytes, `content_type` from the file): checks the
-/// deployment's rules, then signs one PUT or creates a multipart upload.
+/// deployment's rules, then signs one PUT or creates a multipart upload. Unless `replace`,
+/// S3 itself refuses to write over an object (a conditional write).
 #[server(endpoint = "upload_start", input = Json)]
 pub async fn start_upload(
     connection: i64,
@@ -92,9 +117,10 @@ pub async fn start_upload(
     key: String,
     size: u64,
     content_type: String,
+    replace: bool,
 ) -> Result<UploadPlan, AppError> {
     for_key(connection, &bucket, &key, async |target| {
-        ssr::start_upload(target, size, &content_type).await
+        ssr::start_upload(target, size, &content_type, replace).await
     })
     .await
 }
@@ -115,7 +141,8 @@ pub async fn upload_part_urls(
     .await
 }
 
-/// Completes a multipart upload with the parts' ETags.
+/// Completes a multipart upload with the parts' ETags (unless `replace`, only if the key is
+/// still free).
 #[server(endpoint = "upload_complete", input = Json)]
 pub async fn complete_upload(
     connection: i64,
@@ -123,9 +150,10 @@ pub async fn complete_upload(
     key: String,
     upload: MultipartUpload,
     parts: Vec<SentPart>,
+    replace: bool,
 ) -> Result<(), AppError> {
     for_key(connection, &bucket, &key, async |target| {
-        ssr::complete_upload(target, &upload, parts).await
+        ssr::complete_upload(target, &upload, parts, replace).await
     })
     .await
 }

@@ -1,10 +1,13 @@
-//! Previews on an object's page: images, text (its first 64 KiB, as text), PDF, audio and video,
-//! all loaded by the browser from S3 on a presigned URL.
+//! Previews on an object's page: images, text (its first 64 KiB, as text; CSV and TSV as a table,
+//! JSON foldable), PDF, audio and video, all loaded by the browser from S3 on a presigned URL.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::preview_url;
+use super::{
+    formats::{rows, Format, JsonPreview, TablePreview, TABLE_ROWS},
+    preview_url,
+};
 
 /// How much of a text object the preview shows.
 pub const TEXT_PREVIEW_BYTES: u32 = 64 * 1024;
@@ -75,7 +78,10 @@ pub fn Preview(
     key: String,
     kind: PreviewKind,
     size: i64,
+    /// The object's `Content-Type` ("" when it has none): with the name, it says how text reads.
+    content_type: String,
 ) -> impl IntoView {
+    let format = Format::of(&content_type, &key);
     let name = crate::location::name_in(&key, crate::location::folder_of(&key)).to_owned();
     // What to show: the presigned URL and, for text, the text itself; or why not.
     let loaded = RwSignal::new(None::<Result<(String, Option<String>), String>>);
@@ -104,12 +110,28 @@ pub fn Preview(
                     PreviewKind::Video => view! { <video controls src=url class="preview-video"></video> }.into_any(),
                     PreviewKind::Pdf => view! { <iframe class="preview-pdf" src=url title=format!("Preview of {name}")></iframe> }.into_any(),
                     PreviewKind::Text => view! {
-                        <pre class="preview-text">{text.unwrap_or_default()}</pre>
+                        {text_view(text.unwrap_or_default(), format, cut)}
                         {cut.then(|| view! { <p class="muted">"The first 64 KiB. Download the file for the rest."</p> })}
                     }.into_any(),
                 },
             }}
         </section>
+    }
+}
+
+/// Text as its format reads: a table, a JSON tree (when the whole of it is here and parses), or
+/// plain text. All of it as text nodes.
+fn text_view(text: String, format: Format, cut: bool) -> AnyView {
+    match format {
+        Format::Delimited(delimiter) => {
+            view! { <TablePreview rows=rows(&text, delimiter, !cut, TABLE_ROWS) cut=cut/> }
+                .into_any()
+        }
+        Format::Json if !cut => match serde_json::from_str(&text) {
+            Ok(value) => view! { <JsonPreview value=value/> }.into_any(),
+            Err(_) => view! { <pre class="preview-text">{text}</pre> }.into_any(),
+        },
+        _ => view! { <pre class="preview-text">{text}</pre> }.into_any(),
     }
 }
 

@@ -14,7 +14,32 @@ enum State {
     Sending,
     Done,
     Cancelled,
+    /// An object of that name exists, and the user chose to skip it.
+    Skipped,
     Failed(String),
+}
+
+/// What to do with the files whose names are taken in the folder: asked once for a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum Choice {
+    Replace,
+    /// Upload under the first free numbered name (`report (1).pdf`).
+    KeepBoth,
+    Skip,
+}
+
+/// `name (n).ext` in the same folder: the number goes before the last extension of the name.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn numbered(key: &str, n: u32) -> String {
+    let renamed = |name: &str| match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
+    };
+    match key.rsplit_once('/') {
+        Some((folder, name)) => format!("{folder}/{}", renamed(name)),
+        None => renamed(key),
+    }
 }
 
 /// One file in the upload list. Signals only, so the list can live in the page's reactive tree.
@@ -30,6 +55,9 @@ struct Row {
     speed: RwSignal<f64>,
     state: RwSignal<State>,
     cancel: RwSignal<bool>,
+    /// The user chose to write over the object of this name.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // read by the browser's sender
+    replace: bool,
 }
 
 impl Row {
@@ -65,6 +93,9 @@ pub struct Uploads {
     at_once: RwSignal<usize>,
     /// The page's reactive owner: each row's signals belong to it, not to an event handler.
     owner: StoredValue<Owner>,
+    /// How many of a batch's names are taken, while the user is asked what to do; the answer.
+    taken: RwSignal<Option<usize>>,
+    choice: RwSignal<Option<Choice>>,
 }
 
 impl Uploads {
@@ -74,6 +105,8 @@ impl Uploads {
             blocked_by_cors: RwSignal::new(false),
             at_once: RwSignal::new(AT_ONCE),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
+            taken: RwSignal::new(None),
+            choice: RwSignal::new(None),
         }
     }
 }
@@ -99,6 +132,8 @@ pub fn Uploader(
         blocked_by_cors,
         at_once,
         owner,
+        taken,
+        choice,
     } = uploads;
     let dragging = RwSignal::new(false);
     let target = StoredValue::new((connection, bucket, prefix));
@@ -115,6 +150,7 @@ pub fn Uploader(
                 files,
                 to,
                 (rows, at_once.get_untracked()),
+                (taken, choice),
                 blocked_by_cors,
                 uploaded,
             )
@@ -161,6 +197,17 @@ pub fn Uploader(
                     </select>
                 </label>
             </div>
+            {move || taken.get().map(|n| view! {
+                <div class="notice conflict" role="alert">
+                    <p>{match n {
+                        1 => "A file of the same name is already here.".to_owned(),
+                        n => format!("{n} files of the same names are already here."),
+                    }}</p>
+                    <button type="button" class="button" on:click=move |_| choice.set(Some(Choice::Replace))>"Replace"</button>
+                    <button type="button" class="button" on:click=move |_| choice.set(Some(Choice::KeepBoth))>"Keep both"</button>
+                    <button type="button" class="button" on:click=move |_| choice.set(Some(Choice::Skip))>"Skip"</button>
+                </div>
+            })}
             <Overall rows/>
             <Show when=move || blocked_by_cors.get()>
                 <div class="notice error" role="alert">
@@ -186,6 +233,7 @@ fn UploadRow(row: Row) -> impl IntoView {
         speed,
         state,
         cancel,
+        ..
     } = row;
     let percent = move || {
         if size > 0.0 {
@@ -206,6 +254,7 @@ fn UploadRow(row: Row) -> impl IntoView {
         ),
         State::Done => format!("Uploaded · {}", human_size(size as u64)),
         State::Cancelled => "Cancelled".to_owned(),
+        State::Skipped => "Skipped: a file of this name is already here".to_owned(),
         State::Failed(why) => format!("Failed: {why}"),
     };
     let active = move || matches!(state.get(), State::Waiting | State::Sending);
@@ -228,7 +277,7 @@ fn Overall(rows: RwSignal<Vec<Row>>) -> impl IntoView {
         rows.with(|rows| {
             let live = rows
                 .iter()
-                .filter(|r| !matches!(r.state.get(), State::Cancelled));
+                .filter(|r| !matches!(r.state.get(), State::Cancelled | State::Skipped));
             let (mut size, mut sent, mut speed, mut done, mut all) = (0.0, 0.0, 0.0, 0, 0);
             for row in live {
                 all += 1;
@@ -276,302 +325,18 @@ fn time_left(bytes: f64, speed: f64) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-mod send {
-    //! The browser's half: XMLHttpRequest (for upload progress) on presigned URLs.
+mod send;
 
-    use std::{cell::RefCell, collections::HashMap, rc::Rc};
+#[cfg(test)]
+mod tests {
+    use super::numbered;
 
-    use futures::{channel::oneshot, future::join_all};
-    use leptos::{prelude::*, task::spawn_local};
-    use web_sys::{Blob, File, FileList};
-
-    use super::{Row, State};
-    use crate::transfers::{
-        abort_upload, complete_upload, start_upload, upload_part_urls,
-        xhr::{self, Failure},
-        MultipartUpload, SentPart, UploadPlan,
-    };
-
-    /// The upload as this page holds it: each batch of part URLs renews its ticket.
-    type Upload = Rc<RefCell<MultipartUpload>>;
-
-    /// Part URLs are asked for this many at a time (per parallel slot).
-    const BATCH_PER_SLOT: u32 = 4;
-    /// A failed part is sent at most this many times.
-    const ATTEMPTS: u32 = 3;
-
-    pub struct Destination {
-        pub connection: i64,
-        pub bucket: String,
-        pub prefix: String,
-    }
-
-    pub fn files_of(list: Option<FileList>) -> Vec<File> {
-        let Some(list) = list else { return Vec::new() };
-        (0..list.length()).filter_map(|i| list.get(i)).collect()
-    }
-
-    /// Adds the files to the list and sends them, `at_once` at a time.
-    pub fn queue(
-        files: Vec<File>,
-        to: Destination,
-        (rows, at_once): (RwSignal<Vec<Row>>, usize),
-        blocked_by_cors: RwSignal<bool>,
-        uploaded: Callback<()>,
-    ) {
-        let jobs: Vec<(File, Row)> = files
-            .into_iter()
-            .map(|file| {
-                // A folder picked whole keeps its inner paths.
-                // (`webkitRelativePath` is standard, but web-sys gates it as unstable.)
-                let relative = js_sys::Reflect::get(&file, &"webkitRelativePath".into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .filter(|p| !p.is_empty());
-                let name = relative.unwrap_or_else(|| file.name());
-                let row = Row {
-                    key: format!("{}{name}", to.prefix),
-                    size: file.size(),
-                    sent: RwSignal::new(0.0),
-                    speed: RwSignal::new(0.0),
-                    state: RwSignal::new(State::Waiting),
-                    cancel: RwSignal::new(false),
-                };
-                (file, row)
-            })
-            .collect();
-        rows.try_update(|list| {
-            // A file sent again replaces its old row.
-            list.retain(|r| !jobs.iter().any(|(_, j)| j.key == r.key));
-            list.extend(jobs.iter().map(|(_, r)| r.clone()));
-        });
-        // Each worker takes the next file waiting until none is left.
-        let waiting = Rc::new(RefCell::new(std::collections::VecDeque::from(jobs)));
-        let to = Rc::new(to);
-        for _ in 0..at_once.max(1) {
-            let (waiting, to) = (waiting.clone(), to.clone());
-            spawn_local(async move {
-                loop {
-                    let next = waiting.borrow_mut().pop_front();
-                    let Some((file, row)) = next else { break };
-                    if row.cancelled() {
-                        row.state.try_set(State::Cancelled);
-                        continue;
-                    }
-                    row.state.try_set(State::Sending);
-                    let outcome = send_file(&to, &file, &row).await;
-                    row.state.try_set(match outcome {
-                        Ok(()) => {
-                            uploaded.try_run(());
-                            State::Done
-                        }
-                        Err(Failure::Cancelled) => State::Cancelled,
-                        Err(Failure::Blocked) => {
-                            blocked_by_cors.try_set(true);
-                            State::Failed("the browser could not reach S3 (CORS?)".into())
-                        }
-                        Err(Failure::Other(why)) => State::Failed(why),
-                    });
-                }
-            });
-        }
-    }
-
-    async fn send_file(to: &Destination, file: &File, row: &Row) -> Result<(), Failure> {
-        let content_type = file.type_();
-        let plan = start_upload(
-            to.connection,
-            to.bucket.clone(),
-            row.key.clone(),
-            file.size() as u64,
-            content_type,
-        )
-        .await?;
-        let started = js_sys::Date::now();
-        let progress = move |sent: f64| {
-            row.sent.try_set(sent);
-            let seconds = (js_sys::Date::now() - started) / 1000.0;
-            if seconds > 0.0 {
-                row.speed.try_set(sent / seconds);
-            }
-        };
-        match plan {
-            UploadPlan::Single { url, content_type } => {
-                put(&url, file, Some(&content_type), &progress, row.cancel).await?;
-                progress(row.size);
-                Ok(())
-            }
-            UploadPlan::Multipart {
-                upload,
-                part_size,
-                parts,
-                parallel,
-            } => {
-                let upload: Upload = Rc::new(RefCell::new(upload));
-                let sent = send_parts(
-                    to, file, row, &upload, part_size, parts, parallel, &progress,
-                )
-                .await;
-                let upload = upload.borrow().clone();
-                let finished = match sent {
-                    Ok(etags) => complete_upload(
-                        to.connection,
-                        to.bucket.clone(),
-                        row.key.clone(),
-                        upload.clone(),
-                        etags,
-                    )
-                    .await
-                    .map_err(Failure::from),
-                    Err(failure) => Err(failure),
-                };
-                if finished.is_err() {
-                    // Nothing half-sent stays behind in the bucket (or on its bill).
-                    let _ = abort_upload(to.connection, to.bucket.clone(), row.key.clone(), upload)
-                        .await;
-                }
-                finished
-            }
-        }
-    }
-
-    /// Sends every part, `parallel` at a time, on URLs fetched a batch at a time; returns the
-    /// parts' ETags for completion.
-    #[allow(clippy::too_many_arguments)]
-    async fn send_parts(
-        to: &Destination,
-        file: &File,
-        row: &Row,
-        upload: &Upload,
-        part_size: u64,
-        parts: u32,
-        parallel: u32,
-        progress: &dyn Fn(f64),
-    ) -> Result<Vec<SentPart>, Failure> {
-        let in_flight: Rc<RefCell<HashMap<u32, f64>>> = Rc::default();
-        let done_bytes = Rc::new(RefCell::new(0.0));
-        let mut sent = Vec::with_capacity(parts as usize);
-        let batch = (parallel * BATCH_PER_SLOT).min(100);
-        let mut first = 1;
-        while first <= parts {
-            let count = batch.min(parts - first + 1);
-            let urls = part_urls(to, row, upload, first, count).await?;
-            let queue = Rc::new(RefCell::new(
-                (first..first + count).zip(urls).collect::<Vec<_>>(),
-            ));
-            queue.borrow_mut().reverse();
-            let slot = || {
-                let queue = queue.clone();
-                let in_flight = in_flight.clone();
-                let done_bytes = done_bytes.clone();
-                async move {
-                    let mut etags = Vec::new();
-                    loop {
-                        let next = queue.borrow_mut().pop();
-                        let Some((number, url)) = next else {
-                            return Ok(etags);
-                        };
-                        let start = (number as u64 - 1) * part_size;
-                        let end = (start + part_size).min(file.size() as u64);
-                        let blob = file
-                            .slice_with_f64_and_f64(start as f64, end as f64)
-                            .map_err(|_| Failure::Other("the file could not be read".into()))?;
-                        let report = |loaded: f64| {
-                            in_flight.borrow_mut().insert(number, loaded);
-                            let total =
-                                *done_bytes.borrow() + in_flight.borrow().values().sum::<f64>();
-                            progress(total);
-                        };
-                        let etag = send_part(to, row, upload, number, url, &blob, &report).await?;
-                        in_flight.borrow_mut().remove(&number);
-                        *done_bytes.borrow_mut() += (end - start) as f64;
-                        etags.push(SentPart {
-                            number: number as i32,
-                            etag,
-                        });
-                    }
-                }
-            };
-            let slots: Vec<Result<Vec<SentPart>, Failure>> =
-                join_all((0..parallel.min(count)).map(|_| slot())).await;
-            for result in slots {
-                sent.extend(result?);
-            }
-            first += count;
-        }
-        Ok(sent)
-    }
-
-    /// One part, tried up to three times; a retry gets a fresh URL (the old one may have expired).
-    async fn send_part(
-        to: &Destination,
-        row: &Row,
-        upload: &Upload,
-        number: u32,
-        mut url: String,
-        blob: &Blob,
-        report: &dyn Fn(f64),
-    ) -> Result<String, Failure> {
-        let mut attempt = 1;
-        loop {
-            match put(&url, blob, None, report, row.cancel).await {
-                Ok(Some(etag)) => return Ok(etag),
-                // Without ETag the upload cannot be completed: the bucket's CORS hides it.
-                Ok(None) => return Err(Failure::Blocked),
-                Err(Failure::Cancelled) => return Err(Failure::Cancelled),
-                Err(failure) if attempt >= ATTEMPTS => return Err(failure),
-                Err(_) => {
-                    attempt += 1;
-                    report(0.0);
-                    pause(500 * attempt).await;
-                    let fresh = part_urls(to, row, upload, number, 1).await?;
-                    url = fresh.into_iter().next().unwrap_or(url);
-                }
-            }
-        }
-    }
-
-    /// Presigned URLs for parts `first..first + count` of the row's upload; keeps the renewed
-    /// ticket that comes with them.
-    async fn part_urls(
-        to: &Destination,
-        row: &Row,
-        upload: &Upload,
-        first: u32,
-        count: u32,
-    ) -> Result<Vec<String>, Failure> {
-        let (first, count) = (first as i32, count as i32);
-        let (bucket, key, held) = (to.bucket.clone(), row.key.clone(), upload.borrow().clone());
-        let batch = upload_part_urls(to.connection, bucket, key, held, first, count).await?;
-        upload.borrow_mut().ticket = batch.ticket;
-        Ok(batch.urls)
-    }
-
-    async fn pause(millis: u32) {
-        let (done, wait) = oneshot::channel::<()>();
-        set_timeout(
-            move || {
-                let _ = done.send(());
-            },
-            std::time::Duration::from_millis(millis.into()),
-        );
-        let _ = wait.await;
-    }
-
-    /// One PUT of `body` to a presigned URL, reporting bytes sent; returns S3's ETag (when the
-    /// bucket's CORS exposes it).
-    async fn put(
-        url: &str,
-        body: &Blob,
-        content_type: Option<&str>,
-        report: &dyn Fn(f64),
-        cancel: RwSignal<bool>,
-    ) -> Result<Option<String>, Failure> {
-        let headers: Vec<(&str, &str)> = content_type
-            .map(|c| ("Content-Type", c))
-            .into_iter()
-            .collect();
-        let xhr = xhr::send("PUT", url, &headers, Some(body), report, cancel).await?;
-        Ok(xhr.get_response_header("ETag").ok().flatten())
+    #[test]
+    fn a_kept_copy_is_numbered_before_its_extension() {
+        assert_eq!(numbered("report.pdf", 1), "report (1).pdf");
+        assert_eq!(numbered("a/b/archive.tar.gz", 2), "a/b/archive.tar (2).gz");
+        assert_eq!(numbered("dir/.env", 1), "dir/.env (1)");
+        assert_eq!(numbered("dir/Makefile", 3), "dir/Makefile (3)");
+        assert_eq!(numbered("東京/写真 😀.jpg", 1), "東京/写真 😀 (1).jpg");
     }
 }

@@ -34,6 +34,9 @@ use hyper_util::{
 
 /// Keys in a canned folder listing: the most one ListObjectsV2 call returns.
 const KEYS: usize = 1000;
+/// Keys under any prefix listed without a delimiter (a search's walk): pages of [`KEYS`], made
+/// as they are asked for.
+const WALK_KEYS: usize = 1_000_000;
 /// Far above any request the benchmark's set-up sends (policies, small objects).
 const MOST_BODY: usize = 16 << 20;
 
@@ -168,13 +171,18 @@ impl Canned {
             .next()
             .unwrap_or_default()
             .to_owned();
-        let (mut prefix, mut most) = (String::new(), KEYS);
+        let (mut prefix, mut most, mut delimited, mut page) = (String::new(), KEYS, false, 0);
         for (key, value) in pairs(query) {
             match key.as_str() {
                 "prefix" => prefix = value,
                 "max-keys" => most = value.parse().unwrap_or(KEYS).min(KEYS),
+                "delimiter" => delimited = true,
+                "continuation-token" => page = value.parse().unwrap_or(0),
                 _ => {}
             }
+        }
+        if !delimited {
+            return walk_body(&bucket, &prefix, page);
         }
         let mut listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
         listings
@@ -204,8 +212,44 @@ fn assume_role_body() -> Bytes {
     .into()
 }
 
+/// Page `page` of [`WALK_KEYS`] keys under `prefix` (no delimiter), the next page's number as
+/// its continuation token.
+fn walk_body(bucket: &str, prefix: &str, page: usize) -> Bytes {
+    let first = page * KEYS;
+    let count = KEYS.min(WALK_KEYS.saturating_sub(first));
+    let more = first + count < WALK_KEYS;
+    let next = match more {
+        true => format!(
+            "<NextContinuationToken>{}</NextContinuationToken>",
+            page + 1
+        ),
+        false => String::new(),
+    };
+    let head = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+<Name>{}</Name><Prefix>{}</Prefix><KeyCount>{count}</KeyCount><MaxKeys>{KEYS}</MaxKeys>\
+<IsTruncated>{more}</IsTruncated>{next}",
+        escape(bucket),
+        escape(prefix)
+    );
+    contents(head, prefix, first..first + count, 7)
+}
+
 /// `most` keys directly under `prefix`, with names, sizes, ETags and times like a real folder's.
 fn list_body(bucket: &str, prefix: &str, most: usize) -> Bytes {
+    let head = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+<Name>{}</Name><Prefix>{}</Prefix><KeyCount>{most}</KeyCount><MaxKeys>{most}</MaxKeys>\
+<Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>",
+        escape(bucket),
+        escape(prefix)
+    );
+    contents(head, prefix, 0..most, 4)
+}
+
+/// `head`, then the keys numbered `keys` under `prefix` (numbers `width` digits wide), and the
+/// listing's end.
+fn contents(mut xml: String, prefix: &str, keys: std::ops::Range<usize>, width: usize) -> Bytes {
     const STEMS: [&str; 6] = [
         "invoice",
         "IMG",
@@ -215,13 +259,8 @@ fn list_body(bucket: &str, prefix: &str, most: usize) -> Bytes {
         "notes",
     ];
     const EXTS: [&str; 6] = ["pdf", "jpg", "xlsx", "csv", "tar.gz", "md"];
-    let (bucket, prefix) = (escape(bucket), escape(prefix));
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
-<Name>{bucket}</Name><Prefix>{prefix}</Prefix><KeyCount>{most}</KeyCount><MaxKeys>{most}</MaxKeys>\
-<Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>"
-    );
-    for i in 0..most {
+    let prefix = escape(prefix);
+    for i in keys {
         let (stem, ext) = (STEMS[i % STEMS.len()], EXTS[(i / 7) % EXTS.len()]);
         let size = 1_000 + (i * 7_919) % 48_000_000;
         let etag = format!(
@@ -231,7 +270,7 @@ fn list_body(bucket: &str, prefix: &str, most: usize) -> Bytes {
         let (day, second) = (1 + i % 28, i % 86_400);
         let _ = write!(
             xml,
-            "<Contents><Key>{prefix}{stem}-{i:04}.{ext}</Key>\
+            "<Contents><Key>{prefix}{stem}-{i:0width$}.{ext}</Key>\
 <LastModified>2026-11-{day:02}T{:02}:{:02}:{:02}.000Z</LastModified>\
 <ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>",
             second / 3600,

@@ -187,9 +187,9 @@ async fn details_show_everything_head_object_knows(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(d.size, 20);
-    assert_eq!(d.content_type.as_deref(), Some("text/csv"));
+    assert_eq!(d.meta.content_type, "text/csv");
     assert_eq!(d.encryption.as_deref(), Some("AES256"));
-    assert_eq!(d.metadata, [("owner".to_owned(), "finance".to_owned())]);
+    assert_eq!(d.meta.user, [("owner".to_owned(), "finance".to_owned())]);
     assert_eq!(
         d.tags,
         Some(vec![("team".to_owned(), "finance".to_owned())])

@@ -118,10 +118,13 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     let key = format!("{}ünï + space.txt", folder("up"));
     let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
 
-    let plan = transfer::start_upload(&target, 1234, "text/plain")
+    let plan = transfer::start_upload(&target, 1234, "text/plain", true)
         .await
         .unwrap();
-    let UploadPlan::Single { url, content_type } = plan else {
+    let UploadPlan::Single {
+        url, content_type, ..
+    } = plan
+    else {
         panic!("a small file is one PUT: {plan:?}");
     };
     assert_eq!(content_type, "text/plain");
@@ -140,24 +143,31 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
 
     // Large: a multipart upload, created on S3, its part URLs signed in batches, then aborted.
     let calls = assumptions(&role, async {
-        transfer::start_upload(&target, 40 << 20, "")
+        transfer::start_upload(&target, 40 << 20, "", true)
             .await
             .map(|_| ())
     })
     .await;
     assert_eq!(calls, 1);
-    let plan = transfer::start_upload(&target, 40 << 20, "").await.unwrap();
+    let plan = transfer::start_upload(&target, 40 << 20, "", true)
+        .await
+        .unwrap();
     let UploadPlan::Multipart {
         upload,
         part_size,
         parts,
         parallel,
+        held,
     } = plan
     else {
         panic!("a 40 MiB file is multipart: {plan:?}");
     };
     let upload_id = upload.id.clone();
     assert_eq!((part_size, parts, parallel), (8 << 20, 5, 4));
+    assert!(
+        held.is_empty(),
+        "an upload with no part sent yet starts anew"
+    );
     let urls = transfer::part_urls(&target, &upload, 1, 5)
         .await
         .unwrap()
@@ -184,7 +194,7 @@ async fn uploads_are_signed_for_one_key_and_refused_without_put_object(pool: PgP
     let (state, user, c) = connected(&pool, "reader-no-upload", READ_ALL).await;
     let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
     assert_eq!(
-        transfer::start_upload(&target, 40 << 20, "")
+        transfer::start_upload(&target, 40 << 20, "", true)
             .await
             .unwrap_err(),
         AppError::Denied {
@@ -203,7 +213,7 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
     let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
 
     // One PUT: its length and type are signed, so only the declared file goes through.
-    let UploadPlan::Single { url, .. } = transfer::start_upload(&target, 1234, "text/plain")
+    let UploadPlan::Single { url, .. } = transfer::start_upload(&target, 1234, "text/plain", true)
         .await
         .unwrap()
     else {
@@ -242,7 +252,9 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
     let key = format!("{prefix}large.bin");
     let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
     let UploadPlan::Multipart { upload, parts, .. } =
-        transfer::start_upload(&target, 17 << 20, "").await.unwrap()
+        transfer::start_upload(&target, 17 << 20, "", true)
+            .await
+            .unwrap()
     else {
         panic!("17 MiB is multipart");
     };
@@ -293,7 +305,7 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
         expired
     );
     assert_eq!(
-        transfer::complete_upload(&target, &lapsed, vec![])
+        transfer::complete_upload(&target, &lapsed, vec![], true)
             .await
             .unwrap_err(),
         expired
@@ -304,6 +316,7 @@ async fn upload_limits_are_inside_the_signature(pool: PgPool) {
         &target,
         &upload,
         vec![transfers::SentPart { number: 3, etag }],
+        true,
     )
     .await;
     assert_eq!(
@@ -333,10 +346,13 @@ async fn keys_in_any_script_upload_list_download_share_and_copy(pool: PgPool) {
     ] {
         let key = format!("{root}{name}");
         let target = Target::new(&state, user, c.id, "cv-work", &key).unwrap();
-        let plan = transfer::start_upload(&target, content.len() as u64, "text/plain")
+        let plan = transfer::start_upload(&target, content.len() as u64, "text/plain", true)
             .await
             .unwrap();
-        let UploadPlan::Single { url, content_type } = plan else {
+        let UploadPlan::Single {
+            url, content_type, ..
+        } = plan
+        else {
             panic!("a small file is one PUT: {plan:?}");
         };
         let put = http_with_body(

@@ -1,6 +1,10 @@
 //! Server side of accounts: the axum-login backend, password hashing, and the queries.
 
+mod accounts;
+mod address;
+pub mod authenticator;
 mod hashing;
+mod passwords;
 mod sessions;
 
 pub mod device;
@@ -10,18 +14,21 @@ mod proof;
 pub mod reset;
 pub mod sso;
 pub mod step_up;
+pub(in crate::auth) use accounts::email_taken;
+pub use accounts::{change_user, create_user, Account, Change};
+pub use address::{client_address, client_address_of, counted_as, forwarded_client, safe_next};
+pub use passwords::{change_password, check_current_password, has_password, prove_owner};
 pub use sessions::{
     describe_browser, end, end_others, of_user, one_read_per_request, Sessions, AUTH_DATA_KEY,
     IDLE_DAYS,
 };
 
-use std::{fmt, net::SocketAddr};
+use std::fmt;
 
-use axum::extract::ConnectInfo;
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use http::request::Parts;
 use serde_json::json;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgPool;
 
 use super::User;
 use crate::{
@@ -29,9 +36,8 @@ use crate::{
         ssr::{count_junk, record, Event},
         Activity, Outcome,
     },
-    config::{Config, ExposeSecret},
     error::AppError,
-    limits, token,
+    limits,
 };
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -241,81 +247,6 @@ pub async fn end_if_too_old(
     Ok(true)
 }
 
-/// The client's address for rate limiting, for the current server function.
-pub async fn client_address(config: &Config) -> Option<String> {
-    let parts = leptos::prelude::use_context::<Parts>()?;
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0);
-    client_address_of(config, &parts.headers, peer)
-}
-
-/// The client's address: the socket peer, or behind `hops` trusted proxies (`TRUST_PROXY`,
-/// `TRUSTED_PROXY_HOPS`) the address the outermost of them saw.
-pub fn client_address_of(
-    config: &Config,
-    headers: &http::HeaderMap,
-    peer: Option<SocketAddr>,
-) -> Option<String> {
-    if config.trust_proxy {
-        let lines = headers.get_all("x-forwarded-for").iter();
-        let lines = lines.filter_map(|v| v.to_str().ok());
-        if let Some(client) = forwarded_client(lines, config.trusted_proxy_hops) {
-            return Some(counted_as(&client));
-        }
-    }
-    peer.map(|peer| counted_as(&peer.ip().to_string()))
-}
-
-/// An address as limits count it: an IPv6 client by its /64 (one subscriber's whole network, as
-/// providers hand them out: a client must not get 2^64 fresh counters), an IPv4-mapped one as
-/// its IPv4 address, anything else as given.
-pub fn counted_as(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let [a, b, c, d, ..] = v6.segments();
-                format!("{}/64", std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-            }
-        },
-        Ok(ip) => ip.to_string(),
-        Err(_) => address.to_owned(),
-    }
-}
-
-/// The client in `X-Forwarded-For`, read from the right across every line of the header: each
-/// trusted proxy appends the address it saw, so the `hops`-th entry from the right is the one
-/// the outermost trusted proxy saw. Entries further left are whatever the client claimed.
-pub fn forwarded_client<'a>(lines: impl Iterator<Item = &'a str>, hops: usize) -> Option<String> {
-    let entries: Vec<&str> = lines
-        .flat_map(|line| line.split(','))
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .collect();
-    let client = entries.len().checked_sub(hops.max(1))?;
-    // What a proxy reports is an address; anything longer is cut, so that no header can make a
-    // counter's key (a row in `attempts`) as long as it likes.
-    Some(entries[client].chars().take(64).collect())
-}
-
-/// Where sign-in may send the browser: a same-site path only. One leading `/`, then neither `/`
-/// nor `\` (browsers read both as the start of another host), and nothing but visible ASCII: no
-/// whitespace or control character anywhere (a `Location` header cannot carry them; the pages'
-/// own links are percent-encoded). Anything else goes to `/`.
-pub fn safe_next(next: &str) -> &str {
-    let same_site = next
-        .strip_prefix('/')
-        .is_some_and(|rest| !rest.starts_with(['/', '\\']))
-        && next.bytes().all(|b| b.is_ascii_graphic());
-    if same_site {
-        next
-    } else {
-        "/"
-    }
-}
-
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
@@ -381,164 +312,6 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
 
 /// Serializes what decides who administers: sign-ups and changes of rights. (An unchecked query:
 /// the lock function returns `void`, which the checked macros cannot type.)
-const SIGN_UP_LOCK: &str = "select pg_advisory_xact_lock(hashtext('crossview.sign_up'))";
-
-/// Creates an account. Nobody becomes an administrator by signing up, except with the one-time
-/// `BOOTSTRAP_TOKEN` from the operator's environment while the deployment has no administrator
-/// yet (decided under one lock: of ten simultaneous sign-ups with it exactly one is); that is
-/// also the only sign-up allowed while public sign-up is off. Other administrators are made by
-/// an administrator, or by the operator (`server admin grant`). An address proves nothing.
-pub async fn create_user(
-    pool: &PgPool,
-    config: &Config,
-    email: &str,
-    password: &str,
-    bootstrap: Option<&str>,
-) -> Result<SessionUser, AppError> {
-    let email = email.trim();
-    validate_email(email)?;
-    validate_password(password, email)?;
-    let bootstrap = match bootstrap.map(str::trim).filter(|t| !t.is_empty()) {
-        None => false,
-        Some(given) => match &config.bootstrap_token {
-            // Compared as digests: the time taken says nothing about the token.
-            Some(expected) if token::digest(expected.expose_secret()) == token::digest(given) => {
-                true
-            }
-            _ => return Err(AppError::BootstrapRefused),
-        },
-    };
-    if !config.allow_signup && !bootstrap {
-        return Err(AppError::SignupClosed);
-    }
-    let hash = hash_password(password.to_owned()).await?;
-    let mut tx = pool.begin().await?;
-    sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
-    // Used once: a deployment with an administrator (enabled or not) takes the token no more.
-    if bootstrap && has_admin(&mut *tx).await? {
-        return Err(AppError::BootstrapRefused);
-    }
-    let user = sqlx::query_as!(
-        SessionUser,
-        r#"insert into users (email, password_hash, is_admin, last_sign_in_at)
-           values ($1, $2, $3, now())
-           returning id, email, is_admin, auth_epoch::text as "epoch!",
-                     0::int8 as "unread_notices!""#,
-        email,
-        hash,
-        bootstrap
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(email_taken)?;
-    tx.commit().await?;
-    if bootstrap {
-        tracing::warn!(
-            user = user.id,
-            "the first administrator signed up with BOOTSTRAP_TOKEN: remove it from the environment"
-        );
-    }
-    Ok(user)
-}
-
-/// A new account's address that another account has: `EmailTaken`.
-pub(super) fn email_taken(err: sqlx::Error) -> AppError {
-    match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("users_email_key") => {
-            AppError::EmailTaken
-        }
-        _ => AppError::from(err),
-    }
-}
-
-/// Whether any account administers the deployment (disabled ones too).
-async fn has_admin<'c>(db: impl PgExecutor<'c>) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar("select exists (select 1 from users where is_admin)")
-            .fetch_one(db)
-            .await?,
-    )
-}
-
-/// A change an administrator (or the operator) makes to an account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// Make the account an administrator, or an ordinary account again.
-    Admin(bool),
-    /// Disable the account (its sessions end, its connections and links stop), or enable it.
-    Disabled(bool),
-}
-
-/// Which account: by id (the admin pages) or by email (the operator's command line).
-#[derive(Clone, Copy, Debug)]
-pub enum Account<'a> {
-    Id(i64),
-    Email(&'a str),
-}
-
-impl Account<'_> {
-    /// The id or the (trimmed) email, as query parameters: one of them is `None`.
-    pub fn parts(&self) -> (Option<i64>, Option<&str>) {
-        match *self {
-            Account::Id(id) => (Some(id), None),
-            Account::Email(email) => (None, Some(email.trim())),
-        }
-    }
-}
-
-/// Applies `change` to an account, audited as done by `actor` (an admin's id; `None` is the
-/// operator). The last active administrator can be neither demoted nor disabled: a deployment
-/// without one could only be repaired from the command line. Either way the account gets a new
-/// session epoch, which ends its sessions: rights change only with a fresh sign-in (and so a
-/// fresh session id), and a disabled account is signed out everywhere at once.
-pub async fn change_user(
-    pool: &PgPool,
-    actor: Option<i64>,
-    account: Account<'_>,
-    change: Change,
-) -> Result<i64, AppError> {
-    let (id, email) = account.parts();
-    let (admin, disabled, action) = match change {
-        Change::Admin(true) => (Some(true), None, Activity::AdminGrant),
-        Change::Admin(false) => (Some(false), None, Activity::AdminRevoke),
-        Change::Disabled(true) => (None, Some(true), Activity::UserDisable),
-        Change::Disabled(false) => (None, Some(false), Activity::UserEnable),
-    };
-    let mut tx = pool.begin().await?;
-    // The same lock as sign-up: two admins removing each other cannot leave none.
-    sqlx::query(SIGN_UP_LOCK).execute(&mut *tx).await?;
-    let user = sqlx::query!(
-        "update users set is_admin = coalesce($3, is_admin), disabled = coalesce($4, disabled),
-                          auth_epoch = gen_random_uuid()
-         where id = $1 or lower(email) = lower($2) returning id, email",
-        id,
-        email,
-        admin,
-        disabled
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let admins = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from users where is_admin and not disabled"#
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if admins == 0 {
-        return Err(AppError::LastAdmin);
-    }
-    let by = actor.map_or("operator", |_| "admin");
-    let event = Event {
-        actor_id: actor,
-        detail: Some(json!({ "user": user.id, "email": user.email, "by": by })),
-        ..Event::new(action, Outcome::Ok)
-    };
-    // The change and its audit entry are committed together, or neither is.
-    record(&mut *tx, event).await?;
-    tx.commit().await?;
-    Ok(user.id)
-}
-
 /// An email as accounts are looked up and sign-in attempts counted: trimmed and lower-cased,
 /// computed once, here (the lookup compares it with `lower(email)`).
 pub fn normal_email(email: &str) -> String {
@@ -608,101 +381,6 @@ pub async fn sign_in(
         }
         Err(other) => Err(other),
     }
-}
-
-/// Checks the signed-in user's own password before a change to how they sign in, under its own
-/// limit: a stolen session must not become a way to guess the password it does not know.
-pub async fn check_current_password(
-    pool: &PgPool,
-    user_id: i64,
-    password: &str,
-) -> Result<(), AppError> {
-    let hash = stored_hash(pool, user_id).await?;
-    verify_current(pool, user_id, password, hash).await
-}
-
-/// The enabled account's password hash ([`sso::NO_PASSWORD`] for one without a password).
-async fn stored_hash(pool: &PgPool, user_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("select password_hash from users where id = $1 and not disabled")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::Unauthorized)
-}
-
-/// Before a change to how the account signs in: its password, or, for an account without one
-/// (made by single sign-on), a sign-in or step-up within the last 10 minutes.
-pub async fn prove_owner(
-    auth: &AuthSession,
-    pool: &PgPool,
-    user_id: i64,
-    password: &str,
-) -> Result<(), AppError> {
-    let hash = stored_hash(pool, user_id).await?;
-    if hash == sso::NO_PASSWORD {
-        return step_up::require(auth).await;
-    }
-    verify_current(pool, user_id, password, hash).await
-}
-
-/// Whether the account has a password (one made by single sign-on has none).
-pub async fn has_password(pool: &PgPool, user_id: i64) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar("select password_hash <> $2 from users where id = $1")
-            .bind(user_id)
-            .bind(sso::NO_PASSWORD)
-            .fetch_one(pool)
-            .await?,
-    )
-}
-
-/// [`check_current_password`] for a caller that read the stored hash already.
-async fn verify_current(
-    pool: &PgPool,
-    user_id: i64,
-    password: &str,
-    hash: String,
-) -> Result<(), AppError> {
-    let subject = user_id.to_string();
-    let counter = (&limits::PASSWORD_CHANGE_USER, subject.as_str());
-    limits::take(pool, &[counter]).await?;
-    if !verify_password(password.to_owned(), hash).await? {
-        return Err(AppError::WrongCurrentPassword);
-    }
-    limits::clear(pool, counter).await
-}
-
-/// Replaces the password and the session epoch, which ends the user's other sessions.
-pub async fn change_password(
-    pool: &PgPool,
-    user_id: i64,
-    current: &str,
-    new: &str,
-    confirm: &str,
-) -> Result<SessionUser, AppError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("select email, password_hash from users where id = $1 and not disabled")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-    validate_password(new, &email)?;
-    if new != confirm {
-        return Err(AppError::PasswordMismatch);
-    }
-    verify_current(pool, user_id, current, stored).await?;
-    let hash = hash_password(new.to_owned()).await?;
-    let user = sqlx::query_as!(
-        SessionUser,
-        r#"update users set password_hash = $2, auth_epoch = gen_random_uuid() where id = $1
-           returning id, email, is_admin, auth_epoch::text as "epoch!",
-                     unread_notices(users.id) as "unread_notices!""#,
-        user_id,
-        hash
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(user)
 }
 
 #[cfg(test)]

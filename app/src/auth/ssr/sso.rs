@@ -8,15 +8,10 @@
 //! asserts somebody's address takes nothing over), and one in `allowed_domains` gets a new
 //! account. Admin rights follow the provider's groups when it has `admin_groups`.
 
-use std::{collections::HashMap, sync::LazyLock, time::Duration};
+mod transport;
 
-use axum::body::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client as HttpClient},
-    rt::TokioExecutor,
-};
+use std::collections::HashMap;
+
 use openidconnect::{
     core::{
         CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
@@ -32,6 +27,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use transport::send;
 
 use super::{normal_email, AuthSession, SessionUser};
 use crate::{
@@ -497,49 +493,4 @@ pub async fn link(
     let provider = provider(config, &link.identity.provider)?;
     let user = sync_account(pool, provider, &link.identity, user.id).await?;
     Ok((user, link.identity, link.next))
-}
-
-/// The client's HTTP: at most 10 seconds and 1 MiB an answer, redirects not followed.
-type Http = HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-static HTTP: LazyLock<Result<Http, String>> = LazyLock::new(|| {
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|err| format!("no TLS roots: {err}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(HttpClient::builder(TokioExecutor::new()).build(https))
-});
-
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-const HTTP_MAX_BYTES: usize = 1 << 20;
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HttpError(String);
-
-async fn send(
-    request: openidconnect::HttpRequest,
-) -> Result<openidconnect::HttpResponse, HttpError> {
-    let client = HTTP.as_ref().map_err(|err| HttpError(err.clone()))?;
-    let (parts, body) = request.into_parts();
-    let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
-    let work = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(|err| HttpError(err.to_string()))?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, HTTP_MAX_BYTES)
-            .collect()
-            .await
-            .map_err(|err| HttpError(err.to_string()))?
-            .to_bytes();
-        Ok(http::Response::from_parts(parts, body.to_vec()))
-    };
-    tokio::time::timeout(HTTP_TIMEOUT, work)
-        .await
-        .map_err(|_| HttpError("no answer within 10 seconds".into()))?
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use super::*;
+use crate::config::Config;
 
 fn config(allow_signup: bool) -> Arc<Config> {
     let secret = "s".repeat(64);
@@ -117,66 +118,6 @@ fn passwords_are_12_to_128_characters_and_not_easily_guessed() {
         &"Zq7!vR2#".repeat(16),
     ] {
         assert_eq!(validate_password(strong, email), Ok(()), "{strong}");
-    }
-}
-
-#[test]
-fn the_client_is_read_from_the_right_across_every_forwarded_line() {
-    // One proxy: it appended what it saw; the rest is the client's own claim.
-    let lines = ["203.0.113.9, 10.0.0.1", "198.51.100.7"];
-    assert_eq!(
-        forwarded_client(lines.into_iter(), 1).as_deref(),
-        Some("198.51.100.7")
-    );
-    // Two proxies: the outer one's observation is second from the right.
-    assert_eq!(
-        forwarded_client(lines.into_iter(), 2).as_deref(),
-        Some("10.0.0.1")
-    );
-    // A spoofed first line does not win, however many entries it has.
-    let spoofed = ["1.1.1.1, 2.2.2.2, 3.3.3.3", " , 198.51.100.7 "];
-    assert_eq!(
-        forwarded_client(spoofed.into_iter(), 1).as_deref(),
-        Some("198.51.100.7")
-    );
-    // Fewer entries than proxies: no forwarded client (the socket peer is used).
-    assert_eq!(forwarded_client(["198.51.100.7"].into_iter(), 2), None);
-    assert_eq!(forwarded_client(std::iter::empty(), 1), None);
-}
-
-#[test]
-fn next_only_follows_local_paths() {
-    assert_eq!(safe_next("/admin?x=1"), "/admin?x=1");
-    assert_eq!(safe_next("/c/1/b/%C3%BC%20x"), "/c/1/b/%C3%BC%20x");
-    for evil in [
-        "https://evil.example",
-        "//evil.example",
-        "/\\evil.example",
-        "",
-        "admin",
-        "/\n",
-        "/\r\nSet-Cookie: a=b",
-        "/admin\t",
-        " /admin",
-        "/ü",
-        "/a b",
-    ] {
-        assert_eq!(safe_next(evil), "/", "{evil:?}");
-    }
-}
-
-proptest::proptest! {
-    /// Whatever `next` holds, the answer is a same-site path that a `Location` header can carry
-    /// (leptos_axum's redirect panics on anything else): `next` itself, or `/`.
-    #[test]
-    fn next_is_always_a_same_site_path_a_header_can_carry(
-        next in "[/\\\\a-z%:. \t\n\r\u{0}\u{7f}ü]{0,8}|\\PC{0,16}"
-    ) {
-        let target = safe_next(&next);
-        proptest::prop_assert!(target == "/" || target == next);
-        proptest::prop_assert!(http::HeaderValue::from_str(target).is_ok(), "{target:?}");
-        proptest::prop_assert!(target.starts_with('/'));
-        proptest::prop_assert!(!target.starts_with("//") && !target.starts_with("/\\"));
     }
 }
 
@@ -549,16 +490,4 @@ async fn changing_the_password_rotates_the_session_epoch(pool: PgPool) {
     sign_in(&pool, "a@example.com", new, None, None)
         .await
         .unwrap();
-}
-
-#[test]
-fn ipv6_clients_count_by_their_64() {
-    assert_eq!(counted_as("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-    assert_eq!(
-        counted_as("2001:db8:1:2:ffff:ffff:ffff:ffff"),
-        "2001:db8:1:2::/64"
-    );
-    assert_eq!(counted_as("::ffff:192.0.2.9"), "192.0.2.9");
-    assert_eq!(counted_as("192.0.2.9"), "192.0.2.9");
-    assert_eq!(counted_as("not an address"), "not an address");
 }

@@ -11,7 +11,7 @@ use crate::{
     forms::refusal_from_query,
     iam,
     location::*,
-    objects::{ObjectActions, Versions},
+    objects::{MetadataEditor, ObjectActions, TagsEditor, Versions},
     shares::ShareForm,
     transfers::{download_href, preview_kind, Preview},
     ui::{CopyButton, ErrorNotice},
@@ -65,10 +65,13 @@ pub(super) fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
                         Ok(d) => view! {
-                            {preview_kind(d.content_type.as_deref(), &d.key).map(|kind| view! {
-                                <Preview connection=place.connection bucket=place.bucket.clone() key=d.key.clone() kind=kind size=d.size/>
+                            {preview_kind(Some(d.meta.content_type.as_str()).filter(|t| !t.is_empty()), &d.key).map(|kind| view! {
+                                <Preview connection=place.connection bucket=place.bucket.clone() key=d.key.clone() kind=kind size=d.size
+                                    content_type=d.meta.content_type.clone()/>
                             })}
-                            <DetailsTable details=d.clone()/>
+                            <DetailsTable details=d.clone() connection=place.connection
+                                editable=unchangeable(d.read_only, d.within.as_ref()).is_none()
+                                saved=Callback::new(move |_| details.refetch())/>
                             <h2>"Share"</h2>
                             <ShareForm connection=place.connection bucket=place.bucket.clone() key=d.key.clone()/>
                             <h2>"Versions"</h2>
@@ -97,7 +100,14 @@ pub(super) fn DetailsView(place: Memo<Option<Place>>) -> impl IntoView {
 }
 
 #[component]
-fn DetailsTable(details: ObjectDetails) -> impl IntoView {
+fn DetailsTable(
+    details: ObjectDetails,
+    connection: i64,
+    /// Neither the connection nor the location is read-only: the editors are offered.
+    editable: bool,
+    /// An edit was saved: the page asks for the object again.
+    saved: Callback<()>,
+) -> impl IntoView {
     let d = details;
     let row = |label: &'static str, value: Option<String>| {
         view! { <tr><th scope="row">{label}</th><td>{value.unwrap_or_else(|| "—".into())}</td></tr> }
@@ -119,9 +129,9 @@ fn DetailsTable(details: ObjectDetails) -> impl IntoView {
             <table class="details">
                 <tbody>
                     {row("Size", Some(format!("{} ({} bytes)", human_size(d.size.unsigned_abs()), d.size)))}
-                    {row("Content type", d.content_type.clone())}
+                    {row("Content type", Some(d.meta.content_type.clone()).filter(|t| !t.is_empty()))}
                     {row("Last modified", d.last_modified.as_deref().map(minutes).map(|t| t + " UTC"))}
-                    {row("Storage class", Some(d.storage_class.clone()))}
+                    {row("Storage class", Some(d.meta.storage_class.clone()))}
                     <tr><th scope="row">"ETag"</th><td><code>{d.etag.clone().unwrap_or_else(|| "—".into())}</code></td></tr>
                     {row("Encryption", encryption)}
                     <tr><th scope="row">"Version"</th><td><code>{d.version_id.clone().unwrap_or_else(|| "—".into())}</code></td></tr>
@@ -131,16 +141,33 @@ fn DetailsTable(details: ObjectDetails) -> impl IntoView {
             </table>
         </section>
         <h2>"Metadata"</h2>
-        {if d.metadata.is_empty() {
-            view! { <p class="muted">"No user metadata."</p> }.into_any()
-        } else {
-            view! { <section class="card"><table class="details"><tbody>{pairs(d.metadata.clone())}</tbody></table></section> }.into_any()
-        }}
+        {
+            // The headers besides the content type (in the table above), then user metadata.
+            let shown: Vec<(String, String)> = d.meta.headers().into_iter().skip(1)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .chain(d.meta.user.iter().map(|(n, v)| (format!("x-amz-meta-{n}"), v.clone())))
+                .collect();
+            match shown.is_empty() {
+                true => view! { <p class="muted">"No other headers and no user metadata."</p> }.into_any(),
+                false => view! { <section class="card"><table class="details"><tbody>{pairs(shown)}</tbody></table></section> }.into_any(),
+            }
+        }
+        {editable.then(|| view! {
+            <MetadataEditor connection bucket=d.bucket.clone() key=d.key.clone() meta=d.meta.clone() saved/>
+        })}
         <h2>"Tags"</h2>
         {match d.tags.clone() {
             None => view! { <p class="muted">"The role may not read this object's tags (s3:GetObjectTagging)."</p> }.into_any(),
-            Some(tags) if tags.is_empty() => view! { <p class="muted">"No tags."</p> }.into_any(),
-            Some(tags) => view! { <section class="card"><table class="details"><tbody>{pairs(tags)}</tbody></table></section> }.into_any(),
+            Some(tags) => view! {
+                {match tags.is_empty() {
+                    true => view! { <p class="muted">"No tags."</p> }.into_any(),
+                    false => view! { <section class="card"><table class="details"><tbody>{pairs(tags.clone())}</tbody></table></section> }.into_any(),
+                }}
+                {editable.then(|| view! {
+                    <TagsEditor connection bucket=d.bucket.clone() key=d.key.clone() tags saved/>
+                })}
+            }.into_any(),
         }}
     }
 }

@@ -17,8 +17,10 @@ use crate::{
     iam::{self, Reach},
     location::*,
     objects::{FolderActions, FolderState},
+    search::{search_href, Search},
     transfers::{Uploader, Uploads},
     ui::ErrorNotice,
+    zip::ZipButton,
 };
 
 /// A folder of a bucket, or (with `?object=`) one object's details.
@@ -93,6 +95,9 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                     <div class="page-head">
                         <h1>{breadcrumbs(&place.prefix).last().map(|(n, _)| n.clone()).unwrap_or_else(|| place.bucket.clone())}</h1>
                         <FilterBox place=place.clone()/>
+                        <a class="button" href=search_href(place.connection, &place.bucket, &Search { within: place.prefix.clone(), ..Search::default() })>
+                            {if place.prefix.is_empty() { "Search this bucket" } else { "Search in this folder" }}
+                        </a>
                     </div>
                     {match result {
                         Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
@@ -111,6 +116,11 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                                     }.into_any(),
                                     Some(why) => view! { <LockedActions why/> }.into_any(),
                                 }}
+                                <div class="zip-bar">
+                                    <ZipButton connection=place.connection bucket=place.bucket.clone()
+                                        folder=place.prefix.clone() selected=actions.selected.into()
+                                        everything=actions.everything.into()/>
+                                </div>
                                 <Entries place=place.clone() listing=page state=actions/>
                             }.into_any()
                         }

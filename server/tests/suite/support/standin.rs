@@ -60,6 +60,16 @@ pub fn put_object(bucket: &str, key: &str) {
     world(&["put", "--bucket", bucket, "--key", key]);
 }
 
+/// Writes an object with this body, in this storage class (`GLACIER`: S3 will not return it
+/// until it is restored; `""`: the default).
+pub fn put_object_as(bucket: &str, key: &str, body: &str, class: &str) {
+    let mut args = vec!["put", "--bucket", bucket, "--key", key, "--body", body];
+    if !class.is_empty() {
+        args.extend(["--storage-class", class]);
+    }
+    world(&args);
+}
+
 /// How many multipart uploads are still open under `prefix` (the bucket owner's view).
 pub fn open_uploads(bucket: &str, prefix: &str) -> u64 {
     world(&["uploads", "--bucket", bucket, "--prefix", prefix])
@@ -222,7 +232,7 @@ pub const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
 pub const READ_WRITE: &str = r#"{"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging",
     "s3:PutObject","s3:PutObjectTagging","s3:DeleteObject","s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts"],"Resource":"*"}]}"#;
+    "s3:ListMultipartUploadParts","s3:ListBucketMultipartUploads"],"Resource":"*"}]}"#;
 
 /// Reads and restores versions.
 pub const VERSIONS: &str = r#"{"Version":"2012-10-17","Statement":[
@@ -306,4 +316,13 @@ pub fn folder(name: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("{name}-{nanos}/")
+}
+
+/// How many audit rows name `action`.
+pub async fn audited(pool: &PgPool, action: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from audit_events where action = $1")
+        .bind(action)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }

@@ -1,6 +1,10 @@
 //! Server side of transfers: assume for one key and one action, sign or call, drop. Each
 //! function is one request and one AssumeRole; no byte of an object passes through here.
 
+mod existing;
+mod resume;
+pub mod ticket;
+
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use serde_json::json;
 
@@ -22,82 +26,8 @@ use crate::{
     location::{folder_of, name_in},
 };
 
-/// A multipart upload's ticket: its declared size and when it expires, bound to the upload by
-/// an HMAC under a key of its own, so the browser carries them between requests and can change
-/// neither.
-pub mod ticket {
-    use hmac::{Hmac, Mac};
-    use sha2::Sha256;
-    use time::OffsetDateTime;
-
-    use super::{AppError, MultipartUpload, Target};
-    use crate::aws::access::Role;
-
-    /// How long a ticket outlives the part URLs issued with it: a part sent just before its URL
-    /// expired may still be arriving, and completion comes after the last part.
-    pub const GRACE_SECS: i64 = 15 * 60;
-
-    fn mac(target: &Target<'_>, upload_id: &str, size: u64, expires: i64) -> Hmac<Sha256> {
-        // A key of its own, derived from SESSION_SECRET: nothing else it signs reads as a ticket.
-        let key = target.state.config.subkey("crossview.upload-ticket.v1");
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
-        // Each field is length-prefixed, so no two different uploads share a message.
-        let fields = [
-            "crossview.upload".as_bytes(),
-            &target.user.to_be_bytes(),
-            &target.connection.to_be_bytes(),
-            target.bucket.as_bytes(),
-            target.key.as_bytes(),
-            upload_id.as_bytes(),
-            &size.to_be_bytes(),
-            &expires.to_be_bytes(),
-        ];
-        for field in fields {
-            mac.update(&(field.len() as u64).to_be_bytes());
-            mac.update(field);
-        }
-        mac
-    }
-
-    /// A ticket for URLs signed now through `role`: `<size>.<expires, Unix seconds>.<hex HMAC>`.
-    pub fn issue(target: &Target<'_>, role: &Role, upload_id: &str, size: u64) -> String {
-        let expires = OffsetDateTime::now_utc().unix_timestamp()
-            + i64::from(target.url_seconds(role))
-            + GRACE_SECS;
-        issue_until(target, upload_id, size, expires)
-    }
-
-    /// A ticket that expires at `expires` (Unix seconds).
-    pub fn issue_until(target: &Target<'_>, upload_id: &str, size: u64, expires: i64) -> String {
-        let tag = mac(target, upload_id, size, expires)
-            .finalize()
-            .into_bytes();
-        format!("{size}.{expires}.{}", hex::encode(tag))
-    }
-
-    /// The size the upload was started with, if the ticket is this upload's, unaltered and
-    /// unexpired.
-    pub fn declared_size(target: &Target<'_>, upload: &MultipartUpload) -> Result<u64, AppError> {
-        let refused = || AppError::Request("this upload's ticket is not valid".into());
-        let mut fields = upload.ticket.splitn(3, '.');
-        let (Some(size), Some(expires), Some(tag)) = (fields.next(), fields.next(), fields.next())
-        else {
-            return Err(refused());
-        };
-        let size: u64 = size.parse().map_err(|_| refused())?;
-        let expires: i64 = expires.parse().map_err(|_| refused())?;
-        let tag = hex::decode(tag).map_err(|_| refused())?;
-        mac(target, &upload.id, size, expires)
-            .verify_slice(&tag)
-            .map_err(|_| refused())?;
-        if OffsetDateTime::now_utc().unix_timestamp() > expires {
-            return Err(AppError::Request(
-                "this upload's ticket has expired: upload the file again".into(),
-            ));
-        }
-        Ok(size)
-    }
-}
+pub use existing::existing;
+use resume::{held_parts, unfinished};
 
 /// A presigned inline GET for previews. Text is served as `text/plain` whatever the object
 /// says it is, so that the page only ever treats it as text.
@@ -132,7 +62,10 @@ pub async fn start_upload(
     target: &Target<'_>,
     size: u64,
     content_type: &str,
+    replace: bool,
 ) -> Result<UploadPlan, AppError> {
+    // `If-None-Match: *`: S3 writes only where no object is.
+    let only_new = (!replace).then(|| "*".to_owned());
     let rules = &target.state.config.uploads;
     let content_type = match content_type.trim() {
         "" => "application/octet-stream",
@@ -157,43 +90,85 @@ pub async fn start_upload(
             .key(target.key)
             .content_type(content_type)
             .content_length(length(size)?)
+            .set_if_none_match(only_new)
             .presigned(target.expires(&role)?)
             .await
             .map_err(|err| s3_failure(err, Action::PutObject, &arn))?;
         return Ok(UploadPlan::Single {
             url: presigned.uri().to_owned(),
             content_type: content_type.to_owned(),
+            if_none_match: !replace,
         });
     }
     let (role, assumed) = target
-        .assume(vec![Action::PutObject], Activity::Upload)
+        .assume(
+            vec![
+                Action::PutObject,
+                Action::ListBucketMultipartUploads,
+                Action::ListMultipartUploadParts,
+            ],
+            Activity::Upload,
+        )
         .await?;
     let arn = target.arn(&role);
     let (bucket, key) = (target.bucket, target.key);
-    let created = in_bucket_region(
+    let (part_size, parts) = UploadRules::parts(size);
+    // S3's own record of an unfinished upload of this key is where an interrupted one goes on
+    // (a role that may not list uploads starts a new one).
+    let (found, s3) = match in_bucket_region(
         target.state,
         &assumed,
         bucket,
-        (Action::PutObject, &arn),
+        (Action::ListBucketMultipartUploads, &arn),
         |s3| async move {
-            s3.create_multipart_upload()
+            s3.list_multipart_uploads()
                 .bucket(bucket)
-                .key(key)
-                .content_type(content_type)
+                .prefix(key)
                 .send()
                 .await
         },
     )
     .await
-    .map(|(out, _)| out);
-    let detail = json!({ "size": size, "multipart": true });
-    target
-        .audit(&role, Activity::UploadStart, &created, detail)
-        .await?;
-    let upload_id = created?
-        .upload_id
-        .ok_or_else(|| AppError::internal("no UploadId"))?;
-    let (part_size, parts) = UploadRules::parts(size);
+    {
+        Ok((listed, s3)) => (unfinished(&s3, target, &listed, size).await, s3),
+        Err(AppError::Denied { .. }) => {
+            (None, signing_client(target.state, &assumed, bucket).await?)
+        }
+        Err(err) => return Err(err),
+    };
+    let (upload_id, held) = match found {
+        Some(found) => found,
+        None => {
+            let created = s3
+                .create_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .content_type(content_type)
+                .send()
+                .await
+                .map_err(|err| s3_failure(err, Action::PutObject, &arn));
+            let detail = json!({ "size": size, "multipart": true });
+            target
+                .audit(&role, Activity::UploadStart, &created, detail)
+                .await?;
+            let id = created?
+                .upload_id
+                .ok_or_else(|| AppError::internal("no UploadId"))?;
+            (id, Vec::new())
+        }
+    };
+    if !held.is_empty() {
+        let detail =
+            json!({ "size": size, "multipart": true, "resumed": true, "parts_held": held.len() });
+        target
+            .audit(
+                &role,
+                Activity::UploadStart,
+                &Ok::<(), AppError>(()),
+                detail,
+            )
+            .await?;
+    }
     let ticket = ticket::issue(target, &role, &upload_id, size);
     Ok(UploadPlan::Multipart {
         upload: MultipartUpload {
@@ -203,6 +178,7 @@ pub async fn start_upload(
         part_size,
         parts,
         parallel: rules.parallel_parts,
+        held,
     })
 }
 
@@ -261,6 +237,7 @@ pub async fn complete_upload(
     target: &Target<'_>,
     upload: &MultipartUpload,
     mut parts: Vec<SentPart>,
+    replace: bool,
 ) -> Result<(), AppError> {
     let declared = ticket::declared_size(target, upload)?;
     if parts.is_empty() || parts.len() > 10_000 {
@@ -284,7 +261,12 @@ pub async fn complete_upload(
         &assumed,
         bucket,
         (Action::ListMultipartUploadParts, &arn),
-        |s3| async move { sent_bytes(&s3, bucket, key, upload_id).await },
+        |s3| async move {
+            let held = held_parts(&s3, bucket, key, upload_id).await?;
+            Ok::<_, SdkError<ListPartsError, HttpResponse>>(
+                held.iter().map(|(_, length, _)| length).sum::<u64>(),
+            )
+        },
     )
     .await;
     let result = match result {
@@ -307,6 +289,7 @@ pub async fn complete_upload(
                 .key(key)
                 .upload_id(upload_id)
                 .multipart_upload(completed)
+                .set_if_none_match((!replace).then(|| "*".to_owned()))
                 .send()
                 .await
                 .map(|_| ())
@@ -333,36 +316,6 @@ pub async fn complete_upload(
         .audit(&role, Activity::UploadComplete, &result, detail)
         .await?;
     result
-}
-
-/// The bytes S3 holds for an upload's parts, page by page (1000 parts a page).
-async fn sent_bytes(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-) -> Result<u64, SdkError<ListPartsError, HttpResponse>> {
-    let mut total = 0u64;
-    let mut marker: Option<String> = None;
-    loop {
-        let page = s3
-            .list_parts()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .set_part_number_marker(marker.take())
-            .send()
-            .await?;
-        total += page
-            .parts()
-            .iter()
-            .map(|p| p.size().unwrap_or(0).max(0) as u64)
-            .sum::<u64>();
-        match (page.is_truncated(), page.next_part_number_marker()) {
-            (Some(true), Some(next)) => marker = Some(next.to_owned()),
-            _ => return Ok(total),
-        }
-    }
 }
 
 /// Aborts a multipart upload: S3 drops the parts already sent.
