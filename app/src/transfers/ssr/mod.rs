@@ -136,8 +136,8 @@ pub async fn start_upload(
         }
         Err(err) => return Err(err),
     };
-    let (upload_id, held) = match found {
-        Some(found) => found,
+    let (created, held) = match found {
+        Some((id, held)) => (Ok(id), held),
         None => {
             let created = s3
                 .create_multipart_upload()
@@ -146,29 +146,24 @@ pub async fn start_upload(
                 .content_type(content_type)
                 .send()
                 .await
-                .map_err(|err| s3_failure(err, Action::PutObject, &arn));
-            let detail = json!({ "size": size, "multipart": true });
-            target
-                .audit(&role, Activity::UploadStart, &created, detail)
-                .await?;
-            let id = created?
-                .upload_id
-                .ok_or_else(|| AppError::internal("no UploadId"))?;
-            (id, Vec::new())
+                .map_err(|err| s3_failure(err, Action::PutObject, &arn))
+                .and_then(|out| {
+                    out.upload_id
+                        .ok_or_else(|| AppError::internal("no UploadId"))
+                });
+            (created, Vec::new())
         }
     };
-    if !held.is_empty() {
-        let detail =
-            json!({ "size": size, "multipart": true, "resumed": true, "parts_held": held.len() });
-        target
-            .audit(
-                &role,
-                Activity::UploadStart,
-                &Ok::<(), AppError>(()),
-                detail,
-            )
-            .await?;
-    }
+    let detail = json!({
+        "size": size,
+        "multipart": true,
+        "resumed": !held.is_empty(),
+        "parts_held": held.len(),
+    });
+    target
+        .audit(&role, Activity::UploadStart, &created, detail)
+        .await?;
+    let upload_id = created?;
     let ticket = ticket::issue(target, &role, &upload_id, size);
     Ok(UploadPlan::Multipart {
         upload: MultipartUpload {
