@@ -13,7 +13,10 @@ use super::{
     job::{Job, Progress},
     zip_page, Skipped, ZipFile, ITEMS_PER_REQUEST, MEMORY_LIMIT,
 };
-use crate::format::human_size;
+use crate::{
+    error::{AppError, AwsProblem},
+    format::human_size,
+};
 
 /// Where the archive goes.
 pub enum Destination {
@@ -150,6 +153,8 @@ pub async fn run(job: Job, destination: &mut Destination, progress: Progress) ->
         );
         let page = match asked.await {
             Ok(page) => page,
+            // Anything else (signed out, AWS unreachable) would refuse every item alike.
+            Err(err) if !refuses_an_item(&err) => return Err(Stop::Failed(err.to_string())),
             Err(_) if per_request > 1 => {
                 per_request = 1;
                 continue;
@@ -197,6 +202,17 @@ pub async fn run(job: Job, destination: &mut Destination, progress: Progress) ->
     }
     archive.finish()?;
     destination.write(spool.take()).await
+}
+
+/// Whether a refusal of a whole request may be about one of its items only (a key or folder
+/// the connection may not read): then the items go one at a time, and the refused are left out.
+fn refuses_an_item(err: &AppError) -> bool {
+    matches!(
+        err,
+        AppError::Denied { .. }
+            | AppError::OutsideLocation
+            | AppError::Aws(AwsProblem::KmsDenied | AwsProblem::ObjectNotFound)
+    )
 }
 
 /// Fetches one file and writes it into the archive as it arrives. `Ok(Err(why))`: S3 refused
