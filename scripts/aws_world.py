@@ -258,10 +258,20 @@ def browse_buckets(s3, origins):
     1000/1000/500); `cv-empty` nothing; `cv-mixed` odd keys, a folder of folders only, a zero-byte
     folder marker, a 20-level prefix and three folders to walk down; `cv-other` stays out of reach
     of the one-bucket role; `cv-work` starts empty, for the tests that write (each in a folder of
-    its own); `cv-transfers` is where the browser tests upload, download and preview."""
+    its own); `cv-transfers` is where the browser tests upload, download and preview. `cv-work`'s
+    lifecycle rule aborts unfinished uploads after 7 days; `cv-transfers` has none."""
     for name in ("cv-big", "cv-empty", "cv-mixed", "cv-other", "cv-work", "cv-transfers"):
         s3.create_bucket(Bucket=name)
         cors_for_crossview(s3, name, origins)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="cv-work",
+        LifecycleConfiguration={"Rules": [{
+            "ID": "abort-unfinished-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+        }]},
+    )
     s3.put_object(Bucket="cv-transfers", Key="preview/photo.png", Body=TINY_PNG, ContentType="image/png")
     s3.put_object(
         Bucket="cv-transfers",
@@ -282,6 +292,26 @@ def browse_buckets(s3, origins):
         Body=b'{"name": "<b>crossview</b>", "tags": ["a", "b"], "nested": {"deep": {"deeper": 1}}}',
         ContentType="application/json",
     )
+    # Markdown whose raw HTML, remote image and script link must stay inert; code to highlight;
+    # text longer than one preview piece, with characters cut at each 64 KiB boundary.
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/readme.md",
+        Body=(
+            "# Crossview notes\n\nSome *emphasis* and a [site](https://example.com/).\n\n"
+            "<b>raw html</b> <script>window.pwned = 1</script>\n\n"
+            "![tracking pixel](https://example.com/pixel.png)\n\n[click](javascript:alert(1))\n\n"
+            "- one\n- two ✓\n"
+        ).encode(),
+        ContentType="text/markdown",
+    )
+    s3.put_object(
+        Bucket="cv-transfers",
+        Key="preview/main.rs",
+        Body=b'// A comment\nfn main() {\n    println!("<b>hi</b>");\n}\n',
+    )
+    long_text = "".join(f"line {n:05d} 東京😀\n" for n in range(5000)).encode()
+    s3.put_object(Bucket="cv-transfers", Key="preview/long.txt", Body=long_text, ContentType="text/plain")
     put_many(s3, "cv-big", {f"key-{n:05d}.txt": b"x" * (n % 7) for n in range(BIG_KEYS)})
     mixed = ODD_KEYS + HOSTILE_KEYS + [
         "only-folders/alpha/a.txt",
@@ -314,7 +344,7 @@ def browse_buckets(s3, origins):
     s3.put_bucket_versioning(Bucket="cv-versions", VersioningConfiguration={"Status": "Enabled"})
     for text in (b"first draft\n", b"second draft\n"):
         s3.put_object(Bucket="cv-versions", Key="doc.txt", Body=text)
-    return BIG_KEYS + len(mixed) + 4
+    return BIG_KEYS + len(mixed) + 7
 
 
 def admin_client(service):

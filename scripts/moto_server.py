@@ -28,7 +28,8 @@ assumed-role request to its session policy too, verifies SigV4 query authenticat
 and signature included), and answers browsers by each bucket's own CORS rule.
 
 moto's CompleteMultipartUpload and ListParts answers have the wrong root element (…Response, not
-…Result), which the SDK refuses to parse.
+…Result), which the SDK refuses to parse; its ListMultipartUploads dates every upload 2010-11-10
+(scripts/standin_uploads.py gives each its real start).
 
 One addition for tests: AssumeRole calls are counted per role, with the last one's session
 policy, duration and session name (GET /_standin/assume-role-calls). And, as S3 does, a GET applies
@@ -352,12 +353,13 @@ def _session_allows(policy, action, resource, context):
 
 
 def _request_context(request):
-    """The condition keys a session policy may name: S3's `s3:prefix` on listings (present,
-    possibly empty, when the request names a prefix; absent otherwise)."""
+    """The condition keys a session policy may name: S3's `s3:prefix` on the listings IAM gives
+    it to, ListBucket and ListBucketVersions (present, possibly empty, when the request names a
+    prefix; absent otherwise). As in AWS, ListBucketMultipartUploads has no `s3:prefix`."""
     _, _, query = (request._path or "").partition("?")
     params = urllib.parse.parse_qs(query, keep_blank_values=True)
     context = {}
-    if "prefix" in params:
+    if "prefix" in params and request._action in ("s3:ListBucket", "s3:ListBucketVersions"):
         context["s3:prefix"] = params["prefix"][0]
     return context
 
@@ -403,6 +405,7 @@ s3_responses.ACTION_MAP["KEY"]["HEAD"]["versionId"] = "GetObjectVersion"
 from moto.moto_server import werkzeug_app
 
 from standin_cors import cors_headers, preflight
+import standin_uploads  # noqa: F401  (when each unfinished upload began, as S3 says)
 
 _dispatch = werkzeug_app.DomainDispatcherApplication.__call__
 

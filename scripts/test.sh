@@ -17,6 +17,11 @@ cargo fmt --all --check
 ensure_rust_tools
 ensure_node_tools
 ensure_chromium
+
+say "the preview renderers in public/vendor are the npm packages' own files"
+cmp public/vendor/markdown-it-14.3.3.min.js end2end/node_modules/markdown-it/dist/markdown-it.min.js
+cmp public/vendor/highlight-11.12.0.min.js \
+  end2end/node_modules/@highlightjs/cdn-assets/es/highlight.min.js
 ensure_moto
 ensure_mail_server
 ensure_postgres

@@ -27,6 +27,8 @@ pub enum Action {
     GetObjectVersion,
     #[serde(rename = "s3:GetObjectTagging")]
     GetObjectTagging,
+    #[serde(rename = "s3:GetLifecycleConfiguration")]
+    GetLifecycleConfiguration,
     #[serde(rename = "s3:PutObject")]
     PutObject,
     #[serde(rename = "s3:DeleteObject")]
@@ -44,8 +46,9 @@ pub enum Action {
 }
 
 impl Action {
-    /// What a read-only role needs: browse, preview, download, versions.
-    pub const READ: [Action; 9] = [
+    /// What a read-only role needs: browse, preview, download, versions (and whether the bucket's
+    /// lifecycle rules clean up unfinished uploads).
+    pub const READ: [Action; 10] = [
         Action::ListAllMyBuckets,
         Action::GetBucketLocation,
         Action::ListBucket,
@@ -55,6 +58,7 @@ impl Action {
         Action::GetObject,
         Action::GetObjectVersion,
         Action::GetObjectTagging,
+        Action::GetLifecycleConfiguration,
     ];
 
     /// What a read-write role adds: upload, delete, copy, move.
@@ -80,6 +84,7 @@ impl Action {
             Action::GetObject => "s3:GetObject",
             Action::GetObjectVersion => "s3:GetObjectVersion",
             Action::GetObjectTagging => "s3:GetObjectTagging",
+            Action::GetLifecycleConfiguration => "s3:GetLifecycleConfiguration",
             Action::PutObject => "s3:PutObject",
             Action::DeleteObject => "s3:DeleteObject",
             Action::DeleteObjectVersion => "s3:DeleteObjectVersion",

@@ -165,7 +165,16 @@ test("a 60 MiB upload cut off by closing the tab goes on where it stopped: only 
   const again = await context.newPage();
   const after = partsSent(again);
   await openFolder(again, href, folder);
-  await again.getByLabel("Upload files").setInputFiles(big);
+  // The folder's unfinished uploads, as S3 holds them: this one, resumed from the list.
+  const unfinished = again.locator("details.unfinished");
+  await unfinished.locator("summary").click();
+  const listed = unfinished.locator("li.unfinished-upload").filter({ hasText: "resume.bin" });
+  await expect(listed).toContainText(/\d parts, [\d.]+ MiB sent · started (just now|1 min ago)/);
+  await expect(unfinished).toContainText("No lifecycle rule of this bucket aborts unfinished uploads here");
+  const pick = listed.getByLabel("Pick resume.bin to resume its upload");
+  await pick.setInputFiles(file("other.bin", 1024));
+  await expect(listed.getByRole("alert")).toContainText("named “resume.bin”, not “other.bin”");
+  await pick.setInputFiles(big);
   const row = again.locator("li.upload").filter({ hasText: "resume.bin" });
   await expect(row).toHaveAttribute("data-state", "done", { timeout: 60_000 });
   // Only what S3 did not hold went again (a part cut off mid-way is sent whole).
@@ -176,6 +185,26 @@ test("a 60 MiB upload cut off by closing the tab goes on where it stopped: only 
   await again.getByRole("link", { name: "resume.bin", exact: true }).click();
   const [download] = await Promise.all([again.waitForEvent("download"), again.getByRole("link", { name: "Download" }).click()]);
   expect(sha256(readFileSync(await download.path()))).toBe(sha256(readFileSync(big)));
+});
+
+test("an unfinished upload is aborted from the folder's list, and S3 drops it", async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const href = await connect(page);
+  const folder = run();
+  await seed(`${folder}/keep.txt`, "so the folder exists");
+  await openFolder(page, href, folder);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+  await page.getByLabel("Upload files").setInputFiles(file("left behind.bin", 40 * 1024 * 1024));
+  await expect.poll(() => openUploads(`${folder}/`), { timeout: 30_000 }).toBe(1);
+  const again = await context.newPage();
+  await page.close();
+  await openFolder(again, href, folder);
+  const unfinished = again.locator("details.unfinished");
+  await unfinished.locator("summary").click();
+  await unfinished.getByRole("button", { name: "Abort the upload of left behind.bin" }).click();
+  await expect(unfinished).toContainText("No unfinished uploads here.");
+  expect(await openUploads(`${folder}/`)).toBe(0);
 });
 
 test("an upload onto a name already taken asks first, once for the batch: keep both, skip or replace", async ({ page }) => {
@@ -218,6 +247,47 @@ test("preview an image and a text file", async ({ page }) => {
   await expect(text).toContainText("Plain text, <b>not markup</b>.");
   await expect(text).toContainText("Second line ✓");
   await expect(page.locator(".preview b")).toHaveCount(0);
+});
+
+test("Markdown renders without its raw HTML, images or script links; code is highlighted; long text loads more by ranges", async ({ page }) => {
+  const href = await connect(page);
+  const away: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("example.com")) away.push(r.url());
+  });
+  await page.goto(`${href}/preview/?object=preview%2Freadme.md`);
+  const md = page.locator(".preview-markdown");
+  await expect(md.getByRole("heading", { name: "Crossview notes", level: 1 })).toBeVisible();
+  await expect(md.locator("em")).toHaveText("emphasis");
+  await expect(md.getByRole("listitem")).toHaveText(["one", "two ✓"]);
+  // Raw HTML is text; no element of the file's own, no image fetched, no script link.
+  await expect(md).toContainText("<b>raw html</b> <script>window.pwned = 1</script>");
+  await expect(md.locator("b, script, img, iframe")).toHaveCount(0);
+  await expect(md).toContainText("[image: tracking pixel]");
+  await expect(md.getByRole("link", { name: "site" })).toHaveAttribute("rel", "noopener noreferrer nofollow");
+  await expect(md.locator('a[href^="javascript:"]')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(away).toEqual([]);
+
+  await page.goto(`${href}/preview/?object=preview%2Fmain.rs`);
+  const code = page.locator(".preview-code code");
+  await expect(code.locator(".hljs-keyword").first()).toHaveText("fn");
+  await expect(code.locator(".hljs-comment")).toHaveText("// A comment");
+  await expect(code).toContainText('println!("<b>hi</b>");');
+  await expect(code.locator("b")).toHaveCount(0);
+
+  // 110,000 bytes: the first 64 KiB, then the rest on "Load more", with no character broken
+  // where the pieces meet.
+  await page.goto(`${href}/preview/?object=preview%2Flong.txt`);
+  const text = page.locator("pre.preview-text");
+  await expect(page.locator(".preview-more")).toContainText("The first 64.0 KiB of 107.4 KiB.");
+  await expect(text).not.toContainText("line 04999");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect(text).toContainText("line 04999 東京😀");
+  await expect(page.locator(".preview-more")).toHaveCount(0);
+  const shown = await text.textContent();
+  expect(shown).not.toContain("\ufffd");
+  expect(shown!.split("\n").filter((l) => l !== "")).toHaveLength(5000);
 });
 
 test("a CSV previews as a table under its header, JSON as a foldable tree, both as text", async ({ page }) => {

@@ -1,4 +1,5 @@
-//! The site's own files under `/pkg` (wasm, JS, CSS). With content-hashed names (cargo-leptos
+//! The site's own files under `/pkg` (wasm, JS, CSS), and the libraries under `/vendor` that
+//! previews load when they need them (`public/vendor`). With content-hashed names (cargo-leptos
 //! `hash-files`) a name never changes meaning, so browsers and CDNs keep a file for a year without
 //! asking again; without them (a development build) they must ask every time. Each file is
 //! served precompressed, brotli or gzip by `Accept-Encoding`, from the `.br`/`.gz` copies the
@@ -18,9 +19,10 @@ use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 const HASHED: &str = "public, max-age=31536000, immutable";
 const UNHASHED: &str = "no-cache";
 
-/// The `/pkg` folder as a service.
-pub fn service(options: &LeptosOptions) -> Router {
-    let folder = format!("{}/{}", options.site_root, options.site_pkg_dir);
+/// A folder of the site as a service: `/pkg` (the site's own files), `vendor` (the preview
+/// renderers, each named with its version, so as cacheable as a hashed name).
+pub fn service(options: &LeptosOptions, folder: &str) -> Router {
+    let folder = format!("{}/{folder}", options.site_root);
     let policy = HeaderValue::from_static(match options.hash_files {
         true => HASHED,
         false => UNHASHED,

@@ -130,6 +130,7 @@ activities! {
     UploadParts => "upload.parts", true;
     UploadComplete => "upload.complete", true;
     UploadAbort => "upload.abort", true;
+    UploadsList => "upload.list", true;
     FolderCreate => "folder.create", true;
     FolderCount => "folder.count", true;
     Search => "object.search", true;

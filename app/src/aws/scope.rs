@@ -294,16 +294,24 @@ impl Scope {
                 &[*action],
             )],
             (Scope::Folders { bucket, grants, .. }, false) => {
-                std::iter::once(list_statement(partition, bucket))
-                    .chain(grants.iter().map(|(prefix, actions)| {
-                        // A folder (or the whole bucket) grants every key under it; a key, itself.
-                        let keys = match prefix.is_empty() || prefix.ends_with('/') {
-                            true => format!("{}*", escape_policy_key(prefix)),
-                            false => escape_policy_key(prefix),
-                        };
-                        object_statement(partition, bucket, &keys, actions)
-                    }))
-                    .collect()
+                let mut on_bucket = Vec::new();
+                let mut statements = vec![list_statement(partition, bucket)];
+                for (prefix, actions) in grants {
+                    let (bucket_actions, actions) = split_bucket_actions(actions);
+                    on_bucket.extend(bucket_actions);
+                    if actions.is_empty() {
+                        continue;
+                    }
+                    // A folder (or the whole bucket) grants every key under it; a key, itself.
+                    let keys = match prefix.is_empty() || prefix.ends_with('/') {
+                        true => format!("{}*", escape_policy_key(prefix)),
+                        false => escape_policy_key(prefix),
+                    };
+                    statements.push(object_statement(partition, bucket, &keys, &actions));
+                }
+                on_bucket.dedup();
+                statements.extend(bucket_statement(partition, bucket, &on_bucket));
+                statements
             }
         };
         if let Some(location) = location {
@@ -365,9 +373,12 @@ fn fences(partition: &str, location: &Reach) -> Vec<Value> {
         }),
     ];
     if !location.prefix.is_empty() {
+        // The listings that say which prefix they list; ListBucketMultipartUploads has no
+        // `s3:prefix` in IAM (a Deny on it would refuse every one), and Crossview names the
+        // prefix in its request.
         fences.push(json!({
             "Effect": "Deny",
-            "Action": "s3:List*",
+            "Action": [Action::ListBucket, Action::ListBucketVersions],
             "Resource": bucket,
             "Condition": { "StringNotLike": { "s3:prefix": under } },
         }));
@@ -420,13 +431,16 @@ fn list_statement(partition: &str, bucket: &str) -> Value {
 
 /// Actions IAM authorizes on the bucket, not on a key, apart from the rest.
 fn split_bucket_actions(actions: &[Action]) -> (Vec<Action>, Vec<Action>) {
-    actions
-        .iter()
-        .copied()
-        .partition(|a| *a == Action::ListBucketMultipartUploads)
+    actions.iter().copied().partition(|a| {
+        matches!(
+            a,
+            Action::ListBucketMultipartUploads | Action::GetLifecycleConfiguration
+        )
+    })
 }
 
-/// The bucket-level actions a key's request needs (finding its unfinished uploads), if any.
+/// The bucket-level actions a request needs (finding unfinished uploads, reading the lifecycle
+/// rules), if any.
 fn bucket_statement(partition: &str, bucket: &str, actions: &[Action]) -> Option<Value> {
     (!actions.is_empty()).then(|| {
         json!({

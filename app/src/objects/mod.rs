@@ -81,6 +81,32 @@ impl Metadata {
             .collect()
     }
 
+    /// This metadata with `patch`'s set fields over it (a bulk edit): each header `patch` gives
+    /// replaces this one, each of its user metadata names is added or replaced (names compared
+    /// as S3 does, without case), its storage class replaces this one. What `patch` leaves
+    /// empty stays as it is.
+    pub fn patched(&self, patch: &Metadata) -> Metadata {
+        let pick = |mine: &String, given: &String| match given.trim() {
+            "" => mine.clone(),
+            given => given.to_owned(),
+        };
+        let mut user = self.user.clone();
+        for (name, value) in &patch.user {
+            user.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            user.push((name.clone(), value.clone()));
+        }
+        Metadata {
+            content_type: pick(&self.content_type, &patch.content_type),
+            cache_control: pick(&self.cache_control, &patch.cache_control),
+            content_disposition: pick(&self.content_disposition, &patch.content_disposition),
+            content_encoding: pick(&self.content_encoding, &patch.content_encoding),
+            content_language: pick(&self.content_language, &patch.content_language),
+            expires: pick(&self.expires, &patch.expires),
+            user,
+            storage_class: pick(&self.storage_class, &patch.storage_class),
+        }
+    }
+
     /// What a HeadObject says.
     #[cfg(feature = "ssr")]
     pub fn of_head(head: &aws_sdk_s3::operation::head_object::HeadObjectOutput) -> Metadata {
@@ -246,6 +272,21 @@ pub async fn set_metadata(
     .await
 }
 
+/// Sets what `patch` gives on an object (a bulk edit, object by object): the rest of its
+/// metadata, its tags and its bytes stay.
+#[server(endpoint = "object_metadata_patch", input = Json)]
+pub async fn patch_metadata(
+    connection: i64,
+    bucket: String,
+    key: String,
+    patch: Metadata,
+) -> Result<(), AppError> {
+    for_key(connection, &bucket, &key, async |target| {
+        ssr::patch_metadata(target, patch).await
+    })
+    .await
+}
+
 /// A folder name typed by a user: one path segment, not empty.
 pub fn valid_folder_name(name: &str) -> bool {
     !name.is_empty()
@@ -285,6 +326,38 @@ mod tests {
         for bad in ["", "a/b", "tab\there"] {
             assert!(!valid_folder_name(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_patch_sets_what_it_gives_and_keeps_the_rest() {
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let object = Metadata {
+            content_type: "text/plain".into(),
+            cache_control: "no-cache".into(),
+            user: pairs(&[("owner", "finance"), ("review", "no")]),
+            storage_class: "STANDARD".into(),
+            ..Metadata::default()
+        };
+        let patch = Metadata {
+            cache_control: "max-age=60".into(),
+            content_type: "  ".into(),
+            user: pairs(&[("Review", "yes"), ("team", "ops")]),
+            ..Metadata::default()
+        };
+        assert_eq!(
+            object.patched(&patch),
+            Metadata {
+                content_type: "text/plain".into(),
+                cache_control: "max-age=60".into(),
+                user: pairs(&[("owner", "finance"), ("Review", "yes"), ("team", "ops")]),
+                storage_class: "STANDARD".into(),
+                ..Metadata::default()
+            }
+        );
     }
 
     #[test]

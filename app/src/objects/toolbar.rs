@@ -4,7 +4,11 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 
-use super::{copy, count_folder, delete, CreateFolder, Report};
+use super::{
+    copy, count_folder, delete,
+    editors::{ReportNotice, SelectionMetadataEditor},
+    CreateFolder, Report,
+};
 use crate::{
     error::AppError, forms::refusal_from_query, iam, location::name_in, ui::ErrorNotice,
     url::use_query,
@@ -182,6 +186,10 @@ pub fn FolderActions(
     let selected = state.selected;
     let everything = state.everything;
     let count = move || selected.with(Vec::len);
+    // The chosen objects (a bulk metadata edit leaves folders out).
+    let chosen_keys = Signal::derive(move || {
+        selected.with(|s| s.iter().filter(|k| !k.ends_with('/')).cloned().collect())
+    });
     let on_delete = move |_| {
         state.forget();
         let chosen = state.chosen(&here.get_value());
@@ -224,6 +232,9 @@ pub fn FolderActions(
         </Show>
         <ErrorNotice error=state.error()/>
         <ReportNotice report=state.report()/>
+        <Show when=move || !everything.get() && selected.with(|s| s.iter().any(|k| !k.ends_with('/')))>
+            <SelectionMetadataEditor connection bucket=here.get_value().bucket keys=chosen_keys/>
+        </Show>
     }
 }
 
@@ -314,28 +325,6 @@ fn DeleteConfirmation(state: FolderState, here: StoredValue<Here>) -> impl IntoV
                     <button type="submit" class="danger" disabled=move || typed.get() != expected_text || remove.pending().get()>"Delete everything"</button>
                     <button type="button" on:click=move |_| count.value().set(None)>"Cancel"</button>
                 </form>
-            }
-        })
-    }
-}
-
-/// What bulk actions did, key by key where something failed.
-#[component]
-fn ReportNotice(report: Signal<Option<(&'static str, Report)>>) -> impl IntoView {
-    move || {
-        report.get().map(|(verb, report)| {
-            let failed = report.failed.clone();
-            let class = if failed.is_empty() { "notice info" } else { "notice error" };
-            view! {
-                <div class=class role="status">
-                    <p>{format!("{verb} {} object(s).", report.done)}
-                        {(!failed.is_empty()).then(|| format!(" {} could not be:", failed.len()))}</p>
-                    {(!failed.is_empty()).then(|| view! {
-                        <ul class="failures">
-                            {failed.into_iter().map(|(key, why)| view! { <li><code>{key}</code>" — "{why}</li> }).collect_view()}
-                        </ul>
-                    })}
-                </div>
             }
         })
     }

@@ -1,6 +1,7 @@
 //! Text previews read as what they are: CSV and TSV as a table (the first row as its header when
-//! it looks like one), JSON pretty-printed and foldable. Everything is shown as text nodes: a
-//! preview never renders the object's content as markup, and never runs it.
+//! it looks like one), JSON pretty-printed and foldable, Markdown rendered and source code
+//! highlighted (`rich`). Tables and JSON are text nodes; Markdown's raw HTML is shown as text: a
+//! preview never renders the object's own markup, and never runs it.
 
 use leptos::prelude::*;
 use serde_json::Value;
@@ -14,6 +15,10 @@ pub enum Format {
     Plain,
     Delimited(char),
     Json,
+    /// Rendered by markdown-it, with raw HTML shown as text and images as their description.
+    Markdown,
+    /// Source code, highlighted by highlight.js in this language (its name there).
+    Code(&'static str),
 }
 
 impl Format {
@@ -34,9 +39,42 @@ impl Format {
             ("text/tab-separated-values", _) | (_, "tsv") => Format::Delimited('\t'),
             (t, _) if t == "application/json" || t.ends_with("+json") => Format::Json,
             (_, "json") => Format::Json,
-            _ => Format::Plain,
+            ("text/markdown", _) | (_, "md" | "markdown") => Format::Markdown,
+            (_, extension) => language(extension).map_or(Format::Plain, Format::Code),
         }
     }
+}
+
+/// The highlight.js language for a file name's extension (among those its common build has).
+fn language(extension: &str) -> Option<&'static str> {
+    Some(match extension {
+        "rs" => "rust",
+        "py" => "python",
+        "js" | "mjs" | "cjs" => "javascript",
+        "ts" | "tsx" => "typescript",
+        "sh" | "bash" => "bash",
+        "sql" => "sql",
+        "html" | "htm" | "xml" | "svg" => "xml",
+        "css" => "css",
+        "scss" => "scss",
+        "yaml" | "yml" => "yaml",
+        "toml" | "ini" | "cfg" => "ini",
+        "go" => "go",
+        "java" => "java",
+        "kt" | "kts" => "kotlin",
+        "c" | "h" => "c",
+        "cc" | "cpp" | "hpp" => "cpp",
+        "cs" => "csharp",
+        "rb" => "ruby",
+        "php" => "php",
+        "swift" => "swift",
+        "lua" => "lua",
+        "r" => "r",
+        "pl" => "perl",
+        "diff" | "patch" => "diff",
+        "graphql" | "gql" => "graphql",
+        _ => return None,
+    })
 }
 
 /// Rows of delimited text (RFC 4180: quoted fields may hold the delimiter, newlines and doubled
@@ -204,6 +242,11 @@ mod tests {
         assert_eq!(Format::of("", "data/x.TSV"), Format::Delimited('\t'));
         assert_eq!(Format::of("application/ld+json", "a"), Format::Json);
         assert_eq!(Format::of("binary/octet-stream", "a.json"), Format::Json);
-        assert_eq!(Format::of("text/plain", "notes.md"), Format::Plain);
+        assert_eq!(Format::of("text/plain", "notes.md"), Format::Markdown);
+        assert_eq!(
+            Format::of("text/x-rust", "src/main.RS"),
+            Format::Code("rust")
+        );
+        assert_eq!(Format::of("text/plain", "notes.txt"), Format::Plain);
     }
 }

@@ -3,10 +3,13 @@
 
 mod formats;
 mod preview;
+mod ranged;
+mod rich;
 #[cfg(feature = "ssr")]
 mod rules;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod unfinished;
 mod upload;
 #[cfg(feature = "hydrate")]
 pub(crate) mod xhr;
@@ -75,6 +78,50 @@ pub struct PartUrls {
 pub struct SentPart {
     pub number: i32,
     pub etag: String,
+}
+
+/// A multipart upload S3 holds unfinished in a folder (or below it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedUpload {
+    pub key: String,
+    pub id: String,
+    /// How long ago it began, as S3 says.
+    pub age_seconds: Option<u64>,
+    /// The parts S3 holds and their bytes (`None`: not counted, or S3 would not say).
+    pub held: Option<(u32, u64)>,
+}
+
+/// A folder's unfinished uploads, oldest first, and what cleans them up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedList {
+    pub uploads: Vec<UnfinishedUpload>,
+    /// S3 holds more than the list shows.
+    pub more: bool,
+    pub cleanup: Cleanup,
+}
+
+/// Whether the bucket's lifecycle rules abort the folder's unfinished uploads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cleanup {
+    /// An enabled rule covering the folder aborts them this many days after they began.
+    AfterDays(i32),
+    None,
+    /// The rules could not be read: why.
+    Unknown(String),
+}
+
+/// The unfinished multipart uploads under `folder`, with what each holds, and whether the
+/// bucket's lifecycle rules clean them up.
+#[server(endpoint = "uploads_unfinished", input = Json)]
+pub async fn unfinished_uploads(
+    connection: i64,
+    bucket: String,
+    folder: String,
+) -> Result<UnfinishedList, AppError> {
+    call::signed_in(async |cx| {
+        ssr::unfinished(&cx.state, cx.user.id, connection, (&bucket, &folder)).await
+    })
+    .await
 }
 
 /// A presigned GET that shows the object in the page (inline; text as plain text, so an HTML
@@ -158,7 +205,8 @@ pub async fn complete_upload(
     .await
 }
 
-/// Aborts a multipart upload (cancelled or failed), so no parts are left behind.
+/// Aborts a multipart upload (cancelled, failed, or left unfinished), so no parts are left
+/// behind. Only the upload's id matters here: its ticket may be empty.
 #[server(endpoint = "upload_abort", input = Json)]
 pub async fn abort_upload(
     connection: i64,

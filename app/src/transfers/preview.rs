@@ -1,5 +1,6 @@
-//! Previews on an object's page: images, text (its first 64 KiB, as text; CSV and TSV as a table,
-//! JSON foldable), PDF, audio and video, all loaded by the browser from S3 on a presigned URL.
+//! Previews on an object's page: images, text (its first 64 KiB and more on request by ranged
+//! GETs, as text; CSV and TSV as a table, JSON foldable), PDF, audio and video, all loaded by the
+//! browser from S3 on a presigned URL.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,9 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::{
     formats::{rows, Format, JsonPreview, TablePreview, TABLE_ROWS},
     preview_url,
+    ranged::TextSoFar,
+    rich::Rich,
 };
+use crate::format::human_size;
 
-/// How much of a text object the preview shows.
+/// How much of a text object the preview shows at first, and each "Load more" adds.
 pub const TEXT_PREVIEW_BYTES: u32 = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,10 +60,11 @@ pub fn preview_kind(content_type: Option<&str>, key: &str) -> Option<PreviewKind
             "png" | "jpg" | "jpeg" | "gif" | "webp" | "avif" | "svg" | "bmp" | "ico" => {
                 Some(PreviewKind::Image)
             }
-            "txt" | "md" | "log" | "csv" | "tsv" | "json" | "yaml" | "yml" | "xml" | "toml"
-            | "ini" | "rs" | "py" | "js" | "ts" | "sh" | "sql" | "html" | "css" => {
-                Some(PreviewKind::Text)
-            }
+            "txt" | "md" | "markdown" | "log" | "csv" | "tsv" | "json" | "yaml" | "yml" | "xml"
+            | "toml" | "ini" | "cfg" | "rs" | "py" | "js" | "mjs" | "cjs" | "ts" | "tsx" | "sh"
+            | "bash" | "sql" | "html" | "htm" | "css" | "scss" | "go" | "java" | "kt" | "kts"
+            | "c" | "h" | "cc" | "cpp" | "hpp" | "cs" | "rb" | "php" | "swift" | "lua" | "r"
+            | "pl" | "diff" | "patch" | "graphql" | "gql" => Some(PreviewKind::Text),
             "pdf" => Some(PreviewKind::Pdf),
             "mp3" | "wav" | "ogg" | "flac" | "m4a" => Some(PreviewKind::Audio),
             "mp4" | "webm" | "mov" => Some(PreviewKind::Video),
@@ -83,39 +88,103 @@ pub fn Preview(
 ) -> impl IntoView {
     let format = Format::of(&content_type, &key);
     let name = crate::location::name_in(&key, crate::location::folder_of(&key)).to_owned();
-    // What to show: the presigned URL and, for text, the text itself; or why not.
-    let loaded = RwSignal::new(None::<Result<(String, Option<String>), String>>);
+    let size = size.max(0) as u64;
+    // The presigned URL, or why there is none; for text, what was read of it so far.
+    let loaded = RwSignal::new(None::<Result<String, String>>);
+    let text = RwSignal::new(TextSoFar::default());
+    let more = RwSignal::new(More::Idle);
+    let place = StoredValue::new((bucket, key));
+    // The next piece of text (the first one too), on a URL signed for it.
+    let read_more = move || {
+        let (bucket, key) = place.get_value();
+        let from = text.with_untracked(|t| t.bytes);
+        more.set(More::Loading);
+        leptos::task::spawn_local(async move {
+            let piece = match preview_url(connection, bucket, key, kind).await {
+                Ok(url) => next_piece(&url, from, size).await,
+                Err(err) => Err(err.to_string()),
+            };
+            match piece {
+                Ok(piece) => {
+                    let last = from + piece.len() as u64 >= size;
+                    text.try_update(|t| t.push(&piece, last));
+                    more.try_set(More::Idle);
+                }
+                Err(why) => {
+                    more.try_set(More::Failed(why));
+                }
+            }
+        });
+    };
     Effect::new(move |_| {
-        let (bucket, key) = (bucket.clone(), key.clone());
+        let (bucket, key) = place.get_value();
         leptos::task::spawn_local(async move {
             let result = match preview_url(connection, bucket, key, kind).await {
                 Err(err) => Err(err.to_string()),
-                Ok(url) if kind == PreviewKind::Text => {
-                    fetch_text(url.clone()).await.map(|text| (url, Some(text)))
-                }
-                Ok(url) => Ok((url, None)),
+                Ok(url) if kind == PreviewKind::Text => match next_piece(&url, 0, size).await {
+                    Ok(piece) => {
+                        let last = piece.len() as u64 >= size;
+                        text.try_update(|t| t.push(&piece, last));
+                        Ok(url)
+                    }
+                    Err(why) => Err(why),
+                },
+                Ok(url) => Ok(url),
             };
             loaded.try_set(Some(result));
         });
     });
-    let cut = size > i64::from(TEXT_PREVIEW_BYTES);
+    let cut = move || text.with(|t| t.bytes < size);
     view! {
         <section class="card preview" aria-label="Preview">
             {move || match loaded.get() {
                 None => view! { <p class="muted">"Loading the preview…"</p> }.into_any(),
                 Some(Err(why)) => view! { <p class="notice error">{format!("The preview could not be loaded: {why}")}</p> }.into_any(),
-                Some(Ok((url, text))) => match kind {
+                Some(Ok(url)) => match kind {
                     PreviewKind::Image => view! { <img class="preview-image" src=url alt=format!("Preview of {name}")/> }.into_any(),
                     PreviewKind::Audio => view! { <audio controls src=url></audio> }.into_any(),
                     PreviewKind::Video => view! { <video controls src=url class="preview-video"></video> }.into_any(),
                     PreviewKind::Pdf => view! { <iframe class="preview-pdf" src=url title=format!("Preview of {name}")></iframe> }.into_any(),
                     PreviewKind::Text => view! {
-                        {text_view(text.unwrap_or_default(), format, cut)}
-                        {cut.then(|| view! { <p class="muted">"The first 64 KiB. Download the file for the rest."</p> })}
+                        {move || text_view(text.with(|t| t.text.clone()), format, cut())}
+                        {move || cut().then(|| view! {
+                            <p class="preview-more muted">
+                                {format!("The first {} of {}. ", human_size(text.with(|t| t.bytes)), human_size(size))}
+                                <button type="button" class="button" disabled=move || more.get() == More::Loading on:click=move |_| read_more()>
+                                    {move || match more.get() { More::Loading => "Loading…", _ => "Load more" }}
+                                </button>
+                            </p>
+                        })}
+                        {move || match more.get() { More::Failed(why) => Some(view! { <p class="notice error" role="alert">{format!("More could not be loaded: {why}")}</p> }), _ => None }}
                     }.into_any(),
                 },
             }}
         </section>
+    }
+}
+
+/// Where "Load more" is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum More {
+    Idle,
+    Loading,
+    Failed(String),
+}
+
+/// The next [`TEXT_PREVIEW_BYTES`] (or what is left) of a text object from `from` on.
+async fn next_piece(url: &str, from: u64, size: u64) -> Result<Vec<u8>, String> {
+    let length = u64::from(TEXT_PREVIEW_BYTES).min(size.saturating_sub(from));
+    if length == 0 {
+        return Ok(Vec::new());
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        super::ranged::fetch_range(url, from, length).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = url;
+        Err("previews load in the browser".to_owned())
     }
 }
 
@@ -131,37 +200,8 @@ fn text_view(text: String, format: Format, cut: bool) -> AnyView {
             Ok(value) => view! { <JsonPreview value=value/> }.into_any(),
             Err(_) => view! { <pre class="preview-text">{text}</pre> }.into_any(),
         },
+        Format::Markdown | Format::Code(_) => view! { <Rich text format/> }.into_any(),
         _ => view! { <pre class="preview-text">{text}</pre> }.into_any(),
-    }
-}
-
-/// The first 64 KiB of a text object, read by the browser from S3.
-async fn fetch_text(url: String) -> Result<String, String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let range = format!("bytes=0-{}", TEXT_PREVIEW_BYTES - 1);
-        let xhr = super::xhr::send(
-            "GET",
-            &url,
-            &[("Range", &range)],
-            None,
-            &|_| (),
-            RwSignal::new(false),
-        )
-        .await
-        .map_err(|failure| match failure {
-            super::xhr::Failure::Other(why) => why,
-            _ => "the browser could not reach S3 (check the bucket's CORS rule)".to_owned(),
-        })?;
-        xhr.response_text()
-            .ok()
-            .flatten()
-            .ok_or_else(|| "no text".to_owned())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = url;
-        Err("previews load in the browser".to_owned())
     }
 }
 

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::unfinished::Unfinished;
 use crate::format::human_size;
 
 /// Where an upload is. (Only the browser build moves uploads along.)
@@ -92,6 +93,7 @@ pub struct Uploads {
     /// Files sent at once (the user picks; each large one sends several parts at once too).
     at_once: RwSignal<usize>,
     /// The page's reactive owner: each row's signals belong to it, not to an event handler.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // read by the browser's sender
     owner: StoredValue<Owner>,
     /// How many of a batch's names are taken, while the user is asked what to do; the answer.
     taken: RwSignal<Option<usize>>,
@@ -108,6 +110,33 @@ impl Uploads {
             taken: RwSignal::new(None),
             choice: RwSignal::new(None),
         }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Uploads {
+    /// Adds the files to the list and sends them to `(connection, bucket, folder)`.
+    pub(super) fn send(
+        self,
+        files: Vec<web_sys::File>,
+        (connection, bucket, prefix): (i64, String, String),
+        uploaded: Callback<()>,
+    ) {
+        let to = send::Destination {
+            connection,
+            bucket,
+            prefix,
+        };
+        self.owner.get_value().with(|| {
+            send::queue(
+                files,
+                to,
+                (self.rows, self.at_once.get_untracked()),
+                (self.taken, self.choice),
+                self.blocked_by_cors,
+                uploaded,
+            )
+        });
     }
 }
 
@@ -131,33 +160,19 @@ pub fn Uploader(
         rows,
         blocked_by_cors,
         at_once,
-        owner,
         taken,
         choice,
+        ..
     } = uploads;
     let dragging = RwSignal::new(false);
-    let target = StoredValue::new((connection, bucket, prefix));
+    let target = StoredValue::new((connection, bucket.clone(), prefix.clone()));
     #[cfg(feature = "hydrate")]
     let take = move |files: Vec<web_sys::File>| {
         let (connection, bucket, prefix) = target.get_value();
-        let to = send::Destination {
-            connection,
-            bucket,
-            prefix,
-        };
-        owner.get_value().with(|| {
-            send::queue(
-                files,
-                to,
-                (rows, at_once.get_untracked()),
-                (taken, choice),
-                blocked_by_cors,
-                uploaded,
-            )
-        });
+        uploads.send(files, (connection, bucket, prefix), uploaded);
     };
     #[cfg(not(feature = "hydrate"))]
-    let _ = (target, uploaded, owner);
+    let _ = target;
     let on_pick = move |_ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -208,6 +223,7 @@ pub fn Uploader(
                     <button type="button" class="button" on:click=move |_| choice.set(Some(Choice::Skip))>"Skip"</button>
                 </div>
             })}
+            <Unfinished uploads connection bucket=bucket.clone() folder=prefix.clone() uploaded/>
             <Overall rows/>
             <Show when=move || blocked_by_cors.get()>
                 <div class="notice error" role="alert">

@@ -119,6 +119,32 @@ async fn tags_and_metadata_are_edited_in_place_within_s3s_limits(pool: PgPool) {
     );
     assert_eq!(changed["added"]["Cache-Control"], json!("max-age=60"));
 
+    // A bulk edit's patch sets what it gives and keeps the rest, tags included.
+    let patch = Metadata {
+        cache_control: "no-store".into(),
+        user: pairs(&[("Reviewed", "yes")]),
+        ..Metadata::default()
+    };
+    objects::patch_metadata(&target, patch).await.unwrap();
+    let d = browse::details(&state, user, c.id, "cv-work", &key)
+        .await
+        .unwrap();
+    assert_eq!(d.meta.cache_control, "no-store");
+    assert_eq!(d.meta.content_type, meta.content_type);
+    assert_eq!(d.meta.content_language, "en");
+    assert_eq!(d.meta.user, pairs(&[("owner", "ops"), ("reviewed", "yes")]));
+    assert_eq!(d.meta.storage_class, "STANDARD_IA");
+    assert_eq!(d.tags.unwrap(), pairs(&[("team", "ops"), ("new", "1")]));
+    let changed = last_detail(&pool, "object.metadata").await;
+    assert_eq!(
+        changed,
+        json!({
+            "added": { "x-amz-meta-reviewed": "yes" },
+            "changed": { "Cache-Control": ["max-age=60", "no-store"] },
+            "removed": []
+        })
+    );
+
     let bad = Metadata {
         user: pairs(&[("has space", "x")]),
         ..meta

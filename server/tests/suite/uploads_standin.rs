@@ -5,12 +5,14 @@
 use app::{
     aws::access::Target,
     error::AppError,
+    grants::ssr as grants,
     transfers::{self, ssr as transfer, UploadPlan},
 };
 use sqlx::PgPool;
 
 use crate::support::standin::{
-    connected, folder, http, http_with_body, keys_under, param, put_object, query, READ_WRITE,
+    assume_role_seen, connected, folder, http, http_with_body, keys_under, open_uploads, param,
+    put_object, query, READ_WRITE,
 };
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -194,4 +196,108 @@ async fn an_upload_never_overwrites_unless_asked(pool: PgPool) {
     transfer::complete_upload(&target, &upload, parts, true)
         .await
         .unwrap();
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn a_folders_unfinished_uploads_are_listed_with_what_they_hold_and_can_be_aborted(
+    pool: PgPool,
+) {
+    let (state, user, c) = connected(&pool, "unfinished-lister", READ_WRITE).await;
+    let base = folder("unfinished");
+    let started = async |key: &str| {
+        let target = Target::new(&state, user, c.id, "cv-work", key).unwrap();
+        match transfer::start_upload(&target, 20 << 20, "", true)
+            .await
+            .unwrap()
+        {
+            UploadPlan::Multipart {
+                upload, part_size, ..
+            } => (upload, part_size),
+            other => panic!("20 MiB is multipart: {other:?}"),
+        }
+    };
+    let half = format!("{base}half ✓.bin");
+    let (upload, part_size) = started(&half).await;
+    let target = Target::new(&state, user, c.id, "cv-work", &half).unwrap();
+    let url = transfer::part_urls(&target, &upload, 2, 1)
+        .await
+        .unwrap()
+        .urls;
+    let sent = http_with_body("PUT", &url[0], &[], &vec![b'p'; part_size as usize]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    started(&format!("{base}below/none.bin")).await;
+    started(&format!("{}-elsewhere/x.bin", base.trim_end_matches('/'))).await;
+
+    // The folder's two (the one below it included), what each holds, and cv-work's rule.
+    let found = transfer::unfinished(&state, user, c.id, ("cv-work", &base))
+        .await
+        .unwrap();
+    let mut held: Vec<_> = found
+        .uploads
+        .iter()
+        .map(|u| (u.key.strip_prefix(&base).unwrap().to_owned(), u.held))
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        [
+            ("below/none.bin".to_owned(), Some((0, 0))),
+            ("half ✓.bin".to_owned(), Some((1, part_size))),
+        ]
+    );
+    assert!(!found.more);
+    assert_eq!(found.cleanup, transfers::Cleanup::AfterDays(7));
+    let policy = assume_role_seen(c.role_arn.as_deref().unwrap()).await["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("s3:ListBucketMultipartUploads") && !policy.contains("s3:PutObject"),
+        "lists, changes nothing: {policy}"
+    );
+    // A bucket without a rule says so; a folder must be a folder.
+    let elsewhere = transfer::unfinished(&state, user, c.id, ("cv-transfers", ""))
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.cleanup, transfers::Cleanup::None);
+    let not_a_folder = transfer::unfinished(&state, user, c.id, ("cv-work", "no-slash")).await;
+    assert_eq!(not_a_folder.unwrap_err(), AppError::KeyInvalid);
+
+    // Aborted from the list (no ticket needed): S3 drops it and its part, and it is audited.
+    let half = found
+        .uploads
+        .iter()
+        .find(|u| u.held == Some((1, part_size)))
+        .unwrap();
+    let target = Target::new(&state, user, c.id, "cv-work", &half.key).unwrap();
+    transfer::abort_upload(&target, &half.id).await.unwrap();
+    assert_eq!(open_uploads("cv-work", &base), 1);
+    let audited = async |action: &str| -> i64 {
+        sqlx::query_scalar(
+            "select count(*) from audit_events where action = $1 and outcome = 'ok' and key like $2",
+        )
+        .bind(action)
+        .bind(format!("{base}%"))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(audited("upload.list").await, 1, "one row per listing");
+    assert!(audited("upload.abort").await >= 1);
+
+    // A connection restricted to a location lists the uploads in it: IAM gives
+    // ListBucketMultipartUploads no `s3:prefix`, so the location's fence must not ask for one.
+    grants::add(&pool, user, c.id, "cv-work", &base, true)
+        .await
+        .unwrap();
+    let fenced = transfer::unfinished(&state, user, c.id, ("cv-work", &base))
+        .await
+        .unwrap();
+    assert_eq!(fenced.uploads.len(), 1);
+    assert!(
+        matches!(fenced.cleanup, transfers::Cleanup::Unknown(_)),
+        "the bucket's own settings stay outside a location: {:?}",
+        fenced.cleanup
+    );
 }

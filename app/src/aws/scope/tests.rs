@@ -152,6 +152,40 @@ fn a_folder_scope_lists_the_bucket_and_acts_under_its_prefixes_only() {
     );
 }
 
+#[test]
+fn bucket_actions_of_a_folder_scope_name_the_bucket() {
+    let scope = Scope::Folders {
+        bucket: "b".into(),
+        within: "in/".into(),
+        grants: vec![(
+            "in/".into(),
+            vec![
+                Action::ListBucketMultipartUploads,
+                Action::ListMultipartUploadParts,
+                Action::GetLifecycleConfiguration,
+            ],
+        )],
+        purpose: Activity::UploadsList,
+        url_seconds: 0,
+    };
+    let policy: Value = serde_json::from_str(&scope.session_policy("aws", None)).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 3);
+    assert_eq!(statements[1]["Resource"], "arn:aws:s3:::b/in/*");
+    assert_eq!(
+        statements[1]["Action"],
+        json!(["s3:ListMultipartUploadParts"])
+    );
+    assert_eq!(statements[2]["Resource"], "arn:aws:s3:::b");
+    assert_eq!(
+        statements[2]["Action"],
+        json!([
+            "s3:ListBucketMultipartUploads",
+            "s3:GetLifecycleConfiguration"
+        ])
+    );
+}
+
 fn reach(bucket: &str, prefix: &str, writable: bool) -> Reach {
     Reach {
         bucket: bucket.into(),
@@ -254,6 +288,11 @@ fn a_location_fences_the_session_with_denies() {
     assert_eq!(
         statements[3]["Condition"],
         json!({"StringNotLike": {"s3:prefix": "team/x${*}y/*"}})
+    );
+    // Only the listings IAM gives an `s3:prefix`: on the others a missing key would match.
+    assert_eq!(
+        statements[3]["Action"],
+        json!(["s3:ListBucket", "s3:ListBucketVersions"])
     );
     assert_eq!(statements[4]["NotAction"], json!(["s3:Get*", "s3:List*"]));
     // A whole-bucket, writable location needs neither the prefix nor the read-only fence.

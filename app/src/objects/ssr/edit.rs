@@ -208,6 +208,16 @@ pub fn check_metadata(meta: &Metadata) -> Result<(), AppError> {
 
 /// Replaces the object's metadata (and storage class) with `meta`, by copying it onto itself.
 pub async fn set_metadata(target: &Target<'_>, meta: Metadata) -> Result<(), AppError> {
+    rewrite(target, meta, false).await
+}
+
+/// Sets what `patch` gives over the object's own metadata (see [`Metadata::patched`]).
+pub async fn patch_metadata(target: &Target<'_>, patch: Metadata) -> Result<(), AppError> {
+    rewrite(target, patch, true).await
+}
+
+/// The object copied onto itself with `meta` as its metadata, or (`patch`) over it.
+async fn rewrite(target: &Target<'_>, meta: Metadata, patch: bool) -> Result<(), AppError> {
     check_metadata(&meta)?;
     // Tags go with the copy: S3 reads them from the source and writes them to the copy.
     let (role, assumed) = target
@@ -230,6 +240,16 @@ pub async fn set_metadata(target: &Target<'_>, meta: Metadata) -> Result<(), App
         ));
     }
     let before = Metadata::of_head(&head);
+    let meta = match patch {
+        false => meta,
+        true => {
+            // The object's own metadata may not be what Crossview would write (user metadata
+            // near S3's limit, a non-ASCII header value): the merged whole is checked again.
+            let merged = before.patched(&meta);
+            check_metadata(&merged)?;
+            merged
+        }
+    };
     let class = match meta.storage_class.as_str() {
         "" => before.storage_class.clone(),
         chosen => chosen.to_owned(),

@@ -13,7 +13,7 @@ use aws_sdk_s3::{
 };
 
 pub use copy::copy;
-pub use edit::{check_metadata, check_tags, set_metadata, set_tags};
+pub use edit::{check_metadata, check_tags, patch_metadata, set_metadata, set_tags};
 pub use folders::{count, create_folder, delete, Chosen};
 pub use versions::{restore_version, versions};
 

@@ -4,6 +4,7 @@
 mod existing;
 mod resume;
 pub mod ticket;
+mod unfinished;
 
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use serde_json::json;
@@ -27,7 +28,8 @@ use crate::{
 };
 
 pub use existing::existing;
-use resume::{held_parts, unfinished};
+use resume::{held_parts, unfinished as resumable};
+pub use unfinished::{cleanup_for, unfinished};
 
 /// A presigned inline GET for previews. Text is served as `text/plain` whatever the object
 /// says it is, so that the page only ever treats it as text.
@@ -130,7 +132,7 @@ pub async fn start_upload(
     )
     .await
     {
-        Ok((listed, s3)) => (unfinished(&s3, target, &listed, size).await, s3),
+        Ok((listed, s3)) => (resumable(&s3, target, &listed, size).await, s3),
         Err(AppError::Denied { .. }) => {
             (None, signing_client(target.state, &assumed, bucket).await?)
         }

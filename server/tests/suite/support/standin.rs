@@ -232,7 +232,8 @@ pub const ONE_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[
 pub const READ_WRITE: &str = r#"{"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:GetObjectTagging",
     "s3:PutObject","s3:PutObjectTagging","s3:DeleteObject","s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts","s3:ListBucketMultipartUploads"],"Resource":"*"}]}"#;
+    "s3:ListMultipartUploadParts","s3:ListBucketMultipartUploads","s3:GetLifecycleConfiguration"],
+    "Resource":"*"}]}"#;
 
 /// Reads and restores versions.
 pub const VERSIONS: &str = r#"{"Version":"2012-10-17","Statement":[
