@@ -68,7 +68,8 @@ test("a folder of 300 files, nested, with unicode names and one of 70 MiB, zippe
   const dir = folderOf(files);
   world("putdir", "--bucket", bucket, "--prefix", `${folder}/`, "--dir", dir);
 
-  // No File System Access API here: the browser keeps the archive and saves it at the end.
+  // No File System Access API here: the archive is streamed as a download through the service
+  // worker, written as it is made.
   await page.addInitScript(() => delete (window as any).showSaveFilePicker);
   await page.goto(`${href}/${folder}/`);
   await expect(page.getByRole("heading", { name: folder, level: 1 })).toBeVisible();
@@ -79,7 +80,29 @@ test("a folder of 300 files, nested, with unicode names and one of 70 MiB, zippe
   await expect(report).toContainText(`Saved ${folder}.zip: 300 of 300 files`);
   const download = await downloading;
   expect(download.suggestedFilename()).toBe(`${folder}.zip`);
+  expect(download.url()).toMatch(/\/stream\/download\/[0-9a-f-]+\//);
   const zip = info.outputPath("folder.zip");
+  await download.saveAs(zip);
+  expect(checkZip(zip, dir)).toEqual([...files.keys()].sort());
+});
+
+test("without a way to write as it goes, the zip is kept in memory and saved at the end", async ({ page }, info) => {
+  const href = await connect(page);
+  const folder = run();
+  const files = new Map<string, Buffer>([["one.txt", bytes(1000, 1)], ["sub/two 東京.bin", bytes(300_000, 2)]]);
+  const dir = folderOf(files);
+  world("putdir", "--bucket", bucket, "--prefix", `${folder}/`, "--dir", dir);
+  await page.addInitScript(() => {
+    delete (window as any).showSaveFilePicker;
+    delete (Navigator.prototype as any).serviceWorker;
+  });
+  await page.goto(`${href}/${folder}/`);
+  await expect(page.getByRole("heading", { name: folder, level: 1 })).toBeVisible();
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download all as zip" }).click();
+  const download = await downloading;
+  expect(download.url()).toMatch(/^blob:/);
+  const zip = info.outputPath("memory.zip");
   await download.saveAs(zip);
   expect(checkZip(zip, dir)).toEqual([...files.keys()].sort());
 });

@@ -20,7 +20,8 @@ const HASHED: &str = "public, max-age=31536000, immutable";
 const UNHASHED: &str = "no-cache";
 
 /// A folder of the site as a service: `/pkg` (the site's own files), `vendor` (the preview
-/// renderers, each named with its version, so as cacheable as a hashed name).
+/// renderers, each named with its version, so as cacheable as a hashed name), `stream` (the
+/// zip's service worker; browsers check a worker's script for updates past any cache).
 pub fn service(options: &LeptosOptions, folder: &str) -> Router {
     let folder = format!("{}/{folder}", options.site_root);
     let policy = HeaderValue::from_static(match options.hash_files {

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let assets = assets::service(&state.leptos_options, &state.leptos_options.site_pkg_dir);
     let vendor = assets::service(&state.leptos_options, "vendor");
+    let stream = assets::service(&state.leptos_options, "stream");
     let page = Arc::new(assets::page(&state.leptos_options));
     let admission = Admission::new(state.config.clone());
     Router::new()
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(observe::scrape))
         .nest_service("/pkg", assets)
         .nest_service("/vendor", vendor)
+        .nest_service("/stream", stream)
         .layer(middleware::from_fn(guard::same_origin_only))
         .layer(middleware::from_fn_with_state(
             config.development,

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use super::{
-    abort_upload, unfinished_uploads, Cleanup, MultipartUpload, UnfinishedUpload,
-    UnfinishedList, Uploads,
+    abort_upload, unfinished_uploads, Cleanup, MultipartUpload, UnfinishedList, UnfinishedUpload,
+    Uploads,
 };
 use crate::{error::AppError, format::human_size, location::name_in, ui::ErrorNotice};
 

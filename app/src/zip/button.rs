@@ -62,7 +62,7 @@ fn begin(job: Job, progress: Progress) {
         leptos::task::spawn_local(async move {
             use super::run::{run, Destination, Stop};
             let name = job.name.clone();
-            let ended = match Destination::open(picking).await {
+            let ended = match Destination::open(picking, &name).await {
                 Ok(mut destination) => match run(job, &mut destination, progress).await {
                     Ok(()) => destination.close(&name).await,
                     Err(stop) => {

@@ -1,7 +1,7 @@
 //! The browser's side of a zip: pages of signed files from the server, each file fetched from
 //! S3 as a stream and written into the archive chunk by chunk, the archive written to disk as
-//! it grows (the File System Access API), or kept in memory up to [`MEMORY_LIMIT`] and saved
-//! as a download at the end where the browser has no such API.
+//! it grows (the File System Access API), else streamed as a download through a service worker
+//! (`stream.js`), else kept in memory up to [`MEMORY_LIMIT`] and saved at the end.
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -22,8 +22,17 @@ use crate::{
 pub enum Destination {
     /// A file the user picked: a `FileSystemWritableFileStream`.
     File(JsValue),
+    /// A download fed as it is made, through the service worker (`stream.js`'s object).
+    Stream(JsValue),
     /// Chunks kept until the end, then one download.
     Memory { parts: Array, bytes: u64 },
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/zip/stream.js")]
+extern "C" {
+    /// A streamed download named `name`, or null where the browser has no service workers.
+    #[wasm_bindgen(js_name = openStream)]
+    fn open_stream(name: &str) -> Promise;
 }
 
 /// Why a zip stopped.
@@ -61,12 +70,19 @@ pub fn ask_where(name: &str) -> Option<Promise> {
 }
 
 impl Destination {
-    /// The picked file opened for writing; a dismissed picker is a cancel.
-    pub async fn open(picking: Option<Promise>) -> Result<Destination, Stop> {
+    /// The picked file opened for writing (a dismissed picker is a cancel); without a picker, a
+    /// streamed download named `name`, or else memory.
+    pub async fn open(picking: Option<Promise>, name: &str) -> Result<Destination, Stop> {
         let Some(picking) = picking else {
-            return Ok(Destination::Memory {
-                parts: Array::new(),
-                bytes: 0,
+            let stream = JsFuture::from(open_stream(name))
+                .await
+                .unwrap_or(JsValue::NULL);
+            return Ok(match stream.is_object() {
+                true => Destination::Stream(stream),
+                false => Destination::Memory {
+                    parts: Array::new(),
+                    bytes: 0,
+                },
             });
         };
         let handle = JsFuture::from(picking).await.map_err(|_| Stop::Cancelled)?;
@@ -79,7 +95,7 @@ impl Destination {
             return Ok(());
         }
         match self {
-            Destination::File(writable) => {
+            Destination::File(writable) | Destination::Stream(writable) => {
                 let chunk = Uint8Array::from(&bytes[..]);
                 call(writable, "write", Some(&chunk)).await?;
             }
@@ -101,7 +117,9 @@ impl Destination {
     /// Closes the file, or saves the kept archive as a download named `name`.
     pub async fn close(self, name: &str) -> Result<(), Stop> {
         match self {
-            Destination::File(writable) => call(&writable, "close", None).await.map(|_| ()),
+            Destination::File(writable) | Destination::Stream(writable) => {
+                call(&writable, "close", None).await.map(|_| ())
+            }
             Destination::Memory { parts, .. } => {
                 crate::ui::save_file(&parts, "application/zip", name).map_err(Stop::Failed)
             }
@@ -110,7 +128,7 @@ impl Destination {
 
     /// Drops a half-written archive.
     pub async fn abort(self) {
-        if let Destination::File(writable) = self {
+        if let Destination::File(writable) | Destination::Stream(writable) = self {
             let _ = call(&writable, "abort", None).await;
         }
     }

@@ -21,7 +21,7 @@ use crate::{
     error::AppError,
     iam::Action,
     state::AppState,
-    transfers::{Cleanup, UnfinishedUpload, UnfinishedList},
+    transfers::{Cleanup, UnfinishedList, UnfinishedUpload},
 };
 
 /// Uploads one listing shows at most (S3 answers 1,000 a page: one page).
