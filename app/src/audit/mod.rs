@@ -149,6 +149,7 @@ activities! {
     BucketRemove => "bucket.remove", false;
     ConnectionCreate => "connection.create", false;
     ConnectionSetRole => "connection.set_role", false;
+    ExternalIdRenew => "connection.external_id_renew", false;
     ConnectionSetEndpoints => "connection.set_endpoints", false;
     ConnectionRename => "connection.rename", false;
     ConnectionSetAccess => "connection.set_access", false;

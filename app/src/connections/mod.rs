@@ -142,6 +142,10 @@ pub struct SetupGuide {
     pub cli_commands: String,
 }
 
+/// How long an ExternalId Crossview generated waits for a first verification before it is
+/// replaced by a new one (the old one is retired).
+pub const UNVERIFIED_EXTERNAL_ID_HOURS: i32 = 48;
+
 #[server(endpoint = "connections")]
 pub async fn list_connections() -> Result<Vec<Connection>, AppError> {
     call::signed_in(async |cx| ssr::list(cx.pool(), cx.user.id).await).await

@@ -183,7 +183,10 @@ fn ConnectionView(
                 <dt>"Role ARN"</dt><dd><code>{connection.role_arn.clone().unwrap_or_else(|| "not set yet".into())}</code></dd>
                 <dt>"Account"</dt><dd><code>{connection.account_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
                 <dt>"ExternalId"</dt>
-                <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/></dd>
+                <dd class="inline-copy"><code>{connection.external_id.clone()}</code><CopyButton text=connection.external_id.clone() label="Copy ExternalId"/>
+                    {connection.last_verified_at.is_none().then(|| view! {
+                        <span class="muted">{format!(" Not verified within {} hours of being generated, it is replaced by a new one.", super::UNVERIFIED_EXTERNAL_ID_HOURS)}</span>
+                    })}</dd>
                 <dt>"Last verified"</dt><dd>{connection.last_verified_at.as_deref().map(minutes_utc).unwrap_or_else(|| "never".into())}</dd>
                 <dt>"Access"</dt><dd>{crate::iam::mode(!connection.read_only)}</dd>
                 <dt>"Role may write"</dt><dd id="writes-learned">{connection.writes.summary()}

@@ -22,6 +22,7 @@ mod audit;
 mod availability;
 mod aws_standin;
 mod browse_standin;
+mod connections;
 mod connections_standin;
 mod edit_standin;
 mod grants_manage;

@@ -11,7 +11,9 @@ use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{valid_external_id, Connection, RoleArn, Status, WriteAccess};
+use super::{
+    valid_external_id, Connection, RoleArn, Status, WriteAccess, UNVERIFIED_EXTERNAL_ID_HOURS,
+};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -106,8 +108,45 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
     Ok(rows.into_iter().map(Connection::from).collect())
 }
 
-/// One of the owner's connections; anyone else's is `NotFound`, exactly like a missing one.
+/// Replaces the connection's ExternalId with a new one if Crossview generated it more than
+/// [`UNVERIFIED_EXTERNAL_ID_HOURS`] ago and the connection was never verified: an ID pasted
+/// somewhere and forgotten stops being an open invitation. The old one is retired (never given
+/// again) and the change audited. Whether it did.
+pub async fn renew_unverified(pool: &PgPool, owner: i64, id: i64) -> Result<bool, AppError> {
+    let renewed = sqlx::query(
+        "with stale as (
+             select id, external_id from connections
+             where id = $1 and owner_id = $2 and external_id_renewable and last_verified_at is null
+                 and external_id_issued_at < now() - make_interval(hours => $4)
+             for update
+         ), retired as (
+             insert into retired_external_ids (external_id) select external_id from stale
+             on conflict do nothing
+         )
+         update connections c
+         set external_id = $3, external_id_issued_at = now(), status = 'pending',
+             last_error = null, trust_warning = false
+         from stale where c.id = stale.id",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(generate_external_id())
+    .bind(UNVERIFIED_EXTERNAL_ID_HOURS)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        > 0;
+    if renewed {
+        let detail = json!({ "reason": format!("not verified within {UNVERIFIED_EXTERNAL_ID_HOURS} hours") });
+        record(pool, change(owner, id, Activity::ExternalIdRenew, detail)).await?;
+    }
+    Ok(renewed)
+}
+
+/// One of the owner's connections; anyone else's is `NotFound`, exactly like a missing one. A
+/// generated ExternalId left unverified too long is replaced first ([`renew_unverified`]).
 pub async fn get(pool: &PgPool, owner: i64, id: i64) -> Result<Connection, AppError> {
+    renew_unverified(pool, owner, id).await?;
     let row = sqlx::query_as!(
         Row,
         r#"select id, name, role_arn, external_id, account_id,
@@ -142,14 +181,16 @@ pub async fn create(
         Some(id) => id.to_owned(),
         None => generate_external_id(),
     };
-    let id = sqlx::query_scalar!(
-        "insert into connections (owner_id, name, external_id, read_only)
-         values ($1, $2, $3, $4) returning id",
-        owner,
-        name,
-        external_id,
-        read_only
+    // A typed ExternalId is the user's own: it never expires.
+    let id: i64 = sqlx::query_scalar(
+        "insert into connections (owner_id, name, external_id, read_only, external_id_renewable)
+         values ($1, $2, $3, $4, $5) returning id",
     )
+    .bind(owner)
+    .bind(name)
+    .bind(&external_id)
+    .bind(read_only)
+    .bind(custom_external_id.is_none())
     .fetch_one(pool)
     .await
     .map_err(|err| match &err {

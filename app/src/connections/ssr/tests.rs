@@ -241,6 +241,8 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
         "disabled_at",
         "disabled_by",
         "external_id",
+        "external_id_issued_at",
+        "external_id_renewable",
         "id",
         "last_error",
         "last_verified_at",
