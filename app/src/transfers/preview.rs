@@ -94,20 +94,33 @@ pub fn Preview(
     let text = RwSignal::new(TextSoFar::default());
     let more = RwSignal::new(More::Idle);
     let place = StoredValue::new((bucket, key));
-    // The next piece of text (the first one too), on a URL signed for it.
+    // A piece read from `from` on joins the text.
+    let take = move |piece: Vec<u8>, from: u64| {
+        let last = from + piece.len() as u64 >= size;
+        text.try_update(|t| t.push(&piece, last));
+    };
+    // The next piece, on the URL the preview was loaded with; signed anew (one assumption) only
+    // when that one no longer works (it lives `PRESIGN_SECONDS`).
     let read_more = move || {
         let (bucket, key) = place.get_value();
         let from = text.with_untracked(|t| t.bytes);
+        let signed = loaded.with_untracked(|l| l.clone().and_then(Result::ok));
         more.set(More::Loading);
         leptos::task::spawn_local(async move {
-            let piece = match preview_url(connection, bucket, key, kind).await {
-                Ok(url) => next_piece(&url, from, size).await,
-                Err(err) => Err(err.to_string()),
+            let earlier = match signed {
+                Some(url) => next_piece(&url, from, size).await.ok(),
+                None => None,
+            };
+            let piece = match earlier {
+                Some(piece) => Ok(piece),
+                None => match preview_url(connection, bucket, key, kind).await {
+                    Ok(url) => next_piece(&url, from, size).await,
+                    Err(err) => Err(err.to_string()),
+                },
             };
             match piece {
                 Ok(piece) => {
-                    let last = from + piece.len() as u64 >= size;
-                    text.try_update(|t| t.push(&piece, last));
+                    take(piece, from);
                     more.try_set(More::Idle);
                 }
                 Err(why) => {
@@ -121,14 +134,12 @@ pub fn Preview(
         leptos::task::spawn_local(async move {
             let result = match preview_url(connection, bucket, key, kind).await {
                 Err(err) => Err(err.to_string()),
-                Ok(url) if kind == PreviewKind::Text => match next_piece(&url, 0, size).await {
-                    Ok(piece) => {
-                        let last = piece.len() as u64 >= size;
-                        text.try_update(|t| t.push(&piece, last));
-                        Ok(url)
-                    }
-                    Err(why) => Err(why),
-                },
+                Ok(url) if kind == PreviewKind::Text => {
+                    next_piece(&url, 0, size).await.map(|piece| {
+                        take(piece, 0);
+                        url
+                    })
+                }
                 Ok(url) => Ok(url),
             };
             loaded.try_set(Some(result));
