@@ -17,18 +17,15 @@ admin key under CROSSVIEW_STANDIN_ADMIN_* for tests that change the world (never
 
 import argparse
 import concurrent.futures
-import io
 import json
-import math
 import os
 import pathlib
 import secrets
 import shlex
-import struct
-import wave
-import zlib
 
 import boto3
+
+from demo_files import chime, pdf, png
 
 ACCOUNT = "123456789012"
 
@@ -105,58 +102,6 @@ def cors_for_crossview(s3, bucket, origins):
         "MaxAgeSeconds": 3000,
     }
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
-
-
-def png(width, height):
-    """A real PNG: a colour gradient, so that an image preview shows something."""
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
-        for y in range(height)
-    )
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-def pdf(text):
-    """A one-page PDF saying `text`, with a correct cross-reference table."""
-    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
-
-
-def chime():
-    """One second of a fading A major chord, as a WAV file."""
-    rate, buffer = 16000, io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        samples = (
-            int(9000 * math.exp(-3 * n / rate) * sum(math.sin(2 * math.pi * f * n / rate) for f in (440, 554.37, 659.25)) / 3)
-            for n in range(rate)
-        )
-        w.writeframes(b"".join(struct.pack("<h", s) for s in samples))
-    return buffer.getvalue()
 
 
 DEMO_ARCHIVE_KEYS = 3000
@@ -417,6 +362,31 @@ def objects(args):
             print(item["Key"])
 
 
+def bucket(args):
+    """(Re)creates --name as its owner would, for the doctor's tests: one object `hello.txt`, a
+    CORS rule for each --cors origin (none: no CORS configuration at all), and with --kms default
+    encryption by a new KMS key (its ARN is printed)."""
+    s3 = admin_client("s3")
+    try:
+        s3.create_bucket(Bucket=args.name)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    s3.put_object(Bucket=args.name, Key="hello.txt", Body=b"hello\n")
+    if args.cors:
+        cors_for_crossview(s3, args.name, args.cors)
+    else:
+        s3.delete_bucket_cors(Bucket=args.name)
+    if args.kms:
+        key = admin_client("kms").create_key(Description=f"{args.name}'s objects")["KeyMetadata"]["Arn"]
+        s3.put_bucket_encryption(
+            Bucket=args.name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]
+            },
+        )
+        print(key)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
@@ -445,6 +415,10 @@ def main():
         listing.add_argument("--bucket", required=True)
         listing.add_argument("--prefix", default="")
     commands.add_parser("archive", help="seed the demo's folder of 3,000 keys (admin key)")
+    made = commands.add_parser("bucket", help="(re)create a bucket for the doctor's tests (admin key)")
+    made.add_argument("--name", required=True)
+    made.add_argument("--cors", action="append", help="an origin its CORS rule admits (repeat)")
+    made.add_argument("--kms", action="store_true", help="encrypt by default with a new KMS key")
     parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--browse", action="store_true")
@@ -462,6 +436,8 @@ def main():
         return objects(args)
     if args.command == "archive":
         return demo_archive(admin_client("s3"))
+    if args.command == "bucket":
+        return bucket(args)
 
     admin_id, admin_secret = admin_key(args.endpoint)
     iam = client("iam", args.endpoint, admin_id, admin_secret)

@@ -83,6 +83,26 @@ ensure_moto() {
   python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 }
 
+# The infrastructure-as-code checks: python-hcl2 parses the Terraform module and the snippet the
+# connection page generates; checkov scans them (in a venv of its own: it pins many packages,
+# boto3's among them, that moto's would clash with); cfn-lint checks the CloudFormation template.
+CHECKOV_VERSION=3.3.30
+PYTHON_HCL2_VERSION=8.1.4
+CFN_LINT_VERSION=1.58.0
+ensure_iac_tools() {
+  if ! python3 -c "import hcl2, cfnlint; from importlib.metadata import version as v
+assert v('python-hcl2') == '$PYTHON_HCL2_VERSION' and v('cfn-lint') == '$CFN_LINT_VERSION'" 2>/dev/null; then
+    say "installing python-hcl2 $PYTHON_HCL2_VERSION and cfn-lint $CFN_LINT_VERSION (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check \
+      "python-hcl2==$PYTHON_HCL2_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  fi
+  CHECKOV="$DATA/checkov/bin/checkov"
+  "$CHECKOV" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION" && return 0
+  say "installing checkov $CHECKOV_VERSION (PyPI, in its own venv)"
+  python3 -m venv "$DATA/checkov"
+  "$DATA/checkov/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+}
+
 # A real SMTP server for the mail tests: aiosmtpd (PyPI), delivering into a Maildir.
 AIOSMTPD_VERSION=1.4.6
 ensure_mail_server() {

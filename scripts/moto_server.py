@@ -1,4 +1,4 @@
-"""Starts moto's server (the local AWS stand-in) with six fixes that make it behave like AWS, and a counter.
+"""Starts moto's server (the local AWS stand-in) with fixes that make it behave like AWS, and a counter.
 
 moto 5.2 treats a trust-policy condition key that is absent from the request as a match, so an
 AssumeRole *without* an ExternalId succeeds against a role that requires one, and it ignores the
@@ -26,6 +26,9 @@ matches itself), ignores session policies altogether, cannot serve presigned URL
 mode, and answers every origin's CORS request. The stand-in matches as IAM does, holds every
 assumed-role request to its session policy too, verifies SigV4 query authentication (expiry
 and signature included), and answers browsers by each bucket's own CORS rule.
+
+moto asks for s3:ListBucket on a bucket's encryption and Object Lock settings, and authorizes
+every KMS call against "*" instead of the key it names; both are authorized as AWS does.
 
 moto's CompleteMultipartUpload and ListParts answers have the wrong root element (…Response, not
 …Result), which the SDK refuses to parse; its ListMultipartUploads dates every upload 2010-11-10
@@ -401,6 +404,7 @@ from moto.s3 import responses as s3_responses
 s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
 # A HEAD of one version of an object is authorized as s3:GetObjectVersion, as its GET is.
 s3_responses.ACTION_MAP["KEY"]["HEAD"]["versionId"] = "GetObjectVersion"
+import standin_actions  # noqa: F401  (bucket settings and KMS keys authorized as IAM does)
 
 from moto.moto_server import werkzeug_app
 

@@ -23,6 +23,7 @@ cmp public/vendor/markdown-it-14.3.3.min.js end2end/node_modules/markdown-it/dis
 cmp public/vendor/highlight-11.12.0.min.js \
   end2end/node_modules/@highlightjs/cdn-assets/es/highlight.min.js
 ensure_moto
+ensure_iac_tools
 ensure_mail_server
 ensure_postgres
 
@@ -89,7 +90,11 @@ env DATABASE_URL="$SERVING_URL" PUBLIC_URL=http://localhost:3000 "${OIDC_TEST_EN
   "$CARGO_TARGET_DIR/release/server" >"$DATA/logs/e2e-server.log" 2>&1 &
 PIDS+=($!)
 wait_for_port 3000 "the release server"
+rm -rf "$DATA/iac"
 (cd end2end && npx playwright test) 2>&1 | tee "$DATA/logs/e2e.log"
+
+say "the Terraform module and the page's snippet (python-hcl2, checkov), its CloudFormation (cfn-lint)"
+python3 scripts/iac_check.py "$DATA/iac" "$CHECKOV"
 
 say "Vercel: the Build Output's function in local mode, behind a stand-in of Vercel's edge"
 bash scripts/vercel-build.sh --no-build

@@ -43,12 +43,28 @@ pub enum Action {
     ListBucketMultipartUploads,
     #[serde(rename = "s3:PutObjectTagging")]
     PutObjectTagging,
+    // What the connection doctor reads of a bucket's configuration.
+    #[serde(rename = "s3:GetEncryptionConfiguration")]
+    GetEncryptionConfiguration,
+    #[serde(rename = "s3:GetBucketObjectLockConfiguration")]
+    GetBucketObjectLockConfiguration,
+    #[serde(rename = "s3:GetBucketPublicAccessBlock")]
+    GetBucketPublicAccessBlock,
+    /// The doctor's one-click CORS fix: never in the suggested policies, the owner adds it.
+    #[serde(rename = "s3:PutBucketCORS")]
+    PutBucketCors,
+    /// An SSE-KMS bucket's key: uploads need a data key, downloads need to decrypt.
+    #[serde(rename = "kms:GenerateDataKey")]
+    KmsGenerateDataKey,
+    #[serde(rename = "kms:Decrypt")]
+    KmsDecrypt,
 }
 
 impl Action {
     /// What a read-only role needs: browse, preview, download, versions (and whether the bucket's
-    /// lifecycle rules clean up unfinished uploads).
-    pub const READ: [Action; 10] = [
+    /// lifecycle rules clean up unfinished uploads, and what the connection doctor reads of a
+    /// bucket: its encryption, Object Lock and public access settings).
+    pub const READ: [Action; 13] = [
         Action::ListAllMyBuckets,
         Action::GetBucketLocation,
         Action::ListBucket,
@@ -59,6 +75,9 @@ impl Action {
         Action::GetObjectVersion,
         Action::GetObjectTagging,
         Action::GetLifecycleConfiguration,
+        Action::GetEncryptionConfiguration,
+        Action::GetBucketObjectLockConfiguration,
+        Action::GetBucketPublicAccessBlock,
     ];
 
     /// What a read-write role adds: upload, delete, copy, move.
@@ -92,6 +111,12 @@ impl Action {
             Action::ListMultipartUploadParts => "s3:ListMultipartUploadParts",
             Action::ListBucketMultipartUploads => "s3:ListBucketMultipartUploads",
             Action::PutObjectTagging => "s3:PutObjectTagging",
+            Action::GetEncryptionConfiguration => "s3:GetEncryptionConfiguration",
+            Action::GetBucketObjectLockConfiguration => "s3:GetBucketObjectLockConfiguration",
+            Action::GetBucketPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
+            Action::PutBucketCors => "s3:PutBucketCORS",
+            Action::KmsGenerateDataKey => "kms:GenerateDataKey",
+            Action::KmsDecrypt => "kms:Decrypt",
         }
     }
 }

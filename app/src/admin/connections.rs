@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     audit::AuditFilter,
+    connections::doctor::{admin_doctor_report, AdminCheck, ReportView},
     connections::Status,
     connections::{AdminDeleteConnection, RecheckConnection, SetConnectionDisabled},
     forms::error_from_query,
@@ -40,6 +41,7 @@ pub fn AdminConnectionsPage() -> impl IntoView {
     });
     let connections = Resource::new(move || search.get(), list_connections);
     let deleted = move || query.read().get("deleted").is_some();
+    let checked = move || query.read().get("doctor").map(str::to_owned);
     view! {
         <Title text="Connections · Admin"/>
         <h1>"Connections"</h1>
@@ -47,6 +49,12 @@ pub fn AdminConnectionsPage() -> impl IntoView {
         <Show when=deleted>
             <p class="notice success" role="status">"Connection deleted. Its owner has been told."</p>
         </Show>
+        {move || checked().map(|n| view! {
+            <p class="notice success" role="status">{format!("The doctor checked {n} verified connection(s): each one's status is below.")}</p>
+        })}
+        <form method="post" action=AdminCheck::PATH class="inline" data-step-up="">
+            <button type="submit">"Check all verified connections"</button>
+        </form>
         <form method="get" action="/admin/connections" class="filters" role="search">
             <label>"Owner's email"
                 <input type="search" name="owner" value=move || search.read().owner.clone()/>
@@ -94,7 +102,7 @@ pub(super) fn ConnectionsTable(rows: Vec<ConnectionRow>) -> impl IntoView {
         <div class="table-wrap"><table class="wide">
             <thead><tr>
                 <th>"Id"</th><th>"Owner"</th><th>"Name"</th><th>"Account"</th><th>"Role ARN"</th>
-                <th>"Status"</th><th>"Last verified"</th><th>"Last used"</th>
+                <th>"Status"</th><th>"Doctor"</th><th>"Last verified"</th><th>"Last used"</th>
                 <th title="AssumeRole calls in the last 24 hours">"Assumptions 24 h"</th>
                 <th>"Refusals 24 h"</th>
             </tr></thead>
@@ -108,6 +116,13 @@ pub(super) fn ConnectionsTable(rows: Vec<ConnectionRow>) -> impl IntoView {
                     <td><code>{c.account_id.clone().unwrap_or_default()}</code></td>
                     <td><code class="arn">{c.role_arn.clone().unwrap_or_default()}</code></td>
                     <td><StatusCell connection=c.clone()/></td>
+                    <td class="checkup">{c.checkup.clone().map_or_else(
+                        || view! { <span class="muted">"Not checked"</span> }.into_any(),
+                        |k| view! {
+                            <span class=format!("badge {}", k.health.class())>{k.health.label()}</span>
+                            <br/><small class="muted">{when(Some(&k.checked_at))}</small>
+                        }.into_any(),
+                    )}</td>
                     <td>{when(c.last_verified_at.as_deref())}</td>
                     <td>{when(c.last_used_at.as_deref())}</td>
                     <td>{c.assumptions_24h}</td>
@@ -188,10 +203,35 @@ fn ConnectionView(connection: ConnectionRow) -> impl IntoView {
                 <button type="submit" class="danger">"Delete connection"</button>
             </form>
         </details>
+        <DoctorSection id=c.id/>
         <LocationsSection connection=c.id back=crate::location::admin_connection_href(c.id)/>
         <section class="card">
             <h2>"Timeline"</h2>
             <AuditResults filter=timeline/>
+        </section>
+    }
+}
+
+/// The doctor's last report on the connection, and a run on demand (as the administrator).
+#[component]
+fn DoctorSection(id: i64) -> impl IntoView {
+    let report = Resource::new(move || id, admin_doctor_report);
+    view! {
+        <section class="card" aria-label="Doctor">
+            <h2>"Doctor"</h2>
+            <form method="post" action=AdminCheck::PATH class="inline" data-step-up="">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit">"Run the doctor"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match report.await {
+                        Err(err) => view! { <ErrorNotice error=Some(err)/> }.into_any(),
+                        Ok(None) => view! { <p>"Not checked yet."</p> }.into_any(),
+                        Ok(Some(report)) => view! { <ReportView report connection=id owner=false/> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

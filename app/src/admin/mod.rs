@@ -81,6 +81,8 @@ pub struct ConnectionRow {
     pub last_used_at: Option<String>,
     pub assumptions_24h: i64,
     pub refusals_24h: i64,
+    /// The connection doctor's last run.
+    pub checkup: Option<crate::connections::doctor::Checkup>,
 }
 
 /// Anonymous junk of one kind on one day: counted, never logged row by row.

@@ -4,7 +4,12 @@
 use sqlx::PgPool;
 
 use super::{ConnectionQuery, ConnectionRow, JunkCount, ListPage, UserQuery, UserRow};
-use crate::{audit::Activity, connections::Status, error::AppError, format::rfc3339};
+use crate::{
+    audit::Activity,
+    connections::{doctor::Checkup, Status},
+    error::AppError,
+    format::rfc3339,
+};
 
 /// Rows per page of the user and connection lists.
 const PAGE: i64 = 50;
@@ -134,9 +139,40 @@ async fn select_connections(
             last_used_at: r.last_used_at.map(rfc3339),
             assumptions_24h: r.assumptions,
             refusals_24h: r.refusals,
+            checkup: None,
         })
         .collect();
-    Ok(paged(rows, |c: &ConnectionRow| c.id))
+    Ok(paged(
+        with_checkups(pool, rows).await?,
+        |c: &ConnectionRow| c.id,
+    ))
+}
+
+/// Each connection's last doctor's run, when it has had one: its health and time.
+async fn with_checkups(
+    pool: &PgPool,
+    mut rows: Vec<ConnectionRow>,
+) -> Result<Vec<ConnectionRow>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let checkups: Vec<(i64, serde_json::Value, time::OffsetDateTime)> = sqlx::query_as(
+        "select connection_id, health, checked_at from doctor_reports where connection_id = any($1)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    for (id, health, checked_at) in checkups {
+        let (Some(row), Ok(health)) = (
+            rows.iter_mut().find(|r| r.id == id),
+            serde_json::from_value(health),
+        ) else {
+            continue;
+        };
+        row.checkup = Some(Checkup {
+            health,
+            checked_at: rfc3339(checked_at),
+        });
+    }
+    Ok(rows)
 }
 
 /// Failed sign-ins and unknown share tokens, per day, the last week.

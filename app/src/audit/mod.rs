@@ -119,6 +119,10 @@ activities! {
     VerifyWithoutExternalId => "connection.verify_without_external_id", true;
     VerifyWrongExternalId => "connection.verify_wrong_external_id", true;
     WriteProbe => "connection.probe_writes", true;
+    VerifyNextExternalId => "connection.verify_next_external_id", true;
+    VerifyRetiredExternalId => "connection.verify_retired_external_id", true;
+    Doctor => "connection.doctor", true;
+    CorsFix => "bucket.cors_fix", true;
     ListBuckets => "bucket.list", true;
     ListObjects => "object.list", true;
     Details => "object.details", true;
@@ -150,6 +154,9 @@ activities! {
     ConnectionCreate => "connection.create", false;
     ConnectionSetRole => "connection.set_role", false;
     ExternalIdRenew => "connection.external_id_renew", false;
+    ExternalIdRotateStart => "connection.external_id_rotate_start", false;
+    ExternalIdRotate => "connection.external_id_rotate", false;
+    ExternalIdRotateCancel => "connection.external_id_rotate_cancel", false;
     ConnectionSetEndpoints => "connection.set_endpoints", false;
     ConnectionRename => "connection.rename", false;
     ConnectionSetAccess => "connection.set_access", false;

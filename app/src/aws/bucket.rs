@@ -1,4 +1,7 @@
-//! Bucket names and ARNs, checked and built before AWS is asked anything.
+//! Bucket names and ARNs, checked and built before AWS is asked anything; what a bucket's
+//! lifecycle rules do to unfinished uploads.
+
+use aws_sdk_s3::types::{ExpirationStatus, LifecycleRule};
 
 /// The buckets added to `connection` by name.
 pub async fn added_buckets(
@@ -50,6 +53,28 @@ pub fn partition(role_arn: &str) -> &str {
 /// `arn:<partition>:s3:::<bucket>`.
 pub fn bucket_arn(partition: &str, bucket: &str) -> String {
     format!("arn:{partition}:s3:::{bucket}")
+}
+
+/// The fewest days after which an enabled rule that covers every key of `folder` aborts an
+/// unfinished upload (a rule for a folder above it, or for the whole bucket).
+pub fn abort_after_days(rules: &[LifecycleRule], folder: &str) -> Option<i32> {
+    rules
+        .iter()
+        .filter(|r| r.status() == &ExpirationStatus::Enabled)
+        .filter(|r| {
+            #[allow(deprecated)] // rules written before filters existed keep a bare prefix
+            let prefix = r
+                .filter()
+                .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+                .or(r.prefix())
+                .unwrap_or_default();
+            folder.starts_with(prefix)
+        })
+        .filter_map(|r| {
+            r.abort_incomplete_multipart_upload()?
+                .days_after_initiation()
+        })
+        .min()
 }
 
 #[cfg(test)]

@@ -118,6 +118,17 @@ impl Assumed {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
+    /// A KMS client on these credentials, in `region` (a key's own) or the default one: the
+    /// doctor asks whether the role may use an SSE-KMS bucket's key.
+    pub fn kms(&self, region: Option<&str>) -> aws_sdk_kms::Client {
+        let mut config = aws_sdk_kms::config::Builder::from(&self.base)
+            .credentials_provider(self.credentials.clone());
+        if let Some(region) = region {
+            config = config.region(aws_config::Region::new(region.to_owned()));
+        }
+        aws_sdk_kms::Client::from_conf(config.build())
+    }
+
     /// The S3 endpoint this connection uses, as the key of the bucket-region cache.
     pub fn s3_endpoint_key(&self) -> &str {
         self.s3_endpoint.as_deref().unwrap_or("aws")

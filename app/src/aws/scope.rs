@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use self::probes::{doctor_statements, probe_statements};
 use crate::{
     audit::Activity,
     error::AppError,
@@ -83,6 +84,12 @@ pub enum Scope {
     /// then refuses (so nothing is written), at the root of every bucket the role can list, or
     /// under each `(bucket, prefix)` location when the connection has some.
     WriteProbe { locations: Vec<(String, String)> },
+    /// The connection doctor: reads each `(bucket, prefix)` place's bucket configuration, lists
+    /// one key under the prefix and heads it, and asks KMS for a data key and to decrypt it:
+    /// nothing that changes anything. No places: every bucket the role lists.
+    Doctor { places: Vec<(String, String)> },
+    /// The doctor's CORS fix: read and replace one bucket's CORS configuration.
+    BucketCors { bucket: String },
 }
 
 /// The key the write probe names; it is never written (the PutObject's precondition fails).
@@ -94,6 +101,8 @@ impl Scope {
         match self {
             Scope::Verify => Activity::Verify,
             Scope::WriteProbe { .. } => Activity::WriteProbe,
+            Scope::Doctor { .. } => Activity::Doctor,
+            Scope::BucketCors { .. } => Activity::CorsFix,
             Scope::ListBuckets => Activity::ListBuckets,
             Scope::ListBucket { .. } => Activity::ListObjects,
             Scope::Object { purpose, .. }
@@ -120,8 +129,12 @@ impl Scope {
             | Scope::Object { bucket, .. }
             | Scope::Versions { bucket, .. }
             | Scope::Presign { bucket, .. }
-            | Scope::Folders { bucket, .. } => Some(bucket),
-            Scope::Verify | Scope::ListBuckets | Scope::WriteProbe { .. } => None,
+            | Scope::Folders { bucket, .. }
+            | Scope::BucketCors { bucket } => Some(bucket),
+            Scope::Verify
+            | Scope::ListBuckets
+            | Scope::WriteProbe { .. }
+            | Scope::Doctor { .. } => None,
         }
     }
 
@@ -165,7 +178,12 @@ impl Scope {
     fn touches(&self) -> Option<(&str, Vec<&str>, bool)> {
         let writes = |actions: &[Action]| actions.iter().any(|a| Action::WRITE.contains(a));
         match self {
-            Scope::Verify | Scope::ListBuckets | Scope::WriteProbe { .. } => None,
+            Scope::Verify
+            | Scope::ListBuckets
+            | Scope::WriteProbe { .. }
+            | Scope::Doctor { .. } => None,
+            // The bucket's own configuration: a change that covers all of it.
+            Scope::BucketCors { bucket } => Some((bucket, vec![""], true)),
             Scope::ListBucket { bucket, prefix } => Some((bucket, vec![prefix], false)),
             Scope::Object {
                 bucket,
@@ -247,6 +265,14 @@ impl Scope {
             (Scope::WriteProbe { locations }, widened) => {
                 probe_statements(partition, locations, widened)
             }
+            (Scope::Doctor { places }, widened) => doctor_statements(partition, places, widened),
+            (Scope::BucketCors { bucket }, _) => bucket_statement(
+                partition,
+                bucket,
+                &[Action::GetBucketCors, Action::PutBucketCors],
+            )
+            .into_iter()
+            .collect(),
             (_, true) => self.widened(partition, location),
             (
                 Scope::Object {
@@ -393,26 +419,6 @@ fn fences(partition: &str, location: &Reach) -> Vec<Value> {
     fences
 }
 
-/// The probe may list the buckets (when it has no locations) and put its one key, nothing else.
-/// Too many locations for AWS's limit: the key under any prefix of any bucket.
-fn probe_statements(partition: &str, locations: &[(String, String)], widened: bool) -> Vec<Value> {
-    let put = |resource: Value| json!({ "Effect": "Allow", "Action": [Action::PutObject], "Resource": resource });
-    match (locations.is_empty(), widened) {
-        (true, _) => vec![
-            json!({ "Effect": "Allow", "Action": [Action::ListAllMyBuckets], "Resource": "*" }),
-            put(json!(format!("arn:{partition}:s3:::*/{PROBE_KEY}"))),
-        ],
-        (false, true) => vec![put(json!(format!("arn:{partition}:s3:::*/*{PROBE_KEY}")))],
-        (false, false) => vec![put(json!(locations
-            .iter()
-            .map(|(bucket, prefix)| format!(
-                "arn:{partition}:s3:::{bucket}/{}{PROBE_KEY}",
-                escape_policy_key(prefix)
-            ))
-            .collect::<Vec<_>>()))],
-    }
-}
-
 fn versions_statement(partition: &str, bucket: &str) -> Value {
     json!({
         "Effect": "Allow",
@@ -467,5 +473,6 @@ fn escape_policy_key(key: &str) -> String {
         .replace('?', "${?}")
 }
 
+mod probes;
 #[cfg(test)]
 mod tests;

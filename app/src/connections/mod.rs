@@ -3,12 +3,19 @@
 //! and every later use assumes the role afresh.
 
 mod arn;
+mod bulk;
+pub mod doctor;
 mod pages;
+mod rotation;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+pub use bulk::{BulkGuide, BulkPage, BulkRow};
 use leptos::prelude::*;
 pub use pages::{ConnectionPage, ConnectionsPage, NewConnectionPage};
+pub use rotation::{
+    cancel_rotation, finish_rotation, rotation_state, start_rotation, Rotation, RotationSection,
+};
 use serde::{Deserialize, Serialize};
 
 pub use self::arn::{parse_role_arn, valid_external_id, RoleArn};
@@ -138,9 +145,14 @@ pub struct SetupGuide {
     pub read_only_policy: String,
     pub read_write_policy: String,
     pub cloudformation_template: String,
+    /// A call of Crossview's Terraform module with this connection's values.
+    pub terraform: String,
     pub quick_create_url: Option<String>,
     pub cli_commands: String,
 }
+
+/// The role name the instructions suggest.
+pub const DEFAULT_ROLE_NAME: &str = "crossview-access";
 
 /// How long an ExternalId Crossview generated waits for a first verification before it is
 /// replaced by a new one (the old one is retired).
@@ -170,6 +182,7 @@ pub async fn connection_guide(id: i64) -> Result<SetupGuide, AppError> {
             &principal,
             &connection.external_id,
             cx.state.config.cloudformation_template_url.as_deref(),
+            !connection.read_only,
         ))
     })
     .await
@@ -229,6 +242,7 @@ pub async fn save_role_arn(id: i64, role_arn: String) -> Result<Connection, AppE
             let arn = parse_role_arn(&role_arn)?;
             ssr::set_role(cx.pool(), cx.user.id, id, &arn).await?;
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
+            doctor::ssr::after_verification(&cx.state, cx.user.id, &connection).await;
             call::redirect(&format!("/connections/{id}?notice=checked"));
             Ok(connection)
         })
@@ -240,6 +254,7 @@ pub async fn verify_connection(id: i64) -> Result<Connection, AppError> {
     call::form(format!("/connections/{id}"))
         .signed_in(async |cx| {
             let connection = ssr::verify::verify(&cx.state, cx.user.id, id).await?;
+            doctor::ssr::after_verification(&cx.state, cx.user.id, &connection).await;
             call::redirect(&format!("/connections/{id}?notice=checked"));
             Ok(connection)
         })

@@ -34,6 +34,7 @@ pub fn ConnectionsPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Connections"</h1>
             <a class="button primary" href="/connections/new">"New connection"</a>
+            <a class="button secondary" href="/connections/bulk">"Connect many accounts"</a>
         </div>
         <Invitations/>
         <SharedWithMe/>
@@ -160,6 +161,7 @@ fn ConnectionView(
             <StatusBadge connection=connection.clone()/>
             {verified.then(|| view! {
                 <a class="button primary" href=crate::location::buckets_href(id)>"Browse buckets"</a>
+                <a class="button secondary" href=format!("/connections/{id}/doctor")>"Check this connection"</a>
             })}
         </div>
         <ErrorNotice error=error_from_query()/>
@@ -223,6 +225,7 @@ fn ConnectionView(
                 </button>
             </form>
         </details>
+        {verified.then(|| view! { <super::RotationSection connection=id/> })}
         <LocationsSection connection=id back=format!("/connections/{id}")/>
         <section class="card">
             <h2>"Manage"</h2>
@@ -334,6 +337,11 @@ fn Guide(guide: SetupGuide) -> impl IntoView {
                 <details>
                     <summary>"AWS CLI commands"</summary>
                     <CopyBlock text=guide.cli_commands.clone() label="Copy AWS CLI commands"/>
+                </details>
+                <details>
+                    <summary>"Terraform"</summary>
+                    <p class="muted">"Calls Crossview's module (deploy/terraform/crossview-role in its repository: copy it to modules/crossview-role, or point source at where you keep it). For many accounts, one call per account, each with its own connection's ExternalId."</p>
+                    <CopyBlock text=guide.terraform.clone() label="Copy Terraform"/>
                 </details>
             </li>
         </ol>

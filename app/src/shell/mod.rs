@@ -23,7 +23,9 @@ use crate::{
         AuditTrailPage,
     },
     browse::{BrowsePage, BucketsPage},
-    connections::{ConnectionPage, ConnectionsPage, NewConnectionPage},
+    connections::{
+        doctor::DoctorPage, BulkPage, ConnectionPage, ConnectionsPage, NewConnectionPage,
+    },
     notices::{NoticesLink, NoticesPage},
     search::SearchPage,
     shares::SharesPage,
@@ -201,7 +203,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>
+                    <Route path=path!("connections/bulk") view=BulkPage/>
                     <Route path=path!("connections/:id") view=ConnectionPage/>
+                    <Route path=path!("connections/:id/doctor") view=DoctorPage/>
                     <Route path=path!("c/:conn") view=BucketsPage/>
                     <Route path=path!("c/:conn/:bucket") view=BrowsePage/>
                     <Route path=path!("c/:conn/:bucket/*prefix") view=BrowsePage/>

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::{connections::SetupGuide, iam::Action, url::encode_path};
 
 /// The role name the instructions suggest.
-pub const ROLE_NAME: &str = "crossview-access";
+pub const ROLE_NAME: &str = crate::connections::DEFAULT_ROLE_NAME;
 
 fn trust_statement(principal: Value, external_id: Value) -> Value {
     json!({
@@ -19,7 +19,17 @@ fn trust_statement(principal: Value, external_id: Value) -> Value {
 }
 
 pub fn trust_policy(principal_arn: &str, external_id: &str) -> Value {
-    json!({ "Version": "2012-10-17", "Statement": [trust_statement(json!(principal_arn), json!(external_id))] })
+    trust_policy_for(principal_arn, &[external_id])
+}
+
+/// The trust policy admitting any of `ids` (while an ExternalId is rotated: the new and the old);
+/// one ID is written as a string, as people expect to read it.
+pub fn trust_policy_for(principal_arn: &str, ids: &[&str]) -> Value {
+    let ids = match ids {
+        [one] => json!(one),
+        many => json!(many),
+    };
+    json!({ "Version": "2012-10-17", "Statement": [trust_statement(json!(principal_arn), ids)] })
 }
 
 pub fn permissions_policy(read_write: bool) -> Value {
@@ -67,11 +77,54 @@ pub fn cloudformation_template(principal_arn: &str, external_id: &str) -> Value 
     })
 }
 
+/// Where the generated Terraform finds Crossview's module (deploy/terraform/crossview-role in
+/// its repository): beside the caller's code, as the page tells people to copy it.
+pub const TERRAFORM_MODULE: &str = "./modules/crossview-role";
+
+/// A call of Crossview's Terraform module with this connection's values; an organisation
+/// repeats it per account (each with its connection's own ExternalId). Strings are JSON-quoted,
+/// which HCL reads the same.
+pub fn terraform(principal_arn: &str, external_id: &str, read_write: bool) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let access = if read_write {
+        "read-write"
+    } else {
+        "read-only"
+    };
+    format!(
+        "# The role Crossview assumes in this account, only with this connection's ExternalId.\n\
+         module \"crossview_role\" {{\n\
+         \x20 source = {}\n\n\
+         \x20 crossview_principal_arn = {}\n\
+         \x20 external_id             = {}\n\
+         \x20 access                  = {}\n\n\
+         \x20 # Only these buckets (and folders), instead of every bucket of the account:\n\
+         \x20 # locations = [{{ bucket = \"my-bucket\", prefix = \"reports/\" }}]\n\
+         \x20 # Keys of SSE-KMS buckets the role must use:\n\
+         \x20 # kms_key_arns = [\"arn:aws:kms:eu-west-1:111122223333:key/...\"]\n\
+         \x20 # Let the connection doctor fix a bucket's CORS rule with one click:\n\
+         \x20 # allow_cors_fix = true\n\
+         }}\n\n\
+         output \"crossview_role_arn\" {{\n\
+         \x20 value = module.crossview_role.role_arn\n\
+         }}\n",
+        quoted(TERRAFORM_MODULE),
+        quoted(principal_arn),
+        quoted(external_id),
+        quoted(access),
+    )
+}
+
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-pub fn build(principal_arn: &str, external_id: &str, template_url: Option<&str>) -> SetupGuide {
+pub fn build(
+    principal_arn: &str,
+    external_id: &str,
+    template_url: Option<&str>,
+    read_write: bool,
+) -> SetupGuide {
     let trust = pretty(&trust_policy(principal_arn, external_id));
     let read_only = pretty(&permissions_policy(false));
     // Quick-create takes the template from S3 and pre-fills its parameters.
@@ -96,6 +149,7 @@ pub fn build(principal_arn: &str, external_id: &str, template_url: Option<&str>)
         read_only_policy: read_only,
         read_write_policy: pretty(&permissions_policy(true)),
         cloudformation_template: pretty(&cloudformation_template(principal_arn, external_id)),
+        terraform: terraform(principal_arn, external_id, read_write),
         quick_create_url,
         cli_commands,
     }
@@ -109,7 +163,7 @@ mod tests {
 
     #[test]
     fn trust_policy_names_the_principal_and_requires_the_id() {
-        let guide = build(ARN, "Abc123", None);
+        let guide = build(ARN, "Abc123", None, false);
         let trust: Value = serde_json::from_str(&guide.trust_policy).unwrap();
         let statement = &trust["Statement"][0];
         assert_eq!(statement["Principal"]["AWS"], ARN);
@@ -139,6 +193,7 @@ mod tests {
             ARN,
             "Abc123",
             Some("https://bucket.s3.amazonaws.com/crossview.json"),
+            true,
         );
         let template: Value = serde_json::from_str(&guide.cloudformation_template).unwrap();
         assert_eq!(template["Parameters"]["ExternalId"]["Default"], "Abc123");
@@ -149,5 +204,22 @@ mod tests {
             "{url}"
         );
         assert!(url.contains("param_ExternalId=Abc123"));
+    }
+
+    #[test]
+    fn the_terraform_module_names_every_action_the_policies_do() {
+        // IAM's action names ignore case: the module writes s3:GetBucketCORS as AWS documents it.
+        let module = include_str!("../../../../deploy/terraform/crossview-role/main.tf")
+            .to_ascii_lowercase();
+        for action in Action::READ.iter().chain(&Action::WRITE) {
+            let quoted = format!("\"{}\"", action.name().to_ascii_lowercase());
+            assert!(module.contains(&quoted), "the module lacks {action}");
+        }
+        let snippet = terraform(ARN, "Abc123", true);
+        assert!(
+            snippet.contains("external_id             = \"Abc123\""),
+            "{snippet}"
+        );
+        assert!(snippet.contains("access                  = \"read-write\""));
     }
 }

@@ -2,8 +2,10 @@
 //! that every AWS-touching request goes through, and verification.
 
 pub mod admin;
+pub mod bulk;
 pub mod guide;
 pub mod probe;
+pub mod rotation;
 pub mod verify;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};

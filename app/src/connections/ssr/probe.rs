@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// Buckets probed at most, by name: a check stays a few seconds long on any account.
-const MOST_BUCKETS: i32 = 100;
+pub(crate) const MOST_BUCKETS: i32 = 100;
 /// Probes in flight at once.
 const AT_ONCE: usize = 8;
 /// An ETag no object has (S3's are hex digests): the precondition always fails.
@@ -107,7 +107,7 @@ async fn probe(
 }
 
 /// The buckets the role lists (the first [`MOST_BUCKETS`]) and those added by name, at their root.
-async fn buckets(
+pub(crate) async fn buckets(
     state: &AppState,
     assumed: &Assumed,
     connection: i64,

@@ -247,6 +247,7 @@ async fn no_column_could_hold_a_credential(pool: PgPool) {
         "last_error",
         "last_verified_at",
         "name",
+        "next_external_id",
         "owner_id",
         "read_only",
         "role_arn",

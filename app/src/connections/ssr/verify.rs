@@ -103,7 +103,7 @@ impl Step {
 
 /// Where a running verification is, kept on the connection's row: the page polls it, and any
 /// instance may answer the poll. Failing to note progress never fails the check.
-struct Progress<'a> {
+pub(super) struct Progress<'a> {
     state: &'a AppState,
     connection: i64,
 }
@@ -161,7 +161,7 @@ pub async fn progress(
 }
 
 /// The role under the connection's ExternalId, assumed by the session `name`.
-fn target<'a>(connection: &'a Connection, role_arn: &'a str, name: &'a str) -> RoleTarget<'a> {
+pub fn target<'a>(connection: &'a Connection, role_arn: &'a str, name: &'a str) -> RoleTarget<'a> {
     RoleTarget {
         role_arn,
         external_id: Some(&connection.external_id),
@@ -219,9 +219,24 @@ async fn check(
     }
     drop(assumed);
 
-    // AWS must refuse the role under any other ExternalId, and under none. If either attempt
-    // succeeds, the trust policy does not pin ours (no condition, `Null`, `StringLike "*"`) and
-    // anyone who learns the ARN could make Crossview act on it: the connection is refused.
+    Ok(
+        refuses_others(state, user_id, connection.id, with_id, Some(progress))
+            .await?
+            .map_or(Outcome::Verified, Outcome::Failed),
+    )
+}
+
+/// Whether AWS refuses the role under any other ExternalId, and under none: the problem when it
+/// does not. If either attempt succeeds, the trust policy does not pin the connection's IDs (no
+/// condition, `Null`, `StringLike "*"`) and anyone who learns the ARN could make Crossview act
+/// on it: the connection is refused.
+pub(super) async fn refuses_others(
+    state: &AppState,
+    user_id: i64,
+    connection: i64,
+    with_id: RoleTarget<'_>,
+    progress: Option<&Progress<'_>>,
+) -> Result<Option<AwsProblem>, AppError> {
     let wrong_id = generate_external_id();
     let attempts = [
         (
@@ -236,7 +251,9 @@ async fn check(
         ),
     ];
     for (external_id, activity, step) in attempts {
-        progress.at(step).await;
+        if let Some(progress) = progress {
+            progress.at(step).await;
+        }
         let target = RoleTarget {
             external_id,
             ..with_id
@@ -244,7 +261,7 @@ async fn check(
         match assume_audited(
             state,
             user_id,
-            connection.id,
+            connection,
             target,
             &Scope::Verify,
             activity,
@@ -252,15 +269,15 @@ async fn check(
         )
         .await
         {
-            Ok(_) => return Ok(Outcome::Failed(AwsProblem::TrustTooOpen)),
+            Ok(_) => return Ok(Some(AwsProblem::TrustTooOpen)),
             // Only a refusal proves the condition holds; throttling or an unreachable STS
             // proves nothing, and the connection stays unverified until a check completes.
             Err(AppError::Aws(AwsProblem::TrustDenied)) => {}
-            Err(AppError::Aws(_)) => return Ok(Outcome::Failed(AwsProblem::CheckIncomplete)),
+            Err(AppError::Aws(_)) => return Ok(Some(AwsProblem::CheckIncomplete)),
             Err(other) => return Err(other),
         }
     }
-    Ok(Outcome::Verified)
+    Ok(None)
 }
 
 /// Stores the outcome, only if the connection still has the role and the endpoints that were

@@ -3,11 +3,8 @@
 //! assumption that may list uploads and parts under the folder, and read the lifecycle rules.
 
 use aws_sdk_s3::{
-    config::http::HttpResponse,
-    error::SdkError,
-    operation::list_multipart_uploads::ListMultipartUploadsError,
-    types::{ExpirationStatus, LifecycleRule},
-    Client,
+    config::http::HttpResponse, error::SdkError,
+    operation::list_multipart_uploads::ListMultipartUploadsError, types::LifecycleRule, Client,
 };
 use futures::{stream, StreamExt};
 
@@ -15,8 +12,10 @@ use super::resume::held_parts;
 use crate::{
     audit::Activity,
     aws::{
-        access::assume_for, bucket::plausible_bucket_name, region::in_bucket_region, Scope,
-        MAX_KEY_BYTES,
+        access::assume_for,
+        bucket::{abort_after_days, plausible_bucket_name},
+        region::in_bucket_region,
+        Scope, MAX_KEY_BYTES,
     },
     error::AppError,
     iam::Action,
@@ -140,32 +139,16 @@ async fn list(
         .await
 }
 
-/// The fewest days after which an enabled rule that covers every key of `folder` aborts an
-/// unfinished upload (a rule for a folder above it, or for the whole bucket).
+/// Whether the bucket's lifecycle rules abort the folder's unfinished uploads.
 pub fn cleanup_for(rules: &[LifecycleRule], folder: &str) -> Cleanup {
-    rules
-        .iter()
-        .filter(|r| r.status() == &ExpirationStatus::Enabled)
-        .filter(|r| {
-            #[allow(deprecated)] // rules written before filters existed keep a bare prefix
-            let prefix = r
-                .filter()
-                .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
-                .or(r.prefix())
-                .unwrap_or_default();
-            folder.starts_with(prefix)
-        })
-        .filter_map(|r| {
-            r.abort_incomplete_multipart_upload()?
-                .days_after_initiation()
-        })
-        .min()
-        .map_or(Cleanup::None, Cleanup::AfterDays)
+    abort_after_days(rules, folder).map_or(Cleanup::None, Cleanup::AfterDays)
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_s3::types::{AbortIncompleteMultipartUpload, LifecycleRuleFilter};
+    use aws_sdk_s3::types::{
+        AbortIncompleteMultipartUpload, ExpirationStatus, LifecycleRuleFilter,
+    };
 
     use super::*;
 

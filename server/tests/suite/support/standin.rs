@@ -70,6 +70,19 @@ pub fn put_object_as(bucket: &str, key: &str, body: &str, class: &str) {
     world(&args);
 }
 
+/// (Re)creates `bucket` with one object, a CORS rule for each of `cors` (none: no CORS at all),
+/// and with `kms` default encryption by a new KMS key, whose ARN it returns.
+pub fn make_bucket(bucket: &str, cors: &[&str], kms: bool) -> Option<String> {
+    let mut args = vec!["bucket", "--name", bucket];
+    for origin in cors {
+        args.extend(["--cors", origin]);
+    }
+    if kms {
+        args.push("--kms");
+    }
+    Some(world(&args).trim().to_owned()).filter(|key| !key.is_empty())
+}
+
 /// How many multipart uploads are still open under `prefix` (the bucket owner's view).
 pub fn open_uploads(bucket: &str, prefix: &str) -> u64 {
     world(&["uploads", "--bucket", bucket, "--prefix", prefix])
