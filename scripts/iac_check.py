@@ -27,14 +27,24 @@ def parse(path):
         return hcl2.load(f)
 
 
+def unquote(text):
+    """python-hcl2 8 keeps a string's quotes (block labels too): the value they hold."""
+    return json.loads(text) if isinstance(text, str) and text[:1] == '"' else text
+
+
+def fields(block):
+    """A block's attributes by name, unquoted, without python-hcl2's own markers."""
+    return {unquote(k): unquote(v) for k, v in block.items() if not k.startswith("__")}
+
+
 def main():
     out, checkov = pathlib.Path(sys.argv[1]), sys.argv[2]
     for tf in sorted(MODULE.glob("*.tf")):
         parse(tf)
-    variables = {name for block in parse(MODULE / "variables.tf")["variable"] for name in block}
+    variables = {unquote(name) for block in parse(MODULE / "variables.tf")["variable"] for name in block}
     snippet = out / "snippet"
-    call = parse(snippet / "main.tf")["module"][0]["crossview_role"]
-    given = set(call) - {"source", "__start_line__", "__end_line__"}
+    call = fields(fields(parse(snippet / "main.tf")["module"][0])["crossview_role"])
+    given = set(call) - {"source"}
     assert given <= variables, f"the snippet passes inputs the module lacks: {given - variables}"
     facts = json.loads((out / "connection.json").read_text())
     assert call["external_id"] == facts["external_id"], call
@@ -62,7 +72,10 @@ def main():
         sys.exit(f"checkov: {failed} failed, {passed} passed")
     print(f"checkov: {passed} checks passed, none failed")
 
-    lint = subprocess.run([sys.executable, "-m", "cfnlint", str(out / "template.json")], capture_output=True, text=True)
+    lint = subprocess.run(
+        [sys.executable, "-c", "import sys, cfnlint.runner; sys.exit(cfnlint.runner.main())", str(out / "template.json")],
+        capture_output=True, text=True,
+    )
     if lint.returncode != 0:
         sys.exit(f"cfn-lint:\n{lint.stdout}{lint.stderr}")
     print("cfn-lint: the page's CloudFormation template is clean")

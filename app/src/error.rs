@@ -82,6 +82,10 @@ pub enum AppError {
     RoleArnMissing,
     #[error("This connection is not verified yet. Verify it before using it.")]
     ConnectionNotVerified,
+    #[error("The role does not admit the new ExternalId yet: put the trust policy with both IDs on it (step 1), then verify again. Nothing changed: Crossview still uses the current ID.")]
+    NextExternalIdNotAdmitted,
+    #[error("No ExternalId rotation is under way on this connection: start one first.")]
+    NoRotation,
     #[error("That is not a bucket name: use 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.")]
     BucketNameInvalid,
     #[error("An endpoint must be an https URL like https://minio.example.com:9000: a host name or IP address and a port, without a path, query, user name or wildcard.")]
@@ -311,6 +315,8 @@ pub mod ssr {
                 EmailTaken
                 | ExternalIdTaken
                 | ConnectionNotVerified
+                | NextExternalIdNotAdmitted
+                | NoRotation
                 | LastAdmin
                 | TwoStepAlreadyOn
                 | TwoStepNotStarted

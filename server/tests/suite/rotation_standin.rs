@@ -47,7 +47,7 @@ async fn an_external_id_is_rotated_only_once_the_role_admits_the_new_one(pool: P
     // The role does not admit the new ID yet: nothing switches.
     let early = rotation::finish(&state, user, c.id).await;
     assert!(
-        matches!(&early, Err(AppError::Request(m)) if m.contains("does not admit the new ExternalId")),
+        matches!(early, Err(AppError::NextExternalIdNotAdmitted)),
         "{early:?}"
     );
     assert_eq!(

@@ -117,7 +117,7 @@ pub async fn finish(state: &AppState, owner: i64, id: i64) -> Result<(), AppErro
     .bind(owner)
     .fetch_optional(&state.pool)
     .await?
-    .ok_or(AppError::Request("no rotation is under way".into()))?;
+    .ok_or(AppError::NoRotation)?;
     let role_arn = connection
         .role_arn
         .as_deref()
@@ -133,9 +133,7 @@ pub async fn finish(state: &AppState, owner: i64, id: i64) -> Result<(), AppErro
         |target, activity| assume_audited(state, owner, id, target, &Scope::Verify, activity, None);
     if let Err(err) = assume(with_next, Activity::VerifyNextExternalId).await {
         return Err(match err {
-            AppError::Aws(AwsProblem::TrustDenied) => AppError::Request(
-                "the role does not admit the new ExternalId yet: put the trust policy with both IDs on it, then verify again".into(),
-            ),
+            AppError::Aws(AwsProblem::TrustDenied) => AppError::NextExternalIdNotAdmitted,
             other => other,
         });
     }
