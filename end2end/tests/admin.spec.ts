@@ -75,7 +75,10 @@ test("an auditor searches, pages, exports and checks the trail, and acts on user
   await auditor.goto(`/admin/connections?owner=${encodeURIComponent(userEmail)}`);
   const row = auditor.locator("tbody tr", { hasText: "Payroll archive" });
   await expect(row).toContainText("Verified");
-  await expect(row.locator("td").nth(8)).toHaveText(/^(5[89]|6\d)$/); // 55 listings + the verification
+  await expect(row.locator("td").nth(9)).toHaveText(/^(5[89]|6\d)$/); // 55 listings + the verification
+  // The doctor ran after the verification: its status and time are in the overview.
+  await expect(row.locator("td.checkup")).toContainText(/No problems|\d problems?|Could not check/);
+  await expect(row.locator("td.checkup")).toContainText("UTC");
   await row.getByRole("link", { name: "Payroll archive" }).click();
   await auditor.getByRole("button", { name: "Re-check" }).click();
   await expect(auditor.getByText("Re-checked")).toBeVisible();

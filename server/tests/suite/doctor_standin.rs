@@ -293,4 +293,29 @@ async fn the_cors_fix_needs_a_read_write_connection_and_the_roles_permission(poo
         verdict(&report, "doctor-nofix", Capability::Upload),
         Verdict::Off(_)
     ));
+
+    // An administrator runs it on this connection, or on every verified one, as themselves.
+    let admin = owner(&pool, "doctor-admin@example.com").await;
+    assert_eq!(
+        doctor::admin_run(&state, admin, Some(c.id), ORIGIN)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        doctor::admin_run(&state, admin, None, ORIGIN)
+            .await
+            .unwrap(),
+        1
+    );
+    let by_admin: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'connection.doctor' and actor_id = $1",
+    )
+    .bind(admin)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(by_admin, 2);
+    let missing = doctor::admin_run(&state, admin, Some(c.id + 1000), ORIGIN).await;
+    assert!(matches!(missing, Err(AppError::NotFound)), "{missing:?}");
 }
