@@ -77,12 +77,7 @@ pub async fn bulk_rows(ids: String) -> Result<Vec<BulkRow>, AppError> {
 pub async fn stack_set_commands(ids: String) -> Result<BulkGuide, AppError> {
     call::signed_in(async |cx| {
         let rows = super::ssr::bulk::rows(&cx.state, cx.user.id, &ids_of(&ids)).await?;
-        let principal = cx
-            .state
-            .aws
-            .own_principal_arn()
-            .await
-            .map_err(|f| AppError::Aws(f.problem))?;
+        let principal = super::ssr::principal(&cx.state).await?;
         let read_only = match rows.first() {
             Some(row) => {
                 super::ssr::get(cx.pool(), cx.user.id, row.id)

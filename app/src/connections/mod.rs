@@ -172,12 +172,7 @@ pub async fn get_connection(id: i64) -> Result<Connection, AppError> {
 pub async fn connection_guide(id: i64) -> Result<SetupGuide, AppError> {
     call::signed_in(async |cx| {
         let connection = ssr::get(cx.pool(), cx.user.id, id).await?;
-        let principal = cx
-            .state
-            .aws
-            .own_principal_arn()
-            .await
-            .map_err(|f| AppError::Aws(f.problem))?;
+        let principal = ssr::principal(&cx.state).await?;
         Ok(ssr::guide::build(
             &principal,
             &connection.external_id,

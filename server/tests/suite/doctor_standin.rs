@@ -22,6 +22,7 @@ const ORIGIN: &str = "http://127.0.0.1:3000";
 const NO_CORS: &str = "doctor-nocors";
 const ELSEWHERE: &str = "doctor-elsewhere";
 const KMS: &str = "doctor-kms";
+const THREE: [&str; 3] = [NO_CORS, ELSEWHERE, KMS];
 
 /// What the role may do: everything Crossview's read-write policy names (and the CORS fix) on
 /// every bucket, `read` or not, and with `key` the use of that KMS key.
@@ -54,12 +55,17 @@ fn policy(read: bool, key: Option<&str>) -> String {
     serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
 
-/// A verified connection whose role has `permissions`, with the three buckets added by name
-/// (the role may not list the account's buckets).
-async fn connection(state: &AppState, role: &str, permissions: &str) -> (i64, Connection) {
+/// A verified connection whose role has `permissions`, with `buckets` added by name (the role
+/// may not list the account's buckets).
+async fn connection(
+    state: &AppState,
+    role: &str,
+    permissions: &str,
+    buckets: &[&str],
+) -> (i64, Connection) {
     let user = owner(&state.pool, &format!("{role}@example.com")).await;
     let c = connection_with_role(state, user, role, None, Some(permissions)).await;
-    for bucket in [NO_CORS, ELSEWHERE, KMS] {
+    for bucket in buckets {
         sqlx::query("insert into connection_buckets (connection_id, name) values ($1, $2)")
             .bind(c.id)
             .bind(bucket)
@@ -101,7 +107,7 @@ async fn the_doctor_reports_what_each_bucket_will_refuse_and_the_cors_fix_keeps_
     let state = state(pool.clone(), crate::support::aws().await).await;
 
     // A role that may do everything, the KMS key included.
-    let (user, c) = connection(&state, "doctor-full", &policy(true, Some(&key))).await;
+    let (user, c) = connection(&state, "doctor-full", &policy(true, Some(&key)), &THREE).await;
     let report = doctor::run(&state, user, &c, ORIGIN, true).await.unwrap();
     assert_eq!(report.stopped, None);
     assert_eq!(
@@ -197,7 +203,7 @@ async fn the_doctor_reports_what_each_bucket_will_refuse_and_the_cors_fix_keeps_
     );
 
     // The same buckets through a role without the key's grant: uploads and downloads fail there.
-    let (user, c) = connection(&state, "doctor-nokms", &policy(true, None)).await;
+    let (user, c) = connection(&state, "doctor-nokms", &policy(true, None), &THREE).await;
     let report = doctor::run(&state, user, &c, ORIGIN, true).await.unwrap();
     // Without a data key of its own, decrypting cannot be tried: said, not guessed.
     assert_eq!(
@@ -220,7 +226,7 @@ async fn the_doctor_reports_what_each_bucket_will_refuse_and_the_cors_fix_keeps_
     assert!(grant.fix.as_ref().unwrap().json.contains(&key));
 
     // A role that lists but may not read: downloads, previews and shares fail, browsing works.
-    let (user, c) = connection(&state, "doctor-noread", &policy(false, Some(&key))).await;
+    let (user, c) = connection(&state, "doctor-noread", &policy(false, Some(&key)), &THREE).await;
     let report = doctor::run(&state, user, &c, ORIGIN, true).await.unwrap();
     assert!(
         codes(&report, KMS).contains(&"read_denied".to_owned()),
@@ -261,12 +267,7 @@ async fn the_cors_fix_needs_a_read_write_connection_and_the_roles_permission(poo
     make_bucket("doctor-nofix", &[], false);
     let state = state(pool.clone(), crate::support::aws().await).await;
     let no_put = policy(true, None).replace("\"s3:PutBucketCORS\",", "");
-    let (user, c) = connection(&state, "doctor-noput", &no_put).await;
-    sqlx::query("insert into connection_buckets (connection_id, name) values ($1, 'doctor-nofix')")
-        .bind(c.id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (user, c) = connection(&state, "doctor-noput", &no_put, &["doctor-nofix"]).await;
     let refused = cors::apply(&state, user, c.id, "doctor-nofix", ORIGIN).await;
     assert!(
         matches!(&refused, Err(AppError::Denied { action, .. }) if action.name() == "s3:PutBucketCORS"),

@@ -24,6 +24,7 @@ use crate::{
     config::Config,
     error::{AppError, AwsProblem},
     format::rfc3339,
+    state::AppState,
 };
 
 /// Length of a generated ExternalId: 40 characters of [A-Za-z0-9], about 238 bits.
@@ -114,6 +115,15 @@ pub async fn list(pool: &PgPool, owner: i64) -> Result<Vec<Connection>, AppError
 /// [`UNVERIFIED_EXTERNAL_ID_HOURS`] ago and the connection was never verified: an ID pasted
 /// somewhere and forgotten stops being an open invitation. The old one is retired (never given
 /// again) and the change audited. Whether it did.
+/// Crossview's own principal, the one customers' trust policies name.
+pub async fn principal(state: &AppState) -> Result<String, AppError> {
+    state
+        .aws
+        .own_principal_arn()
+        .await
+        .map_err(|f| AppError::Aws(f.problem))
+}
+
 pub async fn renew_unverified(pool: &PgPool, owner: i64, id: i64) -> Result<bool, AppError> {
     let renewed = sqlx::query(
         "with stale as (

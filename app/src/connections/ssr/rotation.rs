@@ -32,11 +32,7 @@ pub async fn state(app: &AppState, owner: i64, id: i64) -> Result<Rotation, AppE
     .bind(owner)
     .fetch_one(pool)
     .await?;
-    let principal = app
-        .aws
-        .own_principal_arn()
-        .await
-        .map_err(|f| AppError::Aws(f.problem))?;
+    let principal = super::principal(app).await?;
     let ids: Vec<&str> = next
         .iter()
         .map(String::as_str)

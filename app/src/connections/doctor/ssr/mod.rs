@@ -168,11 +168,7 @@ async fn retired_admitted(
         )
         .await;
         if assumed.is_ok() {
-            let principal = state
-                .aws
-                .own_principal_arn()
-                .await
-                .map_err(|f| AppError::Aws(f.problem))?;
+            let principal = crate::connections::ssr::principal(state).await?;
             findings.push(fixes::retired(
                 &old,
                 &principal,
