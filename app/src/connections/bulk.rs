@@ -222,7 +222,7 @@ fn BatchTable(rows: Vec<BulkRow>) -> impl IntoView {
                     <td>
                         <span class=format!("badge {}", r.status.class())>{r.status.label()}</span>
                         {r.step.map(|s| view! { " " <span class="muted">{format!("checking: {s}")}</span> })}
-                        {r.problem.filter(|_| r.status == Status::Failed).map(|p| view! { <br/><small>{p}</small> })}
+                        {r.problem.map(|p| view! { <br/><small>{p}</small> })}
                     </td>
                 </tr>
             }).collect_view()}</tbody>
