@@ -65,7 +65,13 @@ from moto.s3 import exceptions as s3_exceptions
 from moto.s3.models import s3_backends
 from moto.sts.models import sts_backends
 
-from standin_presign import QueryAuthMalformed, RequestExpired, presigned_signature, raw_query_pairs
+from standin_presign import (
+    QueryAuthMalformed,
+    RequestExpired,
+    presigned_signature,
+    raw_query_pairs,
+    refuse_old_signature,
+)
 
 
 def _condition_holds(operator, value, expected):
@@ -279,7 +285,8 @@ def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
         raise QueryAuthMalformed("X-Amz-Date or X-Amz-Expires is malformed.")
     if not 1 <= expires <= 604800:
         raise QueryAuthMalformed("X-Amz-Expires must be between 1 and 604800 seconds.")
-    if datetime.datetime.now(datetime.timezone.utc) > signed_at + datetime.timedelta(seconds=expires):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if now > signed_at + datetime.timedelta(seconds=expires):
         raise RequestExpired()
     # moto's own request object finds the key (user or assumed role) and evaluates policies; it
     # reads the credential from an Authorization header, so it is given one built from the query.
@@ -303,6 +310,8 @@ def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
     expected = presigned_signature(secret, self.method, path, pairs, self.headers, params)
     if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
         iam_request._raise_signature_does_not_match()
+    name = resource.split(":::", 1)[-1].split("/", 1)[0]
+    refuse_old_signature(s3_backends[self.current_account]["aws"].buckets.get(name), signed_at, now)
     iam_request.check_action_permitted(resource)
 
 
@@ -405,6 +414,7 @@ s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
 # A HEAD of one version of an object is authorized as s3:GetObjectVersion, as its GET is.
 s3_responses.ACTION_MAP["KEY"]["HEAD"]["versionId"] = "GetObjectVersion"
 import standin_actions  # noqa: F401  (bucket settings and KMS keys authorized as IAM does)
+import standin_sessions  # noqa: F401  (a session no longer than its role allows)
 
 from moto.moto_server import werkzeug_app
 

@@ -2,6 +2,7 @@
 presigned URLs in strict mode). Imported by moto_server.py."""
 
 import hashlib
+import json
 import hmac
 import urllib.parse
 
@@ -58,3 +59,43 @@ def presigned_signature(secret, method, path, pairs, headers, params):
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+class SignatureTooOld(s3_exceptions.S3ClientError):
+    def __init__(self):
+        super().__init__(
+            "AccessDenied",
+            "User is not authorized to perform this action with an explicit deny in a resource-based policy",
+        )
+
+
+def _age_caps(policy):
+    """The signature ages (ms) a bucket policy's Deny statements refuse beyond, from conditions
+    `NumericGreaterThan {"s3:signatureAge": N}` (how AWS documents the cap; an organisation's
+    resource control policy says the same)."""
+    try:
+        statements = json.loads(policy).get("Statement", [])
+    except (TypeError, ValueError):
+        return []
+    statements = statements if isinstance(statements, list) else [statements]
+    caps = []
+    for statement in statements:
+        if statement.get("Effect") != "Deny":
+            continue
+        test = (statement.get("Condition") or {}).get("NumericGreaterThan") or {}
+        value = test.get("s3:signatureAge")
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None:
+                caps.append(int(v))
+    return caps
+
+
+def refuse_old_signature(bucket, signed_at, now):
+    """S3 refuses a presigned request older than a policy's signature age cap, whatever its
+    X-Amz-Expires says; moto reads no bucket policy in its authorization."""
+    policy = getattr(bucket, "policy", None) if bucket is not None else None
+    if not policy:
+        return
+    age_ms = (now - signed_at).total_seconds() * 1000
+    if any(age_ms > cap for cap in _age_caps(policy)):
+        raise SignatureTooOld()

@@ -86,8 +86,13 @@ pub enum Scope {
     WriteProbe { locations: Vec<(String, String)> },
     /// The connection doctor: reads each `(bucket, prefix)` place's bucket configuration, lists
     /// one key under the prefix and heads it, and asks KMS for a data key and to decrypt it:
-    /// nothing that changes anything. No places: every bucket the role lists.
-    Doctor { places: Vec<(String, String)> },
+    /// nothing that changes anything. No places: every bucket the role lists. The session lasts
+    /// `url_seconds` (when longer than the default), as a download's would: a presigned URL dies
+    /// with the session that signed it.
+    Doctor {
+        places: Vec<(String, String)>,
+        url_seconds: u32,
+    },
     /// The doctor's CORS fix: read and replace one bucket's CORS configuration.
     BucketCors { bucket: String },
 }
@@ -115,7 +120,9 @@ impl Scope {
     /// DurationSeconds for AssumeRole: AWS's minimum, unless a presigned URL must outlive it.
     pub fn session_seconds(&self) -> i32 {
         let url = match self {
-            Scope::Presign { url_seconds, .. } | Scope::Folders { url_seconds, .. } => {
+            Scope::Presign { url_seconds, .. }
+            | Scope::Folders { url_seconds, .. }
+            | Scope::Doctor { url_seconds, .. } => {
                 i32::try_from(*url_seconds).unwrap_or(i32::MAX)
             }
             _ => 0,
@@ -265,7 +272,7 @@ impl Scope {
             (Scope::WriteProbe { locations }, widened) => {
                 probe_statements(partition, locations, widened)
             }
-            (Scope::Doctor { places }, widened) => doctor_statements(partition, places, widened),
+            (Scope::Doctor { places, .. }, widened) => doctor_statements(partition, places, widened),
             (Scope::BucketCors { bucket }, _) => bucket_statement(
                 partition,
                 bucket,

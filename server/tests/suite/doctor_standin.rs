@@ -15,7 +15,9 @@ use app::{
 };
 use sqlx::PgPool;
 
-use crate::support::standin::{connection_with_role, make_bucket, owner, state, verify};
+use crate::support::standin::{
+    connection_with_role, make_bucket, make_capped_bucket, owner, state, verify,
+};
 
 /// The origin the doctor checks CORS rules against (the browser's, in a real request).
 const ORIGIN: &str = "http://127.0.0.1:3000";
@@ -319,4 +321,70 @@ async fn the_cors_fix_needs_a_read_write_connection_and_the_roles_permission(poo
     assert_eq!(by_admin, 2);
     let missing = doctor::admin_run(&state, admin, Some(c.id + 1000), ORIGIN).await;
     assert!(matches!(missing, Err(AppError::NotFound)), "{missing:?}");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+#[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
+async fn the_doctor_finds_links_refused_before_presign_seconds_are_up(pool: PgPool) {
+    // The bucket's policy refuses a presigned URL older than 150 seconds; Crossview signs for 600.
+    const AGED: &str = "doctor-aged";
+    make_capped_bucket(AGED, ORIGIN, 150_000);
+    let state = state(pool.clone(), crate::support::aws().await).await;
+    let (user, c) = connection(&state, "doctor-aged", &policy(true, None), &[AGED]).await;
+    let report = doctor::run(&state, user, &c, ORIGIN, true).await.unwrap();
+    assert_eq!(
+        codes(&report, AGED),
+        ["lifecycle_missing", "signature_age_capped"],
+        "{report:#?}"
+    );
+    let capped = report
+        .findings
+        .iter()
+        .find(|f| f.code == "signature_age_capped")
+        .unwrap();
+    // The longest age tried that S3 honoured, and the setting that follows from it.
+    assert!(capped.message.contains("120 seconds old"), "{}", capped.message);
+    assert!(capped.fix.as_ref().unwrap().cli.contains("PRESIGN_SECONDS=120"));
+    assert!(matches!(
+        verdict(&report, AGED, Capability::Share),
+        Verdict::Fails(_)
+    ));
+    // A freshly signed link still works: downloads from the page are not said to fail.
+    assert_eq!(verdict(&report, AGED, Capability::Download), &Verdict::Works);
+
+    // Signing for two hours: the role's sessions end after one (its MaxSessionDuration), so AWS
+    // refuses the session a URL needs; the rest of the checkup still runs on a shorter one.
+    let mut config = (*state.config).clone();
+    config.presign_seconds = 7200;
+    let long = AppState {
+        config: std::sync::Arc::new(config),
+        ..state.clone()
+    };
+    let report = doctor::run(&long, user, &c, ORIGIN, false).await.unwrap();
+    assert_eq!(report.stopped, None);
+    let short = report
+        .findings
+        .iter()
+        .find(|f| f.code == "session_too_short")
+        .unwrap_or_else(|| panic!("{report:#?}"));
+    assert!(short
+        .fix
+        .as_ref()
+        .unwrap()
+        .cli
+        .contains("--max-session-duration 7200"));
+    for capability in [Capability::Download, Capability::Preview, Capability::Upload] {
+        assert!(
+            matches!(verdict(&report, AGED, capability), Verdict::Fails(why) if why.contains("7200")),
+            "{capability:?}: {report:#?}"
+        );
+    }
+    assert_eq!(verdict(&report, AGED, Capability::Browse), &Verdict::Works);
+    let refused: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'connection.doctor' and outcome <> 'ok'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(refused, 1, "the refused long session is audited");
 }

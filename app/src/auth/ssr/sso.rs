@@ -8,7 +8,6 @@
 //! asserts somebody's address takes nothing over), and one in `allowed_domains` gets a new
 //! account. Admin rights follow the provider's groups when it has `admin_groups`.
 
-mod transport;
 
 use std::collections::HashMap;
 
@@ -27,7 +26,6 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use transport::send;
 
 use super::{normal_email, AuthSession, SessionUser};
 use crate::{
@@ -37,6 +35,7 @@ use crate::{
     },
     config::{Config, ExposeSecret, SsoProvider},
     error::AppError,
+    outbound::send,
 };
 
 /// Where every provider sends people back (`PUBLIC_URL` + this).

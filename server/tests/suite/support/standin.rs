@@ -83,6 +83,13 @@ pub fn make_bucket(bucket: &str, cors: &[&str], kms: bool) -> Option<String> {
     Some(world(&args).trim().to_owned()).filter(|key| !key.is_empty())
 }
 
+/// (Re)creates `bucket` with one object and a CORS rule for `origin`, whose policy refuses a
+/// presigned URL older than `age_ms` (`s3:signatureAge`).
+pub fn make_capped_bucket(bucket: &str, origin: &str, age_ms: u32) {
+    let age = age_ms.to_string();
+    world(&["bucket", "--name", bucket, "--cors", origin, "--signature-age-ms", &age]);
+}
+
 /// How many multipart uploads are still open under `prefix` (the bucket owner's view).
 pub fn open_uploads(bucket: &str, prefix: &str) -> u64 {
     world(&["uploads", "--bucket", bucket, "--prefix", prefix])

@@ -193,3 +193,64 @@ pub fn retired(old: &str, principal: &str, current: &str, role_arn: &str) -> Fin
         }),
     }
 }
+
+/// The role's sessions end before a URL of `lifetime` seconds would: AWS refuses to sign one.
+pub fn session_short(role_arn: &str, lifetime: u32) -> Finding {
+    let role = Role::of(role_arn).name;
+    // MaxSessionDuration is 1 to 12 hours; a URL's session needs at least its lifetime.
+    let hours = lifetime.div_ceil(3600).clamp(1, 12) * 3600;
+    Finding {
+        bucket: String::new(),
+        code: "session_too_short".into(),
+        severity: Severity::Problem,
+        message: format!(
+            "Your downloads, previews and uploads fail: a presigned URL dies with the session that signed it, and the role's sessions end before the {lifetime} seconds Crossview signs for (PRESIGN_SECONDS). Share links and grantees' URLs (5 minutes) still work."
+        ),
+        fix: Some(Fix {
+            json: text(&json!({ "MaxSessionDuration": hours })),
+            cli: format!(
+                "aws iam update-role --role-name {role} --max-session-duration {hours}\n# or, on Crossview's deployment (an administrator): PRESIGN_SECONDS=900\n"
+            ),
+            iac: format!(
+                "# CloudFormation: on the role\nMaxSessionDuration: {hours}\n\n# Terraform: on the aws_iam_role\nmax_session_duration = {hours}\n"
+            ),
+            one_click: false,
+        }),
+    }
+}
+
+/// S3 refuses a URL of `bucket` older than `cap` seconds (0: older than a minute), shorter than
+/// the `lifetime` Crossview signs for.
+pub fn link_age(bucket: &str, cap: u32, lifetime: u32) -> Finding {
+    let (honoured, setting) = match cap {
+        0 => ("S3 honoured only a freshly signed one".to_owned(), 60),
+        cap => (format!("S3 honoured one {cap} seconds old"), cap),
+    };
+    let milliseconds = u64::from(lifetime) * 1000;
+    let statement = json!({
+        "Sid": "CapSignatureAge",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+        "Condition": { "NumericGreaterThan": { "s3:signatureAge": milliseconds } },
+    });
+    Finding {
+        bucket: bucket.to_owned(),
+        code: "signature_age_capped".into(),
+        severity: Severity::Problem,
+        message: format!(
+            "A download or upload link from {bucket} is refused long before the {lifetime} seconds Crossview signs it for ({honoured}): a bucket policy or your organisation's resource control policy refuses older signatures (s3:signatureAge). Sign links for {setting} seconds or less, or let the policy allow {lifetime} seconds."
+        ),
+        fix: Some(Fix {
+            json: text(&statement),
+            cli: format!(
+                "# On Crossview's deployment (an administrator): sign links for at most what S3 honours\nPRESIGN_SECONDS={setting}\n# or raise the cap in the policy's s3:signatureAge condition to {milliseconds} (the statement above)\n"
+            ),
+            iac: format!(
+                "# Terraform, in the bucket policy's (or the RCP's) deny statement\ncondition {{\n  test     = \"NumericGreaterThan\"\n  variable = \"s3:signatureAge\"\n  values   = [\"{milliseconds}\"]\n}}\n"
+            ),
+            one_click: false,
+        }),
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod cors;
 mod fixes;
+mod links;
 mod probes;
 mod reads;
 
@@ -66,19 +67,24 @@ pub async fn run(
         .await;
     }
     let places = places(&state.pool, connection.id).await?;
-    let scope = Scope::Doctor {
-        places: places.clone(),
+    // The session lasts as long as a download's URL, so that AWS says now whether it may.
+    let lifetime = state.config.presign_seconds;
+    let assume = |url_seconds| {
+        let scope = Scope::Doctor {
+            places: places.clone(),
+            url_seconds,
+        };
+        async move {
+            let to = target(connection, role_arn, &name);
+            assume_audited(state, actor, connection.id, to, &scope, Activity::Doctor, None).await
+        }
     };
-    let assumed = assume_audited(
-        state,
-        actor,
-        connection.id,
-        target(connection, role_arn, &name),
-        &scope,
-        Activity::Doctor,
-        None,
-    )
-    .await;
+    let mut assumed = assume(lifetime).await;
+    let session_short = matches!(assumed, Err(AppError::Aws(AwsProblem::SessionTooShort)));
+    if session_short {
+        // The rest of the checkup needs no long session.
+        assumed = assume(0).await;
+    }
     let report = match assumed {
         Ok(assumed) => {
             let (places, more) = match places.is_empty() {
@@ -97,6 +103,7 @@ pub async fn run(
                 role_arn,
                 origin,
                 writes: &writes,
+                session_short,
             };
             let examined: Vec<_> = stream::iter(places)
                 .map(|(bucket, prefix)| probes::examine(&context, bucket, prefix))
@@ -105,6 +112,9 @@ pub async fn run(
                 .await;
             let (buckets, findings): (Vec<_>, Vec<_>) = examined.into_iter().unzip();
             let mut findings: Vec<_> = findings.into_iter().flatten().collect();
+            if session_short {
+                findings.push(fixes::session_short(role_arn, lifetime));
+            }
             findings.extend(retired_admitted(state, actor, connection, role_arn).await?);
             Report {
                 checked_at: String::new(),

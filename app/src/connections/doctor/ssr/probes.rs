@@ -7,7 +7,7 @@ use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption};
 
 use super::{
     cors::{self, Refusal, Use},
-    fixes,
+    fixes, links,
     reads::{all_of, kms, object_lock, public_access, read, verdict_of, Context},
 };
 use crate::{
@@ -113,6 +113,38 @@ pub async fn examine(
                 }
             }
         }
+    };
+
+    // Links: honoured for as long as Crossview signs them?
+    let lifetime = cx.state.config.presign_seconds;
+    let links = match (&readable, &key) {
+        (Verdict::Works, Some(key)) => {
+            let cap = links::age_cap(cx, &bucket, key, region.as_deref()).await;
+            facts.push((
+                "Signed links".into(),
+                match cap {
+                    None => format!("Honoured for {lifetime} seconds (PRESIGN_SECONDS)"),
+                    Some(cap) => format!("Refused before {lifetime} seconds; honoured at {cap}"),
+                },
+            ));
+            match cap {
+                None => Verdict::Works,
+                Some(cap) => {
+                    findings.push(fixes::link_age(&bucket, cap, lifetime));
+                    Verdict::Fails(format!(
+                        "S3 refuses a link of {bucket} before its {lifetime} seconds are up"
+                    ))
+                }
+            }
+        }
+        _ => Verdict::Unknown("no object could be read to try a link".into()),
+    };
+    // A session shorter than PRESIGN_SECONDS signs none of the owner's URLs.
+    let session = match cx.session_short {
+        true => Verdict::Fails(format!(
+            "the role's sessions end before the {lifetime} seconds a presigned URL lives"
+        )),
+        false => Verdict::Works,
     };
 
     // Encryption, and the KMS key's use.
@@ -327,18 +359,21 @@ pub async fn examine(
     };
     let upload = match write {
         Verdict::Off(_) => write,
-        _ => all_of(&[&write, &cors_write, &generate]),
+        _ => all_of(&[&write, &cors_write, &generate, &session]),
     };
 
     let verdicts = vec![
         (Capability::Browse, browse),
-        (Capability::Download, all_of(&[&readable, &decrypt])),
+        (
+            Capability::Download,
+            all_of(&[&readable, &decrypt, &session]),
+        ),
         (Capability::Upload, upload),
         (
             Capability::Preview,
-            all_of(&[&readable, &decrypt, &cors_read]),
+            all_of(&[&readable, &decrypt, &cors_read, &session]),
         ),
-        (Capability::Share, all_of(&[&readable, &decrypt])),
+        (Capability::Share, all_of(&[&readable, &decrypt, &links])),
         (Capability::Versions, versions),
     ];
     let report = BucketReport {

@@ -31,6 +31,8 @@ pub struct Context<'a> {
     pub origin: &'a str,
     /// What the write probe learnt: `(bucket, prefix, writable)`.
     pub writes: &'a [(String, String, bool)],
+    /// AWS refused a session as long as `PRESIGN_SECONDS`: none of the owner's URLs is signed.
+    pub session_short: bool,
 }
 
 /// One S3 call on the bucket, in its region; `Ok(None)` when S3 answers `absent` (the

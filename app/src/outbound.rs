@@ -1,5 +1,6 @@
-//! The HTTP client the OpenID flow talks to providers with: rustls with the system's roots, a
-//! time limit and a size limit on every answer.
+//! The HTTP client for the server's own outbound requests (an OpenID provider's discovery and
+//! token endpoints; the doctor's presigned probes): rustls with the system's roots, a time limit
+//! and a size limit on every answer.
 
 use std::{sync::LazyLock, time::Duration};
 
@@ -32,9 +33,7 @@ const HTTP_MAX_BYTES: usize = 1 << 20;
 #[error("{0}")]
 pub struct HttpError(String);
 
-pub(super) async fn send(
-    request: openidconnect::HttpRequest,
-) -> Result<openidconnect::HttpResponse, HttpError> {
+pub async fn send(request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, HttpError> {
     let client = HTTP.as_ref().map_err(|err| HttpError(err.clone()))?;
     let (parts, body) = request.into_parts();
     let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
