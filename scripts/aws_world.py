@@ -22,6 +22,8 @@ import os
 import pathlib
 import secrets
 import shlex
+import urllib.parse
+import urllib.request
 
 import boto3
 
@@ -365,8 +367,8 @@ def objects(args):
 def bucket(args):
     """(Re)creates --name as its owner would, for the doctor's tests: one object `hello.txt`, a
     CORS rule for each --cors origin (none: no CORS configuration at all), with --kms default
-    encryption by a new KMS key (its ARN is printed), and with --signature-age-ms a cap on how
-    old a presigned URL S3 honours."""
+    encryption by a new KMS key (its ARN is printed), and with --signature-age-ms an
+    organisation's cap on how old a presigned URL S3 honours."""
     s3 = admin_client("s3")
     try:
         s3.create_bucket(Bucket=args.name)
@@ -377,11 +379,11 @@ def bucket(args):
         cors_for_crossview(s3, args.name, args.cors)
     else:
         s3.delete_bucket_cors(Bucket=args.name)
-    if args.signature_age_ms:
-        # As a security team caps how old a presigned URL may be (an RCP says the same).
-        deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{args.name}/*",
-                "Condition": {"NumericGreaterThan": {"s3:signatureAge": args.signature_age_ms}}}
-        s3.put_bucket_policy(Bucket=args.name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+    # As an organisation's resource control policy caps how old a presigned URL may be (none
+    # unless asked); it is outside the account, so the stand-in is told directly.
+    query = urllib.parse.urlencode({"bucket": args.name, "signature_age_ms": args.signature_age_ms or ""})
+    control = urllib.request.Request(f"{args.endpoint}/_standin/resource-control?{query}", method="PUT")
+    urllib.request.urlopen(control).close()
     if args.kms:
         key = admin_client("kms").create_key(Description=f"{args.name}'s objects")["KeyMetadata"]["Arn"]
         s3.put_bucket_encryption(
@@ -425,7 +427,7 @@ def main():
     made.add_argument("--name", required=True)
     made.add_argument("--cors", action="append", help="an origin its CORS rule admits (repeat)")
     made.add_argument("--kms", action="store_true", help="encrypt by default with a new KMS key")
-    made.add_argument("--signature-age-ms", type=int, help="a bucket policy refusing older presigned URLs")
+    made.add_argument("--signature-age-ms", type=int, help="a resource control policy refusing older presigned URLs")
     parser.add_argument("--out")
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--browse", action="store_true")

@@ -71,6 +71,7 @@ from standin_presign import (
     presigned_signature,
     raw_query_pairs,
     refuse_old_signature,
+    resource_control,
 )
 
 
@@ -310,8 +311,7 @@ def _authenticate_presigned(self, iam_request_cls, resource, raw_uri):
     expected = presigned_signature(secret, self.method, path, pairs, self.headers, params)
     if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
         iam_request._raise_signature_does_not_match()
-    name = resource.split(":::", 1)[-1].split("/", 1)[0]
-    refuse_old_signature(s3_backends[self.current_account]["aws"].buckets.get(name), signed_at, now)
+    refuse_old_signature(resource.split(":::", 1)[-1].split("/", 1)[0], signed_at, now)
     iam_request.check_action_permitted(resource)
 
 
@@ -429,6 +429,9 @@ def _dispatch_with_counts(self, environ, start_response):
         body = json.dumps(ASSUME_ROLE_CALLS).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+    controlled = resource_control(environ, start_response)
+    if controlled is not None:
+        return controlled
 
     # S3 lets a (presigned) GET choose some response headers: `response-content-disposition=…`
     # saves a download under a name. moto ignores them; the stand-in applies them as S3 does.

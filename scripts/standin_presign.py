@@ -2,7 +2,6 @@
 presigned URLs in strict mode). Imported by moto_server.py."""
 
 import hashlib
-import json
 import hmac
 import urllib.parse
 
@@ -65,37 +64,35 @@ class SignatureTooOld(s3_exceptions.S3ClientError):
     def __init__(self):
         super().__init__(
             "AccessDenied",
-            "User is not authorized to perform this action with an explicit deny in a resource-based policy",
+            "User is not authorized to perform this action with an explicit deny in a resource control policy",
         )
 
 
-def _age_caps(policy):
-    """The signature ages (ms) a bucket policy's Deny statements refuse beyond, from conditions
-    `NumericGreaterThan {"s3:signatureAge": N}` (how AWS documents the cap; an organisation's
-    resource control policy says the same)."""
-    try:
-        statements = json.loads(policy).get("Statement", [])
-    except (TypeError, ValueError):
-        return []
-    statements = statements if isinstance(statements, list) else [statements]
-    caps = []
-    for statement in statements:
-        if statement.get("Effect") != "Deny":
-            continue
-        test = (statement.get("Condition") or {}).get("NumericGreaterThan") or {}
-        value = test.get("s3:signatureAge")
-        for v in value if isinstance(value, list) else [value]:
-            if v is not None:
-                caps.append(int(v))
-    return caps
+# What an organisation's resource control policy would deny, per bucket: presigned requests
+# whose signature is older than this many milliseconds (the `s3:signatureAge` condition). An RCP
+# lives outside the account, so no S3 call shows it; tests set it through the stand-in itself.
+SIGNATURE_AGE_CAPS = {}
+
+
+def resource_control(environ, start_response):
+    """`PUT /_standin/resource-control?bucket=NAME&signature_age_ms=N` caps a bucket's signature
+    age (N empty: no cap). Anything else: None, for moto to serve."""
+    if environ.get("PATH_INFO") != "/_standin/resource-control" or environ.get("REQUEST_METHOD") != "PUT":
+        return None
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    bucket = query.get("bucket", [""])[0]
+    cap = query.get("signature_age_ms", [""])[0]
+    if cap:
+        SIGNATURE_AGE_CAPS[bucket] = int(cap)
+    else:
+        SIGNATURE_AGE_CAPS.pop(bucket, None)
+    start_response("204 No Content", [])
+    return [b""]
 
 
 def refuse_old_signature(bucket, signed_at, now):
-    """S3 refuses a presigned request older than a policy's signature age cap, whatever its
-    X-Amz-Expires says; moto reads no bucket policy in its authorization."""
-    policy = getattr(bucket, "policy", None) if bucket is not None else None
-    if not policy:
-        return
-    age_ms = (now - signed_at).total_seconds() * 1000
-    if any(age_ms > cap for cap in _age_caps(policy)):
+    """S3 refuses a presigned request older than the signature age cap, whatever its
+    X-Amz-Expires says."""
+    cap = SIGNATURE_AGE_CAPS.get(bucket)
+    if cap is not None and (now - signed_at).total_seconds() * 1000 > cap:
         raise SignatureTooOld()

@@ -326,7 +326,7 @@ async fn the_cors_fix_needs_a_read_write_connection_and_the_roles_permission(poo
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 #[ignore = "needs the AWS stand-in in strict mode: run scripts/test.sh"]
 async fn the_doctor_finds_links_refused_before_presign_seconds_are_up(pool: PgPool) {
-    // The bucket's policy refuses a presigned URL older than 150 seconds; Crossview signs for 600.
+    // The organisation refuses a presigned URL older than 150 seconds; Crossview signs for 600.
     const AGED: &str = "doctor-aged";
     make_capped_bucket(AGED, ORIGIN, 150_000);
     let state = state(pool.clone(), crate::support::aws().await).await;

@@ -83,8 +83,8 @@ pub fn make_bucket(bucket: &str, cors: &[&str], kms: bool) -> Option<String> {
     Some(world(&args).trim().to_owned()).filter(|key| !key.is_empty())
 }
 
-/// (Re)creates `bucket` with one object and a CORS rule for `origin`, whose policy refuses a
-/// presigned URL older than `age_ms` (`s3:signatureAge`).
+/// (Re)creates `bucket` with one object and a CORS rule for `origin`, where the organisation's
+/// resource control policy refuses a presigned URL older than `age_ms` (`s3:signatureAge`).
 pub fn make_capped_bucket(bucket: &str, origin: &str, age_ms: u32) {
     let age = age_ms.to_string();
     world(&["bucket", "--name", bucket, "--cors", origin, "--signature-age-ms", &age]);

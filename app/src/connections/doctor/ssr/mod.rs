@@ -69,13 +69,14 @@ pub async fn run(
     let places = places(&state.pool, connection.id).await?;
     // The session lasts as long as a download's URL, so that AWS says now whether it may.
     let lifetime = state.config.presign_seconds;
+    let name = &name;
     let assume = |url_seconds| {
         let scope = Scope::Doctor {
             places: places.clone(),
             url_seconds,
         };
         async move {
-            let to = target(connection, role_arn, &name);
+            let to = target(connection, role_arn, name);
             assume_audited(state, actor, connection.id, to, &scope, Activity::Doctor, None).await
         }
     };
