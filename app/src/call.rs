@@ -256,3 +256,30 @@ fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// The origin the person's browser is on (which a bucket's CORS rule must admit, and a link
+/// made for them starts with): the request's `Origin` (a form's POST and every fetch send it),
+/// else its `Host`, else `PUBLIC_URL`.
+pub fn browser_origin(config: &crate::config::Config) -> String {
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    let header = |name| {
+        parts
+            .as_ref()
+            .and_then(|p| p.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Some(origin) = header(http::header::ORIGIN).filter(|o| o != "null") {
+        return origin;
+    }
+    let scheme = match config.development {
+        true => "http",
+        false => "https",
+    };
+    match (header(http::header::HOST), &config.public_url) {
+        (_, Some(url)) if !config.development => url.clone(),
+        (Some(host), _) => format!("{scheme}://{host}"),
+        (None, Some(url)) => url.clone(),
+        (None, None) => String::new(),
+    }
+}

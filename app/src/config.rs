@@ -35,6 +35,11 @@ pub struct Config {
     pub cloudformation_template_url: Option<String>,
     /// Life of presigned links, in seconds. The assumed session lasts at least as long.
     pub presign_seconds: u32,
+    /// The longest a share link may live, in days (`SHARE_MAX_DAYS`); each URL it hands out
+    /// still lives `PRESIGN_SECONDS` at most.
+    pub share_max_days: u32,
+    /// Whether a share link may have no deadline at all (`SHARE_ALLOW_NO_EXPIRY`).
+    pub share_no_expiry: bool,
     /// Keys one search request scans at most before it stops and offers to continue.
     pub search_max_keys: u64,
     /// What uploads may be, and how large ones travel.
@@ -443,6 +448,8 @@ impl Config {
             aws_timeout: seconds("AWS_TIMEOUT_SECS", 30)?,
             custom_endpoint_hosts,
             presign_seconds: presign_seconds as u32,
+            share_max_days: number("SHARE_MAX_DAYS", 30)?.clamp(1, 3650) as u32,
+            share_no_expiry: flag("SHARE_ALLOW_NO_EXPIRY", false)?,
             search_max_keys: number("SEARCH_MAX_KEYS", 100_000)?.clamp(1_000, 10_000_000),
             uploads,
             database,

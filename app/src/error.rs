@@ -116,6 +116,20 @@ pub enum AppError {
     ConnectionDisabled,
     #[error("This link has expired or was revoked. Ask whoever shared it for a new one.")]
     ShareLinkGone,
+    #[error("Pick how long the link works: from 1 hour to the longest this deployment allows (SHARE_MAX_DAYS), or no deadline where an administrator allows that.")]
+    ShareLifetime,
+    #[error("A link's password has 8 to 200 characters.")]
+    SharePasswordInvalid,
+    #[error("That password is not right. Ask whoever shared the link for it.")]
+    SharePasswordWrong,
+    #[error("A download limit is a whole number from 1 to 100,000.")]
+    ShareDownloadsInvalid,
+    #[error("List networks as addresses or CIDR blocks, one per line, such as 203.0.113.0/24 or 2001:db8::/32 (at most 20).")]
+    ShareNetworksInvalid,
+    #[error("This link has handed out all its downloads. Ask whoever shared it for a new one.")]
+    ShareDownloadsSpent,
+    #[error("This link does not open from your network. Ask whoever shared it.")]
+    ShareNetworkRefused,
     #[error("This reset link does not work: it was used already, has expired (a link lives an hour, or 30 minutes when it was emailed) or was replaced by a newer one. Ask for a new one.")]
     ResetLinkInvalid,
     #[error("This deployment asks administrators for a second factor: set up two-step sign-in on your account page first.")]
@@ -301,13 +315,16 @@ pub mod ssr {
             use AppError::*;
             match self {
                 Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired | SsoExpired
-                | SsoRejected | SsoTokenExpired | SsoCancelled | PasskeyRefused => {
+                | SsoRejected | SsoTokenExpired | SsoCancelled | PasskeyRefused
+                | SharePasswordWrong => {
                     StatusCode::UNAUTHORIZED
                 }
                 SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
                 | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
                 | OutsideLocation | ReadOnlyLocation | ReadOnlyConnection | SignInMethodOff
-                | SsoEmailUnverified | SsoDomainRefused | StepUpRequired => StatusCode::FORBIDDEN,
+                | SsoEmailUnverified | SsoDomainRefused | StepUpRequired | ShareNetworkRefused => {
+                    StatusCode::FORBIDDEN
+                }
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -330,7 +347,7 @@ pub mod ssr {
                 Aws(_) => StatusCode::BAD_GATEWAY,
                 Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 UploadTooLarge { .. } | UploadSizeMismatch { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                ShareLinkGone | ResetLinkInvalid => StatusCode::GONE,
+                ShareLinkGone | ShareDownloadsSpent | ResetLinkInvalid => StatusCode::GONE,
                 UploadTypeRefused { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 EmailInvalid
                 | PasswordTooShort
@@ -360,6 +377,10 @@ pub mod ssr {
                 | GranteeIsOwner
                 | GrantExpiryInvalid
                 | PasskeyNameInvalid
+                | ShareLifetime
+                | SharePasswordInvalid
+                | ShareDownloadsInvalid
+                | ShareNetworksInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

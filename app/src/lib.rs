@@ -47,6 +47,8 @@ pub mod notify;
 #[cfg(feature = "ssr")]
 pub mod outbound;
 #[cfg(feature = "ssr")]
+pub mod qr;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;

@@ -84,6 +84,9 @@ pub const FORGOT_EMAIL: Limit = Limit::new("forgot.email", 3, 60 * 60);
 pub const FORGOT_ADDRESS: Limit = Limit::new("forgot.address", 10, 60 * 60);
 /// Share-link tokens that match no link, from one client address.
 pub const SHARE_UNKNOWN_ADDRESS: Limit = Limit::new("share.unknown", 30, MINUTES_15);
+/// Password guesses at one share link from one client address: a guesser elsewhere never locks
+/// out the person the link was meant for, and 10 guesses a quarter hour find no real password.
+pub const SHARE_PASSWORD: Limit = Limit::new("share.password", 10, MINUTES_15);
 
 /// One attempt's count: a limit and whom it counts.
 pub type Counter<'a> = (&'a Limit, &'a str);

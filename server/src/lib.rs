@@ -26,7 +26,7 @@ use app::{
     App,
 };
 use axum::{
-    extract::{ConnectInfo, Path, State},
+    extract::{ConnectInfo, Form, Path, State},
     http::{header, HeaderMap, StatusCode, Uri},
     middleware,
     response::{Html, IntoResponse, Redirect, Response},
@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
     let page = Arc::new(assets::page(&state.leptos_options));
     let admission = Admission::new(state.config.clone());
     Router::new()
-        .route("/s/{token}/download", get(open_share))
+        .route("/s/{token}/download", get(open_share).post(open_share_with_password))
         .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .route("/api/search/{connection}/{bucket}", get(search::search))
@@ -202,7 +202,8 @@ async fn readyz(pool: PgPool, admission: Arc<Admission>) -> (StatusCode, String)
 }
 
 /// A share link's Download button (its landing page, `/s/<token>`, is a page of the app): a
-/// redirect to a presigned download made just now, or a plain page saying why not. Open to anyone holding the link; never cached (the redirect's URL expires).
+/// redirect to a presigned download made just now, or a plain page saying why not. Open to anyone
+/// holding the link; never cached (the redirect's URL expires).
 async fn open_share(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -211,10 +212,40 @@ async fn open_share(
 ) -> Response {
     let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
     let address = client_address_of(&state.config, &headers, peer);
-    let result = app::shares::ssr::open(&state, &token, address.as_deref()).await;
+    let result = app::shares::ssr::open(&state, &token, address.as_deref(), None).await;
     let no_store = [(header::CACHE_CONTROL, "no-store")];
     match result {
         Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
+        Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SharePassword {
+    password: String,
+}
+
+/// The landing page's form for a link with a password: the download, or back to the page with
+/// what was wrong (the password is never put in the address).
+async fn open_share_with_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<SharePassword>,
+) -> Response {
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
+    let address = client_address_of(&state.config, &headers, peer);
+    let result =
+        app::shares::ssr::open(&state, &token, address.as_deref(), Some(&form.password)).await;
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    let back = |err: &app::error::AppError| {
+        let page = format!("/s/{}?error={}", app::url::encode_path(&token), err.code());
+        (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, page)]).into_response()
+    };
+    match result {
+        Ok(url) => (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, url)]).into_response(),
+        Err(err) if app::error::AppError::from_code(&err.code()).is_some() => back(&err),
         Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
     }
 }

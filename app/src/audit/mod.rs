@@ -149,6 +149,7 @@ activities! {
     ShareCreate => "share.create", true;
     ShareOpen => "share.open", true;
     ShareRevoke => "share.revoke", false;
+    ShareExpiry => "share.expiry", false;
     BucketAdd => "bucket.add", false;
     BucketRemove => "bucket.remove", false;
     ConnectionCreate => "connection.create", false;
@@ -275,6 +276,9 @@ const REFUSALS: &[&str] = &[
     "EndpointNotAllowed",
     "ConnectionNotVerified",
     "ShareLinkGone",
+    "SharePasswordWrong",
+    "ShareDownloadsSpent",
+    "ShareNetworkRefused",
     "TrustDenied",
     "TrustTooOpen",
     "AccountMismatch",

@@ -1,6 +1,9 @@
-//! Share links: a signed-in user lets anyone with the link download one object until a deadline
-//! (at most 7 days). Crossview keeps only a hash of the link's token; each use assumes the role
-//! afresh, is audited, and redirects to a short-lived presigned URL. Owners list and revoke them.
+//! Share links: a signed-in user lets whoever holds the link download one object, until a
+//! deadline (at most `SHARE_MAX_DAYS`; none where the deployment allows it), behind a password, a
+//! number of downloads, or a list of client networks if the owner wants. The link is Crossview's
+//! own URL: Crossview keeps only a hash of its token, and each use assumes the role afresh, is
+//! audited, and redirects to a presigned URL that lives minutes. Owners list, change the deadline
+//! of, and revoke them.
 
 mod pages;
 #[cfg(feature = "ssr")]
@@ -14,8 +17,27 @@ use serde::{Deserialize, Serialize};
 use crate::call::{self, for_key};
 use crate::error::AppError;
 
-/// The longest a share link may live: 7 days.
-pub const MAX_HOURS: u32 = 7 * 24;
+/// What a new link asks of whoever holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRules {
+    /// How long it works, in hours; `None`: until revoked (only where the deployment allows it).
+    pub hours: Option<u32>,
+    /// A password to give before each download (8 to 200 characters).
+    pub password: Option<String>,
+    /// How many downloads it hands out before it stops.
+    pub max_downloads: Option<u32>,
+    /// The client networks (CIDR, or single addresses) it opens from; none: anywhere.
+    pub networks: Vec<String>,
+    /// The owner is told when it is opened.
+    pub notify: bool,
+}
+
+/// How long links may live on this deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLimits {
+    pub max_days: u32,
+    pub no_expiry: bool,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLink {
@@ -23,13 +45,17 @@ pub struct ShareLink {
     pub connection: i64,
     pub bucket: String,
     pub key: String,
-    /// RFC 3339, UTC.
-    pub expires_at: String,
+    /// RFC 3339, UTC; `None`: no deadline.
+    pub expires_at: Option<String>,
     pub created_at: String,
     pub revoked: bool,
     pub expired: bool,
     /// The owner is told when it is opened.
     pub notify: bool,
+    pub password: bool,
+    pub downloads: u32,
+    pub max_downloads: Option<u32>,
+    pub networks: Vec<String>,
 }
 
 /// What a share link's landing page shows to anyone who holds the link.
@@ -41,9 +67,13 @@ pub struct SharedFile {
     pub content_type: Option<String>,
     /// The email of who shared it.
     pub shared_by: String,
-    /// RFC 3339, UTC.
-    pub expires_at: String,
+    /// RFC 3339, UTC; `None`: no deadline.
+    pub expires_at: Option<String>,
     pub status: LinkStatus,
+    /// A password is asked before the download.
+    pub password: bool,
+    /// Downloads it still hands out, when it counts them.
+    pub downloads_left: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,47 +81,84 @@ pub enum LinkStatus {
     Live,
     Revoked,
     Expired,
+    /// Its downloads are all handed out.
+    Spent,
+    /// It does not open from the visitor's network.
+    Elsewhere,
 }
 
 /// The landing page of a share link (`/s/<token>`): anyone may ask, holding the token. A link
-/// that no longer works answers 410 with what it was.
+/// that no longer works answers 410 with what it was (403 outside its networks).
 #[server(endpoint = "share_landing")]
 pub async fn share_landing(token: String) -> Result<SharedFile, AppError> {
     call::anyone(async |state| {
         let address = crate::auth::ssr::client_address(&state.config).await;
         let file = ssr::landing(&state, &token, address.as_deref()).await?;
-        if file.status != LinkStatus::Live {
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(http::StatusCode::GONE);
+        let status = match file.status {
+            LinkStatus::Live => None,
+            LinkStatus::Elsewhere => Some(http::StatusCode::FORBIDDEN),
+            LinkStatus::Revoked | LinkStatus::Expired | LinkStatus::Spent => {
+                Some(http::StatusCode::GONE)
             }
+        };
+        if let (Some(status), Some(res)) = (status, use_context::<leptos_axum::ResponseOptions>()) {
+            res.set_status(status);
         }
         Ok(file)
     })
     .await
 }
 
-/// A link just made: its path (the token is shown this once) and deadline.
+/// A link just made: its path (the token is shown this once), deadline, and its URL as a QR
+/// code (SVG, made by the server from the site's public address).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewShare {
     pub path: String,
-    pub expires_at: String,
+    pub expires_at: Option<String>,
+    pub qr_svg: String,
 }
 
-/// Makes a link to `key` that works for `hours` (1 to 168), once the role proves it may read it;
-/// `notify`: tell the owner when it is opened.
+/// Makes a link to `key` under `rules`, once the role proves it may read it.
 #[server(endpoint = "share_create", input = Json)]
 pub async fn create_share(
     connection: i64,
     bucket: String,
     key: String,
-    hours: u32,
-    #[server(default)] notify: bool,
+    rules: ShareRules,
 ) -> Result<NewShare, AppError> {
     for_key(connection, &bucket, &key, async |target| {
         crate::call::fresh().await?;
-        ssr::create(target, hours, notify).await
+        ssr::create(target, &rules).await
     })
     .await
+}
+
+/// How long links may live here (for the form's choices).
+#[server(endpoint = "share_limits")]
+pub async fn share_limits() -> Result<ShareLimits, AppError> {
+    call::signed_in(async |cx| {
+        Ok(ShareLimits {
+            max_days: cx.state.config.share_max_days,
+            no_expiry: cx.state.config.share_no_expiry,
+        })
+    })
+    .await
+}
+
+/// Gives one of the user's links a new deadline: `hours` from now, or none (where allowed).
+#[server(endpoint = "share_expiry")]
+pub async fn change_share_expiry(id: i64, hours: String) -> Result<(), AppError> {
+    call::form("/shares")
+        .signed_in(async |cx| {
+            let hours = match hours.as_str() {
+                "never" => None,
+                h => Some(h.parse().map_err(|_| AppError::ShareLifetime)?),
+            };
+            ssr::change_expiry(&cx.state, cx.user.id, id, hours).await?;
+            call::redirect("/shares");
+            Ok(())
+        })
+        .await
 }
 
 /// The signed-in user's links, newest first.

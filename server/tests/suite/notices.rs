@@ -164,8 +164,8 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
     let (state, user, c) = connected(&pool, "told-sharer", READ_ALL).await;
     let key = "walk/one/two/three/report.csv";
     let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
-    let told = shares::create(&target, 24, true).await.unwrap();
-    let quiet = shares::create(&target, 24, false).await.unwrap();
+    let told = shares::create(&target, &crate::support::share_for(24, true)).await.unwrap();
+    let quiet = shares::create(&target, &crate::support::share_for(24, false)).await.unwrap();
     let token = |path: &str| path.strip_prefix("/s/").unwrap().to_owned();
     let (told, quiet) = (token(&told.path), token(&quiet.path));
     let listed = shares::list(&pool, user).await.unwrap();
@@ -175,14 +175,14 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
         "newest first"
     );
 
-    shares::open(&state, &quiet, Some("203.0.113.7"))
+    shares::open(&state, &quiet, Some("203.0.113.7"), None)
         .await
         .unwrap();
     assert!(kept(&pool, user).await.is_empty());
-    shares::open(&state, &told, Some("203.0.113.9"))
+    shares::open(&state, &told, Some("203.0.113.9"), None)
         .await
         .unwrap();
-    shares::open(&state, &told, Some("203.0.113.9"))
+    shares::open(&state, &told, Some("203.0.113.9"), None)
         .await
         .unwrap();
     let seen = kept(&pool, user).await;
@@ -198,7 +198,7 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
         .execute(&pool)
         .await
         .unwrap();
-    shares::open(&state, &told, None).await.unwrap();
+    shares::open(&state, &told, None, None).await.unwrap();
     assert_eq!(kept(&pool, user).await.len(), 2);
 }
 

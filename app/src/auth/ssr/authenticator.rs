@@ -1,7 +1,6 @@
 //! Setting up an authenticator app (TOTP) for two-step sign-in, turning it off, and the
 //! recovery codes that stand in for it.
 
-use qrcode::{render::svg, QrCode};
 use rand::Rng;
 use serde_json::json;
 use sqlx::PgPool;
@@ -68,16 +67,7 @@ pub async fn setup(
     };
     let app = authenticator(secret, &user.email)?;
     let uri = app.to_url().map_err(AppError::internal)?;
-    let qr_svg = QrCode::new(uri.as_bytes())
-        .map_err(AppError::internal)?
-        .render::<svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    // The XML declaration means nothing inside HTML.
-    let qr_svg = qr_svg
-        .find("<svg")
-        .map_or(qr_svg.clone(), |at| qr_svg[at..].to_owned());
+    let qr_svg = crate::qr::svg(&uri)?;
     Ok(Some(AuthenticatorSetup {
         secret: app.secret().to_base32(),
         uri,

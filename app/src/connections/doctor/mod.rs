@@ -259,7 +259,7 @@ pub async fn check_connection(id: i64) -> Result<(), AppError> {
     call::form(page.clone())
         .signed_in(async |cx| {
             let connection = crate::connections::ssr::get(cx.pool(), cx.user.id, id).await?;
-            let origin = ssr::browser_origin(&cx.state.config);
+            let origin = call::browser_origin(&cx.state.config);
             ssr::run(&cx.state, cx.user.id, &connection, &origin, true).await?;
             call::redirect(&format!("{page}?checked=1"));
             Ok(())
@@ -271,7 +271,7 @@ pub async fn check_connection(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "doctor_cors_preview")]
 pub async fn cors_preview(id: i64, bucket: String) -> Result<CorsChange, AppError> {
     call::signed_in(async |cx| {
-        let origin = ssr::browser_origin(&cx.state.config);
+        let origin = call::browser_origin(&cx.state.config);
         ssr::cors::preview(&cx.state, cx.user.id, id, &bucket, &origin).await
     })
     .await
@@ -285,7 +285,7 @@ pub async fn fix_cors(id: i64, bucket: String) -> Result<(), AppError> {
     call::form(page.clone())
         .fresh()
         .signed_in(async |cx| {
-            let origin = ssr::browser_origin(&cx.state.config);
+            let origin = call::browser_origin(&cx.state.config);
             ssr::cors::apply(&cx.state, cx.user.id, id, &bucket, &origin).await?;
             let connection = crate::connections::ssr::get(cx.pool(), cx.user.id, id).await?;
             ssr::run(&cx.state, cx.user.id, &connection, &origin, false).await?;
@@ -311,7 +311,7 @@ pub async fn admin_check(id: Option<i64>) -> Result<(), AppError> {
     };
     call::form(page.clone())
         .admin(async |cx| {
-            let origin = ssr::browser_origin(&cx.state.config);
+            let origin = call::browser_origin(&cx.state.config);
             let checked = ssr::admin_run(&cx.state, cx.user.id, id, &origin).await?;
             call::redirect(&format!("{page}?doctor={checked}"));
             Ok(())

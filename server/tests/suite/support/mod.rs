@@ -426,3 +426,12 @@ impl Served {
         cookie.split(';').next().unwrap().to_owned()
     }
 }
+
+/// A share link's rules: `hours` long, telling the owner when opened if `notify`, nothing more.
+pub fn share_for(hours: u32, notify: bool) -> app::shares::ShareRules {
+    app::shares::ShareRules {
+        hours: Some(hours),
+        notify,
+        ..Default::default()
+    }
+}

@@ -140,7 +140,7 @@ pub async fn after_verification(state: &AppState, owner: i64, connection: &Conne
     if connection.status != Status::Verified {
         return;
     }
-    let origin = browser_origin(&state.config);
+    let origin = crate::call::browser_origin(&state.config);
     if let Err(err) = run(state, owner, connection, &origin, false).await {
         tracing::warn!(error = %err, connection = connection.id, "the doctor did not run after verification");
     }
@@ -264,32 +264,6 @@ pub async fn load(pool: &PgPool, connection: i64) -> Result<Option<Report>, AppE
         Ok(report)
     })
     .transpose()
-}
-
-/// The origin the person's browser is on, which a bucket's CORS rule must admit: the request's
-/// `Origin` (a form's POST and every fetch send it), else its `Host`, else `PUBLIC_URL`.
-pub fn browser_origin(config: &crate::config::Config) -> String {
-    let parts = leptos::prelude::use_context::<http::request::Parts>();
-    let header = |name| {
-        parts
-            .as_ref()
-            .and_then(|p| p.headers.get(name))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    if let Some(origin) = header(http::header::ORIGIN).filter(|o| o != "null") {
-        return origin;
-    }
-    let scheme = match config.development {
-        true => "http",
-        false => "https",
-    };
-    match (header(http::header::HOST), &config.public_url) {
-        (_, Some(url)) if !config.development => url.clone(),
-        (Some(host), _) => format!("{scheme}://{host}"),
-        (None, Some(url)) => url.clone(),
-        (None, None) => String::new(),
-    }
 }
 
 /// An administrator's run on one connection, or on every verified one (bounded parallelism);
