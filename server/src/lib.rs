@@ -12,7 +12,7 @@ mod search;
 pub mod serve;
 pub mod start;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use admission::Admission;
 
@@ -220,33 +220,46 @@ async fn open_share(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct SharePassword {
-    password: String,
-}
-
-/// The landing page's form for a link with a password: the download, or back to the page with
-/// what was wrong (the password is never put in the address).
+/// The landing page's form for a link with a password (field `password`): a page that starts
+/// the download, or back to the landing page with what was wrong (the password is never put in
+/// the address).
 async fn open_share_with_password(
     State(state): State<AppState>,
     Path(token): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(form): Form<SharePassword>,
+    Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
     let address = client_address_of(&state.config, &headers, peer);
-    let result =
-        app::shares::ssr::open(&state, &token, address.as_deref(), Some(&form.password)).await;
-    let no_store = [(header::CACHE_CONTROL, "no-store")];
-    let back = |err: &app::error::AppError| {
-        let page = format!("/s/{}?error={}", app::url::encode_path(&token), err.code());
-        (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, page)]).into_response()
+    let password = form.get("password").map(String::as_str);
+    let result = app::shares::ssr::open(&state, &token, address.as_deref(), password).await;
+    let to = |location: String| {
+        let no_store = [(header::CACHE_CONTROL, "no-store")];
+        (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, location)]).into_response()
     };
     match result {
-        Ok(url) => (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, url)]).into_response(),
-        Err(err) if app::error::AppError::from_code(&err.code()).is_some() => back(&err),
-        Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
+        // A form's own redirect may not leave the site (CSP form-action 'self'): a page that
+        // opens the download instead.
+        Ok(url) => {
+            let url = app::ui::escape_html(&url);
+            let page = format!(
+                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">\
+                 <meta http-equiv=\"refresh\" content=\"0; url={url}\"><title>Crossview</title>\
+                 <body><h1>Your download is starting</h1><p>If it does not, \
+                 <a href=\"{url}\">download the file</a> (the link works for a few minutes).</p></body></html>"
+            );
+            ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+        }
+        Err(err) if app::error::AppError::from_code(&err.code()).is_some() => to(format!(
+            "/s/{}?error={}",
+            app::url::encode_path(&token),
+            err.code()
+        )),
+        Err(err) => {
+            let no_store = [(header::CACHE_CONTROL, "no-store")];
+            (no_store, refusal_page("This link does not work", &err)).into_response()
+        }
     }
 }
 

@@ -34,7 +34,7 @@ pub struct ShareRules {
 
 /// How long links may live on this deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShareLimits {
+pub struct LinkLifetimes {
     pub max_days: u32,
     pub no_expiry: bool,
 }
@@ -135,9 +135,9 @@ pub async fn create_share(
 
 /// How long links may live here (for the form's choices).
 #[server(endpoint = "share_limits")]
-pub async fn share_limits() -> Result<ShareLimits, AppError> {
+pub async fn share_limits() -> Result<LinkLifetimes, AppError> {
     call::signed_in(async |cx| {
-        Ok(ShareLimits {
+        Ok(LinkLifetimes {
             max_days: cx.state.config.share_max_days,
             no_expiry: cx.state.config.share_no_expiry,
         })

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The lifetimes offered, in hours, up to `max_days`; and "Until revoked" where allowed.
-fn lifetimes(limits: super::ShareLimits) -> Vec<(String, &'static str)> {
+fn lifetimes(limits: super::LinkLifetimes) -> Vec<(String, &'static str)> {
     let mut offered: Vec<(String, &'static str)> = [
         (1, "1 hour"),
         (24, "1 day"),

@@ -3,7 +3,7 @@
 mod accounts;
 mod address;
 pub mod authenticator;
-mod hashing;
+pub mod hashing;
 mod passwords;
 mod sessions;
 
