@@ -35,8 +35,7 @@ pub struct Config {
     pub cloudformation_template_url: Option<String>,
     /// Life of presigned links, in seconds. The assumed session lasts at least as long.
     pub presign_seconds: u32,
-    /// The longest a share link may live, in days (`SHARE_MAX_DAYS`); each URL it hands out
-    /// still lives `PRESIGN_SECONDS` at most.
+    /// The longest a share link may live, in days (`SHARE_MAX_DAYS`); its URLs live minutes.
     pub share_max_days: u32,
     /// Whether a share link may have no deadline at all (`SHARE_ALLOW_NO_EXPIRY`).
     pub share_no_expiry: bool,
