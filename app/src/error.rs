@@ -316,9 +316,7 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired | SsoExpired
                 | SsoRejected | SsoTokenExpired | SsoCancelled | PasskeyRefused
-                | SharePasswordWrong => {
-                    StatusCode::UNAUTHORIZED
-                }
+                | SharePasswordWrong => StatusCode::UNAUTHORIZED,
                 SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
                 | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
                 | OutsideLocation | ReadOnlyLocation | ReadOnlyConnection | SignInMethodOff

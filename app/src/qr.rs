@@ -14,5 +14,7 @@ pub fn svg(text: &str) -> Result<String, AppError> {
         .quiet_zone(true)
         .build();
     // The XML declaration means nothing inside HTML.
-    Ok(svg.find("<svg").map_or(svg.clone(), |at| svg[at..].to_owned()))
+    Ok(svg
+        .find("<svg")
+        .map_or(svg.clone(), |at| svg[at..].to_owned()))
 }

@@ -79,7 +79,10 @@ pub fn router(state: AppState) -> Router {
     let page = Arc::new(assets::page(&state.leptos_options));
     let admission = Admission::new(state.config.clone());
     Router::new()
-        .route("/s/{token}/download", get(open_share).post(open_share_with_password))
+        .route(
+            "/s/{token}/download",
+            get(open_share).post(open_share_with_password),
+        )
         .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .route("/api/search/{connection}/{bucket}", get(search::search))
@@ -236,7 +239,12 @@ async fn open_share_with_password(
     let result = app::shares::ssr::open(&state, &token, address.as_deref(), password).await;
     let to = |location: String| {
         let no_store = [(header::CACHE_CONTROL, "no-store")];
-        (StatusCode::SEE_OTHER, no_store, [(header::LOCATION, location)]).into_response()
+        (
+            StatusCode::SEE_OTHER,
+            no_store,
+            [(header::LOCATION, location)],
+        )
+            .into_response()
     };
     match result {
         // A form's own redirect may not leave the site (CSP form-action 'self'): a page that

@@ -122,9 +122,7 @@ impl Scope {
         let url = match self {
             Scope::Presign { url_seconds, .. }
             | Scope::Folders { url_seconds, .. }
-            | Scope::Doctor { url_seconds, .. } => {
-                i32::try_from(*url_seconds).unwrap_or(i32::MAX)
-            }
+            | Scope::Doctor { url_seconds, .. } => i32::try_from(*url_seconds).unwrap_or(i32::MAX),
             _ => 0,
         };
         url.max(super::SESSION_SECONDS)
@@ -272,7 +270,9 @@ impl Scope {
             (Scope::WriteProbe { locations }, widened) => {
                 probe_statements(partition, locations, widened)
             }
-            (Scope::Doctor { places, .. }, widened) => doctor_statements(partition, places, widened),
+            (Scope::Doctor { places, .. }, widened) => {
+                doctor_statements(partition, places, widened)
+            }
             (Scope::BucketCors { bucket }, _) => bucket_statement(
                 partition,
                 bucket,

@@ -260,7 +260,9 @@ fn SharedFileView(file: super::SharedFile, token: String) -> impl IntoView {
     let until = file
         .expires_at
         .as_deref()
-        .map_or("Until revoked".to_owned(), |at| format!("{} UTC", minutes(at)));
+        .map_or("Until revoked".to_owned(), |at| {
+            format!("{} UTC", minutes(at))
+        });
     let gone = match file.status {
         LinkStatus::Live => None,
         LinkStatus::Revoked => Some("This link was revoked: the file is no longer shared."),

@@ -219,7 +219,9 @@ async fn one_user_spends_their_own_allowance_of_assumptions_and_their_links_stil
         "walk/one/two/three/report.csv",
     )
     .unwrap();
-    let link = app::shares::ssr::create(&target, &crate::support::share_for(1, false)).await.unwrap();
+    let link = app::shares::ssr::create(&target, &crate::support::share_for(1, false))
+        .await
+        .unwrap();
     let server = Served::start(
         &pool,
         &[

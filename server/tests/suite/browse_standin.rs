@@ -467,7 +467,9 @@ async fn a_key_that_closes_the_title_stays_text_in_every_page_that_names_it(pool
             .unwrap();
     let target =
         app::aws::access::Target::new(&state, user, c.id, "cv-mixed", HOSTILE_KEY).unwrap();
-    let link = app::shares::ssr::create(&target, &crate::support::share_for(1, false)).await.unwrap();
+    let link = app::shares::ssr::create(&target, &crate::support::share_for(1, false))
+        .await
+        .unwrap();
     put_role("hostile-key", Some(&c.external_id), Some(LIST_ONLY));
     let refused = browser.get(&format!("{}/download", link.path)).await;
     assert_eq!(refused.status, 403, "{}", refused.body);

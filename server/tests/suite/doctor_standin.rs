@@ -343,14 +343,26 @@ async fn the_doctor_finds_links_refused_before_presign_seconds_are_up(pool: PgPo
         .find(|f| f.code == "signature_age_capped")
         .unwrap();
     // The longest age tried that S3 honoured, and the setting that follows from it.
-    assert!(capped.message.contains("120 seconds old"), "{}", capped.message);
-    assert!(capped.fix.as_ref().unwrap().cli.contains("PRESIGN_SECONDS=120"));
+    assert!(
+        capped.message.contains("120 seconds old"),
+        "{}",
+        capped.message
+    );
+    assert!(capped
+        .fix
+        .as_ref()
+        .unwrap()
+        .cli
+        .contains("PRESIGN_SECONDS=120"));
     assert!(matches!(
         verdict(&report, AGED, Capability::Share),
         Verdict::Fails(_)
     ));
     // A freshly signed link still works: downloads from the page are not said to fail.
-    assert_eq!(verdict(&report, AGED, Capability::Download), &Verdict::Works);
+    assert_eq!(
+        verdict(&report, AGED, Capability::Download),
+        &Verdict::Works
+    );
 
     // Signing for two hours: the role's sessions end after one (its MaxSessionDuration), so AWS
     // refuses the session a URL needs; the rest of the checkup still runs on a shorter one.
@@ -373,7 +385,11 @@ async fn the_doctor_finds_links_refused_before_presign_seconds_are_up(pool: PgPo
         .unwrap()
         .cli
         .contains("--max-session-duration 7200"));
-    for capability in [Capability::Download, Capability::Preview, Capability::Upload] {
+    for capability in [
+        Capability::Download,
+        Capability::Preview,
+        Capability::Upload,
+    ] {
         assert!(
             matches!(verdict(&report, AGED, capability), Verdict::Fails(why) if why.contains("7200")),
             "{capability:?}: {report:#?}"

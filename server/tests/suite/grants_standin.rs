@@ -225,7 +225,9 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         .unwrap();
     let shared_key = format!("{granted}a.csv");
     let target = Target::new(&state, dana_id, c.id, "cv-work", &shared_key).unwrap();
-    let link = shares::create(&target, &crate::support::share_for(1, false)).await.unwrap();
+    let link = shares::create(&target, &crate::support::share_for(1, false))
+        .await
+        .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap().to_owned();
     shares::open(&state, &token, None, None).await.unwrap();
 

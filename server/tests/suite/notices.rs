@@ -164,8 +164,12 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
     let (state, user, c) = connected(&pool, "told-sharer", READ_ALL).await;
     let key = "walk/one/two/three/report.csv";
     let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
-    let told = shares::create(&target, &crate::support::share_for(24, true)).await.unwrap();
-    let quiet = shares::create(&target, &crate::support::share_for(24, false)).await.unwrap();
+    let told = shares::create(&target, &crate::support::share_for(24, true))
+        .await
+        .unwrap();
+    let quiet = shares::create(&target, &crate::support::share_for(24, false))
+        .await
+        .unwrap();
     let token = |path: &str| path.strip_prefix("/s/").unwrap().to_owned();
     let (told, quiet) = (token(&told.path), token(&quiet.path));
     let listed = shares::list(&pool, user).await.unwrap();

@@ -345,7 +345,9 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
     let key = format!("{base}report 2026 ✓.pdf");
     put_object("cv-work", &key);
     let target = app::aws::access::Target::new(&state, user, c.id, "cv-work", &key).unwrap();
-    let link = app::shares::ssr::create(&target, &crate::support::share_for(2, false)).await.unwrap();
+    let link = app::shares::ssr::create(&target, &crate::support::share_for(2, false))
+        .await
+        .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
 
     let file = app::shares::ssr::landing(&state, token, Some("192.0.2.9"))

@@ -19,9 +19,19 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     let (state, user, c) = connected(&pool, "sharer", READ_ALL).await;
     let key = "walk/one/two/three/report.csv";
     let target = Target::new(&state, user, c.id, "cv-mixed", key).unwrap();
-    assert!(shares::create(&target, &crate::support::share_for(0, false)).await.is_err());
-    assert!(shares::create(&target, &crate::support::share_for(30 * 24 + 1, false)).await.is_err());
-    let link = shares::create(&target, &crate::support::share_for(24, false)).await.unwrap();
+    assert!(
+        shares::create(&target, &crate::support::share_for(0, false))
+            .await
+            .is_err()
+    );
+    assert!(
+        shares::create(&target, &crate::support::share_for(30 * 24 + 1, false))
+            .await
+            .is_err()
+    );
+    let link = shares::create(&target, &crate::support::share_for(24, false))
+        .await
+        .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
     assert_eq!(token.len(), 64);
     // Only the hash is kept: the token itself is nowhere in the database.
@@ -52,7 +62,9 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
         AppError::ShareLinkGone
     );
 
-    let second = shares::create(&target, &crate::support::share_for(1, false)).await.unwrap();
+    let second = shares::create(&target, &crate::support::share_for(1, false))
+        .await
+        .unwrap();
     let second = second.path.strip_prefix("/s/").unwrap();
     sqlx::query(
         "update share_links set expires_at = now() - interval '1 second' where revoked_at is null",
@@ -83,7 +95,9 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     // A link whose object went away says so, and is audited as such.
     let gone = Target::new(&state, user, c.id, "cv-mixed", "odd/not there").unwrap();
     assert_eq!(
-        shares::create(&gone, &crate::support::share_for(1, false)).await.unwrap_err(),
+        shares::create(&gone, &crate::support::share_for(1, false))
+            .await
+            .unwrap_err(),
         AppError::Aws(AwsProblem::ObjectNotFound)
     );
 }
@@ -101,7 +115,9 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         "walk/one/two/three/report.csv",
     )
     .unwrap();
-    let link = shares::create(&target, &crate::support::share_for(24, false)).await.unwrap();
+    let link = shares::create(&target, &crate::support::share_for(24, false))
+        .await
+        .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
     shares::open(&state, token, None, None).await.unwrap();
 
@@ -150,7 +166,9 @@ async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPoo
     .unwrap();
     let own = target.download_url(None).await.unwrap();
     assert!(own.contains("X-Amz-Expires=600"), "{own}");
-    let link = shares::create(&target, &crate::support::share_for(24, false)).await.unwrap();
+    let link = shares::create(&target, &crate::support::share_for(24, false))
+        .await
+        .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
 
     // Junk from one address spends its counter; the live link still opens from there.
@@ -158,13 +176,17 @@ async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPoo
     for i in 0..app::limits::SHARE_UNKNOWN_ADDRESS.max {
         let junk = format!("{i:064x}");
         assert_eq!(
-            shares::open(&state, &junk, address, None).await.unwrap_err(),
+            shares::open(&state, &junk, address, None)
+                .await
+                .unwrap_err(),
             AppError::NotFound
         );
     }
     let junk = format!("{:064x}", 999_999);
     assert_eq!(
-        shares::open(&state, &junk, address, None).await.unwrap_err(),
+        shares::open(&state, &junk, address, None)
+            .await
+            .unwrap_err(),
         AppError::RateLimited
     );
     let url = shares::open(&state, token, address, None).await.unwrap();
@@ -180,8 +202,14 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     use app::shares::{LinkStatus, ShareRules};
 
     let (state, user, c) = connected(&pool, "rule-sharer", READ_ALL).await;
-    let target = Target::new(&state, user, c.id, "cv-mixed", "walk/one/two/three/report.csv")
-        .unwrap();
+    let target = Target::new(
+        &state,
+        user,
+        c.id,
+        "cv-mixed",
+        "walk/one/two/three/report.csv",
+    )
+    .unwrap();
     let rules = |f: fn(&mut ShareRules)| {
         let mut rules = crate::support::share_for(24 * 30, false);
         f(&mut rules);
@@ -190,16 +218,31 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     // Refused before anything is asked of AWS or stored.
     let before = assume_role_calls(c.role_arn.as_deref().unwrap()).await;
     for (bad, why) in [
-        (rules(|r| r.password = Some("short".into())), AppError::SharePasswordInvalid),
-        (rules(|r| r.max_downloads = Some(0)), AppError::ShareDownloadsInvalid),
-        (rules(|r| r.networks = vec!["10.0.0.0/33".into()]), AppError::ShareNetworksInvalid),
+        (
+            rules(|r| r.password = Some("short".into())),
+            AppError::SharePasswordInvalid,
+        ),
+        (
+            rules(|r| r.max_downloads = Some(0)),
+            AppError::ShareDownloadsInvalid,
+        ),
+        (
+            rules(|r| r.networks = vec!["10.0.0.0/33".into()]),
+            AppError::ShareNetworksInvalid,
+        ),
         // 30 days is this deployment's longest (SHARE_MAX_DAYS), and no deadline is not allowed.
-        (rules(|r| r.hours = Some(24 * 30 + 1)), AppError::ShareLifetime),
+        (
+            rules(|r| r.hours = Some(24 * 30 + 1)),
+            AppError::ShareLifetime,
+        ),
         (rules(|r| r.hours = None), AppError::ShareLifetime),
     ] {
         assert_eq!(shares::create(&target, &bad).await.unwrap_err(), why);
     }
-    assert_eq!(assume_role_calls(c.role_arn.as_deref().unwrap()).await, before);
+    assert_eq!(
+        assume_role_calls(c.role_arn.as_deref().unwrap()).await,
+        before
+    );
 
     // A password (kept as its Argon2 hash) and two downloads.
     let link = shares::create(
@@ -229,14 +272,21 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     }
     // Wrong passwords took no download.
     for _ in 0..2 {
-        let url = shares::open(&state, token, from, Some("correct horse")).await.unwrap();
+        let url = shares::open(&state, token, from, Some("correct horse"))
+            .await
+            .unwrap();
         assert!(url.contains("X-Amz-Signature="), "{url}");
     }
     assert_eq!(
-        shares::open(&state, token, from, Some("correct horse")).await.unwrap_err(),
+        shares::open(&state, token, from, Some("correct horse"))
+            .await
+            .unwrap_err(),
         AppError::ShareDownloadsSpent
     );
-    assert_eq!(shares::landing(&state, token, from).await.unwrap().status, LinkStatus::Spent);
+    assert_eq!(
+        shares::landing(&state, token, from).await.unwrap().status,
+        LinkStatus::Spent
+    );
 
     // Guesses are counted per link and address: one address spends its own, not another's.
     let guesser = Some("203.0.113.66");
@@ -245,13 +295,19 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         .unwrap();
     let limited = limited.path.strip_prefix("/s/").unwrap();
     for _ in 0..app::limits::SHARE_PASSWORD.max {
-        shares::open(&state, limited, guesser, Some("guess")).await.unwrap_err();
+        shares::open(&state, limited, guesser, Some("guess"))
+            .await
+            .unwrap_err();
     }
     assert_eq!(
-        shares::open(&state, limited, guesser, Some("open sesame")).await.unwrap_err(),
+        shares::open(&state, limited, guesser, Some("open sesame"))
+            .await
+            .unwrap_err(),
         AppError::RateLimited
     );
-    shares::open(&state, limited, from, Some("open sesame")).await.unwrap();
+    shares::open(&state, limited, from, Some("open sesame"))
+        .await
+        .unwrap();
 
     // Networks: a block and a single address; anyone else, or an unknown address, is refused.
     let fenced = shares::create(
@@ -261,11 +317,17 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     .await
     .unwrap();
     let fenced = fenced.path.strip_prefix("/s/").unwrap();
-    shares::open(&state, fenced, Some("198.51.100.200"), None).await.unwrap();
-    shares::open(&state, fenced, Some("2001:db8::7"), None).await.unwrap();
+    shares::open(&state, fenced, Some("198.51.100.200"), None)
+        .await
+        .unwrap();
+    shares::open(&state, fenced, Some("2001:db8::7"), None)
+        .await
+        .unwrap();
     for elsewhere in [Some("192.0.2.1"), Some("2001:db8::8"), None] {
         assert_eq!(
-            shares::open(&state, fenced, elsewhere, None).await.unwrap_err(),
+            shares::open(&state, fenced, elsewhere, None)
+                .await
+                .unwrap_err(),
             AppError::ShareNetworkRefused
         );
     }
@@ -284,15 +346,21 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         AppError::ShareLinkGone
     );
     assert_eq!(
-        shares::change_expiry(&state, user, fenced_row.id, None).await.unwrap_err(),
+        shares::change_expiry(&state, user, fenced_row.id, None)
+            .await
+            .unwrap_err(),
         AppError::ShareLifetime
     );
     let stranger = crate::support::standin::owner(&pool, "not-rule-sharer@example.com").await;
     assert_eq!(
-        shares::change_expiry(&state, stranger, fenced_row.id, Some(1)).await.unwrap_err(),
+        shares::change_expiry(&state, stranger, fenced_row.id, Some(1))
+            .await
+            .unwrap_err(),
         AppError::NotFound
     );
-    shares::change_expiry(&state, user, fenced_row.id, Some(1)).await.unwrap();
+    shares::change_expiry(&state, user, fenced_row.id, Some(1))
+        .await
+        .unwrap();
     shares::open(&state, fenced, from, None).await.unwrap();
     let mut config = (*state.config).clone();
     config.share_no_expiry = true;
@@ -300,9 +368,17 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         config: std::sync::Arc::new(config),
         ..state.clone()
     };
-    let target = Target::new(&open_ended, user, c.id, "cv-mixed", "walk/one/two/three/report.csv")
+    let target = Target::new(
+        &open_ended,
+        user,
+        c.id,
+        "cv-mixed",
+        "walk/one/two/three/report.csv",
+    )
+    .unwrap();
+    let forever = shares::create(&target, &rules(|r| r.hours = None))
+        .await
         .unwrap();
-    let forever = shares::create(&target, &rules(|r| r.hours = None)).await.unwrap();
     assert_eq!(forever.expires_at, None);
 
     // Every refusal is on the trail with its reason.
@@ -312,7 +388,16 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     .fetch_all(&pool)
     .await
     .unwrap();
-    for reason in ["SharePasswordWrong", "ShareDownloadsSpent", "ShareNetworkRefused", "RateLimited", "expired"] {
-        assert!(outcomes.iter().any(|o| o == reason), "{reason}: {outcomes:?}");
+    for reason in [
+        "SharePasswordWrong",
+        "ShareDownloadsSpent",
+        "ShareNetworkRefused",
+        "RateLimited",
+        "expired",
+    ] {
+        assert!(
+            outcomes.iter().any(|o| o == reason),
+            "{reason}: {outcomes:?}"
+        );
     }
 }

@@ -383,9 +383,13 @@ async fn keys_in_any_script_upload_list_download_share_and_copy(pool: PgPool) {
         let got = http_with_body("GET", &download, &[], &[]).await;
         assert_eq!((got.status, got.body.as_str()), (200, content), "{key}");
 
-        let share = app::shares::ssr::create(&target, &crate::support::share_for(1, false)).await.unwrap();
+        let share = app::shares::ssr::create(&target, &crate::support::share_for(1, false))
+            .await
+            .unwrap();
         let token = share.path.rsplit('/').next().unwrap();
-        let opened = app::shares::ssr::open(&state, token, None, None).await.unwrap();
+        let opened = app::shares::ssr::open(&state, token, None, None)
+            .await
+            .unwrap();
         let got = http_with_body("GET", &opened, &[], &[]).await;
         assert_eq!(
             (got.status, got.body.as_str()),

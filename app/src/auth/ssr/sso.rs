@@ -8,7 +8,6 @@
 //! asserts somebody's address takes nothing over), and one in `allowed_domains` gets a new
 //! account. Admin rights follow the provider's groups when it has `admin_groups`.
 
-
 use std::collections::HashMap;
 
 use openidconnect::{

@@ -177,7 +177,14 @@ pub async fn revoke(pool: &PgPool, user: i64, id: i64) -> Result<(), AppError> {
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    owner_event(pool, user, Activity::ShareRevoke, &link, json!({ "link": id })).await
+    owner_event(
+        pool,
+        user,
+        Activity::ShareRevoke,
+        &link,
+        json!({ "link": id }),
+    )
+    .await
 }
 
 /// What the owner did to one of their links, in the trail.

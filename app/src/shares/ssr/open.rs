@@ -102,8 +102,7 @@ pub async fn landing(
         return Err(unknown_token(state, address).await);
     };
     Ok(SharedFile {
-        name: crate::location::name_in(&link.key, crate::location::folder_of(&link.key))
-            .to_owned(),
+        name: crate::location::name_in(&link.key, crate::location::folder_of(&link.key)).to_owned(),
         size: link.size,
         content_type: link.content_type.clone(),
         shared_by: link.shared_by.clone(),
@@ -216,10 +215,12 @@ async fn download(
     .shared();
     let url = target.download_url(None).await;
     if url.is_err() && counted {
-        sqlx::query("update share_links set downloads = downloads - 1 where id = $1 and downloads > 0")
-            .bind(link.id)
-            .execute(&state.pool)
-            .await?;
+        sqlx::query(
+            "update share_links set downloads = downloads - 1 where id = $1 and downloads > 0",
+        )
+        .bind(link.id)
+        .execute(&state.pool)
+        .await?;
     }
     url
 }

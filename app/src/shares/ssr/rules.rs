@@ -70,7 +70,9 @@ pub fn networks(lines: &[String]) -> Result<Vec<String>, AppError> {
                 Some((address, length)) => (address, Some(length)),
                 None => (item, None),
             };
-            let address: IpAddr = address.parse().map_err(|_| AppError::ShareNetworksInvalid)?;
+            let address: IpAddr = address
+                .parse()
+                .map_err(|_| AppError::ShareNetworksInvalid)?;
             let most = if address.is_ipv4() { 32 } else { 128 };
             let length = match length {
                 None => most,
@@ -93,7 +95,13 @@ mod tests {
     fn networks_are_addresses_or_blocks_and_nothing_else() {
         let ok = networks(&["203.0.113.0/24, 2001:db8::/32\n198.51.100.7".into()]).unwrap();
         assert_eq!(ok, ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"]);
-        for bad in ["203.0.113.0/33", "example.com", "10.0.0.0/", "::/129", "1.2.3"] {
+        for bad in [
+            "203.0.113.0/33",
+            "example.com",
+            "10.0.0.0/",
+            "::/129",
+            "1.2.3",
+        ] {
             assert!(networks(&[bad.into()]).is_err(), "{bad}");
         }
         let many: Vec<String> = (0..21).map(|i| format!("10.0.0.{i}")).collect();

@@ -87,7 +87,15 @@ pub fn make_bucket(bucket: &str, cors: &[&str], kms: bool) -> Option<String> {
 /// resource control policy refuses a presigned URL older than `age_ms` (`s3:signatureAge`).
 pub fn make_capped_bucket(bucket: &str, origin: &str, age_ms: u32) {
     let age = age_ms.to_string();
-    world(&["bucket", "--name", bucket, "--cors", origin, "--signature-age-ms", &age]);
+    world(&[
+        "bucket",
+        "--name",
+        bucket,
+        "--cors",
+        origin,
+        "--signature-age-ms",
+        &age,
+    ]);
 }
 
 /// How many multipart uploads are still open under `prefix` (the bucket owner's view).

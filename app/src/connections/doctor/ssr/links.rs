@@ -26,7 +26,12 @@ enum Answer {
 
 /// The longest age S3 honoured when the configured lifetime was refused: `Some(0)` when even a
 /// minute-old URL is; `None` when the full lifetime is honoured or nothing clear was learnt.
-pub async fn age_cap(cx: &Context<'_>, bucket: &str, key: &str, region: Option<&str>) -> Option<u32> {
+pub async fn age_cap(
+    cx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+    region: Option<&str>,
+) -> Option<u32> {
     let lifetime = cx.state.config.presign_seconds;
     let oldest = lifetime.saturating_sub(LEFT);
     // A URL signed just now must be honoured, or a refusal says nothing of age.

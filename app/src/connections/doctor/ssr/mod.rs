@@ -77,7 +77,16 @@ pub async fn run(
         };
         async move {
             let to = target(connection, role_arn, name);
-            assume_audited(state, actor, connection.id, to, &scope, Activity::Doctor, None).await
+            assume_audited(
+                state,
+                actor,
+                connection.id,
+                to,
+                &scope,
+                Activity::Doctor,
+                None,
+            )
+            .await
         }
     };
     let mut assumed = assume(lifetime).await;
