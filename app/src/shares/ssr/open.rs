@@ -177,11 +177,12 @@ async fn download(
     password: Option<&str>,
 ) -> Result<String, AppError> {
     if let Some(hash) = link.password_hash.clone() {
+        // None given (the bare download address): nothing to hash, and no guess to count.
+        let typed = password.ok_or(AppError::SharePasswordWrong)?.to_owned();
         // Counted per link and address: guesses from elsewhere never lock the owner's
         // recipient out, and one address gets a handful per quarter hour.
         let subject = format!("{}:{}", link.id, address.unwrap_or("unknown"));
         limits::take(&state.pool, &[(&limits::SHARE_PASSWORD, subject.as_str())]).await?;
-        let typed = password.unwrap_or_default().to_owned();
         let right = hashing::run(move || hashing::verify(typed.as_bytes(), &hash))
             .await?
             .unwrap_or(false);

@@ -34,9 +34,10 @@ pub async fn age_cap(
 ) -> Option<u32> {
     let lifetime = cx.state.config.presign_seconds;
     let oldest = lifetime.saturating_sub(LEFT);
-    // A URL signed just now must be honoured, or a refusal says nothing of age.
-    if head(cx, bucket, key, region, 0, lifetime).await != Answer::Honoured
-        || head(cx, bucket, key, region, oldest, lifetime).await != Answer::Refused
+    // One request when the lifetime is honoured (the usual case). A refusal says something of
+    // age only if a URL signed just now is honoured.
+    if head(cx, bucket, key, region, oldest, lifetime).await != Answer::Refused
+        || head(cx, bucket, key, region, 0, lifetime).await != Answer::Honoured
     {
         return None;
     }
