@@ -130,6 +130,12 @@ pub enum AppError {
     ShareDownloadsSpent,
     #[error("This link does not open from your network. Ask whoever shared it.")]
     ShareNetworkRefused,
+    #[error("List the people as email addresses, one per line (at most 20).")]
+    SharePeopleInvalid,
+    #[error("This link is for named people: sign in to Crossview with your address to open it.")]
+    ShareSignIn,
+    #[error("This link is for other people than the account you are signed in with. Ask whoever shared it, or sign in with the address it was shared with.")]
+    ShareNotForYou,
     #[error("This reset link does not work: it was used already, has expired (a link lives an hour, or 30 minutes when it was emailed) or was replaced by a newer one. Ask for a new one.")]
     ResetLinkInvalid,
     #[error("This deployment asks administrators for a second factor: set up two-step sign-in on your account page first.")]
@@ -316,13 +322,12 @@ pub mod ssr {
             match self {
                 Unauthorized | BadCredentials | CodeInvalid | SecondStepExpired | SsoExpired
                 | SsoRejected | SsoTokenExpired | SsoCancelled | PasskeyRefused
-                | SharePasswordWrong => StatusCode::UNAUTHORIZED,
+                | SharePasswordWrong | ShareSignIn => StatusCode::UNAUTHORIZED,
                 SecondFactorRequired | Forbidden | NotYourConnection | AccountDisabled
                 | ConnectionDisabled | SignupClosed | BootstrapRefused | EndpointNotAllowed
                 | OutsideLocation | ReadOnlyLocation | ReadOnlyConnection | SignInMethodOff
-                | SsoEmailUnverified | SsoDomainRefused | StepUpRequired | ShareNetworkRefused => {
-                    StatusCode::FORBIDDEN
-                }
+                | SsoEmailUnverified | SsoDomainRefused | StepUpRequired | ShareNetworkRefused
+                | ShareNotForYou => StatusCode::FORBIDDEN,
                 NotFound | Aws(AwsProblem::BucketNotFound) | Aws(AwsProblem::ObjectNotFound) => {
                     StatusCode::NOT_FOUND
                 }
@@ -379,6 +384,7 @@ pub mod ssr {
                 | SharePasswordInvalid
                 | ShareDownloadsInvalid
                 | ShareNetworksInvalid
+                | SharePeopleInvalid
                 | Request(_) => StatusCode::BAD_REQUEST,
             }
         }

@@ -28,6 +28,7 @@ pub mod shell;
 pub mod transfers;
 pub mod ui;
 pub mod url;
+pub mod walk;
 pub mod zip;
 
 #[cfg(feature = "ssr")]

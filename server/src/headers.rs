@@ -49,8 +49,9 @@ pub async fn security_headers(
     res
 }
 
-/// For a signed-in page load, finds the S3 endpoints the page may reach (uploads, previews) and
-/// hands them to the page's CSP through the request's extensions.
+/// For a signed-in page load (or a shared folder's zip page), finds the S3 endpoints the page may
+/// reach (uploads, previews, the zip's reads) and hands them to the page's CSP through the
+/// request's extensions.
 pub async fn s3_origins(
     State(state): State<AppState>,
     auth: AuthSession,
@@ -61,8 +62,20 @@ pub async fn s3_origins(
     let page = req.method() == axum::http::Method::GET
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/");
-    if let (true, Some(user)) = (page, &auth.user) {
-        match csp::s3_origins(&state, user.id).await {
+    // A shared folder's zip page reads from the link's storage, whoever opens it.
+    let zip_of = path
+        .strip_prefix("/s/")
+        .and_then(|rest| rest.strip_suffix("/zip"))
+        .filter(|token| !token.contains('/'))
+        .map(str::to_owned);
+    let found = match (page, zip_of, &auth.user) {
+        (false, _, _) => None,
+        (true, Some(token), _) => Some(csp::s3_origins_of_link(&state, &token).await),
+        (true, None, Some(user)) => Some(csp::s3_origins(&state, user.id).await),
+        (true, None, None) => None,
+    };
+    if let Some(found) = found {
+        match found {
             Ok(origins) => {
                 req.extensions_mut().insert(origins);
             }

@@ -10,28 +10,27 @@ pub mod operator;
 mod outage;
 mod search;
 pub mod serve;
+mod share_links;
 pub mod start;
 
-use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use admission::Admission;
 
 use app::{
-    auth::ssr::{
-        client_address_of, one_read_per_request, Backend, Sessions, AUTH_DATA_KEY, IDLE_DAYS,
-    },
+    auth::ssr::{one_read_per_request, Backend, Sessions, AUTH_DATA_KEY, IDLE_DAYS},
     config::ExposeSecret,
     shell,
     state::AppState,
     App,
 };
 use axum::{
-    extract::{ConnectInfo, Form, Path, State},
-    http::{header, HeaderMap, StatusCode, Uri},
+    extract::State,
+    http::{StatusCode, Uri},
     middleware,
     response::{Html, IntoResponse, Redirect, Response},
-    routing::get,
-    Extension, Router,
+    routing::{get, post},
+    Router,
 };
 use axum_login::AuthManagerLayerBuilder;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -81,8 +80,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/s/{token}/download",
-            get(open_share).post(open_share_with_password),
+            get(share_links::download).post(share_links::with_password),
         )
+        .route("/s/{token}/unlock", post(share_links::unlock))
         .route("/c/{connection}/{bucket}/", get(bucket_root))
         .route("/admin/audit/export", get(audit_export::export_audit))
         .route("/api/search/{connection}/{bucket}", get(search::search))
@@ -200,73 +200,6 @@ async fn readyz(pool: PgPool, admission: Arc<Admission>) -> (StatusCode, String)
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database unreachable".into(),
             )
-        }
-    }
-}
-
-/// A share link's Download button (its landing page, `/s/<token>`, is a page of the app): a
-/// redirect to a presigned download made just now, or a plain page saying why not. Open to anyone
-/// holding the link; never cached (the redirect's URL expires).
-async fn open_share(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-) -> Response {
-    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
-    let address = client_address_of(&state.config, &headers, peer);
-    let result = app::shares::ssr::open(&state, &token, address.as_deref(), None).await;
-    let no_store = [(header::CACHE_CONTROL, "no-store")];
-    match result {
-        Ok(url) => (StatusCode::FOUND, no_store, [(header::LOCATION, url)]).into_response(),
-        Err(err) => (no_store, refusal_page("This link does not work", &err)).into_response(),
-    }
-}
-
-/// The landing page's form for a link with a password (field `password`): a page that starts
-/// the download, or back to the landing page with what was wrong (the password is never put in
-/// the address).
-async fn open_share_with_password(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
-    let address = client_address_of(&state.config, &headers, peer);
-    let password = form.get("password").map(String::as_str);
-    let result = app::shares::ssr::open(&state, &token, address.as_deref(), password).await;
-    let to = |location: String| {
-        let no_store = [(header::CACHE_CONTROL, "no-store")];
-        (
-            StatusCode::SEE_OTHER,
-            no_store,
-            [(header::LOCATION, location)],
-        )
-            .into_response()
-    };
-    match result {
-        // A form's own redirect may not leave the site (CSP form-action 'self'): a page that
-        // opens the download instead.
-        Ok(url) => {
-            let url = app::ui::escape_html(&url);
-            let page = format!(
-                "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">\
-                 <meta http-equiv=\"refresh\" content=\"0; url={url}\"><title>Crossview</title>\
-                 <body><h1>Your download is starting</h1><p>If it does not, \
-                 <a href=\"{url}\">download the file</a> (the link works for a few minutes).</p></body></html>"
-            );
-            ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
-        }
-        Err(err) if app::error::AppError::from_code(&err.code()).is_some() => to(format!(
-            "/s/{}?error={}",
-            app::url::encode_path(&token),
-            err.code()
-        )),
-        Err(err) => {
-            let no_store = [(header::CACHE_CONTROL, "no-store")];
-            (no_store, refusal_page("This link does not work", &err)).into_response()
         }
     }
 }

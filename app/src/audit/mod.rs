@@ -279,6 +279,8 @@ const REFUSALS: &[&str] = &[
     "SharePasswordWrong",
     "ShareDownloadsSpent",
     "ShareNetworkRefused",
+    "ShareSignIn",
+    "ShareNotForYou",
     "TrustDenied",
     "TrustTooOpen",
     "AccountMismatch",

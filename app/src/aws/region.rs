@@ -121,3 +121,32 @@ pub async fn signing_client(
         None => Ok(s3),
     }
 }
+
+/// One page of a folder, in the bucket's region: a single ListObjectsV2 with delimiter `/` under
+/// `prefix`, `per` keys at most, from S3's continuation `token`; the cost of a page does not
+/// depend on how many keys the bucket holds. `arn` is the bucket's, for what a refusal says.
+pub async fn folder_page(
+    state: &AppState,
+    assumed: &Assumed,
+    (bucket, arn): (&str, &str),
+    prefix: &str,
+    per: i32,
+    token: Option<String>,
+) -> Result<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output, AppError> {
+    let token = token.filter(|t| !t.is_empty());
+    let (out, _) = in_bucket_region(state, assumed, bucket, (Action::ListBucket, arn), |s3| {
+        let token = token.clone();
+        async move {
+            s3.list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .delimiter("/")
+                .max_keys(per)
+                .set_continuation_token(token)
+                .send()
+                .await
+        }
+    })
+    .await?;
+    Ok(out)
+}

@@ -13,7 +13,7 @@ use crate::{
     aws::{
         access::{assume_for, Role},
         bucket::{plausible_bucket_name, valid_bucket_name},
-        region::{in_bucket_region, remember_region},
+        region::{folder_page, in_bucket_region, remember_region},
         s3_failure, Scope,
     },
     error::AppError,
@@ -221,8 +221,7 @@ pub async fn remove_bucket(
     audit_bucket(pool, user_id, connection_id, Activity::BucketRemove, name).await
 }
 
-/// One page of a folder: a single ListObjectsV2 with delimiter `/`, so the cost of a page does
-/// not depend on how many keys the bucket holds.
+/// One page of a folder (see [`folder_page`]).
 pub async fn objects(
     state: &AppState,
     user_id: i64,
@@ -240,21 +239,7 @@ pub async fn objects(
     };
     let (role, assumed) = assume_for(state, user_id, connection_id, &scope).await?;
     let arn = role.bucket_arn(bucket);
-    let token = token.filter(|t| !t.is_empty());
-    let (out, _) = in_bucket_region(state, &assumed, bucket, (Action::ListBucket, &arn), |s3| {
-        let token = token.clone();
-        async move {
-            s3.list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .delimiter("/")
-                .max_keys(per)
-                .set_continuation_token(token)
-                .send()
-                .await
-        }
-    })
-    .await?;
+    let out = folder_page(state, &assumed, (bucket, &arn), prefix, per, token).await?;
     let read_only = role.read_only_at(bucket, prefix);
     Ok(Listing {
         connection: role.name,

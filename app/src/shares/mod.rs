@@ -1,14 +1,17 @@
 //! Share links: a signed-in user lets whoever holds the link download one object, until a
 //! deadline (at most `SHARE_MAX_DAYS`; none where the deployment allows it), behind a password, a
-//! number of downloads, or a list of client networks if the owner wants. The link is Crossview's
+//! number of downloads, a list of client networks, or a list of people (who sign in to open it)
+//! if the owner wants. The link is Crossview's
 //! own URL: Crossview keeps only a hash of its token, and each use assumes the role afresh, is
 //! audited, and redirects to a presigned URL that lives minutes. Owners list, change the deadline
 //! of, and revoke them.
 
+mod folder;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+pub use folder::ShareZipPage;
 use leptos::{prelude::*, server_fn::codec::Json};
 pub use pages::{ShareForm, SharePage, SharesPage};
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,8 @@ pub struct ShareRules {
     pub max_downloads: Option<u32>,
     /// The client networks (CIDR, or single addresses) it opens from; none: anywhere.
     pub networks: Vec<String>,
+    /// The email addresses it opens for (the visitor signs in); none: whoever holds it.
+    pub people: Vec<String>,
     /// The owner is told when it is opened.
     pub notify: bool,
 }
@@ -56,12 +61,15 @@ pub struct ShareLink {
     pub downloads: u32,
     pub max_downloads: Option<u32>,
     pub networks: Vec<String>,
+    pub people: Vec<String>,
 }
 
 /// What a share link's landing page shows to anyone who holds the link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedFile {
     pub name: String,
+    /// A folder: its page lists what is under it.
+    pub folder: bool,
     /// As it was when shared; `None` for links made before this was kept.
     pub size: Option<i64>,
     pub content_type: Option<String>,
@@ -76,6 +84,30 @@ pub struct SharedFile {
     pub downloads_left: Option<u32>,
 }
 
+/// Entries a folder link's page lists at most.
+pub const FOLDER_PAGE: i32 = 200;
+
+/// One page of a shared folder: names below the link's folder, never above it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedListing {
+    /// Where in the shared folder this page is: `""`, or a folder below it ending in `/`.
+    pub at: String,
+    /// Sub-folders, below the link's folder, ending in `/`.
+    pub folders: Vec<String>,
+    pub files: Vec<SharedEntry>,
+    /// S3's continuation token of the next page.
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedEntry {
+    /// Below the link's folder.
+    pub name: String,
+    pub size: i64,
+    /// RFC 3339, UTC.
+    pub modified: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkStatus {
     Live,
@@ -85,18 +117,23 @@ pub enum LinkStatus {
     Spent,
     /// It does not open from the visitor's network.
     Elsewhere,
+    /// It opens for named people: the visitor is to sign in.
+    SignIn,
+    /// It opens for named people, and the visitor signed in as someone else.
+    NotForYou,
 }
 
 /// The landing page of a share link (`/s/<token>`): anyone may ask, holding the token. A link
-/// that no longer works answers 410 with what it was (403 outside its networks).
+/// that no longer works answers 410 with what it was (403 outside its networks or for someone
+/// else, 401 for named people until the visitor signs in).
 #[server(endpoint = "share_landing")]
 pub async fn share_landing(token: String) -> Result<SharedFile, AppError> {
-    call::anyone(async |state| {
-        let address = crate::auth::ssr::client_address(&state.config).await;
-        let file = ssr::landing(&state, &token, address.as_deref()).await?;
+    as_holder(async |state, holder| {
+        let file = ssr::landing(state, &token, holder).await?;
         let status = match file.status {
             LinkStatus::Live => None,
-            LinkStatus::Elsewhere => Some(http::StatusCode::FORBIDDEN),
+            LinkStatus::SignIn => Some(http::StatusCode::UNAUTHORIZED),
+            LinkStatus::Elsewhere | LinkStatus::NotForYou => Some(http::StatusCode::FORBIDDEN),
             LinkStatus::Revoked | LinkStatus::Expired | LinkStatus::Spent => {
                 Some(http::StatusCode::GONE)
             }
@@ -107,6 +144,48 @@ pub async fn share_landing(token: String) -> Result<SharedFile, AppError> {
         Ok(file)
     })
     .await
+}
+
+/// The request's holder of a link: the client's address, who is signed in, the links this
+/// browser unlocked; `run` with it.
+#[cfg(feature = "ssr")]
+async fn as_holder<T>(
+    run: impl AsyncFnOnce(&crate::state::AppState, &ssr::Holder<'_>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    call::anyone(async |state| {
+        let address = crate::auth::ssr::client_address(&state.config).await;
+        let (visitor, unlocked) = ssr::visitor().await;
+        let holder = ssr::Holder {
+            address: address.as_deref(),
+            visitor: visitor.as_ref(),
+            password: None,
+            unlocked: &unlocked,
+        };
+        run(&state, &holder).await
+    })
+    .await
+}
+
+/// A page of a folder link's listing at `at` (below its folder), from `after`.
+#[server(endpoint = "share_folder")]
+pub async fn share_folder(
+    token: String,
+    at: String,
+    after: Option<String>,
+) -> Result<SharedListing, AppError> {
+    as_holder(async |state, holder| ssr::folder::listing(state, &token, holder, &at, after).await)
+        .await
+}
+
+/// The next page of a folder link's zip (see `zip::zip_page`; names below the link's folder).
+#[server(endpoint = "share_zip_page", input = Json)]
+pub async fn share_zip_page(
+    token: String,
+    items: Vec<String>,
+    after: Option<String>,
+) -> Result<crate::walk::ZipBatch, AppError> {
+    as_holder(async |state, holder| ssr::folder::zip(state, &token, holder, &items, after).await)
+        .await
 }
 
 /// A link just made: its path (the token is shown this once), deadline, and its URL as a QR

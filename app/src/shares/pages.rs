@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     format::{human_size, minutes},
     forms::error_from_query,
-    location::object_href,
+    location::{folder_href, object_href},
     ui::{site_origin, CopyButton, ErrorNotice},
 };
 
@@ -43,6 +43,11 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
     let password = RwSignal::new(String::new());
     let downloads = RwSignal::new(String::new());
     let networks = RwSignal::new(String::new());
+    let people = RwSignal::new(String::new());
+    let what = match key.ends_with('/') {
+        true => "Anyone with the link can list and download what is in this folder for",
+        false => "Anyone with the link can download this object for",
+    };
     let place = StoredValue::new((bucket, key));
     let make = Action::new(move |rules: &super::ShareRules| {
         let (bucket, key) = place.get_value();
@@ -58,6 +63,7 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
             // A typed limit that is not a number is sent as 0, which the server refuses.
             max_downloads: (!limit.trim().is_empty()).then(|| limit.trim().parse().unwrap_or(0)),
             networks: vec![networks.get_untracked()],
+            people: vec![people.get_untracked()],
             notify: notify.get_untracked(),
         };
         make.dispatch(rules);
@@ -67,7 +73,7 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
         <section class="card share" aria-label="Share">
             <form class="share-form" data-step-up="" on:submit=submit>
                 <p>
-                    <label for="share-hours">"Anyone with the link can download this object for"</label>" "
+                    <label for="share-hours">{what}</label>" "
                     <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
                         {move || Suspend::new(async move {
                             let offered = limits.await.map(lifetimes).unwrap_or_default();
@@ -83,7 +89,7 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
                     </Suspense>
                 </p>
                 <details class="share-rules">
-                    <summary>"Password, download limit, networks"</summary>
+                    <summary>"Password, download limit, networks, people"</summary>
                     <p>
                         <label for="share-password">"Password (8 or more characters; optional)"</label>
                         <input id="share-password" type="password" autocomplete="new-password" minlength="8" maxlength="200"
@@ -98,6 +104,11 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
                         <label for="share-networks">"Only from these networks (addresses or CIDR blocks, one a line; optional)"</label>
                         <textarea id="share-networks" rows="2" placeholder="203.0.113.0/24"
                             on:input=move |ev| networks.set(event_target_value(&ev))></textarea>
+                    </p>
+                    <p>
+                        <label for="share-people">"Only these people, who sign in to Crossview to open it (email addresses, one a line; optional)"</label>
+                        <textarea id="share-people" rows="2" placeholder="ana@example.com"
+                            on:input=move |ev| people.set(event_target_value(&ev))></textarea>
                     </p>
                 </details>
                 <label class="check">
@@ -127,6 +138,14 @@ pub fn ShareForm(connection: i64, bucket: String, key: String) -> impl IntoView 
     }
 }
 
+/// Where a link's object (or folder) is in the app.
+fn place_href(l: &super::ShareLink) -> String {
+    match l.key.ends_with('/') {
+        true => folder_href(l.connection, &l.bucket, &l.key),
+        false => object_href(l.connection, &l.bucket, &l.key),
+    }
+}
+
 /// What a link asks of its visitors, in a few words.
 fn rules_of(l: &super::ShareLink) -> String {
     let mut rules = Vec::new();
@@ -140,6 +159,9 @@ fn rules_of(l: &super::ShareLink) -> String {
     }
     if !l.networks.is_empty() {
         rules.push(format!("from {}", l.networks.join(", ")));
+    }
+    if !l.people.is_empty() {
+        rules.push(format!("for {}", l.people.join(", ")));
     }
     if l.notify {
         rules.push("tells you when opened".to_owned());
@@ -186,7 +208,7 @@ pub fn SharesPage() -> impl IntoView {
                                         let offered = offered.clone();
                                         view! {
                                             <tr>
-                                                <td><a href=object_href(l.connection, &l.bucket, &l.key)>{format!("{}/{}", l.bucket, l.key)}</a></td>
+                                                <td><a href=place_href(&l)>{format!("{}/{}", l.bucket, l.key)}</a></td>
                                                 <td>{minutes(&l.created_at)}</td>
                                                 <td>
                                                     {until}
@@ -264,25 +286,46 @@ fn SharedFileView(file: super::SharedFile, token: String) -> impl IntoView {
             format!("{} UTC", minutes(at))
         });
     let gone = match file.status {
-        LinkStatus::Live => None,
+        LinkStatus::Live | LinkStatus::SignIn => None,
         LinkStatus::Revoked => Some("This link was revoked: the file is no longer shared."),
         LinkStatus::Expired => Some("This link has expired."),
         LinkStatus::Spent => Some("This link has handed out all its downloads."),
         LinkStatus::Elsewhere => Some("This link does not open from your network."),
+        LinkStatus::NotForYou => Some("This link is shared with other people than the account you are signed in with. Sign in with the address it was shared with, or ask whoever shared it."),
     };
     let error = error_from_query();
     let download = format!("/s/{token}/download");
+    let sign_in = crate::location::with_query("/sign-in", "next", &format!("/s/{token}"));
+    let unlock = format!("/s/{token}/unlock");
     view! {
-        <h1 class="object-name">{file.name.clone()}</h1>
+        <h1 class="object-name">{file.name.clone()}{file.folder.then_some("/")}</h1>
         <dl class="facts">
-            <dt>"Size"</dt><dd>{file.size.map(|s| human_size(s.unsigned_abs())).unwrap_or_else(|| "—".into())}</dd>
-            <dt>"Type"</dt><dd>{file.content_type.clone().unwrap_or_else(|| "—".into())}</dd>
+            {(!file.folder).then(|| view! {
+                <dt>"Size"</dt><dd>{file.size.map(|s| human_size(s.unsigned_abs())).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Type"</dt><dd>{file.content_type.clone().unwrap_or_else(|| "—".into())}</dd>
+            })}
             <dt>"Shared by"</dt><dd>{file.shared_by.clone()}</dd>
             <dt>{if gone.is_some() { "Was shared until" } else { "Shared until" }}</dt><dd>{until}</dd>
             {file.downloads_left.map(|n| view! { <dt>"Downloads left"</dt><dd>{n.to_string()}</dd> })}
         </dl>
         {match (gone, file.password) {
             (Some(why), _) => view! { <p class="notice error" role="alert">{why}</p> }.into_any(),
+            (None, _) if file.status == LinkStatus::SignIn => view! {
+                <p>"This is shared with named people. Sign in to Crossview with the address it was shared with to open it."</p>
+                <p><a class="button primary" href=sign_in rel="nofollow">"Sign in to download"</a></p>
+            }.into_any(),
+            (None, true) if file.folder => view! {
+                <ErrorNotice error=error/>
+                <form method="post" action=unlock class="stack">
+                    <label for="share-password">"Password"</label>
+                    <input id="share-password" name="password" type="password" required autocomplete="off"/>
+                    <button type="submit" class="primary">"Open the folder"</button>
+                </form>
+            }.into_any(),
+            (None, false) if file.folder => view! {
+                <ErrorNotice error=error/>
+                <super::folder::SharedFolder token=token.clone() name=file.name.clone()/>
+            }.into_any(),
             (None, true) => view! {
                 <ErrorNotice error=error/>
                 <form method="post" action=download class="stack">

@@ -33,7 +33,7 @@ pub fn page_policy(nonce: &str, s3: &S3Origins) -> String {
 pub async fn s3_origins(state: &AppState, user: i64) -> Result<S3Origins, AppError> {
     // Custom endpoints are used only where the deployment allows them (every assumption checks
     // again), so without that setting there is nothing to look up.
-    let mut origins: Vec<String> = match state.config.allow_custom_endpoints {
+    let custom: Vec<String> = match state.config.allow_custom_endpoints {
         false => Vec::new(),
         true => {
             sqlx::query_scalar!(
@@ -48,6 +48,28 @@ pub async fn s3_origins(state: &AppState, user: i64) -> Result<S3Origins, AppErr
             .await?
         }
     };
+    with_aws(state, custom).await
+}
+
+/// The S3 endpoints a share link's visitor reaches (a shared folder's zip): its connection's
+/// custom endpoint, if any, and AWS's. Nothing of the owner's other connections.
+pub async fn s3_origins_of_link(state: &AppState, token: &str) -> Result<S3Origins, AppError> {
+    let custom: Vec<String> = match state.config.allow_custom_endpoints {
+        false => Vec::new(),
+        true => sqlx::query_scalar(
+            "select c.s3_endpoint from share_links l join connections c on c.id = l.connection_id
+             where l.token_hash = $1 and c.s3_endpoint is not null",
+        )
+        .bind(crate::token::digest(token))
+        .fetch_all(&state.pool)
+        .await?,
+    };
+    with_aws(state, custom).await
+}
+
+/// `origins`, and AWS's: Crossview's own endpoint override, such as a local stand-in, or else the
+/// regional S3 endpoints of the default region and of every region a bucket was seen in.
+async fn with_aws(state: &AppState, mut origins: Vec<String>) -> Result<S3Origins, AppError> {
     let base = state.aws.base_config();
     match base.endpoint_url() {
         Some(endpoint) => origins.push(origin_of(endpoint)),

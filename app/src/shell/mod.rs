@@ -28,7 +28,7 @@ use crate::{
     },
     notices::{NoticesLink, NoticesPage},
     search::SearchPage,
-    shares::SharesPage,
+    shares::{ShareZipPage, SharesPage},
     ui::{page_title, BusyForms, Confirmation},
 };
 
@@ -76,6 +76,8 @@ pub fn served_plain(path: &str) -> bool {
         || ["/sign-in/", "/reset/", "/s/"]
             .iter()
             .any(|prefix| path.starts_with(prefix))
+            // A shared folder's zip is made by the app in the browser.
+            && !(path.starts_with("/s/") && path.ends_with("/zip"))
 }
 
 /// What the pages [`served_plain`] run instead of the app: moving between each other without a
@@ -200,6 +202,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::InOrder/>
+                <Route path=path!("/s/:token/zip") view=ShareZipPage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=ConnectionsPage/>
                     <Route path=path!("connections/new") view=NewConnectionPage/>
@@ -308,6 +311,7 @@ mod tests {
             "/signup",
             "/account",
             "/c/1/bucket/s/",
+            "/s/token/zip",
         ] {
             assert!(!served_plain(path), "{path}");
         }

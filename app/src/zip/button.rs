@@ -1,16 +1,20 @@
 //! "Download as zip" on a folder page: the chosen entries, or the whole folder when nothing is
 //! chosen; progress (files, bytes, the file being read), cancel, and the files left out.
 
+use std::sync::Arc;
+
+use futures::FutureExt;
 use leptos::prelude::*;
 
 use super::{
     archive_name,
-    job::{Job, Progress, Status},
+    job::{Job, Pages, Progress, Status},
 };
 use crate::format::human_size;
 
 /// The button and what it reports. `selected`: the chosen keys and folders of the page
-/// (`everything`: the whole folder, on every page).
+/// (`everything`: the whole folder, on every page). The pages are asked of the user's own
+/// connection unless `pages` says otherwise (a share link's folder).
 #[component]
 pub fn ZipButton(
     connection: i64,
@@ -18,7 +22,15 @@ pub fn ZipButton(
     folder: String,
     selected: Signal<Vec<String>>,
     everything: Signal<bool>,
+    #[prop(optional)] pages: Option<Pages>,
 ) -> impl IntoView {
+    let pages = pages.unwrap_or_else(|| {
+        let (bucket, folder) = (bucket.clone(), folder.clone());
+        let own: Pages = Arc::new(move |items, token| {
+            super::zip_page(connection, bucket.clone(), folder.clone(), items, token).boxed_local()
+        });
+        own
+    });
     let progress = Progress::idle();
     let chosen = move || match everything.get() {
         true => 0,
@@ -30,16 +42,14 @@ pub fn ZipButton(
     };
     let name = archive_name(&bucket, &folder);
     let start = {
-        let (bucket, folder, name) = (bucket.clone(), folder.clone(), name.clone());
+        let name = name.clone();
         move |_| {
             let items = match chosen() {
                 0 => vec![folder.clone()],
                 _ => selected.get_untracked(),
             };
             let job = Job {
-                connection,
-                bucket: bucket.clone(),
-                folder: folder.clone(),
+                pages: pages.clone(),
                 items,
                 name: name.clone(),
             };

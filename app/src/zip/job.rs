@@ -1,16 +1,26 @@
 //! One zip download as the page follows it: what to zip, and how far it got.
 
+use std::sync::Arc;
+
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 
-use super::{Skipped, ZipFile};
+use super::{Skipped, ZipBatch, ZipFile};
+use crate::error::AppError;
+
+/// Asks the server for the next page of a zip: the items of this request, and the key where the
+/// first one continues. A user's own folder and a share link's ask through different functions.
+pub type Pages = Arc<
+    dyn Fn(Vec<String>, Option<String>) -> LocalBoxFuture<'static, Result<ZipBatch, AppError>>
+        + Send
+        + Sync,
+>;
 
 /// What to zip.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // read in the browser
 pub struct Job {
-    pub connection: i64,
-    pub bucket: String,
-    pub folder: String,
+    pub pages: Pages,
     /// Keys, and folders ending in `/`.
     pub items: Vec<String>,
     /// The archive's file name.

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::{
     archive::{Archive, Spool},
     job::{Job, Progress},
-    zip_page, Skipped, ZipFile, ITEMS_PER_REQUEST, MEMORY_LIMIT,
+    Skipped, ZipFile, ITEMS_PER_REQUEST, MEMORY_LIMIT,
 };
 use crate::{
     error::{AppError, AwsProblem},
@@ -162,13 +162,7 @@ pub async fn run(job: Job, destination: &mut Destination, progress: Progress) ->
     let mut per_request = ITEMS_PER_REQUEST;
     while !items.is_empty() {
         let batch = items[..items.len().min(per_request)].to_vec();
-        let asked = zip_page(
-            job.connection,
-            job.bucket.clone(),
-            job.folder.clone(),
-            batch,
-            token.clone(),
-        );
+        let asked = (job.pages)(batch, token.clone());
         let page = match asked.await {
             Ok(page) => page,
             // Anything else (signed out, AWS unreachable) would refuse every item alike.

@@ -229,7 +229,9 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         .await
         .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap().to_owned();
-    shares::open(&state, &token, None, None).await.unwrap();
+    shares::open(&state, &token, None, None, None)
+        .await
+        .unwrap();
 
     // The parent, the sibling, the bucket, another bucket: refused, without an assumption.
     let calls = assume_role_calls(&role).await;
@@ -342,7 +344,9 @@ async fn a_grantee_works_inside_the_granted_prefix_and_nowhere_else(pool: PgPool
         AppError::NotFound
     );
     assert_eq!(
-        shares::open(&state, &token, None, None).await.unwrap_err(),
+        shares::open(&state, &token, None, None, None)
+            .await
+            .unwrap_err(),
         AppError::ShareLinkGone
     );
     let actions: Vec<String> = sqlx::query_scalar(

@@ -41,6 +41,8 @@ mod readiness;
 mod rotation_standin;
 mod search_standin;
 mod sessions;
+mod share_folders_standin;
+mod share_people_standin;
 mod shares_standin;
 mod sign_in_methods;
 mod transfers_standin;

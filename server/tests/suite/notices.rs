@@ -179,14 +179,14 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
         "newest first"
     );
 
-    shares::open(&state, &quiet, Some("203.0.113.7"), None)
+    shares::open(&state, &quiet, Some("203.0.113.7"), None, None)
         .await
         .unwrap();
     assert!(kept(&pool, user).await.is_empty());
-    shares::open(&state, &told, Some("203.0.113.9"), None)
+    shares::open(&state, &told, Some("203.0.113.9"), None, None)
         .await
         .unwrap();
-    shares::open(&state, &told, Some("203.0.113.9"), None)
+    shares::open(&state, &told, Some("203.0.113.9"), None, None)
         .await
         .unwrap();
     let seen = kept(&pool, user).await;
@@ -202,7 +202,7 @@ async fn a_link_tells_its_owner_it_was_opened_when_asked_at_most_once_an_hour(po
         .execute(&pool)
         .await
         .unwrap();
-    shares::open(&state, &told, None, None).await.unwrap();
+    shares::open(&state, &told, None, None, None).await.unwrap();
     assert_eq!(kept(&pool, user).await.len(), 2);
 }
 

@@ -350,9 +350,17 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
         .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
 
-    let file = app::shares::ssr::landing(&state, token, Some("192.0.2.9"))
-        .await
-        .unwrap();
+    let file = app::shares::ssr::landing(
+        &state,
+        token,
+        &app::shares::ssr::Holder {
+            address: Some("192.0.2.9"),
+            visitor: None,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(file.name, "report 2026 ✓.pdf");
     assert_eq!(file.shared_by, "shares-a-page@example.com");
     assert_eq!(file.status, LinkStatus::Live);
@@ -374,9 +382,17 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
         .execute(&pool)
         .await
         .unwrap();
-    let revoked = app::shares::ssr::landing(&state, token, None)
-        .await
-        .unwrap();
+    let revoked = app::shares::ssr::landing(
+        &state,
+        token,
+        &app::shares::ssr::Holder {
+            address: None,
+            visitor: None,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(revoked.status, LinkStatus::Revoked);
     sqlx::query(
         "update share_links set revoked_at = null, expires_at = now() - interval '1 minute'",
@@ -384,10 +400,27 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
     .execute(&pool)
     .await
     .unwrap();
-    let expired = app::shares::ssr::landing(&state, token, None)
-        .await
-        .unwrap();
+    let expired = app::shares::ssr::landing(
+        &state,
+        token,
+        &app::shares::ssr::Holder {
+            address: None,
+            visitor: None,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(expired.status, LinkStatus::Expired);
-    let unknown = app::shares::ssr::landing(&state, &"0".repeat(64), Some("192.0.2.9")).await;
+    let unknown = app::shares::ssr::landing(
+        &state,
+        &"0".repeat(64),
+        &app::shares::ssr::Holder {
+            address: Some("192.0.2.9"),
+            visitor: None,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(unknown.unwrap_err(), AppError::NotFound);
 }

@@ -44,7 +44,7 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     .unwrap();
     assert_eq!(stored, 1);
 
-    let url = shares::open(&state, token, None, None).await.unwrap();
+    let url = shares::open(&state, token, None, None, None).await.unwrap();
     assert!(url.contains("X-Amz-Signature="), "{url}");
     assert!(url.contains("response-content-disposition="), "{url}");
 
@@ -58,7 +58,9 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     );
     shares::revoke(&pool, user, links[0].id).await.unwrap();
     assert_eq!(
-        shares::open(&state, token, None, None).await.unwrap_err(),
+        shares::open(&state, token, None, None, None)
+            .await
+            .unwrap_err(),
         AppError::ShareLinkGone
     );
 
@@ -73,11 +75,13 @@ async fn share_links_open_until_revoked_or_expired_and_every_use_is_audited(pool
     .await
     .unwrap();
     assert_eq!(
-        shares::open(&state, second, None, None).await.unwrap_err(),
+        shares::open(&state, second, None, None, None)
+            .await
+            .unwrap_err(),
         AppError::ShareLinkGone
     );
     assert_eq!(
-        shares::open(&state, &"0".repeat(64), None, None)
+        shares::open(&state, &"0".repeat(64), None, None, None)
             .await
             .unwrap_err(),
         AppError::NotFound
@@ -119,7 +123,7 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         .await
         .unwrap();
     let token = link.path.strip_prefix("/s/").unwrap();
-    shares::open(&state, token, None, None).await.unwrap();
+    shares::open(&state, token, None, None, None).await.unwrap();
 
     sqlx::query("update users set disabled = true where id = $1")
         .bind(user)
@@ -127,7 +131,9 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         .await
         .unwrap();
     let before = assume_role_calls(&role).await;
-    let opened = shares::open(&state, token, None, None).await.unwrap_err();
+    let opened = shares::open(&state, token, None, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(opened, AppError::ShareLinkGone);
     assert_eq!(opened.status(), axum::http::StatusCode::GONE);
     // Whatever asks for the connection, nothing is assumed for a disabled owner.
@@ -145,7 +151,7 @@ async fn a_disabled_owner_reaches_aws_no_more_and_their_links_are_gone(pool: PgP
         .execute(&pool)
         .await
         .unwrap();
-    shares::open(&state, token, None, None).await.unwrap();
+    shares::open(&state, token, None, None, None).await.unwrap();
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -176,7 +182,7 @@ async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPoo
     for i in 0..app::limits::SHARE_UNKNOWN_ADDRESS.max {
         let junk = format!("{i:064x}");
         assert_eq!(
-            shares::open(&state, &junk, address, None)
+            shares::open(&state, &junk, address, None, None)
                 .await
                 .unwrap_err(),
             AppError::NotFound
@@ -184,12 +190,14 @@ async fn a_live_link_opens_after_junk_and_its_url_lives_five_minutes(pool: PgPoo
     }
     let junk = format!("{:064x}", 999_999);
     assert_eq!(
-        shares::open(&state, &junk, address, None)
+        shares::open(&state, &junk, address, None, None)
             .await
             .unwrap_err(),
         AppError::RateLimited
     );
-    let url = shares::open(&state, token, address, None).await.unwrap();
+    let url = shares::open(&state, token, address, None, None)
+        .await
+        .unwrap();
     assert!(
         url.contains("X-Amz-Expires=300"),
         "a link's URL: 5 minutes, {url}"
@@ -262,29 +270,52 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
     let from = Some("198.51.100.5");
-    let page = shares::landing(&state, token, from).await.unwrap();
+    let page = shares::landing(
+        &state,
+        token,
+        &app::shares::ssr::Holder {
+            address: from,
+            visitor: None,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert!(page.password && page.downloads_left == Some(2));
     for typed in [None, Some("wrong horse")] {
         assert_eq!(
-            shares::open(&state, token, from, typed).await.unwrap_err(),
+            shares::open(&state, token, from, None, typed)
+                .await
+                .unwrap_err(),
             AppError::SharePasswordWrong
         );
     }
     // Wrong passwords took no download.
     for _ in 0..2 {
-        let url = shares::open(&state, token, from, Some("correct horse"))
+        let url = shares::open(&state, token, from, None, Some("correct horse"))
             .await
             .unwrap();
         assert!(url.contains("X-Amz-Signature="), "{url}");
     }
     assert_eq!(
-        shares::open(&state, token, from, Some("correct horse"))
+        shares::open(&state, token, from, None, Some("correct horse"))
             .await
             .unwrap_err(),
         AppError::ShareDownloadsSpent
     );
     assert_eq!(
-        shares::landing(&state, token, from).await.unwrap().status,
+        shares::landing(
+            &state,
+            token,
+            &app::shares::ssr::Holder {
+                address: from,
+                visitor: None,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .status,
         LinkStatus::Spent
     );
 
@@ -295,17 +326,17 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         .unwrap();
     let limited = limited.path.strip_prefix("/s/").unwrap();
     for _ in 0..app::limits::SHARE_PASSWORD.max {
-        shares::open(&state, limited, guesser, Some("guess"))
+        shares::open(&state, limited, guesser, None, Some("guess"))
             .await
             .unwrap_err();
     }
     assert_eq!(
-        shares::open(&state, limited, guesser, Some("open sesame"))
+        shares::open(&state, limited, guesser, None, Some("open sesame"))
             .await
             .unwrap_err(),
         AppError::RateLimited
     );
-    shares::open(&state, limited, from, Some("open sesame"))
+    shares::open(&state, limited, from, None, Some("open sesame"))
         .await
         .unwrap();
 
@@ -317,15 +348,15 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     .await
     .unwrap();
     let fenced = fenced.path.strip_prefix("/s/").unwrap();
-    shares::open(&state, fenced, Some("198.51.100.200"), None)
+    shares::open(&state, fenced, Some("198.51.100.200"), None, None)
         .await
         .unwrap();
-    shares::open(&state, fenced, Some("2001:db8::7"), None)
+    shares::open(&state, fenced, Some("2001:db8::7"), None, None)
         .await
         .unwrap();
     for elsewhere in [Some("192.0.2.1"), Some("2001:db8::8"), None] {
         assert_eq!(
-            shares::open(&state, fenced, elsewhere, None)
+            shares::open(&state, fenced, elsewhere, None, None)
                 .await
                 .unwrap_err(),
             AppError::ShareNetworkRefused
@@ -342,7 +373,9 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         .await
         .unwrap();
     assert_eq!(
-        shares::open(&state, fenced, from, None).await.unwrap_err(),
+        shares::open(&state, fenced, from, None, None)
+            .await
+            .unwrap_err(),
         AppError::ShareLinkGone
     );
     assert_eq!(
@@ -361,7 +394,9 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
     shares::change_expiry(&state, user, fenced_row.id, Some(1))
         .await
         .unwrap();
-    shares::open(&state, fenced, from, None).await.unwrap();
+    shares::open(&state, fenced, from, None, None)
+        .await
+        .unwrap();
     let mut config = (*state.config).clone();
     config.share_no_expiry = true;
     let open_ended = app::state::AppState {

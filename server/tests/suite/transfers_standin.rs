@@ -387,7 +387,7 @@ async fn keys_in_any_script_upload_list_download_share_and_copy(pool: PgPool) {
             .await
             .unwrap();
         let token = share.path.rsplit('/').next().unwrap();
-        let opened = app::shares::ssr::open(&state, token, None, None)
+        let opened = app::shares::ssr::open(&state, token, None, None, None)
             .await
             .unwrap();
         let got = http_with_body("GET", &opened, &[], &[]).await;

@@ -8,7 +8,7 @@ use app::{
     error::AppError,
     iam::Action,
     state::AppState,
-    zip::{
+    walk::{
         ssr::{page, Here},
         ZipBatch, PAGE_FILES,
     },
@@ -33,6 +33,7 @@ async fn zip(
         connection: c.id,
         bucket,
         folder,
+        shared: false,
     };
     let items: Vec<String> = items.iter().map(|i| i.to_string()).collect();
     page(&here, &items, token.map(str::to_owned)).await

@@ -300,6 +300,18 @@ impl Role {
             .await
     }
 
+    /// Assumes this role for a share link's holder: the link's owner (`user`) spends the
+    /// allowance of share opens, so strangers opening a link never stop the owner browsing.
+    pub async fn assume_shared(
+        self,
+        state: &AppState,
+        user: i64,
+        scope: &Scope,
+    ) -> Result<(Role, Assumed), AppError> {
+        charge(state, user, true).await?;
+        self.assume_charged(state, user, scope, None).await
+    }
+
     /// Assumes this role, already charged: a request outside the user's locations is refused
     /// here, before AWS, and audited as refused; the session policy fences it anyway.
     async fn assume_charged(

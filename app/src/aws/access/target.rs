@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::{operation::head_object::HeadObjectOutput, presigning::PresigningConfig};
 
-use super::{assume_for, charge, Role};
+use super::{assume_for, Role};
 use crate::{
     audit::{
         ssr::{record, Event},
@@ -100,11 +100,7 @@ impl<'a> Target<'a> {
         };
         match self.shared {
             false => role.assume(self.state, self.user, &scope).await,
-            true => {
-                charge(self.state, self.user, true).await?;
-                role.assume_charged(self.state, self.user, &scope, None)
-                    .await
-            }
+            true => role.assume_shared(self.state, self.user, &scope).await,
         }
     }
 

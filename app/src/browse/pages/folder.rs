@@ -18,6 +18,7 @@ use crate::{
     location::*,
     objects::{FolderActions, FolderState},
     search::{search_href, Search},
+    shares::ShareForm,
     transfers::{Uploader, Uploads},
     ui::ErrorNotice,
     zip::ZipButton,
@@ -121,6 +122,13 @@ fn FolderView(place: Memo<Option<Place>>) -> impl IntoView {
                                         folder=place.prefix.clone() selected=actions.selected.into()
                                         everything=actions.everything.into()/>
                                 </div>
+                                // A bucket's top folder is not shared: a link names a folder in it.
+                                {(!place.prefix.is_empty()).then(|| view! {
+                                    <details class="share-folder">
+                                        <summary>"Share this folder"</summary>
+                                        <ShareForm connection=place.connection bucket=place.bucket.clone() key=place.prefix.clone()/>
+                                    </details>
+                                })}
                                 <Entries place=place.clone() listing=page state=actions/>
                             }.into_any()
                         }

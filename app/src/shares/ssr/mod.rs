@@ -1,10 +1,11 @@
 //! Share links on the server: random tokens whose SHA-256 alone is stored, checked on each use
-//! ([`open`]); the rules a link is made with ([`rules`]).
+//! ([`open`]); links to folders ([`folder`]); the rules a link is made with ([`rules`]).
 
+pub mod folder;
 mod open;
 mod rules;
 
-pub use open::{landing, open};
+pub use open::{holding, landing, open, remember_unlock, visitor, Holder, Visitor};
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -16,7 +17,11 @@ use crate::{
         Activity, Outcome,
     },
     auth::ssr::hashing,
-    aws::access::Target,
+    aws::{
+        access::{assume_for, Target},
+        region::folder_page,
+        Scope,
+    },
     error::AppError,
     format::rfc3339,
     iam::Action,
@@ -28,15 +33,34 @@ use crate::{
 /// is opened if they asked (at most once an hour). The password is kept as its Argon2 hash.
 pub async fn create(target: &Target<'_>, rules: &ShareRules) -> Result<NewShare, AppError> {
     let checked = rules::check(&target.state.config, rules)?;
-    // The role must be able to read the object now, or the link would only ever fail.
-    let (role, assumed) = target
-        .assume(vec![Action::GetObject], Activity::ShareCreate)
-        .await?;
-    let arn = target.arn(&role);
-    let (head, _) = target.head(&assumed, &arn).await?;
-    let content_type = head
-        .content_type()
-        .filter(|t| t.len() <= 255 && !t.chars().any(char::is_control));
+    // The role must be able to read the object (list the folder) now, or the link would only
+    // ever fail.
+    let (role, size, content_type) = match target.key.ends_with('/') {
+        false => {
+            let (role, assumed) = target
+                .assume(vec![Action::GetObject], Activity::ShareCreate)
+                .await?;
+            let arn = target.arn(&role);
+            let (head, _) = target.head(&assumed, &arn).await?;
+            let content_type = head
+                .content_type()
+                .filter(|t| t.len() <= 255 && !t.chars().any(char::is_control))
+                .map(str::to_owned);
+            (role, head.content_length(), content_type)
+        }
+        true => {
+            let scope = Scope::ListBucket {
+                bucket: target.bucket.to_owned(),
+                prefix: target.key.to_owned(),
+            };
+            let (role, assumed) =
+                assume_for(target.state, target.user, target.connection, &scope).await?;
+            let arn = role.bucket_arn(target.bucket);
+            let bucket = (target.bucket, arn.as_str());
+            folder_page(target.state, &assumed, bucket, target.key, 1, None).await?;
+            (role, None, None)
+        }
+    };
     let password_hash = match checked.password {
         None => None,
         Some(password) => Some(
@@ -55,9 +79,9 @@ pub async fn create(target: &Target<'_>, rules: &ShareRules) -> Result<NewShare,
     sqlx::query(
         "insert into share_links (token_hash, owner_id, connection_id, bucket, key, expires_at,
                                   grant_id, notify_open, size, content_type, password_hash,
-                                  max_downloads, networks)
+                                  max_downloads, networks, people)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                 (select array_agg(network(n)) from unnest($13::inet[]) n))",
+                 (select array_agg(network(n)) from unnest($13::inet[]) n), $14)",
     )
     .bind(token::digest(&token))
     .bind(target.user)
@@ -67,11 +91,12 @@ pub async fn create(target: &Target<'_>, rules: &ShareRules) -> Result<NewShare,
     .bind(checked.expires_at)
     .bind(grant)
     .bind(rules.notify)
-    .bind(head.content_length())
+    .bind(size)
     .bind(content_type)
     .bind(&password_hash)
     .bind(checked.max_downloads)
     .bind(&checked.networks)
+    .bind(&checked.people)
     .execute(&target.state.pool)
     .await?;
     let result: Result<(), AppError> = Ok(());
@@ -80,6 +105,7 @@ pub async fn create(target: &Target<'_>, rules: &ShareRules) -> Result<NewShare,
         "password": password_hash.is_some(),
         "max_downloads": checked.max_downloads,
         "networks": checked.networks,
+        "people": checked.people,
     });
     target
         .audit(&role, Activity::ShareCreate, &result, detail)
@@ -108,6 +134,7 @@ struct Listed {
     downloads: i32,
     max_downloads: Option<i32>,
     networks: Vec<String>,
+    people: Vec<String>,
 }
 
 pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> {
@@ -115,7 +142,7 @@ pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> 
         "select id, connection_id, bucket, key, expires_at, created_at,
                 revoked_at is not null as revoked, notify_open,
                 password_hash is not null as password, downloads, max_downloads,
-                coalesce(networks::text[], '{}') as networks
+                coalesce(networks::text[], '{}') as networks, coalesce(people, '{}') as people
          from share_links where owner_id = $1 order by created_at desc, id desc limit 500",
     )
     .bind(user)
@@ -138,6 +165,7 @@ pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<ShareLink>, AppError> 
             downloads: l.downloads.unsigned_abs(),
             max_downloads: l.max_downloads.map(i32::unsigned_abs),
             networks: l.networks,
+            people: l.people,
         })
         .collect())
 }

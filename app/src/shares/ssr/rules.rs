@@ -1,14 +1,20 @@
 //! A new link's rules checked before anything is signed or stored: its deadline against
-//! `SHARE_MAX_DAYS`, its password's length, its download limit, and its networks.
+//! `SHARE_MAX_DAYS`, its password's length, its download limit, its networks and its people.
 
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::{config::Config, error::AppError, shares::ShareRules};
+use crate::{
+    auth::ssr::{normal_email, validate_email},
+    config::Config,
+    error::AppError,
+    shares::ShareRules,
+};
 
-/// The most networks a link names.
+/// The most networks, and the most people, a link names.
 const MOST_NETWORKS: usize = 20;
+const MOST_PEOPLE: usize = 20;
 
 /// A link's rules, checked: what is stored.
 pub struct Checked {
@@ -17,6 +23,8 @@ pub struct Checked {
     pub max_downloads: Option<i32>,
     /// Each as `address/length`; `None`: anywhere.
     pub networks: Option<Vec<String>>,
+    /// Lower-cased email addresses; `None`: whoever holds the link.
+    pub people: Option<Vec<String>>,
 }
 
 pub fn check(config: &Config, rules: &ShareRules) -> Result<Checked, AppError> {
@@ -33,11 +41,13 @@ pub fn check(config: &Config, rules: &ShareRules) -> Result<Checked, AppError> {
         Some(_) => return Err(AppError::ShareDownloadsInvalid),
     };
     let networks = networks(&rules.networks)?;
+    let people = people(&rules.people)?;
     Ok(Checked {
         expires_at: deadline(config, rules.hours)?,
         password,
         max_downloads,
         networks: (!networks.is_empty()).then_some(networks),
+        people: (!people.is_empty()).then_some(people),
     })
 }
 
@@ -49,6 +59,27 @@ pub fn deadline(config: &Config, hours: Option<u32>) -> Result<Option<OffsetDate
             Ok(Some(OffsetDateTime::now_utc() + Duration::hours(h.into())))
         }
         _ => Err(AppError::ShareLifetime),
+    }
+}
+
+/// Email addresses, one a line (or separated by commas, semicolons or spaces), lower-cased as
+/// accounts are looked up, each once.
+pub fn people(lines: &[String]) -> Result<Vec<String>, AppError> {
+    let mut people: Vec<String> = Vec::new();
+    for item in lines
+        .iter()
+        .flat_map(|l| l.split(|c: char| c == ',' || c == ';' || c.is_whitespace()))
+        .filter(|i| !i.is_empty())
+    {
+        validate_email(item).map_err(|_| AppError::SharePeopleInvalid)?;
+        let email = normal_email(item);
+        if !people.contains(&email) {
+            people.push(email);
+        }
+    }
+    match people.len() {
+        0..=MOST_PEOPLE => Ok(people),
+        _ => Err(AppError::SharePeopleInvalid),
     }
 }
 
@@ -107,5 +138,21 @@ mod tests {
         let many: Vec<String> = (0..21).map(|i| format!("10.0.0.{i}")).collect();
         assert!(networks(&many).is_err());
         assert!(networks(&[" ".into()]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn people_are_email_addresses_lower_cased_once_each() {
+        let ok = people(&["Ana@Example.com, bo@example.org\nana@example.com; ".into()]).unwrap();
+        assert_eq!(ok, ["ana@example.com", "bo@example.org"]);
+        for bad in ["ana", "ana@localhost", "@example.com", "a@b@example.com"] {
+            assert_eq!(
+                people(&[bad.into()]),
+                Err(AppError::SharePeopleInvalid),
+                "{bad}"
+            );
+        }
+        let many: Vec<String> = (0..21).map(|i| format!("p{i}@example.com")).collect();
+        assert!(people(&many).is_err());
+        assert!(people(&["".into()]).unwrap().is_empty());
     }
 }

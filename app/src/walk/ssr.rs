@@ -1,6 +1,6 @@
-//! Server side of a zip: one request lists the next page of what was chosen and signs a GET for
-//! each file in it, on one fresh assumption that may list under the folder and read only the
-//! chosen keys and folders. Nothing of the objects passes through here.
+//! One request lists the next page of what was chosen and signs a GET for each file in it, on one
+//! fresh assumption that may list under the folder and read only the chosen keys and folders.
+//! Nothing of the objects passes through here.
 
 use std::time::Duration;
 
@@ -28,12 +28,15 @@ pub struct Here<'a> {
     pub connection: i64,
     pub bucket: &'a str,
     pub folder: &'a str,
+    /// Reached through a share link (`user` is its owner): the link's own allowance of
+    /// assumptions is spent, and URLs live minutes.
+    pub shared: bool,
 }
 
 /// Storage classes whose objects S3 will not return until they are restored.
 const ARCHIVED: [&str; 2] = ["GLACIER", "DEEP_ARCHIVE"];
 
-/// The files of the next page of `items`, signed (see [`super::zip_page`]).
+/// The files of the next page of `items`, signed (see `zip::zip_page`).
 pub async fn page(
     here: &Here<'_>,
     items: &[String],
@@ -46,7 +49,7 @@ pub async fn page(
         .collect();
     let role = Role::load(here.state, here.user, here.connection).await?;
     // The session lasts as long as the URLs signed with it.
-    let seconds = role.url_seconds(here.state, here.user, false);
+    let seconds = role.url_seconds(here.state, here.user, here.shared);
     let scope = Scope::Folders {
         bucket: here.bucket.to_owned(),
         within: here.folder.to_owned(),
@@ -54,7 +57,10 @@ pub async fn page(
         purpose: Activity::Zip,
         url_seconds: seconds,
     };
-    let (role, assumed) = role.assume(here.state, here.user, &scope).await?;
+    let (role, assumed) = match here.shared {
+        false => role.assume(here.state, here.user, &scope).await?,
+        true => role.assume_shared(here.state, here.user, &scope).await?,
+    };
     let arn = role.bucket_arn(here.bucket);
     let expires = PresigningConfig::expires_in(Duration::from_secs(seconds.into()))
         .map_err(AppError::internal)?;
