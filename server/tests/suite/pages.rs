@@ -355,7 +355,6 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
         token,
         &app::shares::ssr::Holder {
             address: Some("192.0.2.9"),
-            visitor: None,
             ..Default::default()
         },
     )
@@ -382,17 +381,9 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
         .execute(&pool)
         .await
         .unwrap();
-    let revoked = app::shares::ssr::landing(
-        &state,
-        token,
-        &app::shares::ssr::Holder {
-            address: None,
-            visitor: None,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let revoked = app::shares::ssr::landing(&state, token, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(revoked.status, LinkStatus::Revoked);
     sqlx::query(
         "update share_links set revoked_at = null, expires_at = now() - interval '1 minute'",
@@ -400,24 +391,15 @@ async fn a_share_links_landing_page_says_what_it_is_and_when_it_stops(pool: PgPo
     .execute(&pool)
     .await
     .unwrap();
-    let expired = app::shares::ssr::landing(
-        &state,
-        token,
-        &app::shares::ssr::Holder {
-            address: None,
-            visitor: None,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let expired = app::shares::ssr::landing(&state, token, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(expired.status, LinkStatus::Expired);
     let unknown = app::shares::ssr::landing(
         &state,
         &"0".repeat(64),
         &app::shares::ssr::Holder {
             address: Some("192.0.2.9"),
-            visitor: None,
             ..Default::default()
         },
     )

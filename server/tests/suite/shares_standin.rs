@@ -275,7 +275,6 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
         token,
         &app::shares::ssr::Holder {
             address: from,
-            visitor: None,
             ..Default::default()
         },
     )
@@ -309,7 +308,6 @@ async fn a_links_password_download_limit_networks_and_deadline_are_kept(pool: Pg
             token,
             &app::shares::ssr::Holder {
                 address: from,
-                visitor: None,
                 ..Default::default()
             }
         )
