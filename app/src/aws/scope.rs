@@ -266,6 +266,10 @@ impl Scope {
                 "Action": [Action::ListAllMyBuckets, Action::GetBucketLocation],
                 "Resource": "*",
             })],
+            // Under a folder, nothing above it (the bucket, if naming it is too long).
+            (Scope::ListBucket { bucket, prefix }, false) if !prefix.is_empty() => {
+                listing_under(partition, bucket, prefix)
+            }
             (Scope::ListBucket { bucket, .. }, _) => vec![list_statement(partition, bucket)],
             (Scope::WriteProbe { locations }, widened) => {
                 probe_statements(partition, locations, widened)
@@ -440,6 +444,16 @@ fn list_statement(partition: &str, bucket: &str) -> Value {
         "Action": [Action::ListBucket, Action::GetBucketLocation],
         "Resource": format!("arn:{partition}:s3:::{bucket}"),
     })
+}
+
+/// ListBucket under `prefix` only (IAM's `s3:prefix` is the listing's), and the bucket's region.
+fn listing_under(partition: &str, bucket: &str, prefix: &str) -> Vec<Value> {
+    let mut list = list_statement(partition, bucket);
+    let region = json!({ "Effect": "Allow", "Action": [Action::GetBucketLocation], "Resource": list["Resource"] });
+    list["Action"] = json!([Action::ListBucket]);
+    list["Condition"] =
+        json!({ "StringLike": { "s3:prefix": format!("{}*", escape_policy_key(prefix)) } });
+    vec![list, region]
 }
 
 /// Actions IAM authorizes on the bucket, not on a key, apart from the rest.

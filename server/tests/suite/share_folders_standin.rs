@@ -35,10 +35,11 @@ async fn a_folder_link_lists_below_its_folder_and_hands_out_files_and_zips(pool:
         .unwrap();
     assert_eq!(alpha.files.len(), 1);
     assert_eq!(alpha.files[0].name, "alpha/a.txt");
-    // The listing's credentials list; they read nothing.
-    let policy = last_policy(&role).await.to_string();
-    assert!(policy.contains("s3:ListBucket"), "{policy}");
-    assert!(!policy.contains("s3:GetObject"), "{policy}");
+    // The listing's credentials list under the folder listed, nothing above it; they read nothing.
+    let policy = last_policy(&role).await;
+    let condition = &policy["Statement"][0]["Condition"]["StringLike"]["s3:prefix"];
+    assert_eq!(condition, "only-folders/alpha/*", "{policy}");
+    assert!(!policy.to_string().contains("s3:GetObject"), "{policy}");
 
     // Paths that are not below the folder in shape are refused before AWS is asked.
     let before = assume_role_calls(&role).await;

@@ -360,3 +360,31 @@ fn the_write_probe_may_put_its_one_key_and_nothing_else() {
         "arn:aws:s3:::*/*.crossview-probe"
     );
 }
+
+#[test]
+fn a_listing_under_a_folder_may_list_nothing_above_it() {
+    let list = |prefix: &str| Scope::ListBucket {
+        bucket: "b".into(),
+        prefix: prefix.into(),
+    };
+    let policy: Value = serde_json::from_str(&list("a*b/?$/").session_policy("aws", None)).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements[0]["Action"], json!(["s3:ListBucket"]));
+    assert_eq!(
+        statements[0]["Condition"]["StringLike"]["s3:prefix"],
+        "a${*}b/${?}${$}/*"
+    );
+    // The bucket's region needs no prefix.
+    assert_eq!(statements[1]["Action"], json!(["s3:GetBucketLocation"]));
+    assert!(statements[1].get("Condition").is_none());
+    // A bucket's top lists all of it.
+    let top = list("").session_policy("aws", None);
+    assert!(!top.contains("s3:prefix"), "{top}");
+    // A prefix whose escaped name would pass AWS's limit lists the bucket rather than fail.
+    let long = list(&"東".repeat(341)).session_policy("aws", None);
+    assert!(
+        long.len() <= POLICY_LIMIT && !long.contains("s3:prefix"),
+        "{}",
+        long.len()
+    );
+}

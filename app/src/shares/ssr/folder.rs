@@ -1,7 +1,8 @@
 //! A link to a folder: a read-only listing of what is under it (a page a request, nothing above
 //! it, no other bucket), each file's download, and a zip of all of it. Every request passes the
 //! link's rules ([`gate`]) and assumes the owner's role afresh, narrowed to the folder: listing
-//! under it, reading the one file, or reading what the zip's page names.
+//! under the folder shown (nothing above it), reading the one file, or reading what the zip's
+//! page names.
 
 use serde_json::json;
 
