@@ -9,7 +9,7 @@ use std::{collections::HashMap, net::SocketAddr};
 use app::{
     auth::ssr::{client_address_of, AuthSession},
     error::AppError,
-    shares::ssr::{folder, holding, open, remember_unlock, Holder},
+    shares::ssr::{folder, open, Visit},
     state::AppState,
 };
 use axum::{
@@ -23,10 +23,11 @@ use crate::refusal_page;
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
-/// The client's address, as the deployment's proxy settings let it be told.
-fn address(state: &AppState, headers: &HeaderMap, peer: Peer) -> Option<String> {
+/// Who holds the link in this request: the client's address (as the deployment's proxy
+/// settings let it be told), who is signed in, the links this browser unlocked.
+async fn visit(state: &AppState, auth: &AuthSession, headers: &HeaderMap, peer: Peer) -> Visit {
     let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
-    client_address_of(&state.config, headers, peer)
+    Visit::of(auth, client_address_of(&state.config, headers, peer)).await
 }
 
 const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
@@ -41,19 +42,11 @@ pub async fn download(
     peer: Peer,
     headers: HeaderMap,
 ) -> Response {
-    let address = address(&state, &headers, peer);
-    let (visitor, unlocked) = holding(&auth).await;
+    let visit = visit(&state, &auth, &headers, peer).await;
+    let (address, visitor) = (visit.address.as_deref(), visit.visitor.as_ref());
     let result = match query.get("file") {
-        None => open(&state, &token, address.as_deref(), visitor.as_ref(), None).await,
-        Some(file) => {
-            let holder = Holder {
-                address: address.as_deref(),
-                visitor: visitor.as_ref(),
-                password: None,
-                unlocked: &unlocked,
-            };
-            folder::file(&state, &token, &holder, file).await
-        }
+        None => open(&state, &token, address, visitor, None).await,
+        Some(file) => folder::file(&state, &token, &visit.holder(None), file).await,
     };
     match result {
         Ok(url) => (StatusCode::FOUND, NO_STORE, [(header::LOCATION, url)]).into_response(),
@@ -71,18 +64,10 @@ pub async fn with_password(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let address = address(&state, &headers, peer);
+    let visit = visit(&state, &auth, &headers, peer).await;
     let password = form.get("password").map(String::as_str);
-    let visitor = holding(&auth).await.0;
-    match open(
-        &state,
-        &token,
-        address.as_deref(),
-        visitor.as_ref(),
-        password,
-    )
-    .await
-    {
+    let (address, visitor) = (visit.address.as_deref(), visit.visitor.as_ref());
+    match open(&state, &token, address, visitor, password).await {
         // A form's own redirect may not leave the site (CSP form-action 'self'): a page that
         // opens the download instead.
         Ok(url) => {
@@ -109,16 +94,10 @@ pub async fn unlock(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let address = address(&state, &headers, peer);
-    let (visitor, unlocked) = holding(&auth).await;
-    let holder = Holder {
-        address: address.as_deref(),
-        visitor: visitor.as_ref(),
-        password: form.get("password").map(String::as_str),
-        unlocked: &unlocked,
-    };
+    let visit = visit(&state, &auth, &headers, peer).await;
+    let holder = visit.holder(form.get("password").map(String::as_str));
     let result = match folder::unlock(&state, &token, &holder).await {
-        Ok(id) => remember_unlock(&auth, id).await,
+        Ok(id) => visit.remember_unlock(&auth, id).await,
         Err(err) => Err(err),
     };
     match result {

@@ -154,14 +154,8 @@ async fn as_holder<T>(
 ) -> Result<T, AppError> {
     call::anyone(async |state| {
         let address = crate::auth::ssr::client_address(&state.config).await;
-        let (visitor, unlocked) = ssr::visitor().await;
-        let holder = ssr::Holder {
-            address: address.as_deref(),
-            visitor: visitor.as_ref(),
-            password: None,
-            unlocked: &unlocked,
-        };
-        run(&state, &holder).await
+        let visit = ssr::Visit::current(address).await;
+        run(&state, &visit.holder(None)).await
     })
     .await
 }

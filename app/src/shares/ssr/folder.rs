@@ -140,24 +140,17 @@ pub async fn zip(
         let mut page = walk::ssr::page(&here, &items, after).await?;
         let signed = page.files.iter().filter(|f| f.url.is_some()).count();
         take_downloads(state, link, signed as i32).await?;
-        // The browser names what it continues below the link's folder, as it names the items.
-        page.token = page
-            .token
-            .map(|t| t.strip_prefix(folder).unwrap_or(&t).to_owned());
-        for file in &mut page.files {
-            file.key = file
-                .key
-                .strip_prefix(folder)
-                .unwrap_or(&file.key)
-                .to_owned();
-        }
-        for skipped in &mut page.skipped {
-            skipped.key = skipped
-                .key
-                .strip_prefix(folder)
-                .unwrap_or(&skipped.key)
-                .to_owned();
-        }
+        // The browser names what it continues, and what it shows, below the link's folder.
+        let below_folder = |key: &mut String| {
+            if let Some(rest) = key.strip_prefix(folder) {
+                *key = rest.to_owned();
+            }
+        };
+        page.token.iter_mut().for_each(below_folder);
+        page.files.iter_mut().for_each(|f| below_folder(&mut f.key));
+        page.skipped
+            .iter_mut()
+            .for_each(|s| below_folder(&mut s.key));
         Ok(page)
     })
     .await

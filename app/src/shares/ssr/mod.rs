@@ -5,7 +5,7 @@ pub mod folder;
 mod open;
 mod rules;
 
-pub use open::{holding, landing, open, remember_unlock, visitor, Holder, Visitor};
+pub use open::{landing, open, Holder, Visit, Visitor};
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;

@@ -70,34 +70,57 @@ impl Visitor {
 /// once, not with each listing and file.
 const UNLOCKED: &str = "crossview.shares_unlocked";
 
-/// What a request's session says of its holder: who is signed in, if anyone, and the links whose
-/// password this browser gave.
-pub async fn holding(auth: &AuthSession) -> (Option<Visitor>, Vec<i64>) {
-    let unlocked = auth.session.get::<Vec<i64>>(UNLOCKED).await;
-    (
-        auth.user.as_ref().map(Visitor::of),
-        unlocked.ok().flatten().unwrap_or_default(),
-    )
+/// Who holds a link in this request, owned: the client's address, who is signed in, and the
+/// links whose password this browser gave. [`Visit::holder`] lends it to a link's checks.
+pub struct Visit {
+    pub address: Option<String>,
+    pub visitor: Option<Visitor>,
+    pub unlocked: Vec<i64>,
 }
 
-/// [`holding`], in a server function.
-pub async fn visitor() -> (Option<Visitor>, Vec<i64>) {
-    match auth_session().await {
-        Ok(auth) => holding(&auth).await,
-        Err(_) => (None, Vec::new()),
+impl Visit {
+    pub async fn of(auth: &AuthSession, address: Option<String>) -> Self {
+        let unlocked = auth.session.get::<Vec<i64>>(UNLOCKED).await;
+        Visit {
+            address,
+            visitor: auth.user.as_ref().map(Visitor::of),
+            unlocked: unlocked.ok().flatten().unwrap_or_default(),
+        }
     }
-}
 
-/// Keeps in this browser's session that it gave link `id`'s password (the 50 newest).
-pub async fn remember_unlock(auth: &AuthSession, id: i64) -> Result<(), AppError> {
-    let (_, mut unlocked) = holding(auth).await;
-    unlocked.retain(|l| *l != id);
-    unlocked.push(id);
-    let keep = unlocked.len().saturating_sub(50);
-    auth.session
-        .insert(UNLOCKED, &unlocked[keep..])
-        .await
-        .map_err(AppError::internal)
+    /// [`Visit::of`] this request, in a server function.
+    pub async fn current(address: Option<String>) -> Self {
+        match auth_session().await {
+            Ok(auth) => Self::of(&auth, address).await,
+            Err(_) => Visit {
+                address,
+                visitor: None,
+                unlocked: Vec::new(),
+            },
+        }
+    }
+
+    /// The holder, with the password typed in this request if any.
+    pub fn holder<'a>(&'a self, password: Option<&'a str>) -> Holder<'a> {
+        Holder {
+            address: self.address.as_deref(),
+            visitor: self.visitor.as_ref(),
+            password,
+            unlocked: &self.unlocked,
+        }
+    }
+
+    /// Keeps in this browser's session that it gave link `id`'s password (the 50 newest).
+    pub async fn remember_unlock(&self, auth: &AuthSession, id: i64) -> Result<(), AppError> {
+        let mut unlocked = self.unlocked.clone();
+        unlocked.retain(|l| *l != id);
+        unlocked.push(id);
+        let keep = unlocked.len().saturating_sub(50);
+        auth.session
+            .insert(UNLOCKED, &unlocked[keep..])
+            .await
+            .map_err(AppError::internal)
+    }
 }
 
 impl Link {
